@@ -1,0 +1,14 @@
+//! stk-wallet: a simulated mobile-wallet SIM (SIM Toolkit menus + PBOC-style e-purse), the
+//! handset and POS/PSAM that talk to it, and the conformance vectors that test them.
+//!
+//! Layers, bottom up: [`apdu`] and [`sw`] (ISO 7816-4), [`crypto`] (PBOC DES/3DES),
+//! [`profile`] (personalisation), [`card`] (the pure card state machine, no I/O),
+//! [`transport`] (how terminals reach a card), [`psam`], [`host`] and [`pos`] (the terminal
+//! side), [`vectors`] (the conformance format and runner), [`errors`] (the error catalogue).
+
+pub mod apdu;
+pub mod crypto;
+pub mod hexser;
+pub mod profile;
+pub mod sw;
+pub mod transport;

@@ -1,0 +1,391 @@
+//! Card profiles: everything a wallet SIM is personalised with, as serde JSON.
+//!
+//! A profile holds the *issuer's* view: master keys (the card receives diversified keys at
+//! personalisation, SPEC.md §4) or, for cards whose keys were published without a master,
+//! the card keys themselves. [`Profile::default_profile`] is the embedded test profile; its keys
+//! are non-degenerate (halves differ) as SPEC.md §4 requires.
+
+use crate::crypto::{self, Key16};
+use crate::hexser;
+use serde::{Deserialize, Serialize};
+
+/// The embedded default profile (also shipped as `profiles/default.json`).
+pub const DEFAULT_PROFILE_JSON: &str = include_str!("../profiles/default.json");
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    /// Answer to reset; its TCK must be right (checked by [`Profile::validate`]).
+    #[serde(with = "hexser::bytes")]
+    pub atr: Vec<u8>,
+    /// The wallet ADF's DF name.
+    #[serde(with = "hexser::bytes")]
+    pub wallet_aid: Vec<u8>,
+    /// Further DF names that select the same ADF (e.g. the China Mobile RFID-SIM name).
+    #[serde(default, with = "hexser_list")]
+    pub aid_aliases: Vec<Vec<u8>>,
+    pub issuer: IssuerInfo,
+    pub holder: Holder,
+    pub keys: KeySet,
+    pub purse: PurseSetup,
+    pub passwords: Passwords,
+    /// Wrong MACs tolerated per key before it is blocked (`6983`); `null` = never block.
+    #[serde(default)]
+    pub mac_failure_limit: Option<u8>,
+    pub menu: MenuSetup,
+    /// Fixed card random numbers, used in order and then from the start again, for
+    /// deterministic, byte-exact runs. Empty: the operating system's random generator.
+    #[serde(default, with = "hexser::array_list")]
+    pub card_random: Vec<[u8; 4]>,
+    /// The test bed's PSAM (terminal) set-up that goes with this card.
+    pub psam: PsamSetup,
+}
+
+mod hexser_list {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
+    pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for a in v {
+            seq.serialize_element(&hex::encode_upper(a))?;
+        }
+        seq.end()
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| crate::hexser::decode(s).map_err(D::Error::custom))
+            .collect()
+    }
+}
+
+/// File 0015 fields (SPEC.md §2).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerInfo {
+    #[serde(with = "hexser::array")]
+    pub issuer_id: [u8; 8],
+    pub app_version: u8,
+    /// Application serial number (10 bytes); its last 8 bytes diversify the card keys.
+    #[serde(with = "hexser::array")]
+    pub serial: [u8; 10],
+    #[serde(with = "hexser::array")]
+    pub start_date: [u8; 4],
+    #[serde(with = "hexser::array")]
+    pub expiry_date: [u8; 4],
+    #[serde(with = "hexser::array")]
+    pub issuer_data: [u8; 2],
+}
+
+/// File 0016 fields (SPEC.md §2). Text is stored as UTF-8, padded with `00`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Holder {
+    pub card_type: u8,
+    pub staff: u8,
+    pub name: String,
+    pub id_number: String,
+    pub id_type: u8,
+}
+
+/// A key given either as the issuer's master key (diversified with the card serial) or as the
+/// card's own key (no diversification: the PSAM and hosts use it as it is).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct KeySpec {
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_key")]
+    pub master: Option<Key16>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_key")]
+    pub card: Option<Key16>,
+}
+
+mod opt_key {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    pub fn serialize<S: Serializer>(v: &Option<[u8; 16]>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(k) => s.serialize_str(&hex::encode_upper(k)),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 16]>, D::Error> {
+        let s = String::deserialize(d)?;
+        let v = crate::hexser::decode(&s).map_err(D::Error::custom)?;
+        let n = v.len();
+        v.try_into()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("key `{s}` must be 16 bytes, got {n}")))
+    }
+}
+
+impl KeySpec {
+    /// The key the card holds, for a card with this serial.
+    pub fn card_key(&self, serial: &[u8; 10]) -> Key16 {
+        match (&self.master, &self.card) {
+            (_, Some(k)) => *k,
+            (Some(m), None) => crypto::diversify(m, serial),
+            (None, None) => [0; 16], // refused by Profile::validate
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IndexedKey {
+    pub index: u8,
+    pub version: u8,
+    /// Algorithm identifier returned by INITIALIZE (echoed, informational).
+    pub alg: u8,
+    #[serde(flatten)]
+    pub key: KeySpec,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct KeySet {
+    /// DPK per key index (purchase).
+    pub purchase: Vec<IndexedKey>,
+    /// DLK per key index (load).
+    pub load: Vec<IndexedKey>,
+    /// DTK (TAC).
+    pub tac: KeySpec,
+    /// Issuer key authenticating RELOAD PIN and RESET OPERATION PASSWORD.
+    pub issuer: KeySpec,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PurseSetup {
+    pub balance: u32,
+    pub online_counter: u16,
+    pub offline_counter: u16,
+    /// Highest balance a load may reach, in fen (default 1000.00 CNY).
+    pub balance_cap: u32,
+    /// Single-payment limit, in fen.
+    pub single_payment_limit: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Passwords {
+    /// The 6-digit payment password (purse PIN).
+    pub payment: String,
+    pub payment_retries: u8,
+    /// The operation password guarding the toolkit menu (4-12 digits; initially 1234).
+    pub operation: String,
+    pub operation_enabled: bool,
+    pub operation_retries: u8,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Zh,
+    En,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MenuSetup {
+    pub language: Language,
+    /// termID recorded for bill payments made from the menu.
+    #[serde(with = "hexser::array")]
+    pub operator_term_id: [u8; 6],
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PsamSetup {
+    #[serde(with = "hexser::array")]
+    pub term_id: [u8; 6],
+    /// The next terminal transaction counter.
+    pub ttc: u32,
+}
+
+/// Why a profile was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("profile JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot read profile {path}: {err}")]
+    Io { path: String, err: std::io::Error },
+    #[error("profile is not valid: {0}")]
+    Invalid(String),
+}
+
+impl Profile {
+    pub fn default_profile() -> Profile {
+        Profile::from_json(DEFAULT_PROFILE_JSON).expect("the embedded default profile is valid")
+    }
+
+    pub fn from_json(s: &str) -> Result<Profile, ProfileError> {
+        let p: Profile = serde_json::from_str(s)?;
+        p.validate().map_err(ProfileError::Invalid)?;
+        Ok(p)
+    }
+
+    pub fn from_value(v: serde_json::Value) -> Result<Profile, ProfileError> {
+        let p: Profile = serde_json::from_value(v)?;
+        p.validate().map_err(ProfileError::Invalid)?;
+        Ok(p)
+    }
+
+    /// Loads `name`: `default` is the embedded profile; anything else is a JSON file path.
+    pub fn load(name: &str) -> Result<Profile, ProfileError> {
+        if name == "default" {
+            return Ok(Profile::default_profile());
+        }
+        let s = std::fs::read_to_string(name).map_err(|err| ProfileError::Io {
+            path: name.into(),
+            err,
+        })?;
+        Profile::from_json(&s)
+    }
+
+    /// Checks what serde cannot: ATR checksum, key presence and quality, password formats.
+    pub fn validate(&self) -> Result<(), String> {
+        check_atr(&self.atr)?;
+        if self.wallet_aid.len() < 5 || self.wallet_aid.len() > 16 {
+            return Err(format!(
+                "wallet_aid must be 5-16 bytes, got {}",
+                self.wallet_aid.len()
+            ));
+        }
+        for (what, list) in [("purchase", &self.keys.purchase), ("load", &self.keys.load)] {
+            if list.is_empty() {
+                return Err(format!("keys.{what} needs at least one key"));
+            }
+            for k in list {
+                check_key(&format!("keys.{what}[index {}]", k.index), &k.key)?;
+            }
+        }
+        check_key("keys.tac", &self.keys.tac)?;
+        check_key("keys.issuer", &self.keys.issuer)?;
+        let tac = self.keys.tac.card_key(&self.issuer.serial);
+        if crypto::is_degenerate(&tac) {
+            return Err("keys.tac: the card's TAC key has equal halves, so its TAC key would be all zeros (SPEC.md §4)".into());
+        }
+        let p = &self.passwords;
+        if p.payment.len() != 6 || !p.payment.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("passwords.payment must be exactly 6 digits".into());
+        }
+        if !(4..=12).contains(&p.operation.len())
+            || !p.operation.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err("passwords.operation must be 4-12 digits".into());
+        }
+        if !(1..=15).contains(&p.payment_retries) || !(1..=15).contains(&p.operation_retries) {
+            return Err("password retry limits must be 1-15".into());
+        }
+        if self.purse.balance > self.purse.balance_cap {
+            return Err("purse.balance is above purse.balance_cap".into());
+        }
+        if self.purse.single_payment_limit > 999_999_999 {
+            return Err(
+                "purse.single_payment_limit must fit 6 BCD bytes (at most 999999999 fen)".into(),
+            );
+        }
+        if self.holder.name.len() > 20 || self.holder.id_number.len() > 32 {
+            return Err(
+                "holder.name is at most 20 bytes and holder.id_number at most 32 (UTF-8)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn check_key(what: &str, k: &KeySpec) -> Result<(), String> {
+    match (&k.master, &k.card) {
+        (Some(_), Some(_)) => Err(format!("{what}: give `master` or `card`, not both")),
+        (None, None) => Err(format!("{what}: needs `master` or `card`")),
+        (Some(m), None) if crypto::is_degenerate(m) => Err(format!(
+            "{what}: master key halves are equal (single-DES strength); use a key whose halves differ"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// ISO 7816-3 ATR check: the historical byte count fits, and TCK (present unless only T=0 is
+/// indicated) makes the XOR of T0..TCK zero.
+pub fn check_atr(atr: &[u8]) -> Result<(), String> {
+    if atr.len() < 2 || !(atr[0] == 0x3B || atr[0] == 0x3F) {
+        return Err("atr must start with TS 3B or 3F".into());
+    }
+    let hist = (atr[1] & 0x0F) as usize;
+    let mut i = 1;
+    let mut y = atr[1] >> 4;
+    let mut protocols = Vec::new();
+    loop {
+        let mut next = 0;
+        for bit in 0..4 {
+            if y & (1 << bit) != 0 {
+                i += 1;
+                if i >= atr.len() {
+                    return Err("atr is shorter than its interface bytes say".into());
+                }
+                if bit == 3 {
+                    next = atr[i];
+                }
+            }
+        }
+        if y & 0x08 == 0 {
+            break;
+        }
+        protocols.push(next & 0x0F);
+        y = next >> 4;
+    }
+    let needs_tck = protocols.iter().any(|&t| t != 0);
+    let expected = i + 1 + hist + usize::from(needs_tck);
+    if atr.len() != expected {
+        return Err(format!(
+            "atr has {} bytes; its T0/TDi bytes say {expected}",
+            atr.len()
+        ));
+    }
+    if needs_tck {
+        let x = atr[1..].iter().fold(0u8, |a, b| a ^ b);
+        if x != 0 {
+            let good = atr[atr.len() - 1] ^ x;
+            return Err(format!(
+                "atr TCK is {:02X}, should be {good:02X}",
+                atr[atr.len() - 1]
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_profile_is_valid_and_non_degenerate() {
+        let p = Profile::default_profile();
+        for k in p.keys.purchase.iter().chain(&p.keys.load) {
+            assert!(!crypto::is_degenerate(&k.key.card_key(&p.issuer.serial)));
+        }
+    }
+
+    #[test]
+    fn atr_tck_is_checked() {
+        // SPEC.md §2's example ATR ends in 01, but the XOR over T0..TCK says the TCK is 90.
+        let spec = hex::decode("3B9F95801FC78031E073FE211B633A204E8300900001").unwrap();
+        assert_eq!(check_atr(&spec).unwrap_err(), "atr TCK is 01, should be 90");
+        let fixed = hex::decode("3B9F95801FC78031E073FE211B633A204E8300900090").unwrap();
+        assert!(check_atr(&fixed).is_ok());
+        // T=0 only: no TCK.
+        assert!(check_atr(&hex::decode("3B02AABB").unwrap()).is_ok());
+    }
+
+    #[test]
+    fn bad_profiles_are_refused_with_reasons() {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_PROFILE_JSON).unwrap();
+        v["passwords"]["payment"] = "12345".into();
+        let e = Profile::from_value(v).unwrap_err().to_string();
+        assert!(e.contains("exactly 6 digits"), "{e}");
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_PROFILE_JSON).unwrap();
+        v["keys"]["tac"] = serde_json::json!({"card": "0123456789ABCDEF0123456789ABCDEF"});
+        let e = Profile::from_value(v).unwrap_err().to_string();
+        assert!(e.contains("all zeros"), "{e}");
+    }
+}
