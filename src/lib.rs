@@ -7,8 +7,12 @@
 //! side), [`vectors`] (the conformance format and runner), [`errors`] (the error catalogue).
 
 pub mod apdu;
+pub mod card;
 pub mod crypto;
 pub mod hexser;
+pub mod host;
+pub mod pos;
 pub mod profile;
+pub mod psam;
 pub mod sw;
 pub mod transport;

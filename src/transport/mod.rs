@@ -5,6 +5,8 @@
 
 use crate::apdu::{CommandApdu, ResponseApdu};
 
+pub mod sim;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// The card executed (or not) but no answer reached the terminal: response lost, card torn

@@ -1,0 +1,327 @@
+//! SPEC.md §3: the electronic purse: balance, INITIALIZE → DEBIT/CREDIT, transaction proof.
+
+use super::command::TxKind;
+use super::state::{CardKey, KeyFailures, LOG_RECORD_LEN, Proof, Write};
+use super::{Card, Fail, Handled, Interface, Pending, refuse};
+use crate::apdu::ResponseApdu;
+use crate::crypto::{self, TYPE_LOAD, TYPE_PURCHASE};
+use crate::sw::Sw;
+
+/// Key usage tags for the per-key MAC failure counters.
+pub(crate) const USAGE_LOAD: u8 = 0x00;
+pub(crate) const USAGE_PURCHASE: u8 = 0x01;
+pub(crate) const USAGE_ISSUER: u8 = 0xFF;
+
+/// A 23-byte log record (§2): counter used ‖ overdraft `000000` ‖ amount ‖ type ‖ termID ‖ date ‖ time.
+pub fn log_record(
+    counter: u16,
+    amount: u32,
+    tx_type: u8,
+    term: &[u8; 6],
+    date: &[u8; 4],
+    time: &[u8; 3],
+) -> [u8; LOG_RECORD_LEN] {
+    let mut r = [0u8; LOG_RECORD_LEN];
+    r[..2].copy_from_slice(&counter.to_be_bytes());
+    r[5..9].copy_from_slice(&amount.to_be_bytes());
+    r[9] = tx_type;
+    r[10..16].copy_from_slice(term);
+    r[16..20].copy_from_slice(date);
+    r[20..23].copy_from_slice(time);
+    r
+}
+
+impl Card {
+    /// §3 GET BALANCE.
+    pub(crate) fn get_balance(&mut self, iface: Interface) -> Handled {
+        self.require_wallet(iface)?;
+        Ok(ResponseApdu::ok(
+            self.eeprom.state.purse.balance.to_be_bytes(),
+        ))
+    }
+
+    fn key_failures(&self, usage: u8, index: u8) -> u8 {
+        self.eeprom
+            .state
+            .mac_failures
+            .iter()
+            .find(|f| f.usage == usage && f.index == index)
+            .map_or(0, |f| f.count)
+    }
+
+    /// Whether the optional per-key wrong-MAC limit has blocked this key.
+    pub(crate) fn key_blocked(&self, usage: u8, index: u8) -> bool {
+        self.eeprom
+            .state
+            .perso
+            .mac_failure_limit
+            .is_some_and(|limit| self.key_failures(usage, index) >= limit)
+    }
+
+    /// Answers a wrong MAC (§3): `9302`, nothing committed but the key's failure count (when
+    /// a limit is configured).
+    pub(crate) fn wrong_mac(&mut self, usage: u8, index: u8, what: &'static str) -> Fail {
+        if self.eeprom.state.perso.mac_failure_limit.is_some() {
+            let count = self.key_failures(usage, index).saturating_add(1);
+            if let Err(t) = self.commit(vec![Write::KeyFailures(KeyFailures {
+                usage,
+                index,
+                count,
+            })]) {
+                return t.into();
+            }
+        }
+        refuse(Sw::MAC_INVALID, what)
+    }
+
+    fn find_key(&self, kind: TxKind, index: u8) -> Option<CardKey> {
+        let keys = &self.eeprom.state.perso.keys;
+        let list = if kind == TxKind::Load {
+            &keys.load
+        } else {
+            &keys.purchase
+        };
+        list.iter().find(|k| k.index == index).cloned()
+    }
+
+    /// §3 INITIALIZE FOR LOAD / PURCHASE: checks in SPEC order, then opens the one-shot session.
+    ///
+    /// Purchase: wallet open (`6A81`), key known (`9403`), amount ≤ single-payment limit
+    /// (`6985`), amount ≤ balance (`9401`). Load: wallet open, key known, new balance ≤ cap
+    /// (`6985`), payment password verified in this session (`6982`). Decisions where SPEC is
+    /// silent: a key blocked by the MAC-failure limit answers `6983` right after the key check;
+    /// a counter at `FFFF` answers `9402` after that; a zero amount is refused with `6A80`.
+    pub(crate) fn initialize(
+        &mut self,
+        iface: Interface,
+        kind: TxKind,
+        key_index: u8,
+        amount: u32,
+        term_id: [u8; 6],
+    ) -> Handled {
+        self.require_wallet(iface)?;
+        let purse = self.eeprom.state.purse.clone();
+        if !purse.open {
+            return Err(refuse(Sw::WALLET_CLOSED, "the holder closed this wallet"));
+        }
+        let Some(key) = self.find_key(kind, key_index) else {
+            return Err(refuse(
+                Sw::KEY_NOT_FOUND,
+                format!(
+                    "no {} key with index {key_index:02X}",
+                    if kind == TxKind::Load {
+                        "load"
+                    } else {
+                        "purchase"
+                    }
+                ),
+            ));
+        };
+        let usage = if kind == TxKind::Load {
+            USAGE_LOAD
+        } else {
+            USAGE_PURCHASE
+        };
+        if self.key_blocked(usage, key_index) {
+            return Err(refuse(
+                Sw::BLOCKED,
+                "this key is blocked after too many wrong MACs",
+            ));
+        }
+        let counter = if kind == TxKind::Load {
+            purse.online_counter
+        } else {
+            purse.offline_counter
+        };
+        if counter == 0xFFFF {
+            return Err(refuse(
+                Sw::COUNTER_MAX,
+                "the transaction counter is at FFFF",
+            ));
+        }
+        if amount == 0 {
+            return Err(refuse(Sw::WRONG_DATA, "the amount must be more than 0"));
+        }
+        match kind {
+            TxKind::Purchase => {
+                if amount > purse.single_payment_limit {
+                    return Err(refuse(
+                        Sw::CONDITIONS_NOT_SATISFIED,
+                        format!(
+                            "amount {amount} is above the single-payment limit {}",
+                            purse.single_payment_limit
+                        ),
+                    ));
+                }
+                if amount > purse.balance {
+                    return Err(refuse(
+                        Sw::INSUFFICIENT_BALANCE,
+                        format!("amount {amount} is above the balance {}", purse.balance),
+                    ));
+                }
+            }
+            TxKind::Load => {
+                if u64::from(purse.balance) + u64::from(amount) > u64::from(purse.balance_cap) {
+                    return Err(refuse(
+                        Sw::CONDITIONS_NOT_SATISFIED,
+                        format!(
+                            "balance {} + {amount} would pass the cap {}",
+                            purse.balance, purse.balance_cap
+                        ),
+                    ));
+                }
+                if !self.session(iface).pin_verified {
+                    return Err(refuse(
+                        Sw::SECURITY_NOT_SATISFIED,
+                        "VERIFY the payment password first, in this session",
+                    ));
+                }
+            }
+        }
+        let random = self.next_random()?;
+        let mut out = Vec::with_capacity(16);
+        out.extend_from_slice(&purse.balance.to_be_bytes());
+        out.extend_from_slice(&counter.to_be_bytes());
+        if kind == TxKind::Purchase {
+            out.extend_from_slice(&[0, 0, 0]); // overdraft limit
+        }
+        out.push(key.version);
+        out.push(key.alg);
+        out.extend_from_slice(&random);
+        if kind == TxKind::Load {
+            let seslk = crypto::load_session_key(&key.key, random, counter);
+            out.extend_from_slice(&crypto::load_mac1(&seslk, purse.balance, amount, &term_id));
+        }
+        self.session_mut(iface).pending = Some(Pending {
+            kind,
+            key,
+            amount,
+            term_id,
+            random,
+            counter,
+            balance: purse.balance,
+        });
+        Ok(ResponseApdu::ok(out))
+    }
+
+    fn take_pending(pending: Option<Pending>, kind: TxKind) -> Result<Pending, Fail> {
+        match pending {
+            Some(p) if p.kind == kind => Ok(p),
+            Some(_) => Err(refuse(
+                Sw::CONDITIONS_NOT_SATISFIED,
+                "the open session is of the other kind (INITIALIZE FOR LOAD ↔ PURCHASE)",
+            )),
+            None => Err(refuse(
+                Sw::CONDITIONS_NOT_SATISFIED,
+                "no INITIALIZE session: DEBIT/CREDIT must be the very next command after INITIALIZE",
+            )),
+        }
+    }
+
+    /// §3 DEBIT FOR PURCHASE: verify MAC1, commit atomically, answer TAC ‖ MAC2.
+    pub(crate) fn debit_for_purchase(
+        &mut self,
+        iface: Interface,
+        pending: Option<Pending>,
+        ttc: u32,
+        date: [u8; 4],
+        time: [u8; 3],
+        mac1: [u8; 4],
+    ) -> Handled {
+        self.require_wallet(iface)?;
+        let p = Self::take_pending(pending, TxKind::Purchase)?;
+        let sespk = crypto::purchase_session_key(&p.key.key, p.random, p.counter, ttc);
+        if crypto::purchase_mac1(&sespk, p.amount, &p.term_id, &date, &time) != mac1 {
+            return Err(self.wrong_mac(USAGE_PURCHASE, p.key.index, "MAC1 does not verify: key, TTC, termID, date or time differ from what the PSAM used"));
+        }
+        let tac = crypto::purchase_tac(
+            &crypto::tac_key(&self.eeprom.state.perso.keys.tac),
+            p.amount,
+            &p.term_id,
+            ttc,
+            &date,
+            &time,
+        );
+        let mac2 = crypto::purchase_mac2(&sespk, p.amount);
+        let rec = log_record(p.counter, p.amount, TYPE_PURCHASE, &p.term_id, &date, &time);
+        let after = p.counter + 1;
+        let mut writes = vec![
+            Write::Balance(p.balance - p.amount),
+            Write::OfflineCounter(after),
+        ];
+        writes.extend(self.eeprom.state.log.push_writes(rec));
+        writes.push(Write::Proof(Proof {
+            tx_type: TYPE_PURCHASE,
+            counter_after: after,
+            mac2,
+            tac,
+        }));
+        self.commit(writes)?;
+        Ok(ResponseApdu::ok([tac, mac2].concat()))
+    }
+
+    /// §3 CREDIT FOR LOAD: verify the host's MAC2, commit atomically, answer TAC.
+    pub(crate) fn credit_for_load(
+        &mut self,
+        iface: Interface,
+        pending: Option<Pending>,
+        date: [u8; 4],
+        time: [u8; 3],
+        mac2: [u8; 4],
+    ) -> Handled {
+        self.require_wallet(iface)?;
+        let p = Self::take_pending(pending, TxKind::Load)?;
+        let seslk = crypto::load_session_key(&p.key.key, p.random, p.counter);
+        if crypto::load_mac2(&seslk, p.amount, &p.term_id, &date, &time) != mac2 {
+            return Err(self.wrong_mac(
+                USAGE_LOAD,
+                p.key.index,
+                "MAC2 does not verify: the host used another key, amount, termID, date or time",
+            ));
+        }
+        let after_balance = p.balance + p.amount;
+        let tac = crypto::load_tac(
+            &crypto::tac_key(&self.eeprom.state.perso.keys.tac),
+            after_balance,
+            p.counter,
+            p.amount,
+            &p.term_id,
+            &date,
+            &time,
+        );
+        let rec = log_record(p.counter, p.amount, TYPE_LOAD, &p.term_id, &date, &time);
+        let after = p.counter + 1;
+        let mut writes = vec![Write::Balance(after_balance), Write::OnlineCounter(after)];
+        writes.extend(self.eeprom.state.log.push_writes(rec));
+        writes.push(Write::Proof(Proof {
+            tx_type: TYPE_LOAD,
+            counter_after: after,
+            mac2,
+            tac,
+        }));
+        self.commit(writes)?;
+        Ok(ResponseApdu::ok(tac))
+    }
+
+    /// §3 GET TRANSACTION PROOF: MAC2 ‖ TAC of the last committed transaction, if `tx_type`
+    /// and `counter` (the counter *after* it) match; otherwise `9406`.
+    pub(crate) fn get_transaction_proof(
+        &mut self,
+        iface: Interface,
+        tx_type: u8,
+        counter: u16,
+    ) -> Handled {
+        self.require_wallet(iface)?;
+        match self.eeprom.state.proof {
+            Some(p) if p.tx_type == tx_type && p.counter_after == counter => {
+                Ok(ResponseApdu::ok([p.mac2, p.tac].concat()))
+            }
+            _ => Err(refuse(
+                Sw::NO_PROOF,
+                format!(
+                    "no committed transaction of type {tx_type:02X} with counter-after {counter:04X}"
+                ),
+            )),
+        }
+    }
+}

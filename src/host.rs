@@ -1,0 +1,128 @@
+//! The simulated issuer host: holds the issuer's master keys, authorises loads (checks the card's
+//! MAC1, returns MAC2), verifies TACs, and signs issuer commands (RELOAD PIN, RESET OPERATION
+//! PASSWORD). Settlement and the acquirer live in later modules.
+
+use crate::crypto::{self, Key16, Mac4};
+use crate::profile::{KeySpec, Profile};
+
+/// What the host needs to authorise a load (from INITIALIZE FOR LOAD and the terminal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadRequest {
+    pub serial: [u8; 10],
+    pub key_index: u8,
+    pub balance: u32,
+    pub online_counter: u16,
+    pub random: [u8; 4],
+    pub mac1: Mac4,
+    pub amount: u32,
+    pub term_id: [u8; 6],
+    pub date: [u8; 4],
+    pub time: [u8; 3],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    #[error(
+        "H-MAC1: the card's load MAC1 does not verify (wrong load key, or balance/amount/termID differ)"
+    )]
+    BadMac1,
+    #[error("H-MAC1: the issuer has no load key with index {0:02X}")]
+    UnknownKey(u8),
+    #[error("H-UNREACHABLE: the issuer host cannot be reached")]
+    Unreachable,
+}
+
+/// The issuer host.
+#[derive(Clone, Debug)]
+pub struct IssuerHost {
+    load_keys: Vec<(u8, KeySpec)>,
+    tac: KeySpec,
+    issuer: KeySpec,
+}
+
+impl IssuerHost {
+    pub fn from_profile(p: &Profile) -> IssuerHost {
+        IssuerHost {
+            load_keys: p
+                .keys
+                .load
+                .iter()
+                .map(|k| (k.index, k.key.clone()))
+                .collect(),
+            tac: p.keys.tac.clone(),
+            issuer: p.keys.issuer.clone(),
+        }
+    }
+
+    /// Checks the card's MAC1 and answers MAC2 for CREDIT FOR LOAD.
+    pub fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
+        let spec = self
+            .load_keys
+            .iter()
+            .find(|(i, _)| *i == r.key_index)
+            .map(|(_, k)| k)
+            .ok_or(HostError::UnknownKey(r.key_index))?;
+        let dlk = spec.card_key(&r.serial);
+        let seslk = crypto::load_session_key(&dlk, r.random, r.online_counter);
+        if crypto::load_mac1(&seslk, r.balance, r.amount, &r.term_id) != r.mac1 {
+            return Err(HostError::BadMac1);
+        }
+        Ok(crypto::load_mac2(
+            &seslk, r.amount, &r.term_id, &r.date, &r.time,
+        ))
+    }
+
+    fn tac_key(&self, serial: &[u8; 10]) -> [u8; 8] {
+        crypto::tac_key(&self.tac.card_key(serial))
+    }
+
+    /// Verifies a purchase TAC.
+    pub fn purchase_tac_ok(
+        &self,
+        serial: &[u8; 10],
+        amount: u32,
+        term: &[u8; 6],
+        ttc: u32,
+        date: &[u8; 4],
+        time: &[u8; 3],
+        tac: Mac4,
+    ) -> bool {
+        crypto::purchase_tac(&self.tac_key(serial), amount, term, ttc, date, time) == tac
+    }
+
+    /// Verifies a load TAC.
+    #[allow(clippy::too_many_arguments)]
+    pub fn load_tac_ok(
+        &self,
+        serial: &[u8; 10],
+        balance_after: u32,
+        ctr_before: u16,
+        amount: u32,
+        term: &[u8; 6],
+        date: &[u8; 4],
+        time: &[u8; 3],
+        tac: Mac4,
+    ) -> bool {
+        crypto::load_tac(
+            &self.tac_key(serial),
+            balance_after,
+            ctr_before,
+            amount,
+            term,
+            date,
+            time,
+        ) == tac
+    }
+
+    /// MAC for an issuer command (see [`crypto::issuer_mac`]).
+    pub fn issuer_mac(
+        &self,
+        serial: &[u8; 10],
+        challenge: [u8; 4],
+        header: [u8; 5],
+        value: &[u8],
+    ) -> Mac4 {
+        let k: Key16 = self.issuer.card_key(serial);
+        crypto::issuer_mac(&k, challenge, header, value)
+    }
+}
