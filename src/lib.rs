@@ -8,6 +8,7 @@
 
 pub mod apdu;
 pub mod crypto;
+pub mod errors;
 pub mod hexser;
 pub mod profile;
 pub mod sw;
