@@ -175,6 +175,18 @@ pub fn unhex<const N: usize>(s: &str) -> [u8; N] {
     v.try_into().expect("length")
 }
 
+/// Issuer command MAC (RELOAD PIN, RESET OPERATION PASSWORD; a layout SPEC.md §4 leaves to us):
+/// session key SESIK = 3DES(issuer card key, challenge ‖ `00 00 00 00`), where the challenge is
+/// the card's GET CHALLENGE answer, so a captured command cannot be replayed; the MAC covers
+/// the command header `CLA INS P1 P2 Lc` and the new value.
+pub fn issuer_mac(issuer_key: &Key16, challenge: [u8; 4], header: [u8; 5], value: &[u8]) -> Mac4 {
+    let c = challenge;
+    let ses = tdes(issuer_key, [c[0], c[1], c[2], c[3], 0, 0, 0, 0]);
+    let mut d = header.to_vec();
+    d.extend_from_slice(value);
+    pboc_mac(&ses, &d)
+}
+
 #[cfg(test)]
 mod tests {
     //! Every expected value here is published in SPEC.md section 4 (real cards and a public
@@ -236,16 +248,4 @@ mod tests {
         let k = diversify(&mk, &unhex("00000102030405060708"));
         assert_eq!(k, unhex::<16>("0E9A7741E84385BE9C10AC38806AD146"));
     }
-}
-
-/// Issuer command MAC (RELOAD PIN, RESET OPERATION PASSWORD; a layout SPEC.md §4 leaves to us):
-/// session key SESIK = 3DES(issuer card key, challenge ‖ `00 00 00 00`), where the challenge is
-/// the card's GET CHALLENGE answer, so a captured command cannot be replayed; the MAC covers
-/// the command header `CLA INS P1 P2 Lc` and the new value.
-pub fn issuer_mac(issuer_key: &Key16, challenge: [u8; 4], header: [u8; 5], value: &[u8]) -> Mac4 {
-    let c = challenge;
-    let ses = tdes(issuer_key, [c[0], c[1], c[2], c[3], 0, 0, 0, 0]);
-    let mut d = header.to_vec();
-    d.extend_from_slice(value);
-    pboc_mac(&ses, &d)
 }

@@ -77,6 +77,7 @@ impl IssuerHost {
     }
 
     /// Verifies a purchase TAC.
+    #[allow(clippy::too_many_arguments)]
     pub fn purchase_tac_ok(
         &self,
         serial: &[u8; 10],

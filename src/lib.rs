@@ -17,3 +17,4 @@ pub mod profile;
 pub mod psam;
 pub mod sw;
 pub mod transport;
+pub mod vectors;

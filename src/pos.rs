@@ -314,13 +314,11 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         if r.sw != Sw::OK {
             return Err(PosError::Card { step, sw: r.sw });
         }
-        if let Some(n) = len {
-            if r.data.len() != n {
-                return Err(PosError::Unexpected {
-                    step,
-                    why: format!("expected {n} response bytes, got {}", r.data.len()),
-                });
-            }
+        if let Some(n) = len.filter(|&n| n != r.data.len()) {
+            return Err(PosError::Unexpected {
+                step,
+                why: format!("expected {n} response bytes, got {}", r.data.len()),
+            });
         }
         Ok(r.data)
     }

@@ -137,13 +137,11 @@ impl Card {
             ));
         }
         let len = super::state::LOG_RECORD_LEN;
-        if let Some(n) = le {
-            if n != len && n != 256 {
-                return Err(refuse(
-                    Sw::wrong_le(len),
-                    "log records are 23 bytes: Le must be 17 or 00",
-                ));
-            }
+        if let Some(n) = le.filter(|&n| n != len && n != 256) {
+            return Err(refuse(
+                Sw::wrong_le(len),
+                format!("log records are 23 bytes: Le must be 17 or 00, not {n:02X}"),
+            ));
         }
         match self.eeprom.state.log.record(record as usize) {
             Some(r) => Ok(ResponseApdu::ok(r.to_vec())),
@@ -190,6 +188,6 @@ mod tests {
     #[test]
     fn bcd6_encodes_decimal_digits() {
         assert_eq!(super::bcd6(5000), [0, 0, 0, 0, 0x50, 0x00]);
-        assert_eq!(super::bcd6(999_999_999), [0, 0, 0x09, 0x99, 0x99, 0x99]);
+        assert_eq!(super::bcd6(999_999_999), [0, 0x09, 0x99, 0x99, 0x99, 0x99]); // 000999999999
     }
 }

@@ -1,0 +1,681 @@
+//! Runs vector files against a target: a freshly personalised simulated card, or any
+//! [`Transport`] (a real card in a PC/SC reader). Symbolic steps are expanded with the simulated
+//! POS, PSAM and issuer host built from the vector's profile, so the same file runs against a
+//! real card personalised with the same test keys.
+
+use super::format::{
+    Action, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile, merge_patch,
+    parse_clock,
+};
+use crate::apdu::ResponseApdu;
+use crate::card::{Card, Interface};
+use crate::errors;
+use crate::host::IssuerHost;
+use crate::pos::{Clock, Pos, PosError};
+use crate::profile::Profile;
+use crate::psam::Psam;
+use crate::sw::Sw;
+use crate::transport::sim::{SharedCard, SimCard, SimPsam, shared};
+use crate::transport::{Transport, TransportError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Where vectors run.
+pub enum Target<'a> {
+    /// A fresh simulated card for every vector file.
+    Simulator,
+    /// A card behind a transport; `capabilities` lists what it offers (`fixed-random` when the
+    /// card is a simulator serving a profile with fixed randoms).
+    External {
+        transport: &'a mut dyn Transport,
+        capabilities: Vec<String>,
+    },
+}
+
+/// One APDU exchange as the runner saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    pub step: String,
+    pub command: Vec<u8>,
+    pub response: Option<Vec<u8>>,
+}
+
+/// Why a vector failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Step number (1-based; `3.2` is the second step of the third step's repeat, `3.2#4` its
+    /// fourth round).
+    pub step: String,
+    pub note: Option<String>,
+    /// The action as written in the file.
+    pub action: String,
+    /// What was expected and what came back.
+    pub expected: String,
+    pub actual: String,
+    /// A byte-by-byte marker line under `actual` (`^^` where bytes differ).
+    pub diff: Option<String>,
+    /// The catalogue explanation of the status word or code that came back.
+    pub explanation: String,
+    /// The simulated card's own reason for a refusal.
+    pub card_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Passed,
+    Failed(Box<Failure>),
+    Skipped(String),
+    /// The file itself is malformed (V-FORMAT).
+    Invalid(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub path: PathBuf,
+    pub name: String,
+    pub status: Status,
+    pub steps: usize,
+    pub duration: Duration,
+    pub transcript: Vec<Exchange>,
+}
+
+/// Loads a vector file and its profile (with overrides applied).
+pub fn load(path: &Path) -> Result<(VectorFile, Profile), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    parse(&text, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Parses vector JSON; `base` resolves a relative profile path.
+pub fn parse(text: &str, base: &Path) -> Result<(VectorFile, Profile), String> {
+    let v: VectorFile =
+        serde_json::from_str(text).map_err(|e| format!("not a vector file: {e}"))?;
+    let mut pj: serde_json::Value = if v.profile == "default" {
+        serde_json::from_str(crate::profile::DEFAULT_PROFILE_JSON).map_err(|e| e.to_string())?
+    } else {
+        let p = base.join(&v.profile);
+        let t = std::fs::read_to_string(&p).map_err(|e| format!("profile {}: {e}", p.display()))?;
+        serde_json::from_str(&t).map_err(|e| format!("profile {}: {e}", p.display()))?
+    };
+    if let Some(o) = &v.profile_overrides {
+        merge_patch(&mut pj, o);
+    }
+    let profile = Profile::from_value(pj).map_err(|e| e.to_string())?;
+    parse_clock(&v.clock)?;
+    for r in &v.requires {
+        if !matches!(r.as_str(), "fixed-random" | "simulator") {
+            return Err(format!(
+                "unknown requirement `{r}` (known: fixed-random, simulator)"
+            ));
+        }
+    }
+    check_steps(&v.steps, "")?;
+    Ok((v, profile))
+}
+
+fn check_steps(steps: &[StepSpec], prefix: &str) -> Result<(), String> {
+    for (i, s) in steps.iter().enumerate() {
+        let at = format!("{prefix}{}", i + 1);
+        match s.action().map_err(|e| format!("step {at}: {e}"))? {
+            Action::Repeat(_, inner) => check_steps(&inner, &format!("{at}."))?,
+            Action::Purchase(_) | Action::Load(_) if s.expect.is_some() => {
+                return Err(format!("step {at}: `expect` is for raw apdu steps"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The state a run carries from step to step.
+struct Ctx<'t, 'a> {
+    sim: Option<SharedCard>,
+    external: Option<&'t mut (dyn Transport + 'a)>,
+    psam: SimPsam,
+    host: IssuerHost,
+    profile: Profile,
+    clock: Clock,
+    iface: Interface,
+    transcript: Vec<Exchange>,
+}
+
+fn iface_of(n: Option<InterfaceName>, default: Interface) -> Interface {
+    match n {
+        Some(InterfaceName::Contact) => Interface::Contact,
+        Some(InterfaceName::Contactless) => Interface::Contactless,
+        None => default,
+    }
+}
+
+impl Ctx<'_, '_> {
+    fn transport(&mut self, iface: Interface) -> Box<dyn Transport + '_> {
+        match (&self.sim, &mut self.external) {
+            (Some(card), _) => Box::new(SimCard {
+                card: card.clone(),
+                iface,
+            }),
+            (None, Some(t)) => Box::new(&mut **t),
+            (None, None) => unreachable!("a run has a simulator or an external transport"),
+        }
+    }
+
+    fn card_reason(&self) -> Option<String> {
+        let c = self.sim.as_ref()?.borrow();
+        c.last_refusal()
+            .filter(|r| !r.why.is_empty())
+            .map(|r| r.why.to_string())
+    }
+}
+
+fn explain(code: &str) -> String {
+    match code.parse::<Sw>() {
+        Ok(sw) => errors::render_for(sw),
+        Err(_) => errors::lookup(code)
+            .map(|e| e.render())
+            .unwrap_or_else(|| format!("{code}: no catalogue entry")),
+    }
+}
+
+fn diff_marker(expected: &Masked, actual: &[u8]) -> String {
+    let n = expected.0.len().max(actual.len());
+    (0..n)
+        .map(|i| match (expected.0.get(i), actual.get(i)) {
+            (Some(None), Some(_)) => "  ",
+            (Some(Some(e)), Some(a)) if e == a => "  ",
+            _ => "^^",
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end()
+        .to_string()
+}
+
+fn spaced(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs one vector file.
+pub fn run_file(path: &Path, target: &mut Target) -> Outcome {
+    let start = Instant::now();
+    let mut out = Outcome {
+        path: path.to_path_buf(),
+        name: path.display().to_string(),
+        status: Status::Passed,
+        steps: 0,
+        duration: Duration::ZERO,
+        transcript: Vec::new(),
+    };
+    let (v, profile) = match load(path) {
+        Ok(x) => x,
+        Err(e) => {
+            out.status = Status::Invalid(e);
+            return out;
+        }
+    };
+    out.name = v.name.clone();
+    let (status, steps, transcript) = run_vector(&v, profile, target);
+    out.status = status;
+    out.steps = steps;
+    out.transcript = transcript;
+    out.duration = start.elapsed();
+    out
+}
+
+/// Runs a parsed vector.
+pub fn run_vector(
+    v: &VectorFile,
+    profile: Profile,
+    target: &mut Target,
+) -> (Status, usize, Vec<Exchange>) {
+    let caps: Vec<String> = match target {
+        Target::Simulator => vec!["fixed-random".into(), "simulator".into()],
+        Target::External { capabilities, .. } => capabilities.clone(),
+    };
+    if let Some(missing) = v.requires.iter().find(|r| !caps.contains(r)) {
+        let why = match missing.as_str() {
+            "fixed-random" => {
+                "needs the card to use the profile's fixed random numbers (byte-exact MACs)"
+            }
+            _ => "needs the simulated card (a step only a simulator can do)",
+        };
+        return (
+            Status::Skipped(format!("requires {missing}: {why}")),
+            0,
+            Vec::new(),
+        );
+    }
+    let (date, time) = parse_clock(&v.clock).unwrap_or(([0x20, 0x26, 0x01, 0x01], [0, 0, 0]));
+    let (sim, external) = match target {
+        Target::Simulator => (Some(shared(Card::personalise(&profile))), None),
+        Target::External { transport, .. } => (None, Some(&mut **transport)),
+    };
+    let mut ctx = Ctx {
+        sim,
+        external,
+        psam: SimPsam::new(Psam::from_profile(&profile)),
+        host: IssuerHost::from_profile(&profile),
+        clock: Clock::Fixed { date, time },
+        iface: iface_of(v.interface, Interface::Contactless),
+        profile,
+        transcript: Vec::new(),
+    };
+    if let Some(Err(e)) = ctx.external.as_mut().map(|t| t.reset()) {
+        {
+            return (
+                Status::Failed(Box::new(Failure {
+                    step: "0".into(),
+                    note: Some("power up the card".into()),
+                    action: "reset".into(),
+                    expected: "an ATR".into(),
+                    actual: e.to_string(),
+                    diff: None,
+                    explanation: explain("P-READER"),
+                    card_reason: None,
+                })),
+                0,
+                Vec::new(),
+            );
+        }
+    }
+    let mut count = 0;
+    let status = match run_steps(&mut ctx, &v.steps, "", &mut count) {
+        Ok(()) => Status::Passed,
+        Err(f) => Status::Failed(f),
+    };
+    (status, count, ctx.transcript)
+}
+
+fn run_steps(
+    ctx: &mut Ctx,
+    steps: &[StepSpec],
+    prefix: &str,
+    count: &mut usize,
+) -> Result<(), Box<Failure>> {
+    for (i, s) in steps.iter().enumerate() {
+        let at = format!("{prefix}{}", i + 1);
+        *count += 1;
+        run_step(ctx, s, &at, count)?;
+    }
+    Ok(())
+}
+
+fn fail(at: &str, s: &StepSpec, action: String, expected: String, actual: String) -> Box<Failure> {
+    Box::new(Failure {
+        step: at.into(),
+        note: s.note.clone(),
+        action,
+        expected,
+        actual,
+        diff: None,
+        explanation: String::new(),
+        card_reason: None,
+    })
+}
+
+fn sw_spec(s: &StepSpec) -> SwSpec {
+    s.sw.clone().unwrap_or(SwSpec::One("9000".into()))
+}
+
+fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<(), Box<Failure>> {
+    let action = s
+        .action()
+        .map_err(|e| fail(at, s, "?".into(), "a valid step".into(), e))?;
+    let iface = iface_of(s.interface, ctx.iface);
+    match action {
+        Action::Repeat(n, inner) => {
+            for round in 1..=n {
+                run_steps(ctx, &inner, &format!("{at}."), count).map_err(|mut f| {
+                    f.step = format!("{}#{round}", f.step);
+                    f
+                })?;
+            }
+            Ok(())
+        }
+        Action::Apdu(cmd) => raw(
+            ctx,
+            s,
+            at,
+            iface,
+            cmd,
+            format!(
+                "apdu {}",
+                spaced(
+                    &s.apdu
+                        .as_deref()
+                        .map(crate::hexser::decode)
+                        .and_then(Result::ok)
+                        .unwrap_or_default()
+                )
+            ),
+        ),
+        Action::Select => {
+            let mut cmd = vec![0x00, 0xA4, 0x04, 0x00, ctx.profile.wallet_aid.len() as u8];
+            cmd.extend_from_slice(&ctx.profile.wallet_aid);
+            cmd.push(0x00);
+            raw(ctx, s, at, iface, cmd, "select wallet".into())
+        }
+        Action::Verify(pin) => {
+            if pin.len() != 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(fail(
+                    at,
+                    s,
+                    format!("verify {pin}"),
+                    "6 digits".into(),
+                    "a malformed password in the vector".into(),
+                ));
+            }
+            let mut cmd = vec![0x00, 0x20, 0x00, 0x00, 0x03];
+            cmd.extend_from_slice(&crate::card::pin_bcd(&pin));
+            raw(ctx, s, at, iface, cmd, format!("verify {pin}"))
+        }
+        Action::PowerCycle => {
+            let atr = ctx.transport(iface).reset();
+            let expect_atr = ctx.profile.atr.clone();
+            match atr {
+                Ok(a) if ctx.sim.is_none() || a == expect_atr => Ok(()),
+                Ok(a) => Err(fail(
+                    at,
+                    s,
+                    "power cycle".into(),
+                    format!("ATR {}", spaced(&expect_atr)),
+                    format!("ATR {}", spaced(&a)),
+                )),
+                Err(e) => Err(fail(
+                    at,
+                    s,
+                    "power cycle".into(),
+                    "an ATR".into(),
+                    e.to_string(),
+                )),
+            }
+        }
+        Action::Purchase(amount) => {
+            let r = pos_flow(ctx, s, iface, |pos, _| {
+                pos.purchase(amount).map(|rec| {
+                    (
+                        rec.serial,
+                        rec.amount,
+                        rec.term_id,
+                        rec.ttc,
+                        rec.date,
+                        rec.time,
+                        rec.tac,
+                    )
+                })
+            });
+            let host = ctx.host.clone();
+            check_flow(ctx, s, at, format!("purchase {amount}"), r, |x| {
+                let (serial, amount, term, ttc, date, time, tac) = x;
+                host.purchase_tac_ok(&serial, amount, &term, ttc, &date, &time, tac)
+                    .then_some(())
+                    .ok_or_else(|| {
+                        format!(
+                            "TAC {} does not verify with the issuer's keys",
+                            hex::encode_upper(tac)
+                        )
+                    })
+            })
+        }
+        Action::Load(amount) => {
+            let pin = s
+                .pin
+                .clone()
+                .unwrap_or_else(|| ctx.profile.passwords.payment.clone());
+            let host = ctx.host.clone();
+            let r = pos_flow(ctx, s, iface, |pos, _| pos.load(&host, amount, &pin));
+            check_flow(ctx, s, at, format!("load {amount}"), r, |rec| {
+                if rec.tac_ok {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "load TAC {} does not verify with the issuer's keys",
+                        hex::encode_upper(rec.tac)
+                    ))
+                }
+            })
+        }
+        Action::Balance(want) => {
+            let r = pos_flow(ctx, s, iface, |pos, _| pos.balance());
+            match r {
+                Ok(b) if b == want => Ok(()),
+                Ok(b) => Err(fail(
+                    at,
+                    s,
+                    "balance".into(),
+                    format!("balance {want}"),
+                    format!("balance {b}"),
+                )),
+                Err(e) => Err(flow_error(ctx, s, at, "balance".into(), "9000".into(), e)),
+            }
+        }
+        Action::History(want) => {
+            let r = pos_flow(ctx, s, iface, |pos, _| pos.history());
+            let got = r.map_err(|e| flow_error(ctx, s, at, "history".into(), "9000".into(), e))?;
+            let render = |h: &[crate::pos::HistoryEntry]| {
+                h.iter()
+                    .map(|e| format!("{} {}", e.kind(), e.amount))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let want_s = want
+                .iter()
+                .map(|w| format!("{} {}", w.tx_type, w.amount))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let ok = got.len() == want.len()
+                && got.iter().zip(&want).all(|(g, w)| history_matches(g, w));
+            if ok {
+                Ok(())
+            } else {
+                Err(fail(
+                    at,
+                    s,
+                    "history".into(),
+                    format!("[{want_s}]"),
+                    format!("[{}]", render(&got)),
+                ))
+            }
+        }
+    }
+}
+
+fn history_matches(g: &crate::pos::HistoryEntry, w: &HistorySpec) -> bool {
+    let ty = match w.tx_type.as_str() {
+        "load" => Some(crate::crypto::TYPE_LOAD),
+        "purchase" => Some(crate::crypto::TYPE_PURCHASE),
+        other => u8::from_str_radix(other, 16).ok(),
+    };
+    ty == Some(g.tx_type)
+        && w.amount == g.amount
+        && w.counter.is_none_or(|c| c == g.counter)
+        && w.term_id
+            .as_deref()
+            .is_none_or(|t| crate::hexser::decode(t).ok().as_deref() == Some(&g.term_id[..]))
+}
+
+type Flow<'t> = Pos<Box<dyn Transport + 't>, &'t mut SimPsam>;
+
+fn pos_flow<R>(
+    ctx: &mut Ctx,
+    s: &StepSpec,
+    iface: Interface,
+    f: impl FnOnce(&mut Flow, ()) -> Result<R, PosError>,
+) -> Result<R, PosError> {
+    let aid = ctx.profile.wallet_aid.clone();
+    let clock = ctx.clock;
+    let mut psam = ctx.psam.clone();
+    let (r, trace) = {
+        let t = ctx.transport(iface);
+        let mut pos: Flow = Pos::new(t, &mut psam, clock, aid);
+        pos.key_index = s.key_index.unwrap_or(1);
+        let r = f(&mut pos, ());
+        (r, pos.trace)
+    };
+    let label = s.note.clone().unwrap_or_default();
+    ctx.transcript.extend(
+        trace
+            .0
+            .into_iter()
+            .filter(|e| e.device == crate::pos::Device::Card)
+            .map(|e| Exchange {
+                step: format!("{label} {}", e.step).trim().to_string(),
+                command: e.command,
+                response: e.response,
+            }),
+    );
+    r
+}
+
+fn flow_error(
+    ctx: &Ctx,
+    s: &StepSpec,
+    at: &str,
+    action: String,
+    expected: String,
+    e: PosError,
+) -> Box<Failure> {
+    let code = e.code();
+    let mut f = fail(at, s, action, expected, format!("{code} ({e})"));
+    f.explanation = explain(&code);
+    f.card_reason = ctx.card_reason();
+    f
+}
+
+fn check_flow<R>(
+    ctx: &mut Ctx,
+    s: &StepSpec,
+    at: &str,
+    action: String,
+    r: Result<R, PosError>,
+    verify: impl FnOnce(R) -> Result<(), String>,
+) -> Result<(), Box<Failure>> {
+    let want = sw_spec(s);
+    match r {
+        Ok(x) => {
+            if !want.accepts("9000") {
+                let mut f = fail(
+                    at,
+                    s,
+                    action,
+                    want.describe(),
+                    "9000 (the flow completed)".into(),
+                );
+                f.explanation = explain("9000");
+                return Err(f);
+            }
+            verify(x).map_err(|why| fail(at, s, action, "a verifiable transaction".into(), why))
+        }
+        Err(e) => {
+            let code = e.code();
+            if want.accepts(&code) {
+                Ok(())
+            } else {
+                Err(flow_error(ctx, s, at, action, want.describe(), e))
+            }
+        }
+    }
+}
+
+fn raw(
+    ctx: &mut Ctx,
+    s: &StepSpec,
+    at: &str,
+    iface: Interface,
+    cmd: Vec<u8>,
+    action: String,
+) -> Result<(), Box<Failure>> {
+    let r = ctx.transport(iface).transmit_raw(&cmd);
+    ctx.transcript.push(Exchange {
+        step: s.note.clone().unwrap_or_else(|| action.clone()),
+        command: cmd.clone(),
+        response: r.as_ref().ok().cloned(),
+    });
+    let want_sw = sw_spec(s);
+    let raw = match r {
+        Ok(b) => b,
+        Err(e) => {
+            let code = if e == TransportError::NoResponse {
+                "P-NO-RESPONSE"
+            } else {
+                "P-READER"
+            };
+            if want_sw.accepts(code) {
+                return Ok(());
+            }
+            let mut f = fail(at, s, action, want_sw.describe(), format!("{code} ({e})"));
+            f.explanation = explain(code);
+            return Err(f);
+        }
+    };
+    let Some(resp) = ResponseApdu::parse(&raw) else {
+        return Err(fail(
+            at,
+            s,
+            action,
+            want_sw.describe(),
+            format!("malformed response {}", spaced(&raw)),
+        ));
+    };
+    let sw_ok = want_sw.accepts(&resp.sw.to_string());
+    let expect = s
+        .expect
+        .as_deref()
+        .map(Masked::parse)
+        .transpose()
+        .unwrap_or(None);
+    let data_ok = expect.as_ref().is_none_or(|m| m.matches(&resp.data));
+    if sw_ok && data_ok {
+        return Ok(());
+    }
+    let mut f = fail(at, s, action.clone(), String::new(), String::new());
+    if !sw_ok {
+        f.expected = format!("SW {}", want_sw.describe());
+        f.actual = format!("SW {}", resp.sw);
+    }
+    if let Some(m) = expect.as_ref().filter(|_| !data_ok) {
+        let sep = if f.expected.is_empty() { "" } else { "; " };
+        f.expected = format!("{}{sep}data {}", f.expected, m.render());
+        f.actual = format!("{}{sep}data {}", f.actual, spaced(&resp.data));
+        f.diff = Some(diff_marker(m, &resp.data));
+    }
+    f.explanation = if sw_ok {
+        explain("V-MISMATCH")
+    } else {
+        explain(&resp.sw.to_string())
+    };
+    f.card_reason = ctx.card_reason();
+    Err(f)
+}
+
+/// Vector files under `paths` (files as given, folders searched for `*.json`, sorted).
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n != "profiles") {
+                walk(&p, out)?;
+            }
+        } else if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
