@@ -10,5 +10,6 @@ pub mod apdu;
 pub mod crypto;
 pub mod hexser;
 pub mod profile;
+pub mod stk;
 pub mod sw;
 pub mod transport;
