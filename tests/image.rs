@@ -1,0 +1,102 @@
+//! Card images: round trip, and refusal of damaged files without loading half a card.
+
+use stk_wallet::card::{Card, Interface, image};
+use stk_wallet::profile::Profile;
+
+fn card_with_a_purchase() -> Card {
+    let p = Profile::default_profile();
+    let card = stk_wallet::transport::sim::shared(Card::personalise(&p));
+    let mut pos = stk_wallet::pos::Pos::new(
+        stk_wallet::transport::sim::SimCard::contactless(card.clone()),
+        stk_wallet::transport::sim::SimPsam::new(stk_wallet::psam::Psam::from_profile(&p)),
+        stk_wallet::pos::Clock::Fixed { date: [0x20, 0x26, 0x11, 0x22], time: [0x12, 0, 0] },
+        p.wallet_aid.clone(),
+    );
+    pos.purchase(250).expect("purchase");
+    let c = card.borrow().clone();
+    c
+}
+
+#[test]
+fn round_trip_keeps_every_persistent_byte() {
+    let c = card_with_a_purchase();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    image::save(&c, &path).unwrap();
+    let back = image::load(&path).unwrap();
+    assert_eq!(back.state(), c.state());
+    assert_eq!(back.state().purse.balance, 10000 - 250);
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn every_truncation_is_refused() {
+    let bytes = image::to_bytes(&card_with_a_purchase());
+    for n in (0..bytes.len() - 1).step_by(7) {
+        let e = image::from_bytes(&bytes[..n], "t").err().unwrap_or_else(|| panic!("truncated at {n} loaded"));
+        assert!(e.to_string().starts_with("I-IMAGE"), "{e}");
+    }
+}
+
+#[test]
+fn every_bit_flip_in_the_state_is_refused_or_harmless() {
+    let bytes = image::to_bytes(&card_with_a_purchase());
+    let original = image::from_bytes(&bytes, "t").unwrap();
+    let mut refused = 0;
+    for i in (0..bytes.len()).step_by(3) {
+        let mut b = bytes.clone();
+        b[i] ^= 0x04;
+        match image::from_bytes(&b, "t") {
+            Err(_) => refused += 1,
+            // A flip in JSON whitespace or in the letter case of the stored CRC changes nothing.
+            Ok(c) => assert_eq!(c.state(), original.state(), "a flip at byte {i} loaded a different card"),
+        }
+    }
+    assert!(refused > bytes.len() / 4, "only {refused} flips refused");
+}
+
+#[test]
+fn wrong_version_and_oversize_are_refused_with_a_reason() {
+    let bytes = image::to_bytes(&card_with_a_purchase());
+    let text = String::from_utf8(bytes).unwrap().replacen("\"version\": 1", "\"version\": 2", 1);
+    let e = image::from_bytes(text.as_bytes(), "t").err().unwrap().to_string();
+    assert!(e.contains("version 2"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, vec![b' '; (image::MAX_IMAGE_BYTES + 1) as usize]).unwrap();
+    let e = image::load(&big).err().unwrap().to_string();
+    assert!(e.contains("more than"), "{e}");
+}
+
+#[test]
+fn an_image_saved_mid_commit_recovers_to_old_or_new() {
+    // Tear the DEBIT's commit at each write, save what the card holds, reload: the reloaded card
+    // has the old balance (journal not armed) or the new one (armed journal replayed).
+    let base = card_with_a_purchase();
+    let p = Profile::default_profile();
+    let mut results = Vec::new();
+    for n in 0..12 {
+        let card = stk_wallet::transport::sim::shared(base.clone());
+        let mut pos = stk_wallet::pos::Pos::new(
+            stk_wallet::transport::sim::SimCard::contactless(card.clone()),
+            stk_wallet::transport::sim::SimPsam::new(stk_wallet::psam::Psam::from_profile(&p)),
+            stk_wallet::pos::Clock::Fixed { date: [0x20, 0x26, 0x11, 0x22], time: [0x12, 0, 1] },
+            p.wallet_aid.clone(),
+        );
+        let info = pos.select().unwrap();
+        // Tear only inside DEBIT: INITIALIZE itself writes the random cursor once.
+        let _ = card.borrow_mut().process(Interface::Contactless, &[0x80, 0x5C, 0x00, 0x02, 0x04]);
+        card.borrow_mut().tear_after_writes(n + 1);
+        let r = pos.purchase_selected(&info, 100);
+        let bytes = image::to_bytes(&card.borrow());
+        let back = image::from_bytes(&bytes, "t").unwrap();
+        let bal = back.state().purse.balance;
+        assert!(bal == 9750 || bal == 9650, "tear {n}: balance {bal}");
+        let ctr = back.state().purse.offline_counter;
+        assert_eq!(ctr, if bal == 9650 { 2 } else { 1 }, "tear {n}: counter and balance disagree");
+        assert_eq!(back.state().log.count, ctr as u8, "tear {n}: log and counter disagree");
+        results.push((r.is_ok(), bal));
+    }
+    assert!(results.iter().any(|r| r.1 == 9750) && results.iter().any(|r| r.1 == 9650), "{results:?}");
+}
