@@ -20,20 +20,29 @@ fn selected_card() -> Card {
     let mut card = Card::personalise(&p);
     let mut select = vec![0x00, 0xA4, 0x04, 0x00, p.wallet_aid.len() as u8];
     select.extend_from_slice(&p.wallet_aid);
-    card.process(Interface::Contactless, &select).expect("select");
+    card.process(Interface::Contactless, &select)
+        .expect("select");
     card
 }
 
 fn get_balance(c: &mut Criterion) {
     let mut card = selected_card();
     let apdu = [0x80, 0x5C, 0x00, 0x02, 0x04];
-    c.bench_function("get_balance/round_trip", |b| b.iter(|| card.process(Interface::Contactless, black_box(&apdu))));
+    c.bench_function("get_balance/round_trip", |b| {
+        b.iter(|| card.process(Interface::Contactless, black_box(&apdu)))
+    });
 }
 
 /// The DES work of one purchase, called directly: the PSAM diversifies the master key, derives
 /// SESPK and MACs MAC1; the card derives SESPK, checks MAC1, computes the TAC and MAC2; the
 /// PSAM checks MAC2.
-fn des_floor(master: &[u8; 16], card_dpk: &[u8; 16], dtk: &[u8; 16], serial: &[u8; 10], term: &[u8; 6]) -> [u8; 4] {
+fn des_floor(
+    master: &[u8; 16],
+    card_dpk: &[u8; 16],
+    dtk: &[u8; 16],
+    serial: &[u8; 10],
+    term: &[u8; 6],
+) -> [u8; 4] {
     let (random, ctr, ttc, amount) = ([1, 2, 3, 4], 7u16, 9u32, 100u32);
     let dpk = crypto::diversify(master, serial);
     let psam_ses = crypto::purchase_session_key(&dpk, random, ctr, ttc);
@@ -51,16 +60,39 @@ fn des_floor(master: &[u8; 16], card_dpk: &[u8; 16], dtk: &[u8; 16], serial: &[u
 fn purchase(c: &mut Criterion) {
     let p = Profile::default_profile();
     let serial = p.issuer.serial;
-    let master = p.keys.purchase[0].key.master.expect("default profile has master keys");
+    let master = p.keys.purchase[0]
+        .key
+        .master
+        .expect("default profile has master keys");
     let card_dpk = p.keys.purchase[0].key.card_key(&serial);
     let dtk = p.keys.tac.card_key(&serial);
     let mut g = c.benchmark_group("purchase");
-    g.bench_function("des_floor", |b| b.iter(|| des_floor(black_box(&master), &card_dpk, &dtk, &serial, &p.psam.term_id)));
+    g.bench_function("des_floor", |b| {
+        b.iter(|| {
+            des_floor(
+                black_box(&master),
+                &card_dpk,
+                &dtk,
+                &serial,
+                &p.psam.term_id,
+            )
+        })
+    });
     let template = Card::personalise(&p);
     let psam = Psam::from_profile(&p);
     g.bench_function("full", |b| {
         b.iter_batched(
-            || Pos::new(SimCard::contactless(shared(template.clone())), SimPsam::new(psam.clone()), Clock::Fixed { date: DATE, time: TIME }, p.wallet_aid.clone()),
+            || {
+                Pos::new(
+                    SimCard::contactless(shared(template.clone())),
+                    SimPsam::new(psam.clone()),
+                    Clock::Fixed {
+                        date: DATE,
+                        time: TIME,
+                    },
+                    p.wallet_aid.clone(),
+                )
+            },
             |mut pos| pos.purchase(black_box(100)).expect("purchase"),
             BatchSize::SmallInput,
         )

@@ -106,12 +106,17 @@ fn any_apdu_crate_client_can_drive_the_card() {
     use stk_wallet::card::Interface;
     let p = Profile::default_profile();
     let card = std::cell::RefCell::new(Card::personalise(&p));
-    let select: Vec<u8> = apdu::Command::new_with_payload(0x00, 0xA4, 0x04, 0x00, &p.wallet_aid).into();
+    let select: Vec<u8> =
+        apdu::Command::new_with_payload(0x00, 0xA4, 0x04, 0x00, &p.wallet_aid).into();
     let mut buf = [0u8; 258];
-    let n = card.handle_in_ctx(Interface::Contactless, &select, &mut buf).unwrap();
+    let n = card
+        .handle_in_ctx(Interface::Contactless, &select, &mut buf)
+        .unwrap();
     assert_eq!(&buf[n - 2..n], &[0x90, 0x00]);
     let get_balance: Vec<u8> = apdu::Command::new_with_le(0x80, 0x5C, 0x00, 0x02, 4).into();
-    let n = card.handle_in_ctx(Interface::Contactless, &get_balance, &mut buf).unwrap();
+    let n = card
+        .handle_in_ctx(Interface::Contactless, &get_balance, &mut buf)
+        .unwrap();
     let r = apdu::core::Response::from(&buf[..n]);
     assert!(r.is_ok());
     assert_eq!(r.payload, &10000u32.to_be_bytes());

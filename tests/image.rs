@@ -9,7 +9,10 @@ fn card_with_a_purchase() -> Card {
     let mut pos = stk_wallet::pos::Pos::new(
         stk_wallet::transport::sim::SimCard::contactless(card.clone()),
         stk_wallet::transport::sim::SimPsam::new(stk_wallet::psam::Psam::from_profile(&p)),
-        stk_wallet::pos::Clock::Fixed { date: [0x20, 0x26, 0x11, 0x22], time: [0x12, 0, 0] },
+        stk_wallet::pos::Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0, 0],
+        },
         p.wallet_aid.clone(),
     );
     pos.purchase(250).expect("purchase");
@@ -34,7 +37,9 @@ fn round_trip_keeps_every_persistent_byte() {
 fn every_truncation_is_refused() {
     let bytes = image::to_bytes(&card_with_a_purchase());
     for n in (0..bytes.len() - 1).step_by(7) {
-        let e = image::from_bytes(&bytes[..n], "t").err().unwrap_or_else(|| panic!("truncated at {n} loaded"));
+        let e = image::from_bytes(&bytes[..n], "t")
+            .err()
+            .unwrap_or_else(|| panic!("truncated at {n} loaded"));
         assert!(e.to_string().starts_with("I-IMAGE"), "{e}");
     }
 }
@@ -50,7 +55,11 @@ fn every_bit_flip_in_the_state_is_refused_or_harmless() {
         match image::from_bytes(&b, "t") {
             Err(_) => refused += 1,
             // A flip in JSON whitespace or in the letter case of the stored CRC changes nothing.
-            Ok(c) => assert_eq!(c.state(), original.state(), "a flip at byte {i} loaded a different card"),
+            Ok(c) => assert_eq!(
+                c.state(),
+                original.state(),
+                "a flip at byte {i} loaded a different card"
+            ),
         }
     }
     assert!(refused > bytes.len() / 4, "only {refused} flips refused");
@@ -59,8 +68,13 @@ fn every_bit_flip_in_the_state_is_refused_or_harmless() {
 #[test]
 fn wrong_version_and_oversize_are_refused_with_a_reason() {
     let bytes = image::to_bytes(&card_with_a_purchase());
-    let text = String::from_utf8(bytes).unwrap().replacen("\"version\": 1", "\"version\": 2", 1);
-    let e = image::from_bytes(text.as_bytes(), "t").err().unwrap().to_string();
+    let text = String::from_utf8(bytes)
+        .unwrap()
+        .replacen("\"version\": 1", "\"version\": 2", 1);
+    let e = image::from_bytes(text.as_bytes(), "t")
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("version 2"), "{e}");
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.json");
@@ -81,12 +95,17 @@ fn an_image_saved_mid_commit_recovers_to_old_or_new() {
         let mut pos = stk_wallet::pos::Pos::new(
             stk_wallet::transport::sim::SimCard::contactless(card.clone()),
             stk_wallet::transport::sim::SimPsam::new(stk_wallet::psam::Psam::from_profile(&p)),
-            stk_wallet::pos::Clock::Fixed { date: [0x20, 0x26, 0x11, 0x22], time: [0x12, 0, 1] },
+            stk_wallet::pos::Clock::Fixed {
+                date: [0x20, 0x26, 0x11, 0x22],
+                time: [0x12, 0, 1],
+            },
             p.wallet_aid.clone(),
         );
         let info = pos.select().unwrap();
         // Tear only inside DEBIT: INITIALIZE itself writes the random cursor once.
-        let _ = card.borrow_mut().process(Interface::Contactless, &[0x80, 0x5C, 0x00, 0x02, 0x04]);
+        let _ = card
+            .borrow_mut()
+            .process(Interface::Contactless, &[0x80, 0x5C, 0x00, 0x02, 0x04]);
         card.borrow_mut().tear_after_writes(n + 1);
         let r = pos.purchase_selected(&info, 100);
         let bytes = image::to_bytes(&card.borrow());
@@ -94,9 +113,20 @@ fn an_image_saved_mid_commit_recovers_to_old_or_new() {
         let bal = back.state().purse.balance;
         assert!(bal == 9750 || bal == 9650, "tear {n}: balance {bal}");
         let ctr = back.state().purse.offline_counter;
-        assert_eq!(ctr, if bal == 9650 { 2 } else { 1 }, "tear {n}: counter and balance disagree");
-        assert_eq!(back.state().log.count, ctr as u8, "tear {n}: log and counter disagree");
+        assert_eq!(
+            ctr,
+            if bal == 9650 { 2 } else { 1 },
+            "tear {n}: counter and balance disagree"
+        );
+        assert_eq!(
+            back.state().log.count,
+            ctr as u8,
+            "tear {n}: log and counter disagree"
+        );
         results.push((r.is_ok(), bal));
     }
-    assert!(results.iter().any(|r| r.1 == 9750) && results.iter().any(|r| r.1 == 9650), "{results:?}");
+    assert!(
+        results.iter().any(|r| r.1 == 9750) && results.iter().any(|r| r.1 == 9650),
+        "{results:?}"
+    );
 }
