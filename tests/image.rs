@@ -16,8 +16,7 @@ fn card_with_a_purchase() -> Card {
         p.wallet_aid.clone(),
     );
     pos.purchase(250).expect("purchase");
-    let c = card.borrow().clone();
-    c
+    card.borrow().clone()
 }
 
 #[test]
