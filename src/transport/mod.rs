@@ -3,6 +3,10 @@
 //! The same POS and vector code runs over the in-process simulated card, a fault-injecting
 //! wrapper, or a real PC/SC reader. Bytes cross this boundary exactly as on the wire.
 
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
+pub mod vpcd;
+
 use crate::apdu::{CommandApdu, ResponseApdu};
 
 pub mod sim;
