@@ -15,6 +15,7 @@ pub mod host;
 pub mod pos;
 pub mod profile;
 pub mod psam;
+pub mod serve;
 pub mod stk;
 pub mod sw;
 pub mod transport;

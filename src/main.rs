@@ -8,6 +8,7 @@ use stk_wallet::host::IssuerHost;
 use stk_wallet::pos::{Clock, Pos, PosError, yuan};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
+use stk_wallet::transport::Transport;
 use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
 use stk_wallet::vectors::{report, runner};
 use stk_wallet::{errors, sw::Sw};
@@ -34,7 +35,38 @@ enum Cmd {
         /// Print every APDU exchange of every vector.
         #[arg(short, long)]
         verbose: bool,
+        /// Run against the card in this PC/SC reader (exact name or a unique part of it).
+        #[arg(long)]
+        reader: Option<String>,
+        /// With --reader and a card served by `stk-wallet serve --card IMAGE`: before each
+        /// vector, write a card personalised from the vector's profile to IMAGE (the server
+        /// loads it at the next power-on), so every vector starts from a fresh card.
+        #[arg(long, requires = "reader")]
+        card_image: Option<PathBuf>,
+        /// Capabilities the reader's card has (e.g. `fixed-random` for a test card with the
+        /// profile's fixed random numbers); --card-image implies fixed-random.
+        #[arg(long, requires = "reader")]
+        assume: Vec<String>,
     },
+    /// Serve a card image to PC/SC applications through pcscd and the vsmartcard vpcd driver.
+    Serve {
+        /// The card image (created from --profile if it does not exist).
+        #[arg(long, default_value = "card.json")]
+        card: PathBuf,
+        #[arg(long, default_value = "default")]
+        profile: String,
+        /// vpcd's address (reader "Virtual PCD 00 00" listens on 35963, "00 01" on 35964).
+        #[arg(long, default_value = stk_wallet::transport::vpcd::DEFAULT_ADDR)]
+        addr: String,
+        /// Which of the card's interfaces the reader reaches.
+        #[arg(long, value_enum, default_value = "contactless")]
+        interface: IfaceArg,
+        /// Log every exchange with its meaning.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// List the PC/SC readers.
+    Readers,
     /// Explain a status word or error code from the catalogue (e.g. 9302, 63C2, P-DIGEST).
     Explain { code: String },
     /// Card images.
@@ -55,7 +87,16 @@ enum Cmd {
         /// Transaction date and time "YYYYMMDD HHMMSS" (default: now, UTC).
         #[arg(long, global = true)]
         clock: Option<String>,
+        /// Use the card in this PC/SC reader instead of the image (the PSAM stays simulated).
+        #[arg(long, global = true)]
+        reader: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum IfaceArg {
+    Contactless,
+    Contact,
 }
 
 #[derive(Subcommand)]
@@ -128,7 +169,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             paths,
             junit,
             verbose,
-        } => run_vectors(paths, junit, verbose),
+            reader,
+            card_image,
+            assume,
+        } => {
+            let opts = RunOpts {
+                junit,
+                verbose,
+                reader,
+                card_image,
+                assume,
+            };
+            run_vectors(paths, opts)
+        }
         Cmd::Explain { code } => explain(&code),
         Cmd::Card { cmd } => card(cmd),
         Cmd::Pos {
@@ -136,15 +189,112 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             card,
             profile,
             clock,
-        } => pos(cmd, &card, &profile, clock.as_deref()),
+            reader,
+        } => pos(cmd, &card, &profile, clock.as_deref(), reader.as_deref()),
+        Cmd::Serve {
+            card,
+            profile,
+            addr,
+            interface,
+            verbose,
+        } => serve(&card, &profile, &addr, interface, verbose),
+        Cmd::Readers => readers(),
     }
 }
 
-fn run_vectors(
-    paths: Vec<PathBuf>,
+struct RunOpts {
     junit: Option<PathBuf>,
     verbose: bool,
+    reader: Option<String>,
+    card_image: Option<PathBuf>,
+    assume: Vec<String>,
+}
+
+/// Opens a PC/SC reader (only in builds with the `pcsc` feature).
+#[cfg(feature = "pcsc")]
+fn open_reader(name: &str) -> Result<Box<dyn Transport>, String> {
+    let t = stk_wallet::transport::pcsc::PcscTransport::connect(name)
+        .map_err(|e| format!("P-READER: {e}"))?;
+    Ok(Box::new(t))
+}
+
+#[cfg(not(feature = "pcsc"))]
+fn open_reader(_name: &str) -> Result<Box<dyn Transport>, String> {
+    Err("P-READER: this stk-wallet was built without PC/SC support; rebuild with `cargo build --release --features pcsc` (needs libpcsclite-dev)".into())
+}
+
+#[cfg(feature = "pcsc")]
+fn readers() -> Result<ExitCode, String> {
+    let list = stk_wallet::transport::pcsc::list_readers().map_err(|e| format!("P-READER: {e}"))?;
+    if list.is_empty() {
+        println!(
+            "no readers (is pcscd running with the vpcd driver? `stk-wallet serve` connects a card to \"Virtual PCD 00 00\")"
+        );
+    }
+    for r in list {
+        println!("{r}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "pcsc"))]
+fn readers() -> Result<ExitCode, String> {
+    open_reader("").map(|_| ExitCode::SUCCESS)
+}
+
+fn serve(
+    card_path: &Path,
+    profile: &str,
+    addr: &str,
+    iface: IfaceArg,
+    verbose: bool,
 ) -> Result<ExitCode, String> {
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .try_init();
+    if !card_path.exists() {
+        let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+        image::save(&Card::personalise(&p), card_path)
+            .map_err(|e| format!("cannot write {}: {e}", card_path.display()))?;
+        log::info!(
+            "created card image {} from profile `{}`",
+            card_path.display(),
+            p.name
+        );
+    }
+    let card = shared(load_card(card_path)?);
+    let iface = match iface {
+        IfaceArg::Contactless => stk_wallet::card::Interface::Contactless,
+        IfaceArg::Contact => stk_wallet::card::Interface::Contact,
+    };
+    let front: Box<dyn Transport> = Box::new(SimCard {
+        card: card.clone(),
+        iface,
+    });
+    let mut server = stk_wallet::serve::CardServer::new(card, front, Some(card_path.to_path_buf()));
+    server.verbose = verbose;
+    log::info!(
+        "serving {} to vpcd at {addr}; PC/SC applications see it in the \"Virtual PCD\" reader (Ctrl-C stops)",
+        card_path.display()
+    );
+    let opts = stk_wallet::transport::vpcd::ServeOptions::default();
+    stk_wallet::transport::vpcd::serve(&mut server, addr, opts)
+        .map_err(|e| format!("P-READER: vpcd at {addr}: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_vectors(paths: Vec<PathBuf>, o: RunOpts) -> Result<ExitCode, String> {
+    let RunOpts {
+        junit,
+        verbose,
+        reader,
+        card_image,
+        mut assume,
+    } = o;
+    let mut reader = reader.as_deref().map(open_reader).transpose()?;
+    if card_image.is_some() && !assume.iter().any(|a| a == "fixed-random") {
+        assume.push("fixed-random".into());
+    }
+
     let paths = if paths.is_empty() {
         vec![PathBuf::from("vectors")]
     } else {
@@ -163,7 +313,26 @@ fn run_vectors(
     }
     let mut outcomes = Vec::with_capacity(files.len());
     for f in &files {
-        let o = runner::run_file(f, &mut runner::Target::Simulator);
+        let o = match reader.as_mut() {
+            None => runner::run_file(f, &mut runner::Target::Simulator),
+            Some(t) => {
+                let fresh_card: Option<runner::FreshCard> = card_image.as_ref().map(|img| {
+                    let img = img.clone();
+                    Box::new(move |p: &Profile| {
+                        image::save(&Card::personalise(p), &img)
+                            .map_err(|e| format!("cannot write {}: {e}", img.display()))
+                    }) as runner::FreshCard
+                });
+                runner::run_file(
+                    f,
+                    &mut runner::Target::External {
+                        transport: t.as_mut(),
+                        capabilities: assume.clone(),
+                        fresh_card,
+                    },
+                )
+            }
+        };
         println!("{}", report::line(&o));
         print!("{}", report::details(&o));
         if verbose {
@@ -288,9 +457,17 @@ fn pos(
     card_path: &Path,
     profile: &str,
     clock: Option<&str>,
+    reader: Option<&str>,
 ) -> Result<ExitCode, String> {
     let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
-    let card = shared(load_card(card_path)?);
+    let card = shared(match reader {
+        Some(_) => Card::personalise(&p), // unused: the card is in the reader
+        None => load_card(card_path)?,
+    });
+    let card_transport: Box<dyn Transport> = match reader {
+        Some(r) => open_reader(r)?,
+        None => Box::new(SimCard::contactless(card.clone())),
+    };
     let clock = match clock {
         Some(c) => {
             let (date, time) = stk_wallet::vectors::format::parse_clock(c)?;
@@ -306,12 +483,7 @@ fn pos(
     };
     let psam = SimPsam::new(psam);
     let host = IssuerHost::from_profile(&p);
-    let mut pos = Pos::new(
-        SimCard::contactless(card.clone()),
-        psam.clone(),
-        clock,
-        p.wallet_aid.clone(),
-    );
+    let mut pos = Pos::new(card_transport, psam.clone(), clock, p.wallet_aid.clone());
     let result: Result<(), PosError> = match cmd {
         PosCmd::Purchase { amount } => {
             let a = fen(&amount)?;
@@ -351,8 +523,10 @@ fn pos(
             }
         }),
     };
-    image::save(&card.borrow(), card_path)
-        .map_err(|e| format!("cannot save {}: {e}", card_path.display()))?;
+    if reader.is_none() {
+        image::save(&card.borrow(), card_path)
+            .map_err(|e| format!("cannot save {}: {e}", card_path.display()))?;
+    }
     let psam_json = serde_json::to_string_pretty(&*psam.0.borrow()).map_err(|e| e.to_string())?;
     std::fs::write(&psam_path, psam_json)
         .map_err(|e| format!("cannot save {}: {e}", psam_path.display()))?;

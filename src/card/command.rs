@@ -77,6 +77,38 @@ pub enum Command {
     Envelope { data: Vec<u8> },
 }
 
+impl Command {
+    /// The command's name as SPEC.md writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Select { .. } => "SELECT",
+            Command::ReadBinary { .. } => "READ BINARY",
+            Command::ReadRecord { .. } => "READ RECORD",
+            Command::Verify { .. } => "VERIFY",
+            Command::ChangePin { .. } => "CHANGE PIN",
+            Command::ReloadPin { .. } => "RELOAD PIN",
+            Command::ResetOperationPassword { .. } => "RESET OPERATION PASSWORD",
+            Command::GetChallenge => "GET CHALLENGE",
+            Command::GetBalance => "GET BALANCE",
+            Command::GetData { .. } => "GET DATA",
+            Command::Initialize {
+                kind: TxKind::Load, ..
+            } => "INITIALIZE FOR LOAD",
+            Command::Initialize {
+                kind: TxKind::Purchase,
+                ..
+            } => "INITIALIZE FOR PURCHASE",
+            Command::CreditForLoad { .. } => "CREDIT FOR LOAD",
+            Command::DebitForPurchase { .. } => "DEBIT FOR PURCHASE",
+            Command::GetTransactionProof { .. } => "GET TRANSACTION PROOF",
+            Command::TerminalProfile { .. } => "TERMINAL PROFILE",
+            Command::Fetch { .. } => "FETCH",
+            Command::TerminalResponse { .. } => "TERMINAL RESPONSE",
+            Command::Envelope { .. } => "ENVELOPE",
+        }
+    }
+}
+
 fn p1p2(a: &CommandApdu, p1: u8, p2: u8) -> Result<(), Sw> {
     if (a.p1, a.p2) == (p1, p2) {
         Ok(())

@@ -144,7 +144,11 @@ pub fn load(path: &Path) -> Result<Card, ImageError> {
 
 /// Saves atomically: temp file, fsync, rename, fsync the folder.
 pub fn save(card: &Card, path: &Path) -> std::io::Result<()> {
-    let bytes = to_bytes(card);
+    save_bytes(&to_bytes(card), path)
+}
+
+/// Writes image bytes atomically (see [`save`]).
+pub fn save_bytes(bytes: &[u8], path: &Path) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -156,7 +160,7 @@ pub fn save(card: &Card, path: &Path) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;

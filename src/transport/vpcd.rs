@@ -202,6 +202,15 @@ fn run<V: VSmartCard>(mut conn: Conn, card: &mut V) -> io::Result<()> {
             }
             apdu => {
                 let response = card.execute(apdu);
+                if response.is_empty() {
+                    // The card gave no answer (it lost power or its answer was lost): vpcd
+                    // cannot say "no answer", so the card leaves the reader; the serve loop
+                    // inserts it again when it reconnects.
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "the card gave no answer: removed from the reader",
+                    ));
+                }
                 conn.write_msg(&response)?;
             }
         }

@@ -25,12 +25,18 @@ pub enum Target<'a> {
     /// A fresh simulated card for every vector file.
     Simulator,
     /// A card behind a transport; `capabilities` lists what it offers (`fixed-random` when the
-    /// card is a simulator serving a profile with fixed randoms).
+    /// card is a simulator serving a profile with fixed randoms). `fresh_card`, if given, is
+    /// called with each vector's profile before the card is reset (e.g. to write a freshly
+    /// personalised image for `stk-wallet serve` to load at power-on).
     External {
         transport: &'a mut dyn Transport,
         capabilities: Vec<String>,
+        fresh_card: Option<FreshCard<'a>>,
     },
 }
+
+/// Puts a card personalised from a profile in the reader.
+pub type FreshCard<'a> = Box<dyn FnMut(&Profile) -> Result<(), String> + 'a>;
 
 /// One APDU exchange as the runner saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,7 +255,20 @@ pub fn run_vector(
     let (date, time) = parse_clock(&v.clock).unwrap_or(([0x20, 0x26, 0x01, 0x01], [0, 0, 0]));
     let (sim, external) = match target {
         Target::Simulator => (Some(shared(Card::personalise(&profile))), None),
-        Target::External { transport, .. } => (None, Some(&mut **transport)),
+        Target::External {
+            transport,
+            fresh_card,
+            ..
+        } => {
+            if let Some(Err(e)) = fresh_card.as_mut().map(|f| f(&profile)) {
+                return (
+                    Status::Invalid(format!("cannot put a fresh card in the reader: {e}")),
+                    0,
+                    Vec::new(),
+                );
+            }
+            (None, Some(&mut **transport))
+        }
     };
     let mut ctx = Ctx {
         sim,

@@ -1,0 +1,190 @@
+//! `stk-wallet serve`: the simulated SIM behind the real PC/SC stack (pcscd + vsmartcard vpcd).
+//!
+//! [`CardServer`] is a [`vpicc::VSmartCard`]: it answers power on/off/reset/ATR and APDUs, and
+//! [`crate::transport::vpcd::serve`] carries it to vpcd. What it adds to the bare card:
+//! - the card image is saved (atomically) after every command that wrote to the card's EEPROM;
+//! - at every power-on the image file is read again: if another process replaced it (for example
+//!   `stk-wallet run --reader … --card-image` putting a freshly personalised card in the reader
+//!   before each vector), the new card is loaded; a damaged replacement is refused with its
+//!   `I-IMAGE` reason and the last good card keeps being served;
+//! - power off drops all volatile state (verified password, open INITIALIZE, toolkit session), as
+//!   a real card does when vpcd removes power;
+//! - the card is reached through a [`Transport`], so a fault injector can sit in front of it; a
+//!   command that gets no answer (lost response, power cut mid-commit) is reported to the serve
+//!   loop as an empty answer, which closes the connection: PC/SC applications see the card
+//!   removed, and it is inserted again when the loop reconnects;
+//! - with `verbose`, every exchange is logged with its decoded meaning.
+
+use crate::card::command::Command;
+use crate::card::{Card, image};
+use crate::errors;
+use crate::sw::Sw;
+use crate::transport::Transport;
+use crate::transport::sim::SharedCard;
+use std::path::PathBuf;
+
+/// The served card.
+pub struct CardServer {
+    card: SharedCard,
+    front: Box<dyn Transport>,
+    image: Option<PathBuf>,
+    /// CRC-32 of the image bytes we last wrote or read.
+    image_crc: Option<u32>,
+    writes_saved: u64,
+    atr: Vec<u8>,
+    pub verbose: bool,
+    /// Messages for the operator (image errors), drained by the caller or logged.
+    pub notices: Vec<String>,
+}
+
+impl CardServer {
+    /// Serves `card`, reached through `front` (a transport to that same card, possibly with a
+    /// fault injector in front), persisting to `image` if given.
+    pub fn new(card: SharedCard, front: Box<dyn Transport>, image: Option<PathBuf>) -> CardServer {
+        let atr = card.borrow().atr().to_vec();
+        let writes_saved = card.borrow().eeprom.write_count;
+        let image_crc = image
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .map(|b| crc32fast::hash(&b));
+        CardServer {
+            card,
+            front,
+            image,
+            image_crc,
+            writes_saved,
+            atr,
+            verbose: false,
+            notices: Vec::new(),
+        }
+    }
+
+    pub fn card(&self) -> &SharedCard {
+        &self.card
+    }
+
+    fn notice(&mut self, msg: String) {
+        log::warn!("{msg}");
+        self.notices.push(msg);
+    }
+
+    /// Saves the image if the card wrote to its EEPROM since the last save.
+    fn save_if_changed(&mut self) {
+        let writes = self.card.borrow().eeprom.write_count;
+        let journal_open = !self.card.borrow().eeprom.journal.entries.is_empty();
+        if writes == self.writes_saved && !journal_open {
+            return;
+        }
+        let Some(path) = self.image.clone() else {
+            return;
+        };
+        let bytes = image::to_bytes(&self.card.borrow());
+        match image::save_bytes(&bytes, &path) {
+            Ok(()) => {
+                self.writes_saved = writes;
+                self.image_crc = Some(crc32fast::hash(&bytes));
+            }
+            Err(e) => self.notice(format!(
+                "I-IMAGE: cannot save {}: {e}; the card keeps running from memory",
+                path.display()
+            )),
+        }
+    }
+
+    /// Loads the image again if someone replaced it.
+    fn reload_if_replaced(&mut self) {
+        let Some(path) = self.image.clone() else {
+            return;
+        };
+        let Ok(bytes) = std::fs::read(&path) else {
+            return;
+        };
+        let crc = crc32fast::hash(&bytes);
+        if Some(crc) == self.image_crc {
+            return;
+        }
+        match image::from_bytes(&bytes, &path.display().to_string()) {
+            Ok(card) => {
+                log::info!(
+                    "card image {} was replaced: serving the new card",
+                    path.display()
+                );
+                self.writes_saved = card.eeprom.write_count;
+                self.atr = card.atr().to_vec();
+                *self.card.borrow_mut() = card;
+                self.image_crc = Some(crc);
+            }
+            Err(e) => {
+                // Remember the bad file so the notice is given once, and keep the good card.
+                self.image_crc = Some(crc);
+                self.notice(format!("{e}; still serving the last good card"));
+            }
+        }
+    }
+}
+
+/// A one-line meaning of a command and its answer, for logs.
+pub fn describe(cmd: &[u8], resp: &[u8]) -> String {
+    let what = crate::apdu::CommandApdu::parse(cmd)
+        .ok()
+        .and_then(|a| Command::try_from(&a).ok())
+        .map_or("(not a wallet command)", |c| c.name());
+    if resp.len() < 2 {
+        return format!("{what}: no answer (card removed or power lost)");
+    }
+    let sw = Sw(u16::from_be_bytes([
+        resp[resp.len() - 2],
+        resp[resp.len() - 1],
+    ]));
+    format!("{what}: {}", errors::for_sw(sw).one_line())
+}
+
+impl vpicc::VSmartCard for CardServer {
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+
+    fn power_on(&mut self) {
+        self.reload_if_replaced();
+        self.card.borrow_mut().power_cycle();
+        self.save_if_changed();
+        if self.verbose {
+            log::info!("power on (ATR {})", hex::encode_upper(&self.atr));
+        }
+    }
+
+    fn power_off(&mut self) {
+        self.card.borrow_mut().power_off();
+        self.save_if_changed();
+        if self.verbose {
+            log::info!("power off: volatile state dropped");
+        }
+    }
+
+    fn reset(&mut self) {
+        self.power_on();
+    }
+
+    fn execute(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let resp = self.front.transmit_raw(apdu).unwrap_or_default();
+        self.save_if_changed();
+        if self.verbose {
+            log::info!("> {}", hex::encode_upper(apdu));
+            log::info!("< {}   {}", hex::encode_upper(&resp), describe(apdu, &resp));
+            if let Some(r) = self
+                .card
+                .borrow()
+                .last_refusal()
+                .filter(|r| !r.why.is_empty())
+            {
+                log::info!("  card says: {}", r.why);
+            }
+        }
+        resp
+    }
+}
+
+/// A served card from an image file (created from `profile` first if it does not exist).
+pub fn from_image(path: &std::path::Path) -> Result<Card, String> {
+    image::load(path).map_err(|e| e.to_string())
+}
