@@ -348,13 +348,14 @@ def norm(s):
 
 
 def check(vectors):
-    """Compares each derived vector with the raw (apdu) steps of its file, in order."""
+    """Compares each derived vector with the raw (apdu) steps of its file, in order: the derived
+    steps must be the file's first apdu steps (the file may add more steps after them)."""
     bad = 0
     for v in vectors:
         with open(os.path.join(VECTORS, v.path)) as f:
             doc = json.load(f)
         raws = [s for s in doc["steps"] if "apdu" in s]
-        if len(raws) != len(v.steps):
+        if len(raws) < len(v.steps):
             print(f"CHECK {v.path}: {len(raws)} apdu steps in the file, {len(v.steps)} derived")
             bad += 1
             continue
