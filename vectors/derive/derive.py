@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Independent derivation of the byte-exact vectors' expected values.
+
+Everything here is computed from SPEC.md section 4's formulas with the `openssl` command line
+tool (3DES: `enc -des-ede-ecb`, single DES CBC: `enc -des-cbc` from the legacy provider). It does
+not import, call or read the Rust code. The keys, serial and card randoms are the test profile's
+(profiles/default.json, vectors/published/profiles/real-card-load.json), restated here.
+
+Usage:
+    python3 vectors/derive/derive.py           print every derived value and APDU, with comments
+    python3 vectors/derive/derive.py --check   also compare them with the raw steps of the vector
+                                               files (exit 1 on any difference)
+    python3 vectors/derive/derive.py --json    print each vector's raw steps as vector-file JSON
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.dirname(HERE)
+
+
+def h(s):
+    """Hex text (spaces allowed) to bytes."""
+    return bytes.fromhex(s.replace(" ", ""))
+
+
+def x(b):
+    """Bytes to spaced upper-case hex."""
+    return " ".join(f"{c:02X}" for c in b)
+
+
+def openssl(args, data):
+    r = subprocess.run(["openssl", "enc"] + args, input=data, capture_output=True, check=True)
+    return r.stdout
+
+
+def tdes(key16, block8):
+    """SPEC §4: two-key 3DES EDE on one block (K1 = key[0..8], K2 = key[8..16])."""
+    assert len(key16) == 16 and len(block8) == 8
+    # openssl's des-ede takes the 16-byte key as K1 ‖ K2 and uses K1 again as K3.
+    return openssl(["-des-ede-ecb", "-K", key16.hex(), "-nopad"], block8)
+
+
+def des_cbc(key8, data):
+    assert len(key8) == 8 and len(data) % 8 == 0
+    return openssl(
+        ["-des-cbc", "-provider", "legacy", "-provider", "default",
+         "-K", key8.hex(), "-iv", "0000000000000000", "-nopad"],
+        data,
+    )
+
+
+def mac(key8, data):
+    """SPEC §4: pad 80 00.. to a multiple of 8 (a whole block if aligned), single-DES CBC,
+    IV zero, first 4 bytes of the last block."""
+    padded = data + b"\x80"
+    while len(padded) % 8:
+        padded += b"\x00"
+    return des_cbc(key8, padded)[-8:-4]
+
+
+def diversify(mk, serial10):
+    """SPEC §4: card key = 3DES(MK, F) ‖ 3DES(MK, NOT F), F = last 8 bytes of the serial."""
+    f = serial10[2:]
+    return tdes(mk, f) + tdes(mk, bytes(b ^ 0xFF for b in f))
+
+
+def seslk(dlk, rnd, ctr):
+    """SPEC §4: SESLK = 3DES(DLK, random ‖ online ctr ‖ 80 00)."""
+    return tdes(dlk, rnd + ctr + h("8000"))
+
+
+def sespk(dpk, rnd, ctr, ttc):
+    """SPEC §4: SESPK = 3DES(DPK, random ‖ offline ctr ‖ TTC[2..4])."""
+    return tdes(dpk, rnd + ctr + ttc[2:4])
+
+
+def tac_key(dtk):
+    """SPEC §4: TAC key = DTK[0..8] XOR DTK[8..16]."""
+    return bytes(a ^ b for a, b in zip(dtk[:8], dtk[8:]))
+
+
+def u32(n):
+    return n.to_bytes(4, "big")
+
+
+def u16(n):
+    return n.to_bytes(2, "big")
+
+
+T_LOAD, T_PURCHASE = h("02"), h("06")
+
+
+# ---- check the derivation against SPEC.md §4's published examples first ----
+def self_check():
+    k = seslk(h("3F01" * 8), h("F9CABA91"), h("0000"))
+    assert k == h("03015BEA347EA231"), x(k)
+    assert mac(k, u32(0) + h("00001234") + T_LOAD + h("000000000001")) == h("6C394D64")
+    k = seslk(h("3F3F3F3F3F3F3F3F1122334455667788"), h("4E066548"), h("0000"))
+    assert mac(k, u32(0) + h("00000010") + T_LOAD + h("666666666666")) == h("0D39ADBB")
+    k = sespk(h("11223344556677888877665544332211"), h("11223344"), h("0000"), h("00000001"))
+    assert k == h("003238ABC57659DD"), x(k)
+    assert mac(k, h("00001000") + T_PURCHASE + h("001122334455") + h("20120229") + h("135100")) == h("F15CAB75")
+    assert mac(k, h("00001000")) == h("56988A13")
+    assert tac_key(h("00112233445566778899AABBCCDDEEFF")) == h("8888888888888888")
+
+
+# ---- the test profile (profiles/default.json), restated ----
+SERIAL = h("00 00 31 41 59 26 53 58 97 93")
+MK_DPK1 = h("101112131415161718191A1B1C1D1E1F")
+MK_DLK1 = h("303132333435363738393A3B3C3D3E3F")
+MK_DTK = h("404142434445464748494A4B4C4D4E4F")
+MK_ISSUER = h("505152535455565758595A5B5C5D5E5F")
+AID = h("A0 00 00 00 03 86 98 07 01")
+EF0015 = h("86 98 00 00 FF FF FF FF") + h("02") + h("01") + SERIAL + h("20260101") + h("20361231") + h("0000")
+RANDOMS = [h(r) for r in ["11223344", "55667788", "99AABBCC", "DDEEFF00"]]
+TERM = h("001122334455")  # the PSAM's termID
+DATE, TIME = h("20261122"), h("120000")  # the vectors' clock
+BALANCE = 10000
+
+
+def tlv(tag, value):
+    assert len(value) < 0x80
+    return tag + bytes([len(value)]) + value
+
+
+def wallet_fci():
+    """SPEC §2: 6F L 84 L <DF name> A5 L 9F08 01 02 9F0C 1E <file 0015>."""
+    return tlv(h("6F"), tlv(h("84"), AID) + tlv(h("A5"), tlv(h("9F08"), h("02")) + tlv(h("9F0C"), EF0015)))
+
+
+def log_record(ctr, amount, ttype, term, date, time):
+    """SPEC §2: counter used 2 ‖ overdraft 000000 ‖ amount 4 ‖ type 1 ‖ termID 6 ‖ date 4 ‖ time 3."""
+    return ctr + h("000000") + u32(amount) + ttype + term + date + time
+
+
+class Vector:
+    def __init__(self, path, title):
+        self.path, self.title, self.steps = path, title, []
+
+    def step(self, comment, apdu, expect=b"", sw="9000"):
+        self.steps.append((comment, apdu, expect, sw))
+
+    def as_json(self):
+        out = []
+        for c, a, e, sw in self.steps:
+            s = {"note": c, "apdu": x(a)}
+            if e:
+                s["expect"] = x(e)
+            if sw != "9000":
+                s["sw"] = sw
+            out.append(s)
+        return out
+
+    def show(self):
+        print(f"\n=== {self.path}: {self.title}")
+        for i, (c, a, e, sw) in enumerate(self.steps, 1):
+            print(f"  -- {c}")
+            print(f"     apdu   {x(a)}")
+            print(f"     expect {x(e)}  sw {sw}")
+
+
+# With --json the derived values go to stderr, so stdout is only the JSON.
+LOG = sys.stderr if "--json" in sys.argv[1:] else sys.stdout
+
+
+def derived(label, value):
+    print(f"  {label:<34} {x(value)}", file=LOG)
+
+
+def purchase_exact():
+    v = Vector("purse/purchase-exact.json", "two purchases, default profile, fixed randoms")
+    dpk = diversify(MK_DPK1, SERIAL)
+    dtk = diversify(MK_DTK, SERIAL)
+    print(file=LOG)
+    print("# purchase (default profile)", file=LOG)
+    derived("DPK (purchase key 1, diversified)", dpk)
+    derived("DTK (diversified)", dtk)
+    derived("TAC key", tac_key(dtk))
+    v.step("SELECT the wallet: FCI", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("READ BINARY 0015", h("00 B0 95 00 1E"), EF0015)
+    v.step("GET BALANCE", h("80 5C 00 02 04"), u32(BALANCE))
+    bal = BALANCE
+    ctr = 0
+    for n, (amount, ttc) in enumerate([(1234, 1), (500, 2)]):
+        rnd = RANDOMS[n]
+        c = u16(ctr)
+        t = u32(ttc)
+        k = sespk(dpk, rnd, c, t)
+        m1 = mac(k, u32(amount) + T_PURCHASE + TERM + DATE + TIME)
+        m2 = mac(k, u32(amount))
+        tac = mac(tac_key(dtk), u32(amount) + T_PURCHASE + TERM + t + DATE + TIME)
+        derived(f"purchase {amount}: random", rnd)
+        derived(f"purchase {amount}: SESPK", k)
+        derived(f"purchase {amount}: MAC1 (PSAM)", m1)
+        derived(f"purchase {amount}: MAC2 (card)", m2)
+        derived(f"purchase {amount}: TAC", tac)
+        v.step(f"INITIALIZE FOR PURCHASE {amount}, key 1, termID {x(TERM)}",
+               h("80 50 01 02 0B 01") + u32(amount) + TERM + h("0F"),
+               u32(bal) + c + h("000000") + h("01") + h("00") + rnd)
+        v.step(f"DEBIT FOR PURCHASE, TTC {x(t)}, MAC1 from the PSAM's formula",
+               h("80 54 01 00 0F") + t + DATE + TIME + m1 + h("08"), tac + m2)
+        bal -= amount
+        ctr += 1
+        v.step("GET BALANCE", h("80 5C 00 02 04"), u32(bal))
+        v.step("GET TRANSACTION PROOF type 06, counter after", h("80 5A 00 06 02") + u16(ctr) + h("08"), m2 + tac)
+        v.step("READ RECORD 1: the purchase", h("00 B2 01 C4 17"),
+               log_record(c, amount, T_PURCHASE, TERM, DATE, TIME))
+    v.step("GET TRANSACTION PROOF for the first purchase: no longer the last one", h("80 5A 00 06 02 0001 08"), b"", "9406")
+    v.step("READ RECORD 2: the first purchase", h("00 B2 02 C4 17"),
+           log_record(u16(0), 1234, T_PURCHASE, TERM, DATE, TIME))
+    return v
+
+
+def load_exact():
+    v = Vector("purse/load-exact.json", "a load, default profile, fixed randoms")
+    dlk = diversify(MK_DLK1, SERIAL)
+    dtk = diversify(MK_DTK, SERIAL)
+    amount, rnd, c = 5000, RANDOMS[0], u16(0)
+    k = seslk(dlk, rnd, c)
+    m1 = mac(k, u32(BALANCE) + u32(amount) + T_LOAD + TERM)
+    m2 = mac(k, u32(amount) + T_LOAD + TERM + DATE + TIME)
+    after = BALANCE + amount
+    tac = mac(tac_key(dtk), u32(after) + c + u32(amount) + T_LOAD + TERM + DATE + TIME)
+    print(file=LOG)
+    print("# load (default profile)", file=LOG)
+    derived("DLK (load key 1, diversified)", dlk)
+    derived("SESLK", k)
+    derived("MAC1 (card)", m1)
+    derived("MAC2 (host)", m2)
+    derived("TAC", tac)
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("VERIFY 123456", h("00 20 00 00 03 123456"))
+    v.step(f"INITIALIZE FOR LOAD {amount}, key 1, termID {x(TERM)}",
+           h("80 50 00 02 0B 01") + u32(amount) + TERM + h("10"),
+           u32(BALANCE) + c + h("01") + h("00") + rnd + m1)
+    v.step("CREDIT FOR LOAD with the host's MAC2", h("80 52 00 00 0B") + DATE + TIME + m2 + h("04"), tac)
+    v.step("GET BALANCE", h("80 5C 00 02 04"), u32(after))
+    v.step("GET TRANSACTION PROOF type 02, counter after", h("80 5A 00 02 02 0001 08"), m2 + tac)
+    v.step("READ RECORD 1: the load", h("00 B2 01 C4 17"), log_record(c, amount, T_LOAD, TERM, DATE, TIME))
+    return v
+
+
+def reload_exact():
+    """RELOAD PIN's MAC (a layout SPEC §4 leaves to the design, documented in src/crypto.rs and
+    vectors/README.md): SESIK = 3DES(issuer card key, challenge ‖ 00000000); MAC over the
+    command header 80 5E 00 00 07 ‖ new PIN."""
+    v = Vector("pin/reload-exact.json", "lock the payment password, RELOAD PIN with the issuer MAC")
+    ik = diversify(MK_ISSUER, SERIAL)
+    new = h("654321")
+    header = h("80 5E 00 00 07")
+    k = tdes(ik, RANDOMS[0] + h("00000000"))
+    m = mac(k, header + new)
+    print(file=LOG)
+    print("# RELOAD PIN (default profile)", file=LOG)
+    derived("issuer key (diversified)", ik)
+    derived("SESIK for challenge 11223344", k)
+    derived("MAC over 805E000007 654321", m)
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    for left in [4, 3, 2, 1]:
+        v.step(f"wrong password: {left} tries left", h("00 20 00 00 03 000000"), b"", f"63C{left}")
+    v.step("fifth wrong password: locked", h("00 20 00 00 03 000000"), b"", "6983")
+    v.step("GET CHALLENGE", h("00 84 00 00 04"), RANDOMS[0])
+    v.step("RELOAD PIN 654321 with the issuer MAC", header + new + m)
+    v.step("VERIFY 654321", h("00 20 00 00 03") + new)
+    v.step("GET CHALLENGE (a new one)", h("00 84 00 00 04"), RANDOMS[1])
+    v.step("replaying the old RELOAD PIN: its MAC was for the old challenge", header + new + m, b"", "9302")
+    return v
+
+
+def published_load_1():
+    """SPEC §4's first real-card example, completed with a CREDIT whose MAC2 and TAC are derived
+    here (they are not published): DTK 00112233..FF (the walkthrough's, TAC key 88..88)."""
+    v = Vector("published/real-card-load.json", "real card EP load example 1, through the card")
+    dlk = h("3F01" * 8)
+    dtk = h("00112233445566778899AABBCCDDEEFF")
+    amount, term, rnd, c = 0x1234, h("000000000001"), h("F9CABA91"), h("0000")
+    date, time = h("20120229"), h("135100")
+    k = seslk(dlk, rnd, c)
+    m1 = mac(k, u32(0) + u32(amount) + T_LOAD + term)
+    m2 = mac(k, u32(amount) + T_LOAD + term + date + time)
+    tac = mac(tac_key(dtk), u32(amount) + c + u32(amount) + T_LOAD + term + date + time)
+    print(file=LOG)
+    print("# published real card, example 1", file=LOG)
+    derived("SESLK (published 03015BEA347EA231)", k)
+    derived("MAC1 (published 6C394D64)", m1)
+    derived("MAC2 (derived)", m2)
+    derived("TAC (derived)", tac)
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"))
+    v.step("VERIFY 123456", h("00 20 00 00 03 123456"))
+    v.step("INITIALIZE FOR LOAD 00001234, termID 000000000001: published response",
+           h("80 50 00 02 0B 01") + u32(amount) + term + h("10"),
+           u32(0) + c + h("00") + h("01") + rnd + m1)
+    v.step("CREDIT FOR LOAD 20120229 135100 with the derived MAC2", h("80 52 00 00 0B") + date + time + m2 + h("04"), tac)
+    v.step("GET BALANCE", h("80 5C 00 02 04"), u32(amount))
+    return v
+
+
+def published_load_2():
+    v = Vector("published/real-card-load-2.json", "real card EP load example 2")
+    dlk = h("3F3F3F3F3F3F3F3F1122334455667788")
+    amount, term, rnd, c = 0x10, h("666666666666"), h("4E066548"), h("0000")
+    k = seslk(dlk, rnd, c)
+    m1 = mac(k, u32(0) + u32(amount) + T_LOAD + term)
+    print(file=LOG)
+    print("# published real card, example 2", file=LOG)
+    derived("SESLK", k)
+    derived("MAC1 (published 0D39ADBB)", m1)
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"))
+    v.step("VERIFY 123456", h("00 20 00 00 03 123456"))
+    v.step("INITIALIZE FOR LOAD 00000010, termID 666666666666: published MAC1",
+           h("80 50 00 02 0B 01") + u32(amount) + term + h("10"),
+           u32(0) + c + h("00") + h("01") + rnd + m1)
+    return v
+
+
+def published_purchase():
+    v = Vector("published/purchase-walkthrough.json", "published purchase walkthrough, through the card")
+    dpk = h("11223344556677888877665544332211")
+    dtk = h("00112233445566778899AABBCCDDEEFF")
+    amount, term, rnd, c, ttc = 0x1000, h("001122334455"), h("11223344"), h("0000"), h("00000001")
+    date, time = h("20120229"), h("135100")
+    k = sespk(dpk, rnd, c, ttc)
+    m1 = mac(k, u32(amount) + T_PURCHASE + term + date + time)
+    m2 = mac(k, u32(amount))
+    tac = mac(tac_key(dtk), u32(amount) + T_PURCHASE + term + ttc + date + time)
+    print(file=LOG)
+    print("# published purchase walkthrough", file=LOG)
+    derived("SESPK (published 003238ABC57659DD)", k)
+    derived("MAC1 (published F15CAB75)", m1)
+    derived("MAC2 (published 56988A13)", m2)
+    derived("TAC (derived, key 8888888888888888)", tac)
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"))
+    v.step("INITIALIZE FOR PURCHASE 00001000, termID 001122334455",
+           h("80 50 01 02 0B 01") + u32(amount) + term + h("0F"),
+           u32(BALANCE) + c + h("000000") + h("01") + h("00") + rnd)
+    v.step("DEBIT FOR PURCHASE with the published MAC1: published MAC2",
+           h("80 54 01 00 0F") + ttc + date + time + m1 + h("08"), tac + m2)
+    v.step("GET BALANCE", h("80 5C 00 02 04"), u32(BALANCE - amount))
+    return v
+
+
+def norm(s):
+    return "".join(s.split()).upper()
+
+
+def check(vectors):
+    """Compares each derived vector with the raw (apdu) steps of its file, in order: the derived
+    steps must be the file's first apdu steps (the file may add more steps after them)."""
+    bad = 0
+    for v in vectors:
+        with open(os.path.join(VECTORS, v.path)) as f:
+            doc = json.load(f)
+        raws = [s for s in doc["steps"] if "apdu" in s]
+        if len(raws) < len(v.steps):
+            print(f"CHECK {v.path}: {len(raws)} apdu steps in the file, {len(v.steps)} derived")
+            bad += 1
+            continue
+        for i, (s, (c, a, e, sw)) in enumerate(zip(raws, v.steps), 1):
+            problems = []
+            if norm(s["apdu"]) != norm(x(a)):
+                problems.append(f"apdu {s['apdu']} != {x(a)}")
+            if e and norm(s.get("expect", "")) != norm(x(e)):
+                problems.append(f"expect {s.get('expect')} != {x(e)}")
+            if norm(str(s.get("sw", "9000"))) != norm(sw):
+                problems.append(f"sw {s.get('sw', '9000')} != {sw}")
+            for p in problems:
+                print(f"CHECK {v.path} apdu step {i} ({c}): {p}")
+                bad += 1
+    print(f"\ncheck: {'all vector files carry the derived bytes' if bad == 0 else f'{bad} difference(s)'}")
+    return bad == 0
+
+
+def main():
+    self_check()
+    print("derivation reproduces every published value of SPEC.md section 4", file=LOG)
+    vectors = [purchase_exact(), load_exact(), reload_exact(),
+               published_load_1(), published_load_2(), published_purchase()]
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({v.path: v.as_json() for v in vectors}, indent=2))
+        return
+    for v in vectors:
+        v.show()
+    if "--check" in sys.argv[1:]:
+        sys.exit(0 if check(vectors) else 1)
+
+
+if __name__ == "__main__":
+    main()
