@@ -211,15 +211,17 @@ struct RunOpts {
 }
 
 /// Opens a PC/SC reader (only in builds with the `pcsc` feature).
+/// `conformance`: pass the card's `6Cxx` answers through for the vectors to judge.
 #[cfg(feature = "pcsc")]
-fn open_reader(name: &str) -> Result<Box<dyn Transport>, String> {
-    let t = stk_wallet::transport::pcsc::PcscTransport::connect(name)
+fn open_reader(name: &str, conformance: bool) -> Result<Box<dyn Transport>, String> {
+    let mut t = stk_wallet::transport::pcsc::PcscTransport::connect(name)
         .map_err(|e| format!("P-READER: {e}"))?;
+    t.set_resend_on_wrong_le(!conformance);
     Ok(Box::new(t))
 }
 
 #[cfg(not(feature = "pcsc"))]
-fn open_reader(_name: &str) -> Result<Box<dyn Transport>, String> {
+fn open_reader(_name: &str, _conformance: bool) -> Result<Box<dyn Transport>, String> {
     Err("P-READER: this stk-wallet was built without PC/SC support; rebuild with `cargo build --release --features pcsc` (needs libpcsclite-dev)".into())
 }
 
@@ -239,7 +241,7 @@ fn readers() -> Result<ExitCode, String> {
 
 #[cfg(not(feature = "pcsc"))]
 fn readers() -> Result<ExitCode, String> {
-    open_reader("").map(|_| ExitCode::SUCCESS)
+    open_reader("", false).map(|_| ExitCode::SUCCESS)
 }
 
 fn serve(
@@ -290,7 +292,10 @@ fn run_vectors(paths: Vec<PathBuf>, o: RunOpts) -> Result<ExitCode, String> {
         card_image,
         mut assume,
     } = o;
-    let mut reader = reader.as_deref().map(open_reader).transpose()?;
+    let mut reader = reader
+        .as_deref()
+        .map(|r| open_reader(r, true))
+        .transpose()?;
     if card_image.is_some() && !assume.iter().any(|a| a == "fixed-random") {
         assume.push("fixed-random".into());
     }
@@ -465,7 +470,7 @@ fn pos(
         None => load_card(card_path)?,
     });
     let card_transport: Box<dyn Transport> = match reader {
-        Some(r) => open_reader(r)?,
+        Some(r) => open_reader(r, false)?,
         None => Box::new(SimCard::contactless(card.clone())),
     };
     let clock = match clock {

@@ -2,8 +2,8 @@
 //! on Windows), including our own simulated card behind the vsmartcard `vpcd` driver (reader
 //! `Virtual PCD 00 00`, see [`super::vpcd`]).
 //!
-//! Built only with the default-on cargo feature `pcsc`, which links `libpcsclite`
-//! (`libpcsclite-dev` on Debian/Ubuntu). `--no-default-features` builds without it.
+//! Built only with the cargo feature `pcsc` (off by default), which links `libpcsclite`
+//! (`libpcsclite-dev` on Debian/Ubuntu).
 //!
 //! # 61xx and 6Cxx
 //!
@@ -46,6 +46,7 @@ pub struct PcscTransport {
     _ctx: Context,
     reader: String,
     t0_handling: bool,
+    resend_on_wrong_le: bool,
 }
 
 impl std::fmt::Debug for PcscTransport {
@@ -122,6 +123,7 @@ impl PcscTransport {
             _ctx: ctx,
             reader: name,
             t0_handling: true,
+            resend_on_wrong_le: true,
         })
     }
 
@@ -134,6 +136,13 @@ impl PcscTransport {
     /// command (on by default; see the module documentation).
     pub fn set_t0_handling(&mut self, on: bool) {
         self.t0_handling = on;
+    }
+
+    /// Whether a `6Cxx` answer is re-sent with the right Le (default on). A conformance run
+    /// turns it off: `6Cxx` is then the card's own answer for the vector to judge, while `61xx`
+    /// chaining (pure transport) stays on.
+    pub fn set_resend_on_wrong_le(&mut self, on: bool) {
+        self.resend_on_wrong_le = on;
     }
 
     /// The card's current ATR.
@@ -197,7 +206,7 @@ impl Transport for PcscTransport {
             return Ok(resp);
         }
         let n = resp.len();
-        if resp[n - 2] == 0x6C && (apdu.len() == 4 || apdu.len() == 5) {
+        if self.resend_on_wrong_le && resp[n - 2] == 0x6C && (apdu.len() == 4 || apdu.len() == 5) {
             resp = self.exchange(&with_le(apdu, resp[n - 1]))?;
         }
         let mut data = Vec::new();
