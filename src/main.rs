@@ -67,6 +67,11 @@ enum Cmd {
     },
     /// List the PC/SC readers.
     Readers,
+    /// Convert between vectors and scriptor (pcsc-tools) APDU scripts.
+    Vectors {
+        #[command(subcommand)]
+        cmd: VectorsCmd,
+    },
     /// Explain a status word or error code from the catalogue (e.g. 9302, 63C2, P-DIGEST).
     Explain { code: String },
     /// Card images.
@@ -90,6 +95,25 @@ enum Cmd {
         /// Use the card in this PC/SC reader instead of the image (the PSAM stays simulated).
         #[arg(long, global = true)]
         reader: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum VectorsCmd {
+    /// A vector from a scriptor script (every step accepts any status word until you add
+    /// expectations).
+    ImportScriptor {
+        script: PathBuf,
+        /// Write the vector here (default: standard output).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// A scriptor script that replays a vector's APDUs (symbolic steps expanded by a run on the
+    /// simulated card), expected answers in comments.
+    ExportScriptor {
+        vector: PathBuf,
+        #[arg(short, long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -199,6 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             verbose,
         } => serve(&card, &profile, &addr, interface, verbose),
         Cmd::Readers => readers(),
+        Cmd::Vectors { cmd } => vectors_cmd(cmd),
     }
 }
 
@@ -364,6 +389,47 @@ fn run_vectors(paths: Vec<PathBuf>, o: RunOpts) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
+    match out {
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn vectors_cmd(cmd: VectorsCmd) -> Result<ExitCode, String> {
+    use stk_wallet::vectors::scriptor;
+    match cmd {
+        VectorsCmd::ImportScriptor { script, out } => {
+            let text = std::fs::read_to_string(&script)
+                .map_err(|e| format!("cannot read {}: {e}", script.display()))?;
+            let name = script
+                .file_stem()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let v = scriptor::import(&name, &text).map_err(|e| e.to_string())?;
+            let json = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())? + "\n";
+            write_out(out.as_deref(), &json)?;
+        }
+        VectorsCmd::ExportScriptor { vector, out } => {
+            let o = runner::run_file(&vector, &mut runner::Target::Simulator);
+            if !matches!(o.status, runner::Status::Passed) {
+                return Err(format!(
+                    "the vector does not pass on the simulated card, so there is nothing faithful to export:\n{}{}",
+                    report::line(&o),
+                    report::details(&o)
+                ));
+            }
+            write_out(out.as_deref(), &scriptor::export(&o.name, &o.transcript))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn explain(code: &str) -> Result<ExitCode, String> {

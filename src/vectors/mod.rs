@@ -4,3 +4,4 @@
 pub mod format;
 pub mod report;
 pub mod runner;
+pub mod scriptor;

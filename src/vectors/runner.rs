@@ -391,6 +391,12 @@ fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<
         }
         Action::PowerCycle => {
             let atr = ctx.transport(iface).reset();
+            // An empty command in the transcript is a power cycle (its response: the ATR).
+            ctx.transcript.push(Exchange {
+                step: "power cycle".into(),
+                command: Vec::new(),
+                response: atr.as_ref().ok().cloned(),
+            });
             let expect_atr = ctx.profile.atr.clone();
             match atr {
                 Ok(a) if ctx.sim.is_none() || a == expect_atr => Ok(()),
