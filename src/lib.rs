@@ -13,6 +13,7 @@ pub mod errors;
 pub mod handset;
 pub mod hexser;
 pub mod host;
+pub mod pcap;
 pub mod pos;
 pub mod profile;
 pub mod psam;

@@ -116,7 +116,10 @@ fn words(m: Msg) -> (&'static str, &'static str) {
         EnterPayPassword => ("请输入支付密码", "Payment password"),
         NewPayPassword => ("请输入新支付密码(6位)", "New payment password (6 digits)"),
         NewPayPasswordAgain => ("请再次输入新支付密码", "New payment password again"),
-        TopUpAmount => ("请输入充值金额(元,*为小数点)", "Top-up amount (yuan, * = point)"),
+        TopUpAmount => (
+            "请输入充值金额(元,*为小数点)",
+            "Top-up amount (yuan, * = point)",
+        ),
         BillAmount => ("请输入缴费金额(元,*为小数点)", "Amount (yuan, * = point)"),
         NewLimit => ("请输入新限额(元,*为小数点)", "New limit (yuan, * = point)"),
         PhoneNumber => ("请输入手机号码", "Phone number (11 digits)"),
