@@ -720,3 +720,19 @@ fn random_keys_never_break_the_card() {
         assert!(st.purse.balance <= st.purse.balance_cap);
     }
 }
+
+#[test]
+fn toolkit_vectors_pass() {
+    use stk_wallet::vectors::{report, runner};
+    let files = runner::collect(&["vectors/toolkit".into()]).unwrap();
+    assert!(files.len() >= 2);
+    let outcomes: Vec<_> = files
+        .iter()
+        .map(|f| runner::run_file(f, &mut runner::Target::Simulator))
+        .collect();
+    for o in &outcomes {
+        print!("{}", report::details(o));
+    }
+    let (passed, failed, _) = report::counts(&outcomes);
+    assert_eq!((passed, failed), (files.len(), 0));
+}
