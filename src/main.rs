@@ -96,6 +96,25 @@ enum Cmd {
         #[arg(long, global = true)]
         reader: Option<String>,
     },
+    /// The holder's phone: the wallet's SIM Toolkit menu on a card image, interactive or
+    /// replaying --keys (item numbers, text input, o ok, b back, e end, t time-out).
+    Phone {
+        /// The card image (saved after the session).
+        #[arg(long, default_value = "card.json")]
+        card: PathBuf,
+        /// zh: a handset that displays Chinese (UCS2); en: one that does not (English menus).
+        #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
+        lang: String,
+        /// Replay these comma-separated keys and print every screen, e.g. "1,2".
+        #[arg(long)]
+        keys: Option<String>,
+        /// The profile the card was made from (the issuer host's keys for Top Up).
+        #[arg(long, default_value = "default")]
+        profile: String,
+        /// Network date and time "YYYYMMDD HHMMSS" (default: now, UTC).
+        #[arg(long)]
+        clock: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,6 +243,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         } => serve(&card, &profile, &addr, interface, verbose),
         Cmd::Readers => readers(),
         Cmd::Vectors { cmd } => vectors_cmd(cmd),
+        Cmd::Phone {
+            card,
+            lang,
+            keys,
+            profile,
+            clock,
+        } => phone(&card, &lang, keys.as_deref(), &profile, clock.as_deref()),
     }
 }
 
@@ -617,6 +643,94 @@ fn pos(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn phone(
+    card_path: &Path,
+    lang: &str,
+    keys: Option<&str>,
+    profile: &str,
+    clock: Option<&str>,
+) -> Result<ExitCode, String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    use stk_wallet::handset::{Handset, HandsetError, PROFILE_NO_UCS2, PROFILE_UCS2, tokens};
+    let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+    let card = shared(load_card(card_path)?);
+    let clock = match clock {
+        Some(c) => {
+            let (date, time) = stk_wallet::vectors::format::parse_clock(c)?;
+            Clock::Fixed { date, time }
+        }
+        None => Clock::System,
+    };
+    let net = stk_wallet::host::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
+    card.borrow_mut().set_network(Some(std::rc::Rc::new(net)));
+    let tp = if lang == "en" {
+        PROFILE_NO_UCS2
+    } else {
+        PROFILE_UCS2
+    };
+    let mut h = Handset::new(SimCard::contact(card.clone())).with_profile(&tp);
+    let save = |card: &stk_wallet::transport::sim::SharedCard| {
+        image::save(&card.borrow(), card_path)
+            .map_err(|e| format!("cannot save {}: {e}", card_path.display()))
+    };
+    let report = |e: HandsetError, card: &stk_wallet::transport::sim::SharedCard| {
+        let why = card
+            .borrow()
+            .last_refusal()
+            .map(|r| format!(" ({})", r.why))
+            .unwrap_or_default();
+        format!("{e}{why}")
+    };
+    if let Err(e) = h.power_on() {
+        return Err(report(e, &card));
+    }
+    match keys {
+        Some(script) => {
+            print!("{}", h.render());
+            for t in tokens(script) {
+                let shown = if h.hidden_input() {
+                    "*".repeat(t.len())
+                } else {
+                    t.clone()
+                };
+                println!("> {shown}");
+                if let Err(e) = h.press_token(&t) {
+                    println!("! {}", report(e, &card));
+                }
+                print!("{}", h.render());
+            }
+        }
+        None => {
+            let stdin = std::io::stdin();
+            let tty = stdin.is_terminal();
+            loop {
+                print!("{}q quit> ", h.render());
+                let _ = std::io::stdout().flush();
+                let hide = tty && h.hidden_input();
+                if hide {
+                    let _ = std::process::Command::new("stty").arg("-echo").status();
+                }
+                let mut line = String::new();
+                let n = stdin.lock().read_line(&mut line);
+                if hide {
+                    let _ = std::process::Command::new("stty").arg("echo").status();
+                    println!();
+                }
+                let line = line.trim();
+                if matches!(n, Ok(0) | Err(_)) || line == "q" {
+                    break;
+                }
+                let token = if line.is_empty() { "o" } else { line };
+                if let Err(e) = h.press_token(token) {
+                    println!("! {}", report(e, &card));
+                }
+            }
+        }
+    }
+    save(&card)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -9,9 +9,12 @@
 pub mod command;
 mod files;
 pub mod image;
+pub mod menu;
+pub mod menu_text;
 mod pin;
 mod purse;
 pub mod state;
+pub mod toolkit;
 
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::profile::Profile;
@@ -112,6 +115,10 @@ pub struct Card {
     /// Power was lost mid-commit: no answers until the next power-up.
     mute: bool,
     last_refusal: Option<Refusal>,
+    /// SIM Toolkit state (contact interface; volatile).
+    toolkit: toolkit::Toolkit,
+    /// The network the toolkit's over-the-air applet reaches (not card memory).
+    network: toolkit::NetworkLink,
 }
 
 impl Card {
@@ -195,6 +202,8 @@ impl Card {
             contactless: Session::default(),
             mute: false,
             last_refusal: None,
+            toolkit: toolkit::Toolkit::default(),
+            network: toolkit::NetworkLink::default(),
         }
     }
 
@@ -211,6 +220,7 @@ impl Card {
         self.eeprom.recover();
         self.contact = Session::default();
         self.contactless = Session::default();
+        self.toolkit = toolkit::Toolkit::default();
         self.mute = false;
         self.atr().to_vec()
     }
@@ -329,12 +339,10 @@ impl Card {
             GetTransactionProof { tx_type, counter } => {
                 self.get_transaction_proof(iface, tx_type, counter)
             }
-            TerminalProfile { .. } | Fetch { .. } | TerminalResponse { .. } | Envelope { .. } => {
-                Err(refuse(
-                    Sw::INS_NOT_SUPPORTED,
-                    "the SIM Toolkit is not available on this card build",
-                ))
-            }
+            TerminalProfile { profile } => self.terminal_profile(iface, profile),
+            Fetch { le } => self.fetch(iface, le),
+            TerminalResponse { data } => self.terminal_response(iface, &data),
+            Envelope { data } => self.envelope(iface, &data),
         }
     }
 

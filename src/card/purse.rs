@@ -100,6 +100,23 @@ impl Card {
         term_id: [u8; 6],
     ) -> Handled {
         self.require_wallet(iface)?;
+        let pin_ok = self.session(iface).pin_verified;
+        let (pending, out) = self.open_transaction(kind, key_index, amount, term_id, pin_ok)?;
+        self.session_mut(iface).pending = Some(pending);
+        Ok(ResponseApdu::ok(out))
+    }
+
+    /// The checks and the answer of INITIALIZE, shared with the toolkit menu's over-the-air
+    /// load and bill payment so both follow exactly the same rules. `pin_ok`: the payment
+    /// password was verified (required for a load).
+    pub(crate) fn open_transaction(
+        &mut self,
+        kind: TxKind,
+        key_index: u8,
+        amount: u32,
+        term_id: [u8; 6],
+        pin_ok: bool,
+    ) -> Result<(Pending, Vec<u8>), Fail> {
         let purse = self.eeprom.state.purse.clone();
         if !purse.open {
             return Err(refuse(Sw::WALLET_CLOSED, "the holder closed this wallet"));
@@ -170,7 +187,7 @@ impl Card {
                         ),
                     ));
                 }
-                if !self.session(iface).pin_verified {
+                if !pin_ok {
                     return Err(refuse(
                         Sw::SECURITY_NOT_SATISFIED,
                         "VERIFY the payment password first, in this session",
@@ -192,7 +209,7 @@ impl Card {
             let seslk = crypto::load_session_key(&key.key, random, counter);
             out.extend_from_slice(&crypto::load_mac1(&seslk, purse.balance, amount, &term_id));
         }
-        self.session_mut(iface).pending = Some(Pending {
+        let pending = Pending {
             kind,
             key,
             amount,
@@ -200,8 +217,8 @@ impl Card {
             random,
             counter,
             balance: purse.balance,
-        });
-        Ok(ResponseApdu::ok(out))
+        };
+        Ok((pending, out))
     }
 
     fn take_pending(pending: Option<Pending>, kind: TxKind) -> Result<Pending, Fail> {
@@ -234,6 +251,20 @@ impl Card {
         if crypto::purchase_mac1(&sespk, p.amount, &p.term_id, &date, &time) != mac1 {
             return Err(self.wrong_mac(USAGE_PURCHASE, p.key.index, "MAC1 does not verify: key, TTC, termID, date or time differ from what the PSAM used"));
         }
+        let (tac, mac2) = self.commit_purchase(&p, &sespk, ttc, date, time)?;
+        Ok(ResponseApdu::ok([tac, mac2].concat()))
+    }
+
+    /// Commits a verified purchase atomically (balance, offline counter, log, proof); returns
+    /// TAC and MAC2. Used by DEBIT FOR PURCHASE and by the menu's bill payment.
+    pub(crate) fn commit_purchase(
+        &mut self,
+        p: &Pending,
+        sespk: &crypto::Key8,
+        ttc: u32,
+        date: [u8; 4],
+        time: [u8; 3],
+    ) -> Result<(crypto::Mac4, crypto::Mac4), Fail> {
         let tac = crypto::purchase_tac(
             &crypto::tac_key(&self.eeprom.state.perso.keys.tac),
             p.amount,
@@ -242,7 +273,7 @@ impl Card {
             &date,
             &time,
         );
-        let mac2 = crypto::purchase_mac2(&sespk, p.amount);
+        let mac2 = crypto::purchase_mac2(sespk, p.amount);
         let rec = log_record(p.counter, p.amount, TYPE_PURCHASE, &p.term_id, &date, &time);
         let after = p.counter + 1;
         let mut writes = vec![
@@ -257,7 +288,7 @@ impl Card {
             tac,
         }));
         self.commit(writes)?;
-        Ok(ResponseApdu::ok([tac, mac2].concat()))
+        Ok((tac, mac2))
     }
 
     /// §3 CREDIT FOR LOAD: verify the host's MAC2, commit atomically, answer TAC.
@@ -279,6 +310,19 @@ impl Card {
                 "MAC2 does not verify: the host used another key, amount, termID, date or time",
             ));
         }
+        let tac = self.commit_load(&p, date, time, mac2)?;
+        Ok(ResponseApdu::ok(tac))
+    }
+
+    /// Commits a load whose MAC2 verified, atomically (balance, online counter, log, proof);
+    /// returns the TAC. Used by CREDIT FOR LOAD and by the menu's over-the-air top-up.
+    pub(crate) fn commit_load(
+        &mut self,
+        p: &Pending,
+        date: [u8; 4],
+        time: [u8; 3],
+        mac2: crypto::Mac4,
+    ) -> Result<crypto::Mac4, Fail> {
         let after_balance = p.balance + p.amount;
         let tac = crypto::load_tac(
             &crypto::tac_key(&self.eeprom.state.perso.keys.tac),
@@ -300,7 +344,7 @@ impl Card {
             tac,
         }));
         self.commit(writes)?;
-        Ok(ResponseApdu::ok(tac))
+        Ok(tac)
     }
 
     /// §3 GET TRANSACTION PROOF: MAC2 ‖ TAC of the last committed transaction, if `tx_type`

@@ -1,0 +1,26 @@
+//! Writes the toolkit exchange of a short menu walk as a pcap (GSMTAP SIM) for Wireshark.
+//! `cargo run --example toolkit_pcap -- out.pcap`
+
+use stk_wallet::card::Card;
+use stk_wallet::handset::{Handset, tokens};
+use stk_wallet::pcap::Pcap;
+use stk_wallet::profile::Profile;
+use stk_wallet::transport::sim::{SimCard, shared};
+
+fn main() {
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "toolkit.pcap".into());
+    let card = shared(Card::personalise(&Profile::default_profile()));
+    let mut h = Handset::new(SimCard::contact(card));
+    h.power_on().expect("TERMINAL PROFILE");
+    for t in tokens("1,2,o,1,5,b,e") {
+        h.press_token(&t).expect("key");
+    }
+    let mut p = Pcap::new();
+    for e in &h.log {
+        p.add_apdu(&e.command, &e.response);
+    }
+    p.write(std::path::Path::new(&out)).expect("write");
+    println!("{} frames written to {out}", p.frames());
+}

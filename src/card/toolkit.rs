@@ -1,0 +1,415 @@
+//! SPEC.md 1.1: the card's SIM Toolkit engine on the contact interface.
+//!
+//! TERMINAL PROFILE, FETCH, TERMINAL RESPONSE and ENVELOPE (MENU SELECTION), CLA `80` or `A0`.
+//! The engine holds at most one proactive command at a time and the open menu session
+//! ([`menu::Session`]); both are volatile (power off drops them). Decisions where SPEC.md is
+//! silent, all answered with the refusal reason in [`Card::last_refusal`]:
+//!
+//! * toolkit commands on the contactless interface: `6D00` (the toolkit is the handset's);
+//! * FETCH with nothing pending: `6985`; FETCH with a wrong Le: `6Cxx` (xx = the length);
+//!   Le `00` (256) is accepted; a command may be fetched again until it is answered;
+//! * TERMINAL RESPONSE with nothing fetched: `6985`; undecodable: `6A80`; whose command
+//!   details do not match the pending command: `6A80` (the command stays pending);
+//! * ENVELOPE before any TERMINAL PROFILE: `6985`; while a proactive command is pending or a
+//!   menu session is open: `9300`; not a MENU SELECTION, a help request (the menu offers no
+//!   help) or an item not in the menu: `6A80`;
+//! * UCS2 only when the TERMINAL PROFILE has byte 2 b7; a Chinese profile with a handset that
+//!   cannot show UCS2 falls back to the English labels;
+//! * command numbers count from 1 after each TERMINAL PROFILE (wrapping 254 → 1).
+//!
+//! Over-the-air loads: the card cannot reach a host by itself, so the card's owner (a test, the
+//! CLI) plugs in an [`OtaNetwork`] ([`Card::set_network`]): the card computes MAC1 as
+//! INITIALIZE FOR LOAD does (at the operator's termID), the network returns the issuer's MAC2
+//! and its date/time, the card verifies MAC2 and commits through the same path as CREDIT FOR
+//! LOAD. Bill payments take the network's date/time and commit like DEBIT FOR PURCHASE.
+
+use super::command::TxKind;
+use super::menu::{self, Done, Problem, Reply, View, Wallet};
+use super::menu_text::Lang;
+use super::purse::USAGE_LOAD;
+use super::state::{Password, Write};
+use super::{Card, Fail, Handled, Interface, refuse};
+use crate::apdu::ResponseApdu;
+use crate::crypto;
+use crate::host::{HostError, LoadRequest};
+use crate::profile::Language;
+use crate::stk::{Envelope, Proactive, ProactiveCommand, TerminalProfile, TerminalResponse};
+use crate::sw::Sw;
+use std::rc::Rc;
+
+/// The network behind the handset, as the card's over-the-air applet sees it.
+pub trait OtaNetwork {
+    /// Network date and time (BCD `YYYYMMDD`, `HHMMSS`), used for loads and bill payments.
+    fn now(&self) -> ([u8; 4], [u8; 3]);
+    /// Forwards a load request to the issuer host: its MAC2, or why not.
+    fn authorize_load(&self, req: &LoadRequest) -> Result<crypto::Mac4, HostError>;
+}
+
+/// The plugged-in network (not part of the card's memory).
+#[derive(Clone, Default)]
+pub struct NetworkLink(pub Option<Rc<dyn OtaNetwork>>);
+
+impl std::fmt::Debug for NetworkLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "NetworkLink(connected)"
+        } else {
+            "NetworkLink(none)"
+        })
+    }
+}
+
+/// A proactive command waiting to be fetched or answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pending {
+    cmd: ProactiveCommand,
+    bytes: Vec<u8>,
+    fetched: bool,
+}
+
+/// The toolkit's volatile state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Toolkit {
+    /// The TERMINAL PROFILE (None: the handset has not sent one since power-up).
+    profile: Option<Vec<u8>>,
+    last_number: u8,
+    pending: Option<Pending>,
+    session: Option<menu::Session>,
+    /// The SET UP MENU the handset last acknowledged.
+    shown_menu: Option<Proactive>,
+}
+
+impl Toolkit {
+    fn ucs2(&self) -> bool {
+        self.profile
+            .as_deref()
+            .is_some_and(|p| TerminalProfile(p).ucs2_display())
+    }
+
+    /// Whether a proactive session is open (an ENVELOPE now gets `9300`).
+    pub fn busy(&self) -> bool {
+        self.pending.is_some() || self.session.is_some()
+    }
+}
+
+fn ok_or_proactive(tk: &Toolkit) -> ResponseApdu {
+    match &tk.pending {
+        Some(p) => ResponseApdu::status(Sw::proactive(p.bytes.len())),
+        None => ResponseApdu::status(Sw::OK),
+    }
+}
+
+impl Card {
+    /// Plugs in (or removes) the network used by Top Up and Pay Phone Bill.
+    pub fn set_network(&mut self, net: Option<Rc<dyn OtaNetwork>>) {
+        self.network = NetworkLink(net);
+    }
+
+    /// The toolkit state (for tests and logs).
+    pub fn toolkit(&self) -> &Toolkit {
+        &self.toolkit
+    }
+
+    fn menu_lang(&self) -> Lang {
+        match self.eeprom.state.perso.language {
+            Language::Zh if self.toolkit.ucs2() => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+
+    fn toolkit_iface(iface: Interface) -> Result<(), Fail> {
+        if iface == Interface::Contact {
+            Ok(())
+        } else {
+            Err(refuse(
+                Sw::INS_NOT_SUPPORTED,
+                "the SIM Toolkit is on the contact interface (the handset's), not contactless",
+            ))
+        }
+    }
+
+    fn queue(&mut self, kind: Proactive) {
+        let n = if self.toolkit.last_number >= 0xFE {
+            1
+        } else {
+            self.toolkit.last_number + 1
+        };
+        self.toolkit.last_number = n;
+        let cmd = ProactiveCommand::new(n, kind);
+        let bytes = cmd.encode(self.toolkit.ucs2());
+        self.toolkit.pending = Some(Pending {
+            cmd,
+            bytes,
+            fetched: false,
+        });
+    }
+
+    fn main_menu(&self) -> Proactive {
+        menu::main_menu(self.menu_lang(), &self.view())
+    }
+
+    /// TERMINAL PROFILE: remember it, drop any session, queue SET UP MENU.
+    pub(crate) fn terminal_profile(&mut self, iface: Interface, profile: Vec<u8>) -> Handled {
+        Self::toolkit_iface(iface)?;
+        self.toolkit = Toolkit {
+            profile: Some(profile),
+            ..Toolkit::default()
+        };
+        let m = self.main_menu();
+        self.queue(m);
+        Ok(ok_or_proactive(&self.toolkit))
+    }
+
+    /// FETCH: the pending proactive command.
+    pub(crate) fn fetch(&mut self, iface: Interface, le: Option<usize>) -> Handled {
+        Self::toolkit_iface(iface)?;
+        let Some(p) = self.toolkit.pending.as_mut() else {
+            return Err(refuse(
+                Sw::CONDITIONS_NOT_SATISFIED,
+                "FETCH: no proactive command is pending (the card did not answer 91xx)",
+            ));
+        };
+        let len = p.bytes.len();
+        match le {
+            Some(n) if n == len || n == 256 => {
+                p.fetched = true;
+                Ok(ResponseApdu::ok(p.bytes.clone()))
+            }
+            _ => Err(refuse(
+                Sw::wrong_le(len),
+                format!("FETCH: Le must be the xx of 91xx ({len:02X})"),
+            )),
+        }
+    }
+
+    /// TERMINAL RESPONSE: checked against the pending command, then given to the menu.
+    pub(crate) fn terminal_response(&mut self, iface: Interface, data: &[u8]) -> Handled {
+        Self::toolkit_iface(iface)?;
+        let Some(p) = self.toolkit.pending.clone().filter(|p| p.fetched) else {
+            return Err(refuse(
+                Sw::CONDITIONS_NOT_SATISFIED,
+                "TERMINAL RESPONSE: no proactive command was fetched",
+            ));
+        };
+        let tr = TerminalResponse::decode(data).map_err(|e| {
+            refuse(
+                Sw::WRONG_DATA,
+                format!("TERMINAL RESPONSE not understood: {e}"),
+            )
+        })?;
+        if !tr.answers(&p.cmd) {
+            return Err(refuse(
+                Sw::WRONG_DATA,
+                format!(
+                    "TERMINAL RESPONSE echoes command details {:02X?}, the pending command is {:02X?}",
+                    tr.details,
+                    p.cmd.details()
+                ),
+            ));
+        }
+        self.toolkit.pending = None;
+        match p.cmd.kind {
+            Proactive::SetUpMenu { .. } => {
+                if tr.result.is_success() {
+                    self.toolkit.shown_menu = Some(p.cmd.kind);
+                }
+            }
+            Proactive::SetUpIdleModeText { .. } => {}
+            _ => {
+                if let Some(mut s) = self.toolkit.session.take() {
+                    match s.respond(&tr, self) {
+                        Ok(Reply::Show(next)) => {
+                            self.toolkit.session = Some(s);
+                            self.queue(next);
+                        }
+                        Ok(Reply::End) => {}
+                        Err(Problem::Torn) => return Err(Fail::Torn),
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        if self.toolkit.pending.is_none() && self.toolkit.session.is_none() {
+            let m = self.main_menu();
+            if self.toolkit.shown_menu.as_ref() != Some(&m) {
+                self.queue(m);
+            }
+        }
+        Ok(ok_or_proactive(&self.toolkit))
+    }
+
+    /// ENVELOPE (MENU SELECTION): opens a menu session.
+    pub(crate) fn envelope(&mut self, iface: Interface, data: &[u8]) -> Handled {
+        Self::toolkit_iface(iface)?;
+        if self.toolkit.profile.is_none() {
+            return Err(refuse(
+                Sw::CONDITIONS_NOT_SATISFIED,
+                "ENVELOPE before TERMINAL PROFILE: the toolkit is not started",
+            ));
+        }
+        if self.toolkit.busy() {
+            return Err(refuse(
+                Sw::TOOLKIT_BUSY,
+                "a proactive session is open: finish it (FETCH / TERMINAL RESPONSE) first",
+            ));
+        }
+        let env = Envelope::decode(data)
+            .map_err(|e| refuse(Sw::WRONG_DATA, format!("ENVELOPE not understood: {e}")))?;
+        let Envelope::MenuSelection { item } = env else {
+            return Err(refuse(
+                Sw::WRONG_DATA,
+                "the wallet menu offers no help (SET UP MENU qualifier b8 is clear)",
+            ));
+        };
+        let lang = self.menu_lang();
+        let Some((session, reply)) = menu::Session::start(lang, item, self) else {
+            return Err(refuse(
+                Sw::WRONG_DATA,
+                format!("item {item:02X} is not in the SET UP MENU"),
+            ));
+        };
+        if let Reply::Show(p) = reply {
+            self.toolkit.session = Some(session);
+            self.queue(p);
+        }
+        Ok(ok_or_proactive(&self.toolkit))
+    }
+
+    fn problem(f: Fail) -> Problem {
+        match f {
+            Fail::Torn => Problem::Torn,
+            Fail::Refuse(r) => Problem::Card(r.sw),
+        }
+    }
+
+    fn network(&self) -> Done<Rc<dyn OtaNetwork>> {
+        self.network
+            .0
+            .clone()
+            .ok_or_else(|| Problem::Network(HostError::Unreachable.to_string()))
+    }
+}
+
+impl Wallet for Card {
+    fn view(&self) -> View {
+        let s = &self.eeprom.state;
+        let history = (1..=super::state::LOG_RECORDS)
+            .filter_map(|n| s.log.record(n))
+            .map(|r| menu::Record {
+                amount: u32::from_be_bytes([r[5], r[6], r[7], r[8]]),
+                tx_type: r[9],
+                term_id: r[10..16].try_into().unwrap_or_default(),
+                date: r[16..20].try_into().unwrap_or_default(),
+                time: r[20..23].try_into().unwrap_or_default(),
+            })
+            .collect();
+        View {
+            balance: s.purse.balance,
+            limit: s.purse.single_payment_limit,
+            cap: s.purse.balance_cap,
+            open: s.purse.open,
+            op_enabled: s.operation_password.enabled,
+            op_tries_left: s.operation_password.tries_left,
+            history,
+        }
+    }
+
+    fn check_password(&mut self, operation: bool, guess: &str) -> Done<()> {
+        Card::check_password(self, operation, guess).map_err(Self::problem)
+    }
+
+    fn set_operation_enabled(&mut self, on: bool) -> Done<()> {
+        let pw = self.eeprom.state.operation_password.clone();
+        self.commit(vec![Write::OperationPassword(Password {
+            enabled: on,
+            ..pw
+        })])
+        .map_err(|_| Problem::Torn)
+    }
+
+    fn set_password(&mut self, operation: bool, value: &str) -> Done<()> {
+        let s = &self.eeprom.state;
+        let w = if operation {
+            Write::OperationPassword(Password {
+                value: value.into(),
+                ..s.operation_password.clone()
+            })
+        } else {
+            Write::PaymentPassword(Password {
+                value: value.into(),
+                ..s.payment_password.clone()
+            })
+        };
+        self.commit(vec![w]).map_err(|_| Problem::Torn)
+    }
+
+    fn set_limit(&mut self, fen: u32) -> Done<()> {
+        self.commit(vec![Write::SinglePaymentLimit(fen)])
+            .map_err(|_| Problem::Torn)
+    }
+
+    fn top_up(&mut self, fen: u32) -> Done<u32> {
+        let net = self.network()?;
+        let perso = &self.eeprom.state.perso;
+        let term = perso.operator_term_id;
+        let key_index = perso.keys.load.first().map_or(0, |k| k.index);
+        let serial: [u8; 10] = perso.ef0015[10..20].try_into().unwrap_or_default();
+        let (p, out) = self
+            .open_transaction(TxKind::Load, key_index, fen, term, true)
+            .map_err(Self::problem)?;
+        let mac1: [u8; 4] = out[12..16].try_into().unwrap_or_default();
+        let (date, time) = net.now();
+        let req = LoadRequest {
+            serial,
+            key_index,
+            balance: p.balance,
+            online_counter: p.counter,
+            random: p.random,
+            mac1,
+            amount: fen,
+            term_id: term,
+            date,
+            time,
+        };
+        let mac2 = net
+            .authorize_load(&req)
+            .map_err(|e| Problem::Network(e.to_string()))?;
+        let seslk = crypto::load_session_key(&p.key.key, p.random, p.counter);
+        if crypto::load_mac2(&seslk, fen, &term, &date, &time) != mac2 {
+            return Err(Self::problem(self.wrong_mac(
+                USAGE_LOAD,
+                p.key.index,
+                "over-the-air MAC2 does not verify",
+            )));
+        }
+        self.commit_load(&p, date, time, mac2)
+            .map_err(Self::problem)?;
+        Ok(self.eeprom.state.purse.balance)
+    }
+
+    /// Recorded as a purchase (`06`) at the operator's termID; the TTC is the offline counter
+    /// used (as in the log record), so a clearing host can check the TAC from the record.
+    fn pay_bill(&mut self, _phone: &str, fen: u32) -> Done<u32> {
+        let net = self.network()?;
+        let perso = &self.eeprom.state.perso;
+        let term = perso.operator_term_id;
+        let key_index = perso.keys.purchase.first().map_or(0, |k| k.index);
+        let (p, _) = self
+            .open_transaction(TxKind::Purchase, key_index, fen, term, true)
+            .map_err(Self::problem)?;
+        let ttc = u32::from(p.counter);
+        let sespk = crypto::purchase_session_key(&p.key.key, p.random, p.counter, ttc);
+        let (date, time) = net.now();
+        self.commit_purchase(&p, &sespk, ttc, date, time)
+            .map_err(Self::problem)?;
+        Ok(self.eeprom.state.purse.balance)
+    }
+
+    fn close_wallet(&mut self) -> Done<()> {
+        if self.eeprom.state.purse.balance != 0 {
+            return Err(Problem::Card(Sw::CONDITIONS_NOT_SATISFIED));
+        }
+        self.commit(vec![Write::WalletOpen(false)])
+            .map_err(|_| Problem::Torn)
+    }
+}

@@ -1,0 +1,172 @@
+//! Independent decoder check: the card's toolkit exchange, written as GSMTAP SIM frames in a
+//! pcap, is decoded by Wireshark's `gsm_sim`/`etsi_cat` dissectors (tshark), which must see the
+//! same command types, numbers, titles, items, texts and result codes as our own model.
+//! Skipped, with a message, when `tshark` is not installed.
+
+use std::process::Command;
+use stk_wallet::card::Card;
+use stk_wallet::handset::{Exchange, Handset, PROFILE_NO_UCS2, tokens};
+use stk_wallet::pcap::Pcap;
+use stk_wallet::profile::Profile;
+use stk_wallet::stk::{Proactive, ProactiveCommand, TerminalResponse};
+use stk_wallet::transport::sim::{SimCard, shared};
+
+fn type_name(t: u8) -> &'static str {
+    match t {
+        0x21 => "DISPLAY TEXT",
+        0x23 => "GET INPUT",
+        0x24 => "SELECT ITEM",
+        0x25 => "SET UP MENU",
+        0x28 => "SET UP IDLE MODE TEXT",
+        _ => "?",
+    }
+}
+
+/// The lines tshark -V must print for one exchange, from our own decoding of it.
+fn expected(e: &Exchange) -> Vec<String> {
+    let mut out = Vec::new();
+    match e.command.get(1) {
+        Some(0x12) => {
+            let data = &e.response[..e.response.len() - 2];
+            let cmd = ProactiveCommand::decode(data).expect("our own command decodes");
+            let [n, t, q] = cmd.details();
+            out.push(format!("Command Number: 0x{n:02x}"));
+            out.push(format!("Command Type: {} (0x{t:02x})", type_name(t)));
+            out.push(format!("Command Qualifier: 0x{q:02x}"));
+            let mut items = |items: &[stk_wallet::stk::Item]| {
+                for i in items {
+                    out.push(format!("Item Identifier: {}", i.id));
+                    out.push(format!("Item String: {}", i.text));
+                }
+            };
+            match &cmd.kind {
+                Proactive::SetUpMenu { title, items: it } => {
+                    items(it);
+                    out.push(format!("Alpha Identifier String: {title}"));
+                }
+                Proactive::SelectItem {
+                    title, items: it, ..
+                } => {
+                    items(it);
+                    if let Some(t) = title {
+                        out.push(format!("Alpha Identifier String: {t}"));
+                    }
+                }
+                Proactive::GetInput {
+                    prompt, min, max, ..
+                } => {
+                    out.push(format!("Text String: {prompt}"));
+                    out.push(format!("Response length: {min:02x}{max:02x}"));
+                }
+                Proactive::DisplayText { text, .. } | Proactive::SetUpIdleModeText { text } => {
+                    // tshark prints one line; compare the first line of a multi-line text.
+                    out.push(format!(
+                        "Text String: {}",
+                        text.lines().next().unwrap_or("")
+                    ));
+                }
+            }
+        }
+        Some(0x14) => {
+            let tr = TerminalResponse::decode(&e.command[5..]).expect("our own response decodes");
+            let [n, t, _] = tr.details;
+            out.push(format!("Command Number: 0x{n:02x}"));
+            out.push(format!("Command Type: {} (0x{t:02x})", type_name(t)));
+            out.push(format!("RESULT (0x{:02x})", tr.result.to_byte()));
+            if let Some(i) = tr.item {
+                out.push(format!("Item identifier: {i:02x}"));
+            }
+        }
+        Some(0x10) => out.push("Instruction: TERMINAL PROFILE (0x10)".into()),
+        Some(0xC2) => out.push("Instruction: ENVELOPE (0xc2)".into()),
+        _ => {}
+    }
+    let sw = &e.response[e.response.len() - 2..];
+    out.push(format!("Status Word: {:02x}{:02x}", sw[0], sw[1]));
+    out
+}
+
+fn walk(handset_profile: &[u8], script: &str) -> Vec<Exchange> {
+    let mut p = Profile::default_profile();
+    p.passwords.operation_enabled = true;
+    let card = shared(Card::personalise(&p));
+    let mut h = Handset::new(SimCard::contact(card)).with_profile(handset_profile);
+    h.power_on().unwrap();
+    for t in tokens(script) {
+        h.press_token(&t).unwrap();
+    }
+    h.log
+}
+
+fn check_with_tshark(log: &[Exchange]) {
+    if Command::new("tshark").arg("--version").output().is_err() {
+        eprintln!(
+            "SKIPPED: tshark is not installed (apt-get install tshark); the etsi_cat cross-check did not run"
+        );
+        return;
+    }
+    let mut pcap = Pcap::new();
+    for e in log {
+        pcap.add_apdu(&e.command, &e.response);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("toolkit.pcap");
+    pcap.write(&path).unwrap();
+    let out = Command::new("tshark")
+        .args(["-r"])
+        .arg(&path)
+        .args(["-V", "-d", "udp.port==4729,gsmtap"])
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let frames: Vec<&str> = text.split("\nFrame ").collect();
+    assert_eq!(frames.len(), log.len(), "one decoded frame per exchange");
+    let mut checked = 0;
+    for (i, (frame, e)) in frames.iter().zip(log).enumerate() {
+        assert!(
+            frame.contains("etsi_cat") || !matches!(e.command[1], 0x12 | 0x14),
+            "frame {}: no etsi_cat",
+            i + 1
+        );
+        for want in expected(e) {
+            if let Some(code) = want.strip_prefix("RESULT ") {
+                let hit = frame.lines().any(|l| {
+                    let l = l.trim();
+                    l.starts_with("Result: ") && l.ends_with(code)
+                });
+                assert!(hit, "frame {}: no `Result: ... {code}`:\n{frame}", i + 1);
+                checked += 1;
+                continue;
+            }
+            assert!(
+                frame.contains(&want),
+                "frame {}: tshark does not show `{want}`:\n{frame}",
+                i + 1
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} facts checked");
+}
+
+#[test]
+fn tshark_decodes_the_chinese_menu_walk_like_we_do() {
+    // Operation password (wrong, then right), My Wallet, Balance, Top Up amount, back,
+    // time-out; Settings, Operation Password menu, back, end: results 00, 10, 11, 12.
+    let log = walk(
+        &stk_wallet::handset::PROFILE_UCS2,
+        "1,0000,o,1234,2,o,1,5,b,t,4,1234,1,b,e",
+    );
+    check_with_tshark(&log);
+}
+
+#[test]
+fn tshark_decodes_the_english_fallback_walk_like_we_do() {
+    let log = walk(&PROFILE_NO_UCS2, "2,1234,o,4,1234,2,b,b,1,1,e");
+    check_with_tshark(&log);
+}
