@@ -47,6 +47,9 @@ enum Cmd {
         /// profile's fixed random numbers); --card-image implies fixed-random.
         #[arg(long, requires = "reader")]
         assume: Vec<String>,
+        /// Which interface of the card the reader reaches (vectors for the other are skipped).
+        #[arg(long, value_enum, default_value = "contactless")]
+        interface: IfaceArg,
     },
     /// Serve a card image to PC/SC applications through pcscd and the vsmartcard vpcd driver.
     Serve {
@@ -214,8 +217,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             verbose,
             reader,
             card_image,
-            assume,
+            mut assume,
+            interface,
         } => {
+            assume.push(match interface {
+                IfaceArg::Contactless => "contactless".into(),
+                IfaceArg::Contact => "contact".into(),
+            });
             let opts = RunOpts {
                 junit,
                 verbose,

@@ -236,13 +236,31 @@ pub fn run_vector(
     target: &mut Target,
 ) -> (Status, usize, Vec<Exchange>) {
     let caps: Vec<String> = match target {
-        Target::Simulator => vec!["fixed-random".into(), "simulator".into()],
+        Target::Simulator => vec![
+            "fixed-random".into(),
+            "simulator".into(),
+            "contact".into(),
+            "contactless".into(),
+        ],
         Target::External { capabilities, .. } => capabilities.clone(),
     };
-    if let Some(missing) = v.requires.iter().find(|r| !caps.contains(r)) {
+    // The interfaces a vector speaks on are requirements too: a reader reaches one of them.
+    let default = v.interface.unwrap_or(InterfaceName::Contactless);
+    let mut requires = v.requires.clone();
+    for i in interfaces_used(&v.steps, default) {
+        requires.push(if i == InterfaceName::Contact {
+            "contact".into()
+        } else {
+            "contactless".into()
+        });
+    }
+    if let Some(missing) = requires.iter().find(|r| !caps.contains(r)) {
         let why = match missing.as_str() {
             "fixed-random" => {
                 "needs the card to use the profile's fixed random numbers (byte-exact MACs)"
+            }
+            "contact" | "contactless" => {
+                "speaks on the card's other interface (a served card: `serve --interface`, then `run --interface`)"
             }
             _ => "needs the simulated card (a step only a simulator can do)",
         };
@@ -304,6 +322,23 @@ pub fn run_vector(
         Err(f) => Status::Failed(f),
     };
     (status, count, ctx.transcript)
+}
+
+/// Every interface the steps use (a step's own, or the file's default).
+fn interfaces_used(steps: &[StepSpec], default: InterfaceName) -> Vec<InterfaceName> {
+    let mut out = Vec::new();
+    for s in steps {
+        let i = s.interface.unwrap_or(default);
+        if !out.contains(&i) {
+            out.push(i);
+        }
+        for j in interfaces_used(s.steps.as_deref().unwrap_or(&[]), i) {
+            if !out.contains(&j) {
+                out.push(j);
+            }
+        }
+    }
+    out
 }
 
 fn run_steps(
