@@ -88,9 +88,8 @@ pub fn import(name: &str, script: &str) -> Result<Value, ImportError> {
             }
             continue;
         }
-        let take_note = |note: &mut Vec<String>| {
-            (!note.is_empty()).then(|| note.drain(..).collect::<Vec<_>>().join(" "))
-        };
+        let take_note =
+            |note: &mut Vec<String>| (!note.is_empty()).then(|| std::mem::take(note).join(" "));
         match line.to_ascii_lowercase().as_str() {
             "exit" => break,
             "reset" => {
