@@ -47,6 +47,10 @@ enum Cmd {
         /// profile's fixed random numbers); --card-image implies fixed-random.
         #[arg(long, requires = "reader")]
         assume: Vec<String>,
+        /// Also write every APDU exchange of the run as a pcap of GSMTAP SIM frames (Wireshark
+        /// decodes them, toolkit commands included).
+        #[arg(long)]
+        pcap: Option<PathBuf>,
         /// Which interface of the card the reader reaches (vectors for the other are skipped).
         #[arg(long, value_enum, default_value = "contactless")]
         interface: IfaceArg,
@@ -219,6 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             card_image,
             mut assume,
             interface,
+            pcap,
         } => {
             assume.push(match interface {
                 IfaceArg::Contactless => "contactless".into(),
@@ -230,6 +235,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 reader,
                 card_image,
                 assume,
+                pcap,
             };
             run_vectors(paths, opts)
         }
@@ -262,6 +268,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 struct RunOpts {
+    pcap: Option<PathBuf>,
     junit: Option<PathBuf>,
     verbose: bool,
     reader: Option<String>,
@@ -350,7 +357,9 @@ fn run_vectors(paths: Vec<PathBuf>, o: RunOpts) -> Result<ExitCode, String> {
         reader,
         card_image,
         mut assume,
+        pcap,
     } = o;
+    let mut capture = stk_wallet::pcap::Pcap::new();
     let mut reader = reader
         .as_deref()
         .map(|r| open_reader(r, true))
@@ -410,9 +419,22 @@ fn run_vectors(paths: Vec<PathBuf>, o: RunOpts) -> Result<ExitCode, String> {
                 );
             }
         }
+        for e in o.transcript.iter().filter(|e| !e.command.is_empty()) {
+            capture.add_apdu(&e.command, e.response.as_deref().unwrap_or(&[]));
+        }
         outcomes.push(o);
     }
     println!("{}", report::summary(&outcomes));
+    if let Some(p) = pcap {
+        capture
+            .write(&p)
+            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        println!(
+            "{} APDU exchanges written to {}",
+            capture.frames(),
+            p.display()
+        );
+    }
     if let Some(j) = junit {
         std::fs::write(&j, report::junit(&outcomes, "stk-wallet vectors"))
             .map_err(|e| format!("cannot write {}: {e}", j.display()))?;
