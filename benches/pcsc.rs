@@ -31,14 +31,19 @@ impl vpicc::VSmartCard for NullCard {
 fn start_cards() -> bool {
     let readers = list_readers().unwrap_or_default();
     if !(readers.iter().any(|r| r == OURS) && readers.iter().any(|r| r == NULL)) {
-        eprintln!("SKIPPED: pcscd with the vpcd driver is not running (bash .ci/pcsc-up.sh starts it)");
+        eprintln!(
+            "SKIPPED: pcscd with the vpcd driver is not running (bash .ci/pcsc-up.sh starts it)"
+        );
         return false;
     }
     std::thread::spawn(|| serve(&mut NullCard, "127.0.0.1:35964", ServeOptions::default()));
     std::thread::spawn(|| {
         let p = Profile::default_profile();
         let card = shared(Card::personalise(&p));
-        let front = Box::new(SimCard { card: card.clone(), iface: Interface::Contactless });
+        let front = Box::new(SimCard {
+            card: card.clone(),
+            iface: Interface::Contactless,
+        });
         let mut server = CardServer::new(card, front, None);
         serve(&mut server, "127.0.0.1:35963", ServeOptions::default())
     });
@@ -60,17 +65,29 @@ fn pcsc(c: &mut Criterion) {
     let get_balance = [0x80, 0x5C, 0x00, 0x02, 0x04];
     let mut g = c.benchmark_group("pcsc");
     let mut null = PcscTransport::connect(NULL).unwrap();
-    g.bench_function("apdu/null_card", |b| b.iter(|| null.transmit_raw(&get_balance).unwrap()));
+    g.bench_function("apdu/null_card", |b| {
+        b.iter(|| null.transmit_raw(&get_balance).unwrap())
+    });
     let p = Profile::default_profile();
     let mut ours = PcscTransport::connect(OURS).unwrap();
     let mut select = vec![0x00, 0xA4, 0x04, 0x00, p.wallet_aid.len() as u8];
     select.extend_from_slice(&p.wallet_aid);
     ours.transmit_raw(&select).unwrap();
-    g.bench_function("apdu/our_card", |b| b.iter(|| ours.transmit_raw(&get_balance).unwrap()));
+    g.bench_function("apdu/our_card", |b| {
+        b.iter(|| ours.transmit_raw(&get_balance).unwrap())
+    });
     drop(ours);
     // A whole purchase (7 card APDUs and the simulated PSAM); 1 fen each, so the 100.00 yuan
     // balance lasts for 10,000 of them.
-    let mut pos = Pos::new(PcscTransport::connect(OURS).unwrap(), SimPsam::new(Psam::from_profile(&p)), Clock::Fixed { date: [0x20, 0x26, 0x11, 0x22], time: [0x12, 0, 0] }, p.wallet_aid.clone());
+    let mut pos = Pos::new(
+        PcscTransport::connect(OURS).unwrap(),
+        SimPsam::new(Psam::from_profile(&p)),
+        Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0, 0],
+        },
+        p.wallet_aid.clone(),
+    );
     g.bench_function("purchase/our_card", |b| {
         b.iter(|| {
             pos.trace.0.clear();

@@ -100,5 +100,42 @@ fn purchase(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, get_balance, purchase);
+/// A whole top-up through the SIM Toolkit menu, as the handset drives it: TERMINAL PROFILE,
+/// FETCH SET UP MENU, select My Wallet, Top Up, amount, payment password (over-the-air load with
+/// the issuer host: MAC1, MAC2, TAC, journaled commit), the result screen.
+fn menu_walk(c: &mut Criterion) {
+    use std::rc::Rc;
+    use stk_wallet::handset::Handset;
+    use stk_wallet::host::{IssuerHost, IssuerNetwork};
+    let p = Profile::default_profile();
+    let template = Card::personalise(&p);
+    let net = Rc::new(IssuerNetwork::new(
+        IssuerHost::from_profile(&p),
+        Clock::Fixed {
+            date: DATE,
+            time: TIME,
+        },
+    ));
+    c.bench_function("stk/top_up_menu_walk", |b| {
+        b.iter_batched(
+            || {
+                let card = shared(template.clone());
+                card.borrow_mut().set_network(Some(net.clone()));
+                card
+            },
+            |card| {
+                let mut phone = Handset::new(SimCard::contact(card.clone()));
+                phone.power_on().expect("TERMINAL PROFILE");
+                for k in ["1", "1", "50", "123456"] {
+                    phone.press_token(k).expect("key");
+                }
+                assert_eq!(card.borrow().state().purse.balance, 15000);
+                phone
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, get_balance, purchase, menu_walk);
 criterion_main!(benches);
