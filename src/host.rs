@@ -32,6 +32,23 @@ pub enum HostError {
     Unreachable,
 }
 
+/// How a terminal reaches the issuer host (the host itself, or a faulty link to it).
+pub trait IssuerLink {
+    /// Checks the card's MAC1 and answers MAC2 for CREDIT FOR LOAD.
+    fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError>;
+    /// The host behind the link (for TAC checks, which need no round trip here).
+    fn host(&self) -> &IssuerHost;
+}
+
+impl IssuerLink for IssuerHost {
+    fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
+        IssuerHost::authorize_load(self, r)
+    }
+    fn host(&self) -> &IssuerHost {
+        self
+    }
+}
+
 /// The issuer host.
 #[derive(Clone, Debug)]
 pub struct IssuerHost {

@@ -10,6 +10,7 @@ pub mod apdu;
 pub mod card;
 pub mod crypto;
 pub mod errors;
+pub mod fault;
 pub mod hexser;
 pub mod host;
 pub mod pos;

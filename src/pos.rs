@@ -7,7 +7,7 @@
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::card::command::{INIT_LOAD_RESPONSE, INIT_PURCHASE_RESPONSE};
 use crate::crypto::{Mac4, TYPE_LOAD, TYPE_PURCHASE};
-use crate::host::{HostError, IssuerHost, LoadRequest};
+use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::sw::Sw;
 use crate::transport::{Transport, TransportError};
 use std::fmt;
@@ -506,7 +506,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     /// FOR LOAD, the host checks MAC1 and returns MAC2, CREDIT FOR LOAD, the host checks the TAC.
     pub fn load(
         &mut self,
-        host: &IssuerHost,
+        host: &impl IssuerLink,
         amount: u32,
         pin: &str,
     ) -> Result<LoadReceipt, PosError> {
@@ -535,7 +535,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     /// The load after SELECT and VERIFY.
     pub fn load_selected(
         &mut self,
-        host: &IssuerHost,
+        host: &impl IssuerLink,
         info: &CardInfo,
         amount: u32,
     ) -> Result<LoadReceipt, PosError> {
@@ -578,7 +578,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         )?;
         let tac: Mac4 = arr(&tac);
         let balance_after = balance + amount;
-        let tac_ok = host.load_tac_ok(
+        let tac_ok = host.host().load_tac_ok(
             &info.serial,
             balance_after,
             counter,
