@@ -28,8 +28,11 @@ pub enum HostError {
     BadMac1,
     #[error("H-MAC1: the issuer has no load key with index {0:02X}")]
     UnknownKey(u8),
-    #[error("H-UNREACHABLE: the issuer host cannot be reached")]
+    #[error("H-UNREACHABLE: the issuer or acquirer host cannot be reached")]
     Unreachable,
+    /// The acquirer refused the request (e.g. a charge whose id was already reversed).
+    #[error("H-DECLINED: the acquirer declined: {0}")]
+    Declined(String),
 }
 
 /// How a terminal reaches the issuer host (the host itself, or a faulty link to it).

@@ -6,6 +6,7 @@
 //! [`transport`] (how terminals reach a card), [`psam`], [`host`] and [`pos`] (the terminal
 //! side), [`vectors`] (the conformance format and runner), [`errors`] (the error catalogue).
 
+pub mod acquirer;
 pub mod apdu;
 pub mod card;
 pub mod crypto;
@@ -13,9 +14,11 @@ pub mod errors;
 pub mod fault;
 pub mod hexser;
 pub mod host;
+pub mod journal;
 pub mod pos;
 pub mod profile;
 pub mod psam;
+pub mod settle;
 pub mod stk;
 pub mod sw;
 pub mod transport;

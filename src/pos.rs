@@ -13,7 +13,9 @@ use crate::transport::{Transport, TransportError};
 use std::fmt;
 
 pub mod recovery;
+pub mod topup;
 pub use recovery::{InDoubt, SaleOutcome};
+pub use topup::{TopupOutcome, TopupReport, drain_reversals};
 
 /// Date and time stamped on transactions: fixed (tests, vectors) or the system clock (UTC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -236,6 +238,7 @@ impl PosError {
             PosError::Unexpected { .. } => "P-READER".into(),
             PosError::Digest { .. } => "P-DIGEST".into(),
             PosError::Host(HostError::Unreachable) => "H-UNREACHABLE".into(),
+            PosError::Host(HostError::Declined(_)) => "H-DECLINED".into(),
             PosError::Host(_) => "H-MAC1".into(),
             PosError::InDoubt(_) => "P-NO-RESPONSE".into(),
         }
