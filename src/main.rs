@@ -1,5 +1,7 @@
 //! `stk-wallet`: a thin command-line shell over the library.
 
+mod faults_cli;
+
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,6 +44,22 @@ enum Cmd {
         #[command(subcommand)]
         cmd: CardCmd,
     },
+    /// Settlement: upload the POS journal's purchase records to the clearing host.
+    Settle {
+        #[arg(long, default_value = "pos.db")]
+        journal: PathBuf,
+        /// The clearing host's ledger (SQLite).
+        #[arg(long, default_value = "ledger.db")]
+        ledger: PathBuf,
+        /// Compare the shadow balance with this card image.
+        #[arg(long, default_value = "card.json")]
+        card: PathBuf,
+        #[arg(long, default_value = "default")]
+        profile: String,
+        /// `duplicate-upload` sends the upload twice.
+        #[arg(long)]
+        fault: Option<String>,
+    },
     /// POS flows against a card image (the image is updated atomically after each flow).
     Pos {
         #[command(subcommand)]
@@ -81,7 +99,48 @@ enum CardCmd {
 #[derive(Subcommand)]
 enum PosCmd {
     /// An offline purchase of AMOUNT (yuan, e.g. 12.34).
-    Purchase { amount: String },
+    Purchase {
+        amount: String,
+        /// Inject a fault and show the recovery step by step (`stk-wallet pos purchase 5
+        /// --fault lose-response:debit`; see `--fault help`).
+        #[arg(long)]
+        fault: Option<String>,
+        /// Store the sale record in this POS journal (SQLite) for `stk-wallet settle`.
+        #[arg(long)]
+        journal: Option<PathBuf>,
+    },
+    /// Integrated top-up: charge bank card PAN at the acquirer, load the wallet, confirm (or
+    /// reverse). Resumes unfinished top-ups and queued reversals first.
+    Topup {
+        amount: String,
+        #[arg(long, default_value = "6222020200112233445")]
+        pan: String,
+        #[arg(long, default_value = "123456")]
+        pin: String,
+        /// The POS journal (SQLite, WAL).
+        #[arg(long, default_value = "pos.db")]
+        journal: PathBuf,
+        /// The simulated acquirer's database.
+        #[arg(long, default_value = "bank.db")]
+        bank: PathBuf,
+        /// A fault: card faults (lose-response:credit, tear:credit:7, bad-mac:load-mac2) or
+        /// host-down[:N] (the issuer), acquirer-down[:N].
+        #[arg(long)]
+        fault: Option<String>,
+        /// Sleep this long after each journaled step (crash tests).
+        #[arg(long, default_value_t = 0, hide = true)]
+        step_delay_ms: u64,
+    },
+    /// Resolve unfinished top-ups and retry queued reversals.
+    Resume {
+        #[arg(long, default_value = "pos.db")]
+        journal: PathBuf,
+        #[arg(long, default_value = "bank.db")]
+        bank: PathBuf,
+        /// acquirer-down[:N] keeps the acquirer unreachable.
+        #[arg(long)]
+        fault: Option<String>,
+    },
     /// A top-up of AMOUNT (yuan) authorised by the issuer host.
     Load {
         amount: String,
@@ -131,6 +190,77 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         } => run_vectors(paths, junit, verbose),
         Cmd::Explain { code } => explain(&code),
         Cmd::Card { cmd } => card(cmd),
+        Cmd::Settle {
+            journal,
+            ledger,
+            card,
+            profile,
+            fault,
+        } => faults_cli::settle(&journal, &ledger, &card, &profile, fault.as_deref()),
+        Cmd::Pos {
+            cmd:
+                PosCmd::Purchase {
+                    amount,
+                    fault,
+                    journal,
+                },
+            card,
+            profile,
+            clock,
+        } if fault.is_some() || journal.is_some() => faults_cli::purchase(
+            &fen(&amount)?,
+            fault.as_deref(),
+            journal.as_deref(),
+            &card,
+            &profile,
+            clock.as_deref(),
+        ),
+        Cmd::Pos {
+            cmd:
+                PosCmd::Topup {
+                    amount,
+                    pan,
+                    pin,
+                    journal,
+                    bank,
+                    fault,
+                    step_delay_ms,
+                },
+            card,
+            profile,
+            clock,
+        } => faults_cli::topup(
+            faults_cli::TopupArgs {
+                amount: fen(&amount)?,
+                pan,
+                pin,
+                journal,
+                bank,
+                fault,
+                step_delay_ms,
+            },
+            &card,
+            &profile,
+            clock.as_deref(),
+        ),
+        Cmd::Pos {
+            cmd:
+                PosCmd::Resume {
+                    journal,
+                    bank,
+                    fault,
+                },
+            card,
+            profile,
+            clock,
+        } => faults_cli::resume(
+            &journal,
+            &bank,
+            fault.as_deref(),
+            &card,
+            &profile,
+            clock.as_deref(),
+        ),
         Cmd::Pos {
             cmd,
             card,
@@ -313,7 +443,7 @@ fn pos(
         p.wallet_aid.clone(),
     );
     let result: Result<(), PosError> = match cmd {
-        PosCmd::Purchase { amount } => {
+        PosCmd::Purchase { amount, .. } => {
             let a = fen(&amount)?;
             pos.purchase(a).map(|r| {
                 println!(
@@ -342,6 +472,9 @@ fn pos(
             })
         }
         PosCmd::Balance => pos.balance().map(|b| println!("balance {} yuan", yuan(b))),
+        PosCmd::Topup { .. } | PosCmd::Resume { .. } => {
+            return Err("top-up and resume run through faults_cli".into());
+        }
         PosCmd::History => pos.history().map(|h| {
             if h.is_empty() {
                 println!("no transactions");
