@@ -242,3 +242,17 @@ fn a_charge_declined_because_already_reversed_loads_nothing() {
     );
     reconciles(&b);
 }
+
+#[test]
+fn a_card_left_torn_by_an_earlier_tap_is_powered_up_for_the_top_up() {
+    // Found by tests/model.rs: the top-up used to start without powering the card up.
+    let mut b = bed("tear:init:0".parse().unwrap());
+    assert!(b.pos.purchase(100).is_err());
+    assert!(b.card.borrow().is_mute());
+    let r = b
+        .pos
+        .topup(&b.journal, &b.issuer, &b.bank, "6222", 5000, "123456", &mut |_| {})
+        .unwrap();
+    assert!(matches!(r.outcome, TopupOutcome::Loaded { .. }));
+    reconciles(&b);
+}

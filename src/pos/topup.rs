@@ -64,7 +64,15 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         let txn = journal.begin_topup(pan, amount, &term_id)?;
         let mut steps = vec![format!("journaled top-up {txn}")];
         pause("journaled");
-        let info = match self.select().and_then(|i| self.verify_pin(pin).map(|()| i)) {
+        // A tap powers the card up (a card torn on an earlier tap recovers here).
+        let tap = self.card.reset().map_err(|err| PosError::Transport {
+            step: "power up",
+            err,
+        });
+        let info = match tap
+            .and_then(|_| self.select())
+            .and_then(|i| self.verify_pin(pin).map(|()| i))
+        {
             Ok(i) => i,
             Err(e) => {
                 journal.set_state(&txn, "failed")?;
