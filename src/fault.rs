@@ -299,10 +299,12 @@ impl<T: Transport> FaultyTransport<T> {
         }
     }
 
-    /// Arms another plan (e.g. a new fault for the next tap).
+    /// Arms another plan (e.g. a new fault for the next tap); `lose-response:N` counts
+    /// commands from here.
     pub fn rearm(&mut self, plan: FaultPlan) {
         self.plan = plan;
         self.fired = false;
+        self.commands = 0;
     }
 
     fn note(&mut self, what: String) {

@@ -251,7 +251,15 @@ fn a_card_left_torn_by_an_earlier_tap_is_powered_up_for_the_top_up() {
     assert!(b.card.borrow().is_mute());
     let r = b
         .pos
-        .topup(&b.journal, &b.issuer, &b.bank, "6222", 5000, "123456", &mut |_| {})
+        .topup(
+            &b.journal,
+            &b.issuer,
+            &b.bank,
+            "6222",
+            5000,
+            "123456",
+            &mut |_| {},
+        )
         .unwrap();
     assert!(matches!(r.outcome, TopupOutcome::Loaded { .. }));
     reconciles(&b);
