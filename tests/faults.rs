@@ -130,3 +130,13 @@ fn host_down_stops_the_load_before_the_card_changes() {
     assert_eq!(balance(&card), 10500);
     assert_eq!(link.delivered.get(), 1);
 }
+
+#[test]
+fn a_slow_host_still_answers() {
+    let (card, mut pos, host) = bed("none");
+    let link = FlakyIssuer::new(&host, "host-delay:30".parse().unwrap());
+    let t = std::time::Instant::now();
+    pos.load(&link, 500, "123456").expect("slow, not down");
+    assert!(t.elapsed() >= std::time::Duration::from_millis(30));
+    assert_eq!(balance(&card), 10500);
+}
