@@ -331,3 +331,35 @@ fn the_random_cursor_advances_atomically() {
         false,
     ));
 }
+
+#[test]
+fn reset_operation_password_is_atomic() {
+    let p = Profile::default_profile();
+    let host = IssuerHost::from_profile(&p);
+    let mut card = Card::personalise(&p);
+    let mut cmds = vec![select_apdu(&p), vec![0x00, 0x84, 0x00, 0x00, 0x04]];
+    let mut challenge = [0u8; 4];
+    for c in &cmds {
+        let r = send(&mut card, c);
+        if c[1] == 0x84 {
+            challenge.copy_from_slice(&r[..4]);
+        }
+    }
+    // New operation password 987654 (3 BCD bytes); the header's Lc covers value ‖ MAC.
+    let new = [0x98, 0x76, 0x54];
+    let header = [0x80, 0x5E, 0x02, 0x00, 0x07];
+    let mac = host.issuer_mac(&p.issuer.serial, challenge, header, &new);
+    let mut cmd = header.to_vec();
+    cmd.extend_from_slice(&new);
+    cmd.extend_from_slice(&mac);
+    assert_eq!(sw(&send(&mut card.clone(), &cmd)), 0x9000);
+    cmds.push(cmd);
+    run(&scenario(
+        "RESET OPERATION PASSWORD",
+        p,
+        cmds,
+        0x5E,
+        None,
+        false,
+    ));
+}
