@@ -35,6 +35,7 @@ fn killed_top_ups_resume_and_reconcile() {
     assert!(cli(d, &["card", "new"]).status().unwrap().success());
     let mut rng = SplitMix(0x5EED_0006);
     let mut killed = 0;
+    let mut at_kill = std::collections::BTreeMap::new();
     for i in 0..runs {
         let clock = format!("20261122 12{:02}{:02}", i / 60, i % 60);
         let mut args = vec![
@@ -58,8 +59,16 @@ fn killed_top_ups_resume_and_reconcile() {
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL on Unix
             killed += 1;
+            child.wait().unwrap();
+            // Where the kill landed: the newest top-up's journaled state.
+            if let Ok(j) = Journal::open(&d.join("pos.db"))
+                && let Some(t) = j.all_topups().unwrap_or_default().last()
+            {
+                *at_kill.entry(t.state.clone()).or_insert(0u32) += 1;
+            }
+        } else {
+            child.wait().unwrap();
         }
-        child.wait().unwrap();
     }
     // Restart until everything is resolved (each run may itself find the acquirer back).
     let mut clean = false;
@@ -111,7 +120,7 @@ fn killed_top_ups_resume_and_reconcile() {
         }
     }
     eprintln!(
-        "{runs} top-ups, {killed} killed, {done} loaded, {} reversed",
+        "{runs} top-ups, {killed} killed (journal state at the kill: {at_kill:?}), {done} loaded, {} reversed",
         topups.iter().filter(|t| t.state == "reversed").count()
     );
 }
