@@ -394,6 +394,14 @@ static CATALOGUE: &[Entry] = &[
         "the duplicate is dropped and the first kept; no action if the first was accepted; \
          investigate if the two differ in amount",
     ),
+    e(
+        "H-DECLINED",
+        "acquirer declined the bank-card charge",
+        "收单方拒绝银行卡扣款",
+        "the acquirer refused the top-up's charge, e.g. because a reversal for the same \
+         transaction id had already reached it (the POS had given up on that top-up)",
+        "nothing was charged and the wallet was not loaded; start a new top-up",
+    ),
     // ---- conformance vectors ----
     e(
         "V-MISMATCH",

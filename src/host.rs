@@ -28,8 +28,28 @@ pub enum HostError {
     BadMac1,
     #[error("H-MAC1: the issuer has no load key with index {0:02X}")]
     UnknownKey(u8),
-    #[error("H-UNREACHABLE: the issuer host cannot be reached")]
+    #[error("H-UNREACHABLE: the issuer or acquirer host cannot be reached")]
     Unreachable,
+    /// The acquirer refused the request (e.g. a charge whose id was already reversed).
+    #[error("H-DECLINED: the acquirer declined: {0}")]
+    Declined(String),
+}
+
+/// How a terminal reaches the issuer host (the host itself, or a faulty link to it).
+pub trait IssuerLink {
+    /// Checks the card's MAC1 and answers MAC2 for CREDIT FOR LOAD.
+    fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError>;
+    /// The host behind the link (for TAC checks, which need no round trip here).
+    fn host(&self) -> &IssuerHost;
+}
+
+impl IssuerLink for IssuerHost {
+    fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
+        IssuerHost::authorize_load(self, r)
+    }
+    fn host(&self) -> &IssuerHost {
+        self
+    }
 }
 
 /// The issuer host.

@@ -6,18 +6,22 @@
 //! [`transport`] (how terminals reach a card), [`psam`], [`host`] and [`pos`] (the terminal
 //! side), [`vectors`] (the conformance format and runner), [`errors`] (the error catalogue).
 
+pub mod acquirer;
 pub mod apdu;
 pub mod card;
 pub mod crypto;
 pub mod errors;
+pub mod fault;
 pub mod handset;
 pub mod hexser;
 pub mod host;
+pub mod journal;
 pub mod pcap;
 pub mod pos;
 pub mod profile;
 pub mod psam;
 pub mod serve;
+pub mod settle;
 pub mod stk;
 pub mod sw;
 pub mod transport;

@@ -1,5 +1,7 @@
 //! `stk-wallet`: a thin command-line shell over the library.
 
+mod faults_cli;
+
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -71,6 +73,10 @@ enum Cmd {
         /// Log every exchange with its meaning.
         #[arg(short, long)]
         verbose: bool,
+        /// Inject a card fault once (e.g. lose-response:debit, tear:debit:3, bad-mac:mac2):
+        /// a lost answer or a power cut makes the card leave the reader and come back.
+        #[arg(long)]
+        fault: Option<String>,
     },
     /// List the PC/SC readers.
     Readers,
@@ -85,6 +91,22 @@ enum Cmd {
     Card {
         #[command(subcommand)]
         cmd: CardCmd,
+    },
+    /// Settlement: upload the POS journal's purchase records to the clearing host.
+    Settle {
+        #[arg(long, default_value = "pos.db")]
+        journal: PathBuf,
+        /// The clearing host's ledger (SQLite).
+        #[arg(long, default_value = "ledger.db")]
+        ledger: PathBuf,
+        /// Compare the shadow balance with this card image.
+        #[arg(long, default_value = "card.json")]
+        card: PathBuf,
+        #[arg(long, default_value = "default")]
+        profile: String,
+        /// `duplicate-upload` sends the upload twice.
+        #[arg(long)]
+        fault: Option<String>,
     },
     /// POS flows against a card image (the image is updated atomically after each flow).
     Pos {
@@ -172,7 +194,48 @@ enum CardCmd {
 #[derive(Subcommand)]
 enum PosCmd {
     /// An offline purchase of AMOUNT (yuan, e.g. 12.34).
-    Purchase { amount: String },
+    Purchase {
+        amount: String,
+        /// Inject a fault and show the recovery step by step (`stk-wallet pos purchase 5
+        /// --fault lose-response:debit`; see `--fault help`).
+        #[arg(long)]
+        fault: Option<String>,
+        /// Store the sale record in this POS journal (SQLite) for `stk-wallet settle`.
+        #[arg(long)]
+        journal: Option<PathBuf>,
+    },
+    /// Integrated top-up: charge bank card PAN at the acquirer, load the wallet, confirm (or
+    /// reverse). Resumes unfinished top-ups and queued reversals first.
+    Topup {
+        amount: String,
+        #[arg(long, default_value = "6222020200112233445")]
+        pan: String,
+        #[arg(long, default_value = "123456")]
+        pin: String,
+        /// The POS journal (SQLite, WAL).
+        #[arg(long, default_value = "pos.db")]
+        journal: PathBuf,
+        /// The simulated acquirer's database.
+        #[arg(long, default_value = "bank.db")]
+        bank: PathBuf,
+        /// A fault: card faults (lose-response:credit, tear:credit:7, bad-mac:load-mac2) or
+        /// host-down[:N] (the issuer), acquirer-down[:N].
+        #[arg(long)]
+        fault: Option<String>,
+        /// Sleep this long after each journaled step (crash tests).
+        #[arg(long, default_value_t = 0, hide = true)]
+        step_delay_ms: u64,
+    },
+    /// Resolve unfinished top-ups and retry queued reversals.
+    Resume {
+        #[arg(long, default_value = "pos.db")]
+        journal: PathBuf,
+        #[arg(long, default_value = "bank.db")]
+        bank: PathBuf,
+        /// acquirer-down[:N] keeps the acquirer unreachable.
+        #[arg(long)]
+        fault: Option<String>,
+    },
     /// A top-up of AMOUNT (yuan) authorised by the issuer host.
     Load {
         amount: String,
@@ -241,6 +304,94 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Cmd::Explain { code } => explain(&code),
         Cmd::Card { cmd } => card(cmd),
+        Cmd::Settle {
+            journal,
+            ledger,
+            card,
+            profile,
+            fault,
+        } => faults_cli::settle(&journal, &ledger, &card, &profile, fault.as_deref()),
+        Cmd::Pos {
+            cmd:
+                PosCmd::Purchase {
+                    amount,
+                    fault,
+                    journal,
+                },
+            card,
+            profile,
+            clock,
+            reader: None,
+        } if fault.is_some() || journal.is_some() => faults_cli::purchase(
+            &fen(&amount)?,
+            fault.as_deref(),
+            journal.as_deref(),
+            &card,
+            &profile,
+            clock.as_deref(),
+        ),
+        Cmd::Pos {
+            cmd:
+                PosCmd::Topup {
+                    amount,
+                    pan,
+                    pin,
+                    journal,
+                    bank,
+                    fault,
+                    step_delay_ms,
+                },
+            card,
+            profile,
+            clock,
+            ..
+        } => faults_cli::topup(
+            faults_cli::TopupArgs {
+                amount: fen(&amount)?,
+                pan,
+                pin,
+                journal,
+                bank,
+                fault,
+                step_delay_ms,
+            },
+            &card,
+            &profile,
+            clock.as_deref(),
+        ),
+        Cmd::Pos {
+            cmd:
+                PosCmd::Resume {
+                    journal,
+                    bank,
+                    fault,
+                },
+            card,
+            profile,
+            clock,
+            ..
+        } => faults_cli::resume(
+            &journal,
+            &bank,
+            fault.as_deref(),
+            &card,
+            &profile,
+            clock.as_deref(),
+        ),
+        Cmd::Pos {
+            cmd: PosCmd::Purchase { amount, fault, .. },
+            card,
+            profile,
+            clock,
+            reader: Some(r),
+        } => sale_over_reader(
+            &r,
+            fen(&amount)?,
+            fault.as_deref(),
+            &card,
+            &profile,
+            clock.as_deref(),
+        ),
         Cmd::Pos {
             cmd,
             card,
@@ -254,7 +405,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             addr,
             interface,
             verbose,
-        } => serve(&card, &profile, &addr, interface, verbose),
+            fault,
+        } => serve(&card, &profile, &addr, interface, verbose, fault.as_deref()),
         Cmd::Readers => readers(),
         Cmd::Vectors { cmd } => vectors_cmd(cmd),
         Cmd::Phone {
@@ -316,7 +468,19 @@ fn serve(
     addr: &str,
     iface: IfaceArg,
     verbose: bool,
+    fault: Option<&str>,
 ) -> Result<ExitCode, String> {
+    use stk_wallet::fault::{FaultPlan, FaultyTransport};
+    let plan: FaultPlan = fault
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| format!("{e}"))?
+        .unwrap_or(FaultPlan::None);
+    if plan != FaultPlan::None && !plan.is_card_fault() {
+        return Err(format!(
+            "`{plan}` is not a card fault; serve takes lose-response, tear and bad-mac faults"
+        ));
+    }
     let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .try_init();
     if !card_path.exists() {
@@ -334,10 +498,17 @@ fn serve(
         IfaceArg::Contactless => stk_wallet::card::Interface::Contactless,
         IfaceArg::Contact => stk_wallet::card::Interface::Contact,
     };
-    let front: Box<dyn Transport> = Box::new(SimCard {
-        card: card.clone(),
-        iface,
-    });
+    let front: Box<dyn Transport> = Box::new(FaultyTransport::new(
+        SimCard {
+            card: card.clone(),
+            iface,
+        },
+        Some(card.clone()),
+        plan,
+    ));
+    if plan != FaultPlan::None {
+        log::info!("fault armed: {plan} (fires once)");
+    }
     let mut server = stk_wallet::serve::CardServer::new(card, front, Some(card_path.to_path_buf()));
     server.verbose = verbose;
     log::info!(
@@ -445,6 +616,138 @@ fn run_vectors(paths: Vec<PathBuf>, o: RunOpts) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A purchase at a PC/SC reader with torn-transaction recovery: up to two taps; a DEBIT whose
+/// answer never came (the card left the reader) is kept in doubt in `<card>.pending.json` and
+/// resolved on the next tap with GET TRANSACTION PROOF, never debited twice. `fault` is a fault
+/// on the POS side of the link (a card fault belongs to `serve --fault`).
+fn sale_over_reader(
+    reader: &str,
+    amount: u32,
+    fault: Option<&str>,
+    card_path: &Path,
+    profile: &str,
+    clock: Option<&str>,
+) -> Result<ExitCode, String> {
+    use stk_wallet::fault::{FaultPlan, FaultyTransport};
+    use stk_wallet::pos::recovery::InDoubt;
+    let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+    let plan: FaultPlan = fault
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| format!("{e}"))?
+        .unwrap_or(FaultPlan::None);
+    let clock = match clock {
+        Some(c) => {
+            let (date, time) = stk_wallet::vectors::format::parse_clock(c)?;
+            Clock::Fixed { date, time }
+        }
+        None => Clock::System,
+    };
+    let psam_path = card_path.with_extension("psam.json");
+    let psam: Psam = match std::fs::read_to_string(&psam_path) {
+        Ok(t) => serde_json::from_str(&t)
+            .map_err(|e| format!("PSAM state {}: {e}", psam_path.display()))?,
+        Err(_) => Psam::from_profile(&p),
+    };
+    let psam = SimPsam::new(psam);
+    let pending_path = card_path.with_extension("pending.json");
+    let mut pending: Option<InDoubt> = match std::fs::read_to_string(&pending_path) {
+        Ok(t) => {
+            serde_json::from_str(&t).map_err(|e| format!("{}: {e}", pending_path.display()))?
+        }
+        Err(_) => None,
+    };
+    let mut outcome = Err("no tap".to_string());
+    for tap in 1..=2 {
+        if tap == 2 && pending.is_none() {
+            break;
+        }
+        // A card that left the reader comes back within a few seconds (a served card after
+        // `serve`'s removal dwell). Let the reader settle before the second tap, then poll
+        // gently: connecting while pcscd is still processing the removal can wedge vpcd.
+        if tap == 2 {
+            std::thread::sleep(std::time::Duration::from_millis(1000));
+        }
+        let start = std::time::Instant::now();
+        let t = loop {
+            match open_reader(reader, false) {
+                Ok(t) => break t,
+                Err(e) if start.elapsed() > std::time::Duration::from_secs(15) => return Err(e),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(250)),
+            }
+        };
+        let plan = if tap == 1 { plan } else { FaultPlan::None };
+        let mut pos = Pos::new(
+            FaultyTransport::new(t, None, plan),
+            psam.clone(),
+            clock,
+            p.wallet_aid.clone(),
+        );
+        println!(
+            "tap {tap}{}",
+            if tap == 2 {
+                " (the customer taps again)"
+            } else {
+                ""
+            }
+        );
+        let r = pos.sale(&mut pending, amount);
+        print!("{}", pos.trace);
+        match pending.as_ref() {
+            Some(d) => std::fs::write(
+                &pending_path,
+                serde_json::to_string_pretty(d).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| format!("cannot save {}: {e}", pending_path.display()))?,
+            None => {
+                let _ = std::fs::remove_file(&pending_path);
+            }
+        }
+        outcome = match r {
+            Ok(o) => {
+                for s in &o.steps {
+                    println!("  recovery: {s}");
+                }
+                let code = o.code().map(|c| format!(" [{c}]")).unwrap_or_default();
+                Ok(format!(
+                    "purchase of {} yuan done{code}: card counter {}, TTC {}, TAC {}",
+                    yuan(o.record.amount),
+                    o.record.counter,
+                    o.record.ttc,
+                    hex::encode_upper(o.record.tac)
+                ))
+            }
+            Err(e) => Err(format!("{} ({e})\n{}", e.code(), explain_text(&e.code()))),
+        };
+        if pending.is_none() {
+            break;
+        }
+        println!("  in doubt: the DEBIT answer was lost; tap again");
+    }
+    std::fs::write(
+        &psam_path,
+        serde_json::to_string_pretty(&*psam.0.borrow()).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("cannot save {}: {e}", psam_path.display()))?;
+    match outcome {
+        Ok(msg) => {
+            println!("{msg}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(msg) => {
+            eprintln!("failed: {msg}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn explain_text(code: &str) -> String {
+    match code.parse::<Sw>() {
+        Ok(sw) => errors::render_for(sw),
+        Err(_) => errors::lookup(code).map(|x| x.render()).unwrap_or_default(),
+    }
 }
 
 fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
@@ -612,7 +915,7 @@ fn pos(
     let host = IssuerHost::from_profile(&p);
     let mut pos = Pos::new(card_transport, psam.clone(), clock, p.wallet_aid.clone());
     let result: Result<(), PosError> = match cmd {
-        PosCmd::Purchase { amount } => {
+        PosCmd::Purchase { amount, .. } => {
             let a = fen(&amount)?;
             pos.purchase(a).map(|r| {
                 println!(
@@ -641,6 +944,9 @@ fn pos(
             })
         }
         PosCmd::Balance => pos.balance().map(|b| println!("balance {} yuan", yuan(b))),
+        PosCmd::Topup { .. } | PosCmd::Resume { .. } => {
+            return Err("top-up and resume run through faults_cli".into());
+        }
         PosCmd::History => pos.history().map(|h| {
             if h.is_empty() {
                 println!("no transactions");

@@ -7,10 +7,15 @@
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::card::command::{INIT_LOAD_RESPONSE, INIT_PURCHASE_RESPONSE};
 use crate::crypto::{Mac4, TYPE_LOAD, TYPE_PURCHASE};
-use crate::host::{HostError, IssuerHost, LoadRequest};
+use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::sw::Sw;
 use crate::transport::{Transport, TransportError};
 use std::fmt;
+
+pub mod recovery;
+pub mod topup;
+pub use recovery::{InDoubt, SaleOutcome};
+pub use topup::{TopupOutcome, TopupReport, drain_reversals};
 
 /// Date and time stamped on transactions: fixed (tests, vectors) or the system clock (UTC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,8 +126,12 @@ pub struct PurchaseRecord {
     pub time: [u8; 3],
     #[serde(with = "crate::hexser::array")]
     pub tac: [u8; 4],
-    /// The PSAM rejected the card's MAC2 ("digest error"): no receipt was given.
+    /// The PSAM rejected the card's MAC2 ("digest error"), or a recovered sale has no proof:
+    /// no receipt was given.
     pub flagged: bool,
+    /// Completed on a later tap after the DEBIT answer was lost (`P-TORN-RECOVERED`).
+    #[serde(default)]
+    pub recovered: bool,
 }
 
 /// A completed load.
@@ -210,6 +219,9 @@ pub enum PosError {
     Digest { record: Box<PurchaseRecord> },
     #[error("{0}")]
     Host(#[from] HostError),
+    /// The DEBIT answer was lost: the sale is in doubt until the card is tapped again.
+    #[error("DEBIT FOR PURCHASE: no answer; the sale is in doubt, tap the same card again")]
+    InDoubt(Box<InDoubt>),
 }
 
 impl PosError {
@@ -226,7 +238,9 @@ impl PosError {
             PosError::Unexpected { .. } => "P-READER".into(),
             PosError::Digest { .. } => "P-DIGEST".into(),
             PosError::Host(HostError::Unreachable) => "H-UNREACHABLE".into(),
+            PosError::Host(HostError::Declined(_)) => "H-DECLINED".into(),
             PosError::Host(_) => "H-MAC1".into(),
+            PosError::InDoubt(_) => "P-NO-RESPONSE".into(),
         }
     }
     /// The card's status word, when the card refused.
@@ -470,13 +484,26 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         debit.extend_from_slice(&date);
         debit.extend_from_slice(&time);
         debit.extend_from_slice(&d[4..8]);
-        let r = self.card_ok(
+        let r = match self.card_ok(
             "DEBIT FOR PURCHASE",
             CommandApdu::new(0x80, 0x54, 0x01, 0x00)
                 .with_data(debit)
                 .with_le(8),
             Some(8),
-        )?;
+        ) {
+            Err(PosError::Transport { .. }) => {
+                return Err(PosError::InDoubt(Box::new(InDoubt {
+                    serial: info.serial,
+                    counter,
+                    amount,
+                    term_id,
+                    ttc,
+                    date,
+                    time,
+                })));
+            }
+            r => r?,
+        };
         let mut record = PurchaseRecord {
             serial: info.serial,
             counter,
@@ -487,6 +514,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             time,
             tac: arr(&r[..4]),
             flagged: false,
+            recovered: false,
         };
         let check = self.send(
             Device::Psam,
@@ -506,7 +534,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     /// FOR LOAD, the host checks MAC1 and returns MAC2, CREDIT FOR LOAD, the host checks the TAC.
     pub fn load(
         &mut self,
-        host: &IssuerHost,
+        host: &impl IssuerLink,
         amount: u32,
         pin: &str,
     ) -> Result<LoadReceipt, PosError> {
@@ -535,7 +563,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     /// The load after SELECT and VERIFY.
     pub fn load_selected(
         &mut self,
-        host: &IssuerHost,
+        host: &impl IssuerLink,
         info: &CardInfo,
         amount: u32,
     ) -> Result<LoadReceipt, PosError> {
@@ -578,7 +606,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         )?;
         let tac: Mac4 = arr(&tac);
         let balance_after = balance + amount;
-        let tac_ok = host.load_tac_ok(
+        let tac_ok = host.host().load_tac_ok(
             &info.serial,
             balance_after,
             counter,

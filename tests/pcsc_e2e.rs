@@ -25,6 +25,10 @@ impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        // Let pcscd see the card leave (it polls the reader about every 400 ms) before another
+        // card is served: connecting while the removal is in flight can leave vpcd's reader
+        // unable to take the next card (seen with pcsc-lite 1.9.9 and vsmartcard 0.9).
+        std::thread::sleep(Duration::from_millis(1500));
     }
 }
 
@@ -157,5 +161,64 @@ fn the_wallet_through_pcscd_and_vpcd() {
             "image on disk has balance {on_disk}"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+
+    drop(pos);
+    drop(_served);
+
+    // Faults on the served card: the POS recovers through PC/SC and debits exactly once. A lost
+    // DEBIT answer and a tear after the journal is armed are completed from the card's proof; a
+    // tear before it leaves no trace, and the sale starts over.
+    for (fault, recovered) in [
+        ("lose-response:debit", true),
+        ("tear:debit:8", true),
+        ("tear:debit:3", false),
+    ] {
+        fresh_card(&img, &p);
+        let _ = std::fs::remove_file(img.with_extension("pending.json"));
+        let _ = std::fs::remove_file(img.with_extension("psam.json"));
+        let served = serve(&img, &["--fault", fault]);
+        let out = Command::new(BIN)
+            .args([
+                "pos",
+                "purchase",
+                "12.34",
+                "--reader",
+                READER,
+                "--card",
+                img.to_str().unwrap(),
+                "--clock",
+                "20261122 120000",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{fault}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("in doubt"),
+            "{fault}: the fault did not fire:\n{text}"
+        );
+        assert_eq!(
+            text.contains("[P-TORN-RECOVERED]"),
+            recovered,
+            "{fault}:\n{text}"
+        );
+        let mut t = PcscTransport::connect(READER).unwrap();
+        let mut pos = Pos::new(
+            &mut t,
+            SimPsam::new(Psam::from_profile(&p)),
+            Clock::System,
+            p.wallet_aid.clone(),
+        );
+        assert_eq!(
+            pos.balance().unwrap(),
+            10000 - 1234,
+            "{fault}: debited other than once"
+        );
+        drop(served);
     }
 }

@@ -221,8 +221,23 @@ impl Card {
         Ok((pending, out))
     }
 
-    fn take_pending(pending: Option<Pending>, kind: TxKind) -> Result<Pending, Fail> {
+    /// The open session of `kind`, if the purse is still as INITIALIZE saw it. The other
+    /// interface has its own session and may have committed in between (a dual-interface
+    /// card): committing then from the stale balance and counter would undo that transaction.
+    fn take_pending(&self, pending: Option<Pending>, kind: TxKind) -> Result<Pending, Fail> {
+        let purse = &self.eeprom.state.purse;
+        let counter = if kind == TxKind::Load {
+            purse.online_counter
+        } else {
+            purse.offline_counter
+        };
         match pending {
+            Some(p) if p.kind == kind && (p.balance != purse.balance || p.counter != counter) => {
+                Err(refuse(
+                    Sw::CONDITIONS_NOT_SATISFIED,
+                    "the purse changed since INITIALIZE (a transaction on the other interface): INITIALIZE again",
+                ))
+            }
             Some(p) if p.kind == kind => Ok(p),
             Some(_) => Err(refuse(
                 Sw::CONDITIONS_NOT_SATISFIED,
@@ -246,7 +261,7 @@ impl Card {
         mac1: [u8; 4],
     ) -> Handled {
         self.require_wallet(iface)?;
-        let p = Self::take_pending(pending, TxKind::Purchase)?;
+        let p = self.take_pending(pending, TxKind::Purchase)?;
         let sespk = crypto::purchase_session_key(&p.key.key, p.random, p.counter, ttc);
         if crypto::purchase_mac1(&sespk, p.amount, &p.term_id, &date, &time) != mac1 {
             return Err(self.wrong_mac(USAGE_PURCHASE, p.key.index, "MAC1 does not verify: key, TTC, termID, date or time differ from what the PSAM used"));
@@ -301,7 +316,7 @@ impl Card {
         mac2: [u8; 4],
     ) -> Handled {
         self.require_wallet(iface)?;
-        let p = Self::take_pending(pending, TxKind::Load)?;
+        let p = self.take_pending(pending, TxKind::Load)?;
         let seslk = crypto::load_session_key(&p.key.key, p.random, p.counter);
         if crypto::load_mac2(&seslk, p.amount, &p.term_id, &date, &time) != mac2 {
             return Err(self.wrong_mac(

@@ -65,6 +65,10 @@ pub type ApduHook = Box<dyn FnMut(&ApduEvent<'_>) + Send>;
 
 /// How [`serve`] behaves.
 pub struct ServeOptions {
+    /// How long a card that gave no answer stays out of the reader before it is inserted
+    /// again: pcscd must see the removal (it polls the reader about every 400 ms), or it keeps
+    /// the reader's old state and refuses connections to the re-inserted card.
+    pub removal_dwell: Duration,
     /// Set `TCP_NODELAY` on the socket (default on).
     pub nodelay: bool,
     /// Re-arm `TCP_QUICKACK` after every message received (Linux only; default on).
@@ -96,6 +100,7 @@ impl Default for ServeOptions {
             quiet_period: Duration::from_secs(30),
             stop: None,
             on_apdu: None,
+            removal_dwell: Duration::from_millis(1500),
         }
     }
 }
@@ -146,6 +151,9 @@ pub fn serve<C: VSmartCard>(card: &mut C, addr: &str, mut opts: ServeOptions) ->
             };
             run(conn, &mut wrapped)
         });
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::ConnectionAborted) {
+            std::thread::sleep(opts.removal_dwell);
+        }
         let err = match result {
             Ok(()) if !opts.reconnect => return Ok(()),
             Ok(()) => io::Error::new(io::ErrorKind::UnexpectedEof, "vpcd closed the connection"),

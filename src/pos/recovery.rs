@@ -1,0 +1,235 @@
+//! Torn purchase recovery (SPEC.md §5): a sale whose DEBIT answer was lost is *in doubt*. The
+//! POS keeps it ([`InDoubt`], serialisable so it survives a restart) and resolves it on the next
+//! tap of the same card, before anything else:
+//!
+//! 1. GET TRANSACTION PROOF for type `06` and the saved counter + 1. `9000` means the card's
+//!    last transaction is a purchase that left the counter there; the newest log record must
+//!    then be this sale (counter, amount, termID, date, time), and the PSAM checks the MAC2
+//!    if it still has the session. The sale completes with the proof's TAC: `P-TORN-RECOVERED`.
+//! 2. `9406`: the debit did not happen *or* the card has transacted since. The log decides: a
+//!    record with the saved counter, this termID, amount, date and time means it happened (the
+//!    sale is completed but flagged: no TAC to settle with); none means it did not, and the
+//!    sale starts over with a fresh INITIALIZE.
+//!
+//! The sale is never debited twice: a new DEBIT is sent only when the card shows no trace of
+//! the first.
+
+use super::{CardInfo, Device, Pos, PosError, PurchaseRecord, arr};
+use crate::apdu::CommandApdu;
+use crate::crypto::TYPE_PURCHASE;
+use crate::sw::Sw;
+use crate::transport::Transport;
+use serde::{Deserialize, Serialize};
+
+/// A sale whose DEBIT answer was lost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InDoubt {
+    #[serde(with = "crate::hexser::array")]
+    pub serial: [u8; 10],
+    /// The offline counter INITIALIZE returned (before the debit).
+    pub counter: u16,
+    pub amount: u32,
+    #[serde(with = "crate::hexser::array")]
+    pub term_id: [u8; 6],
+    pub ttc: u32,
+    #[serde(with = "crate::hexser::array")]
+    pub date: [u8; 4],
+    #[serde(with = "crate::hexser::array")]
+    pub time: [u8; 3],
+}
+
+/// How a tap ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleOutcome {
+    pub record: PurchaseRecord,
+    /// What the recovery did, step by step (empty for an ordinary sale).
+    pub steps: Vec<String>,
+}
+
+impl SaleOutcome {
+    /// The catalogue code to show: `P-TORN-RECOVERED` for a recovered sale.
+    pub fn code(&self) -> Option<&'static str> {
+        self.record.recovered.then_some("P-TORN-RECOVERED")
+    }
+}
+
+impl<C: Transport, S: Transport> Pos<C, S> {
+    /// A sale of `amount` on this tap. If `pending` holds an in-doubt sale, it is resolved
+    /// first (see the module docs) and `amount` must be the same sale's; `pending` is cleared
+    /// once resolved and set if this tap's DEBIT answer is lost in turn.
+    pub fn sale(
+        &mut self,
+        pending: &mut Option<InDoubt>,
+        amount: u32,
+    ) -> Result<SaleOutcome, PosError> {
+        // A tap powers the card up: a card torn on the last tap recovers its commit here.
+        self.card.reset().map_err(|err| PosError::Transport {
+            step: "power up",
+            err,
+        })?;
+        let info = self.select()?;
+        let mut steps = Vec::new();
+        let result = match pending.clone() {
+            None => self
+                .purchase_selected(&info, amount)
+                .map(|record| SaleOutcome {
+                    record,
+                    steps: Vec::new(),
+                }),
+            Some(d) => {
+                if d.serial != info.serial {
+                    return Err(PosError::Unexpected {
+                        step: "recovery",
+                        why: format!(
+                            "a sale of card {} is in doubt: present that card (this is {})",
+                            hex::encode_upper(d.serial),
+                            hex::encode_upper(info.serial)
+                        ),
+                    });
+                }
+                if d.amount != amount {
+                    return Err(PosError::Unexpected {
+                        step: "recovery",
+                        why: format!(
+                            "the sale in doubt is of {} fen, not {amount}: finish it first",
+                            d.amount
+                        ),
+                    });
+                }
+                match self.resolve(&info, &d, &mut steps)? {
+                    Some(record) => {
+                        *pending = None;
+                        return Ok(SaleOutcome { record, steps });
+                    }
+                    None => {
+                        steps.push("the card shows no trace of the debit: starting over".into());
+                        *pending = None;
+                        self.purchase_selected(&info, amount)
+                            .map(|record| SaleOutcome { record, steps })
+                    }
+                }
+            }
+        };
+        if let Err(PosError::InDoubt(d)) = &result {
+            *pending = Some((**d).clone());
+        }
+        result
+    }
+
+    /// Whether the in-doubt debit happened: `Some(record)` if so, `None` if not.
+    fn resolve(
+        &mut self,
+        info: &CardInfo,
+        d: &InDoubt,
+        steps: &mut Vec<String>,
+    ) -> Result<Option<PurchaseRecord>, PosError> {
+        let after = d.counter.wrapping_add(1);
+        let mut record = PurchaseRecord {
+            serial: info.serial,
+            counter: d.counter,
+            amount: d.amount,
+            term_id: d.term_id,
+            ttc: d.ttc,
+            date: d.date,
+            time: d.time,
+            tac: [0; 4],
+            flagged: false,
+            recovered: true,
+        };
+        let c = after.to_be_bytes();
+        let proof = self.send(
+            Device::Card,
+            "GET TRANSACTION PROOF",
+            CommandApdu::new(0x80, 0x5A, 0x00, TYPE_PURCHASE)
+                .with_data(c.to_vec())
+                .with_le(8),
+        )?;
+        let in_log = self.find_in_log(d)?;
+        match proof.sw {
+            Sw::OK if proof.data.len() == 8 && in_log == Some(1) => {
+                steps.push(format!(
+                    "GET TRANSACTION PROOF for counter {after}: the debit happened (log record 1 matches)"
+                ));
+                record.tac = arr(&proof.data[4..8]);
+                let check = self.send(
+                    Device::Psam,
+                    "CREDIT SAM FOR PURCHASE",
+                    CommandApdu::new(0x80, 0x72, 0x00, 0x00).with_data(proof.data[..4].to_vec()),
+                )?;
+                match check.sw {
+                    Sw::OK => steps.push("the PSAM verified the recovered MAC2".into()),
+                    Sw::MAC_INVALID => {
+                        steps.push("the PSAM rejected the recovered MAC2: digest error".into());
+                        record.flagged = true;
+                        return Err(PosError::Digest {
+                            record: Box::new(record),
+                        });
+                    }
+                    sw => steps.push(format!(
+                        "the PSAM no longer has the session ({sw}): the TAC is checked at settlement"
+                    )),
+                }
+                Ok(Some(record))
+            }
+            Sw::OK | Sw::NO_PROOF => match in_log {
+                Some(n) => {
+                    steps.push(format!(
+                        "no proof for counter {after}, but log record {n} is this sale: it happened; \
+                         no TAC, record flagged for manual settlement"
+                    ));
+                    record.flagged = true;
+                    Ok(Some(record))
+                }
+                None => {
+                    steps.push(format!(
+                        "GET TRANSACTION PROOF for counter {after}: {}; no log record of this sale",
+                        proof.sw
+                    ));
+                    Ok(None)
+                }
+            },
+            sw => Err(PosError::Card {
+                step: "GET TRANSACTION PROOF",
+                sw,
+            }),
+        }
+    }
+
+    /// The log record number (1 = newest) of the in-doubt sale, if the card logged it.
+    fn find_in_log(&mut self, d: &InDoubt) -> Result<Option<u8>, PosError> {
+        for n in 1..=10u8 {
+            let r = self.send(
+                Device::Card,
+                "READ RECORD log",
+                CommandApdu::new(0x00, 0xB2, n, 0xC4).with_le(0x17),
+            )?;
+            match r.sw {
+                Sw::OK => {
+                    if let Some(e) = super::HistoryEntry::parse(&r.data) {
+                        if e.counter == d.counter
+                            && e.tx_type == TYPE_PURCHASE
+                            && e.amount == d.amount
+                            && e.term_id == d.term_id
+                            && e.date == d.date
+                            && e.time == d.time
+                        {
+                            return Ok(Some(n));
+                        }
+                        // Older records have smaller counters: stop once past it.
+                        if e.tx_type == TYPE_PURCHASE && e.counter < d.counter {
+                            return Ok(None);
+                        }
+                    }
+                }
+                Sw::RECORD_NOT_FOUND => return Ok(None),
+                sw => {
+                    return Err(PosError::Card {
+                        step: "READ RECORD log",
+                        sw,
+                    });
+                }
+            }
+        }
+        Ok(None)
+    }
+}

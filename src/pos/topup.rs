@@ -1,0 +1,359 @@
+//! Integrated top-up at a counter (SPEC.md §5): the till gives the amount; the POS charges the
+//! customer's bank card at the acquirer, loads the wallet, and confirms the charge. If the load
+//! cannot be completed, GET TRANSACTION PROOF (and the card's log) decide whether it happened
+//! after all: if so the charge is confirmed, if not it is reversed. Reversals go through the
+//! journal's store-and-forward queue and are retried until the acquirer acknowledges them.
+//!
+//! Every step is journaled ([`Journal`]) *before* the step it enables, so a POS killed anywhere
+//! resumes with [`Pos::resume`]: `new`/`charged` → reverse (no CREDIT was sent), `loading` →
+//! ask the card, `loaded` → confirm, `reversing` → deliver the reversal.
+
+use super::{CardInfo, Device, Pos, PosError, arr};
+use crate::acquirer::{AcquirerHost, StoreError};
+use crate::apdu::CommandApdu;
+use crate::card::command::INIT_LOAD_RESPONSE;
+use crate::crypto::TYPE_LOAD;
+use crate::host::{HostError, IssuerLink, LoadRequest};
+use crate::journal::{Journal, TopupRow};
+use crate::sw::Sw;
+use crate::transport::Transport;
+
+impl From<StoreError> for PosError {
+    fn from(e: StoreError) -> PosError {
+        PosError::Unexpected {
+            step: "journal",
+            why: e.to_string(),
+        }
+    }
+}
+
+/// How a top-up ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TopupOutcome {
+    /// The wallet was loaded and the charge confirmed (or its confirmation is pending).
+    Loaded { tac: [u8; 4] },
+    /// The wallet was not loaded; the charge's reversal is queued (acknowledged or not).
+    Reversed { acknowledged: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopupReport {
+    pub txn: String,
+    pub outcome: TopupOutcome,
+    pub steps: Vec<String>,
+}
+
+/// Whether a load is on the card: `Some(tac)` (zeros if only the log shows it), or `None`.
+type LoadFound = Option<[u8; 4]>;
+
+impl<C: Transport, S: Transport> Pos<C, S> {
+    /// The integrated top-up of `amount` fen charged to bank card `pan`. `pause` is called
+    /// after each journaled step with its name (the CLI prints it; the crash test sleeps).
+    #[allow(clippy::too_many_arguments)]
+    pub fn topup(
+        &mut self,
+        journal: &Journal,
+        issuer: &impl IssuerLink,
+        acquirer: &impl AcquirerHost,
+        pan: &str,
+        amount: u32,
+        pin: &str,
+        pause: &mut dyn FnMut(&str),
+    ) -> Result<TopupReport, PosError> {
+        let term_id = self.term_id()?;
+        let txn = journal.begin_topup(pan, amount, &term_id)?;
+        let mut steps = vec![format!("journaled top-up {txn}")];
+        pause("journaled");
+        // A tap powers the card up (a card torn on an earlier tap recovers here).
+        let tap = self.card.reset().map_err(|err| PosError::Transport {
+            step: "power up",
+            err,
+        });
+        let info = match tap
+            .and_then(|_| self.select())
+            .and_then(|i| self.verify_pin(pin).map(|()| i))
+        {
+            Ok(i) => i,
+            Err(e) => {
+                journal.set_state(&txn, "failed")?;
+                return Err(e);
+            }
+        };
+        match acquirer.charge(&txn, pan, amount) {
+            Ok(()) => {
+                journal.set_state(&txn, "charged")?;
+                steps.push(format!("bank card charged {amount} fen"));
+            }
+            Err(HostError::Declined(why)) => {
+                journal.set_state(&txn, "failed")?;
+                return Err(PosError::Host(HostError::Declined(why)));
+            }
+            Err(e) => {
+                // The charge may have gone through: reverse it (a no-op if it did not).
+                steps.push(format!("charge outcome unknown ({e}): reversing"));
+                return self.reverse(journal, acquirer, txn, steps);
+            }
+        }
+        pause("charged");
+        let (date, time) = self.clock.now();
+        let mut data = vec![self.key_index];
+        data.extend_from_slice(&amount.to_be_bytes());
+        data.extend_from_slice(&term_id);
+        let init = match self.card_ok(
+            "INITIALIZE FOR LOAD",
+            CommandApdu::new(0x80, 0x50, 0x00, 0x02)
+                .with_data(data)
+                .with_le(INIT_LOAD_RESPONSE),
+            Some(INIT_LOAD_RESPONSE),
+        ) {
+            Ok(d) => d,
+            Err(e) => {
+                steps.push(format!("the card refused the load ({e}): reversing"));
+                return self.reverse(journal, acquirer, txn, steps);
+            }
+        };
+        let balance = u32::from_be_bytes(arr(&init[..4]));
+        let counter = u16::from_be_bytes([init[4], init[5]]);
+        journal.loading(&txn, &info.serial, counter, &date, &time)?;
+        pause("loading");
+        let req = LoadRequest {
+            serial: info.serial,
+            key_index: self.key_index,
+            balance,
+            online_counter: counter,
+            random: arr(&init[8..12]),
+            mac1: arr(&init[12..16]),
+            amount,
+            term_id,
+            date,
+            time,
+        };
+        let mac2 = match issuer.authorize_load(&req) {
+            Ok(m) => m,
+            Err(e) => {
+                // No CREDIT was sent: the card cannot have been loaded.
+                steps.push(format!("the issuer did not authorise ({e}): reversing"));
+                return self.reverse(journal, acquirer, txn, steps);
+            }
+        };
+        let mut credit = date.to_vec();
+        credit.extend_from_slice(&time);
+        credit.extend_from_slice(&mac2);
+        let r = self.card_ok(
+            "CREDIT FOR LOAD",
+            CommandApdu::new(0x80, 0x52, 0x00, 0x00)
+                .with_data(credit)
+                .with_le(4),
+            Some(4),
+        );
+        let row = journal
+            .topup(&txn)?
+            .ok_or_else(|| StoreError(format!("top-up {txn} vanished from the journal")))?;
+        match r {
+            Ok(tac) => {
+                steps.push("wallet loaded".into());
+                self.finish_loaded(journal, acquirer, &row, arr(&tac), steps, pause)
+            }
+            Err(e) => {
+                steps.push(format!("CREDIT FOR LOAD failed ({e}): asking the card"));
+                self.settle_in_doubt(journal, acquirer, &row, steps, pause)
+            }
+        }
+    }
+
+    fn finish_loaded(
+        &mut self,
+        journal: &Journal,
+        acquirer: &impl AcquirerHost,
+        row: &TopupRow,
+        tac: [u8; 4],
+        mut steps: Vec<String>,
+        pause: &mut dyn FnMut(&str),
+    ) -> Result<TopupReport, PosError> {
+        journal.loaded(&row.txn, &tac)?;
+        pause("loaded");
+        match acquirer.confirm(&row.txn) {
+            Ok(()) => {
+                journal.set_state(&row.txn, "done")?;
+                steps.push("charge confirmed".into());
+            }
+            Err(e) => steps.push(format!("confirmation not delivered ({e}): retried later")),
+        }
+        Ok(TopupReport {
+            txn: row.txn.clone(),
+            outcome: TopupOutcome::Loaded { tac },
+            steps,
+        })
+    }
+
+    /// A `loading` top-up: the CREDIT may or may not have reached the card.
+    fn settle_in_doubt(
+        &mut self,
+        journal: &Journal,
+        acquirer: &impl AcquirerHost,
+        row: &TopupRow,
+        mut steps: Vec<String>,
+        pause: &mut dyn FnMut(&str),
+    ) -> Result<TopupReport, PosError> {
+        match self.load_on_card(row)? {
+            Some(tac) => {
+                steps.push("GET TRANSACTION PROOF: the load happened; confirming".into());
+                self.finish_loaded(journal, acquirer, row, tac, steps, pause)
+            }
+            None => {
+                steps.push("GET TRANSACTION PROOF: 9406 and no log record; reversing".into());
+                self.reverse(journal, acquirer, row.txn.clone(), steps)
+            }
+        }
+    }
+
+    /// Asks the card (power-up, select, GET TRANSACTION PROOF, log) whether `row`'s load
+    /// happened. Errors if the card is not there or is another card.
+    fn load_on_card(&mut self, row: &TopupRow) -> Result<LoadFound, PosError> {
+        let (Some(serial), Some(counter), Some(date), Some(time), Some(term)) =
+            (row.serial, row.counter, row.date, row.time, row.term_id)
+        else {
+            return Err(PosError::Unexpected {
+                step: "recovery",
+                why: format!("top-up {} lacks its load details", row.txn),
+            });
+        };
+        self.card.reset().map_err(|err| PosError::Transport {
+            step: "power up",
+            err,
+        })?;
+        let info: CardInfo = self.select()?;
+        if info.serial != serial {
+            return Err(PosError::Unexpected {
+                step: "recovery",
+                why: format!(
+                    "top-up {} is in doubt on card {}: present that card",
+                    row.txn,
+                    hex::encode_upper(serial)
+                ),
+            });
+        }
+        let after = counter.wrapping_add(1).to_be_bytes();
+        let proof = self.send(
+            Device::Card,
+            "GET TRANSACTION PROOF",
+            CommandApdu::new(0x80, 0x5A, 0x00, TYPE_LOAD)
+                .with_data(after.to_vec())
+                .with_le(8),
+        )?;
+        let mut found = None;
+        for n in 1..=10u8 {
+            let r = self.send(
+                Device::Card,
+                "READ RECORD log",
+                CommandApdu::new(0x00, 0xB2, n, 0xC4).with_le(0x17),
+            )?;
+            if r.sw != Sw::OK {
+                break;
+            }
+            if let Some(e) = super::HistoryEntry::parse(&r.data)
+                && e.tx_type == TYPE_LOAD
+                && e.counter == counter
+                && e.amount == row.amount
+                && e.term_id == term
+                && e.date == date
+                && e.time == time
+            {
+                found = Some(n);
+                break;
+            }
+        }
+        Ok(match (proof.sw, found) {
+            (Sw::OK, Some(1)) if proof.data.len() == 8 => Some(arr(&proof.data[4..8])),
+            (_, Some(_)) => Some([0; 4]),
+            (_, None) => None,
+        })
+    }
+
+    fn reverse(
+        &mut self,
+        journal: &Journal,
+        acquirer: &impl AcquirerHost,
+        txn: String,
+        mut steps: Vec<String>,
+    ) -> Result<TopupReport, PosError> {
+        journal.queue_reversal(&txn)?;
+        steps.push("reversal queued".into());
+        let left = drain_reversals(journal, acquirer, &mut steps)?;
+        let acknowledged = !left.contains(&txn);
+        Ok(TopupReport {
+            txn,
+            outcome: TopupOutcome::Reversed { acknowledged },
+            steps,
+        })
+    }
+
+    /// After a restart (or on any tap): resolves every unfinished top-up and drains the
+    /// reversal queue. Top-ups whose card is needed but absent stay unfinished.
+    pub fn resume(
+        &mut self,
+        journal: &Journal,
+        acquirer: &impl AcquirerHost,
+        pause: &mut dyn FnMut(&str),
+    ) -> Result<Vec<String>, PosError> {
+        let mut steps = Vec::new();
+        for row in journal.unfinished_topups()? {
+            match row.state.as_str() {
+                // No CREDIT was sent for these: reverse whatever the bank may hold.
+                "new" | "charged" => {
+                    steps.push(format!(
+                        "{}: interrupted in state {}: reversing",
+                        row.txn, row.state
+                    ));
+                    journal.queue_reversal(&row.txn)?;
+                }
+                "loading" => {
+                    steps.push(format!("{}: load in doubt: asking the card", row.txn));
+                    match self.settle_in_doubt(journal, acquirer, &row, Vec::new(), pause) {
+                        Ok(r) => {
+                            steps.extend(r.steps.into_iter().map(|s| format!("{}: {s}", row.txn)))
+                        }
+                        Err(e) => steps.push(format!("{}: still in doubt: {e}", row.txn)),
+                    }
+                }
+                "loaded" => match acquirer.confirm(&row.txn) {
+                    Ok(()) => {
+                        journal.set_state(&row.txn, "done")?;
+                        steps.push(format!("{}: charge confirmed", row.txn));
+                    }
+                    Err(e) => steps.push(format!("{}: confirmation not delivered: {e}", row.txn)),
+                },
+                _ => {}
+            }
+        }
+        drain_reversals(journal, acquirer, &mut steps)?;
+        Ok(steps)
+    }
+}
+
+/// Tries every pending reversal once, logging each try; returns the txns still pending.
+pub fn drain_reversals(
+    journal: &Journal,
+    acquirer: &impl AcquirerHost,
+    steps: &mut Vec<String>,
+) -> Result<Vec<String>, StoreError> {
+    let mut left = Vec::new();
+    for p in journal.pending_reversals()? {
+        let n = journal.log_try(&p.txn)?;
+        match acquirer.reverse(&p.txn) {
+            Ok(()) => {
+                journal.try_outcome(&p.txn, n, "acknowledged", true)?;
+                steps.push(format!("{}: reversal try {n} acknowledged", p.txn));
+            }
+            Err(e) => {
+                journal.try_outcome(&p.txn, n, &e.to_string(), false)?;
+                steps.push(format!(
+                    "{}: reversal try {n} failed ({e}): H-REVERSAL-PENDING",
+                    p.txn
+                ));
+                left.push(p.txn);
+            }
+        }
+    }
+    Ok(left)
+}

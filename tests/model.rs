@@ -1,0 +1,501 @@
+//! Issue 6 item 6: a reference model of the wallet against the real card + POS + hosts, over
+//! random sequences of purchases, integrated top-ups, password tries, issuer PIN reloads,
+//! power cycles and image reloads, each step possibly carrying a fault from `fault.rs`.
+//!
+//! The model is written from SPEC.md, not from the implementation: a purchase commits iff the
+//! wallet is open, amount ≤ the single-payment limit and ≤ the balance, and the card got a
+//! valid MAC1; the POS's recovery then makes "in doubt" end in exactly one debit. A top-up
+//! loads iff the password is not locked, the cap allows it, the issuer answered and the card
+//! got a valid MAC2. Where a fault lands inside the card's commit, the outcome follows from the
+//! commit's published structure (n changes: n journal writes, arm, n applies, disarm — torn
+//! before the arm keeps the old state, after it the new one).
+//!
+//! Not covered yet: limit changes and bill payment (no APDU to set the limit; the STK menu
+//! that will offer both is being built separately), and STK actions.
+//!
+//! CI runs proptest's default 256 cases (`PROPTEST_CASES` scales it); a long run:
+//! `PROPTEST_CASES=100000 cargo test --release --test model`. Failing cases shrink to a
+//! minimal schedule and are saved in `tests/model.proptest-regressions`.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence};
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use std::path::Path;
+use stk_wallet::acquirer::{FlakyAcquirer, SqliteBank};
+use stk_wallet::card::{Card, image};
+use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, MacField, TearPoint, Trigger};
+use stk_wallet::host::IssuerHost;
+use stk_wallet::journal::Journal;
+use stk_wallet::pos::{Clock, Pos, PosError, PurchaseRecord, TopupOutcome};
+use stk_wallet::profile::Profile;
+use stk_wallet::psam::Psam;
+use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
+use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
+
+const PIN: &str = "123456";
+const INS_VERIFY: u8 = 0x20;
+const INS_INIT: u8 = 0x50;
+const INS_CREDIT: u8 = 0x52;
+const INS_DEBIT: u8 = 0x54;
+/// DEBIT/CREDIT commit 5 changes (balance, counter, log slot, log head, proof): 12 writes,
+/// the journal is armed by write 5.
+const MONEY_ARM: u32 = 5;
+const MONEY_WRITES: u32 = 12;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Model {
+    balance: u32,
+    cap: u32,
+    limit: u32,
+    online: u16,
+    offline: u16,
+    tries: u8,
+    max_tries: u8,
+    open: bool,
+    /// (type, amount, counter) newest first, at most ten.
+    history: Vec<(u8, u32, u16)>,
+    purchases: u32,
+    /// Purchases whose TAC was corrupted on its way to the POS (settlement must reject them).
+    forged_amount: u64,
+    loaded_total: u64,
+}
+
+impl Model {
+    fn push(&mut self, e: (u8, u32, u16)) {
+        self.history.insert(0, e);
+        self.history.truncate(10);
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Purchase {
+        amount: u32,
+        fault: FaultPlan,
+    },
+    Topup {
+        amount: u32,
+        fault: FaultPlan,
+        acquirer_down: u32,
+    },
+    Verify {
+        right: bool,
+    },
+    ReloadPin,
+    PowerCycle,
+    ReloadImage,
+}
+
+fn purchase_fault() -> BoxedStrategy<FaultPlan> {
+    prop_oneof![
+        4 => Just(FaultPlan::None),
+        1 => Just(FaultPlan::LoseResponse(Trigger::Ins(INS_DEBIT))),
+        1 => (1u32..=6).prop_map(|n| FaultPlan::LoseResponse(Trigger::Nth(n))),
+        2 => (0..=MONEY_WRITES).prop_map(|k| FaultPlan::Tear { ins: INS_DEBIT, at: TearPoint::Write(k) }),
+        1 => (0u32..=4).prop_map(|k| FaultPlan::Tear { ins: INS_INIT, at: TearPoint::Write(k) }),
+        1 => prop_oneof![Just(MacField::Mac1), Just(MacField::Mac2), Just(MacField::Tac)]
+            .prop_map(FaultPlan::BadMac),
+    ]
+    .boxed()
+}
+
+fn topup_fault() -> BoxedStrategy<FaultPlan> {
+    prop_oneof![
+        4 => Just(FaultPlan::None),
+        1 => Just(FaultPlan::LoseResponse(Trigger::Ins(INS_CREDIT))),
+        1 => (1u32..=6).prop_map(|n| FaultPlan::LoseResponse(Trigger::Nth(n))),
+        2 => (0..=MONEY_WRITES).prop_map(|k| FaultPlan::Tear { ins: INS_CREDIT, at: TearPoint::Write(k) }),
+        1 => (0u32..=8).prop_map(|k| FaultPlan::Tear { ins: INS_VERIFY, at: TearPoint::Write(k) }),
+        1 => Just(FaultPlan::BadMac(MacField::LoadMac2)),
+        1 => Just(FaultPlan::BadMac(MacField::Tac)),
+        1 => Just(FaultPlan::HostDown(1)),
+    ]
+    .boxed()
+}
+
+struct WalletModel;
+
+impl ReferenceStateMachine for WalletModel {
+    type State = Model;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<Model> {
+        let p = Profile::default_profile();
+        Just(Model {
+            balance: p.purse.balance,
+            cap: p.purse.balance_cap,
+            limit: p.purse.single_payment_limit,
+            online: p.purse.online_counter,
+            offline: p.purse.offline_counter,
+            tries: p.passwords.payment_retries,
+            max_tries: p.passwords.payment_retries,
+            open: true,
+            history: Vec::new(),
+            purchases: 0,
+            forged_amount: 0,
+            loaded_total: 0,
+        })
+        .boxed()
+    }
+
+    fn transitions(_: &Model) -> BoxedStrategy<Step> {
+        let amount = prop_oneof![3 => 1u32..=3000, 1 => 1u32..=25000];
+        prop_oneof![
+            5 => (amount, purchase_fault())
+                .prop_map(|(amount, fault)| Step::Purchase { amount, fault }),
+            3 => (1u32..=60000, topup_fault(), prop_oneof![4 => Just(0u32), 1 => 1u32..=3])
+                .prop_map(|(amount, fault, acquirer_down)| Step::Topup { amount, fault, acquirer_down }),
+            2 => any::<bool>().prop_map(|right| Step::Verify { right }),
+            1 => Just(Step::ReloadPin),
+            1 => Just(Step::PowerCycle),
+            1 => Just(Step::ReloadImage),
+        ]
+        .boxed()
+    }
+
+    fn apply(mut m: Model, step: &Step) -> Model {
+        match step {
+            Step::Purchase { amount, fault } => {
+                let allowed = m.open && *amount <= m.limit && *amount <= m.balance;
+                // Faults that stop the sale before the DEBIT reaches the card: the answers of
+                // SELECT (1), READ BINARY (2), INITIALIZE (3) lost, or INITIALIZE's own
+                // one-change commit (4 writes) torn. A wrong MAC1 is refused by the card.
+                let stopped = match fault {
+                    FaultPlan::LoseResponse(Trigger::Nth(n)) => *n < 4,
+                    FaultPlan::Tear {
+                        ins: INS_INIT,
+                        at: TearPoint::Write(k),
+                    } => *k < 4,
+                    FaultPlan::BadMac(MacField::Mac1) => true,
+                    _ => false,
+                };
+                if allowed && !stopped {
+                    m.push((0x06, *amount, m.offline));
+                    m.balance -= amount;
+                    m.offline += 1;
+                    m.purchases += 1;
+                    if *fault == FaultPlan::BadMac(MacField::Tac) {
+                        m.forged_amount += u64::from(*amount);
+                    }
+                }
+            }
+            Step::Topup {
+                amount,
+                fault,
+                acquirer_down,
+            } => {
+                // Commands: SELECT 1, READ BINARY 2, VERIFY 3, INITIALIZE 4, CREDIT 5.
+                let verify_sent =
+                    !matches!(fault, FaultPlan::LoseResponse(Trigger::Nth(n)) if *n < 3);
+                if m.tries == 0 || !verify_sent {
+                    return m; // locked password, or stopped before VERIFY: nothing charged
+                }
+                // VERIFY spends a try (one-change commit: copy 0, arm 1, apply 2, disarm 3),
+                // then gives it back (copy 4, arm 5, apply 6, disarm 7). Torn before write k:
+                // k ≤ 1 the spend is dropped, 2-5 it stands, from 6 the tries are refilled
+                // (the password matched) but the answer is lost: no top-up.
+                let verified = match fault {
+                    FaultPlan::Tear {
+                        ins: INS_VERIFY,
+                        at: TearPoint::Write(k),
+                    } if *k < 8 => {
+                        match k {
+                            0 | 1 => {}
+                            2..=5 => m.tries -= 1,
+                            _ => m.tries = m.max_tries,
+                        }
+                        false
+                    }
+                    FaultPlan::LoseResponse(Trigger::Nth(3)) => {
+                        m.tries = m.max_tries;
+                        false
+                    }
+                    _ => {
+                        m.tries = m.max_tries;
+                        true
+                    }
+                };
+                let fits = u64::from(m.balance) + u64::from(*amount) <= u64::from(m.cap);
+                // The acquirer down: the charge (its first call) fails and is reversed.
+                let stopped = *acquirer_down > 0
+                    || match fault {
+                        FaultPlan::LoseResponse(Trigger::Nth(4)) => true,
+                        FaultPlan::Tear {
+                            ins: INS_CREDIT,
+                            at: TearPoint::Write(k),
+                        } => *k < MONEY_ARM + 1,
+                        FaultPlan::BadMac(MacField::LoadMac2) | FaultPlan::HostDown(_) => true,
+                        _ => false,
+                    };
+                if verified && m.open && fits && !stopped {
+                    m.push((0x02, *amount, m.online));
+                    m.balance += amount;
+                    m.online += 1;
+                    m.loaded_total += u64::from(*amount);
+                }
+            }
+            Step::Verify { right } => {
+                if m.tries > 0 {
+                    m.tries = if *right { m.max_tries } else { m.tries - 1 };
+                }
+            }
+            Step::ReloadPin => m.tries = m.max_tries,
+            Step::PowerCycle | Step::ReloadImage => {}
+        }
+        m
+    }
+}
+
+struct Sut {
+    card: SharedCard,
+    pos: Pos<FaultyTransport<SimCard>, SimPsam>,
+    issuer: IssuerHost,
+    profile: Profile,
+    bank: SqliteBank,
+    journal: Journal,
+    records: Vec<PurchaseRecord>,
+    /// Seconds, so that every transaction has its own time stamp.
+    tick: u32,
+}
+
+fn bcd(v: u32) -> u8 {
+    (((v / 10) << 4) | (v % 10)) as u8
+}
+
+impl Sut {
+    fn clock(&mut self) {
+        self.tick += 1;
+        let t = self.tick;
+        self.pos.clock = Clock::Fixed {
+            date: [0x20, 0x26, 0x11, bcd(1 + t / 86_400 % 28)],
+            time: [bcd(t / 3600 % 24), bcd(t / 60 % 60), bcd(t % 60)],
+        };
+    }
+}
+
+struct WalletTest;
+
+impl StateMachineTest for WalletTest {
+    type SystemUnderTest = Sut;
+    type Reference = WalletModel;
+
+    fn init_test(_: &Model) -> Sut {
+        let p = Profile::default_profile();
+        let card = shared(Card::personalise(&p));
+        let mem = Path::new(":memory:");
+        Sut {
+            pos: Pos::new(
+                FaultyTransport::new(
+                    SimCard::contactless(card.clone()),
+                    Some(card.clone()),
+                    FaultPlan::None,
+                ),
+                SimPsam::new(Psam::from_profile(&p)),
+                Clock::System,
+                p.wallet_aid.clone(),
+            ),
+            card,
+            issuer: IssuerHost::from_profile(&p),
+            bank: SqliteBank::open(mem).expect("bank"),
+            journal: Journal::open(mem).expect("journal"),
+            profile: p,
+            records: Vec::new(),
+            tick: 0,
+        }
+    }
+
+    fn apply(mut s: Sut, _: &Model, step: Step) -> Sut {
+        s.clock();
+        match step {
+            Step::Purchase { amount, fault } => {
+                s.pos.card.rearm(fault);
+                let mut pending = None;
+                let mut r = s.pos.sale(&mut pending, amount);
+                if pending.is_some() {
+                    s.pos.card.rearm(FaultPlan::None);
+                    r = s.pos.sale(&mut pending, amount);
+                    assert!(pending.is_none(), "the second tap resolves the sale");
+                }
+                match r {
+                    Ok(out) => s.records.push(out.record),
+                    Err(PosError::Digest { record }) => s.records.push(*record),
+                    Err(_) => {}
+                }
+            }
+            Step::Topup {
+                amount,
+                fault,
+                acquirer_down,
+            } => {
+                s.pos.card.rearm(FaultPlan::None);
+                let acq = FlakyAcquirer::new(&s.bank, 0);
+                let _ = s.pos.resume(&s.journal, &acq, &mut |_| {});
+                let acq = FlakyAcquirer::new(&s.bank, acquirer_down);
+                let link = FlakyIssuer::new(&s.issuer, fault);
+                s.pos.card.rearm(if fault.is_card_fault() {
+                    fault
+                } else {
+                    FaultPlan::None
+                });
+                let r = s
+                    .pos
+                    .topup(&s.journal, &link, &acq, "6222", amount, PIN, &mut |_| {});
+                if let Ok(rep) = &r
+                    && let TopupOutcome::Loaded { tac } = rep.outcome
+                {
+                    assert_ne!(tac, [0; 4], "a fresh load always has its proof");
+                }
+            }
+            Step::Verify { right } => {
+                s.pos.card.rearm(FaultPlan::None);
+                let _ = s
+                    .pos
+                    .card
+                    .card
+                    .as_ref()
+                    .map(|c| c.borrow_mut().power_cycle());
+                let _ = s.pos.select();
+                let _ = s.pos.verify_pin(if right { PIN } else { "000000" });
+            }
+            Step::ReloadPin => {
+                let mut c = s.card.borrow_mut();
+                c.power_cycle();
+                let iface = stk_wallet::card::Interface::Contact;
+                let mut sel = vec![0x00, 0xA4, 0x04, 0x00, s.profile.wallet_aid.len() as u8];
+                sel.extend_from_slice(&s.profile.wallet_aid);
+                c.process(iface, &sel);
+                let ch = c
+                    .process(iface, &[0x00, 0x84, 0x00, 0x00, 0x04])
+                    .unwrap_or_default();
+                assert_eq!(ch.len(), 6);
+                let header = [0x80, 0x5E, 0x00, 0x00, 0x07];
+                let new = [0x12, 0x34, 0x56];
+                let mac = s.issuer.issuer_mac(
+                    &s.profile.issuer.serial,
+                    [ch[0], ch[1], ch[2], ch[3]],
+                    header,
+                    &new,
+                );
+                let mut cmd = header.to_vec();
+                cmd.extend_from_slice(&new);
+                cmd.extend_from_slice(&mac);
+                assert_eq!(c.process(iface, &cmd), Some(vec![0x90, 0x00]));
+            }
+            Step::PowerCycle => {
+                s.card.borrow_mut().power_cycle();
+            }
+            Step::ReloadImage => {
+                let bytes = image::to_bytes(&s.card.borrow());
+                let c = image::from_bytes(&bytes, "model.json").expect("image reloads");
+                *s.card.borrow_mut() = c;
+            }
+        }
+        s
+    }
+
+    fn check_invariants(s: &Sut, m: &Model) {
+        // A card left torn is judged by what it holds after its next power-up.
+        let mut card = s.card.borrow().clone();
+        card.power_cycle();
+        let st = card.state();
+        assert_eq!(st.purse.balance, m.balance, "balance");
+        assert!(st.purse.balance <= st.purse.balance_cap, "cap");
+        assert_eq!(
+            (st.purse.online_counter, st.purse.offline_counter),
+            (m.online, m.offline),
+            "counters"
+        );
+        assert_eq!(st.payment_password.tries_left, m.tries, "password tries");
+        assert_eq!(st.purse.open, m.open);
+        let hist: Vec<(u8, u32, u16)> = (1..=10)
+            .filter_map(|n| st.log.record(n))
+            .map(|r| {
+                (
+                    r[9],
+                    u32::from_be_bytes([r[5], r[6], r[7], r[8]]),
+                    u16::from_be_bytes([r[0], r[1]]),
+                )
+            })
+            .collect();
+        assert_eq!(hist, m.history, "history: the last ten, newest first");
+        // Every committed purchase has exactly one record at the POS.
+        assert_eq!(
+            s.records.len() as u32,
+            m.purchases,
+            "one record per purchase"
+        );
+        let mut keys: Vec<u16> = s.records.iter().map(|r| r.counter).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), s.records.len(), "no counter recorded twice");
+        // Bank: charges − reversals = loads, once the reversal queue is empty.
+        if s.journal.pending_reversals().unwrap().is_empty()
+            && s.journal.unfinished_topups().unwrap().is_empty()
+        {
+            let t = s.bank.totals().unwrap();
+            assert_eq!(
+                t.charged - t.reversed,
+                m.loaded_total,
+                "bank vs wallet loads"
+            );
+        }
+    }
+
+    fn teardown(mut s: Sut, m: Model) {
+        // The acquirer is back: drain the queue; everything reconciles.
+        s.pos.card.rearm(FaultPlan::None);
+        s.pos.resume(&s.journal, &s.bank, &mut |_| {}).unwrap();
+        assert!(s.journal.pending_reversals().unwrap().is_empty());
+        assert!(s.journal.unfinished_topups().unwrap().is_empty());
+        let t = s.bank.totals().unwrap();
+        assert_eq!(t.charged - t.reversed, m.loaded_total);
+        assert_eq!(t.open, 0);
+        // Settlement: every purchase with a valid TAC settles once; a replay changes nothing.
+        let mut clearing = ClearingHost::new(
+            s.issuer.clone(),
+            SqliteLedger::open(Path::new(":memory:")).unwrap(),
+        );
+        let serial = s.profile.issuer.serial;
+        clearing
+            .ledger
+            .open_card(&serial, s.profile.purse.balance)
+            .unwrap();
+        for top in s.journal.all_topups().unwrap() {
+            if top.state == "done" {
+                clearing
+                    .ledger
+                    .add_load(&serial, top.counter.unwrap(), top.amount)
+                    .unwrap();
+            }
+        }
+        let first = clearing.settle(&s.records).unwrap();
+        let forged: u64 = first
+            .rejected
+            .iter()
+            .map(|r| {
+                assert_eq!(r.code, "H-TAC", "{}", r.reason);
+                u64::from(r.record.amount)
+            })
+            .sum();
+        assert_eq!(forged, m.forged_amount);
+        let again = clearing.settle(&s.records).unwrap();
+        assert!(again.accepted.is_empty());
+        let shadow = clearing.shadow_balance(&serial).unwrap().unwrap();
+        assert_eq!(u64::from(shadow), u64::from(m.balance) + m.forged_amount);
+    }
+}
+
+fn config() -> Config {
+    Config {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    }
+}
+
+prop_state_machine! {
+    #![proptest_config(config())]
+    #[test]
+    fn wallet_matches_its_model(sequential 1..40 => WalletTest);
+}

@@ -1,0 +1,96 @@
+//! Issue 6 item 4 (settlement): TACs verified with the issuer's keys, duplicates and forgeries
+//! rejected with reasons, replay idempotent, shadow balance = card balance.
+
+use stk_wallet::card::Card;
+use stk_wallet::fault::{FaultPlan, FaultyTransport};
+use stk_wallet::host::IssuerHost;
+use stk_wallet::journal::Journal;
+use stk_wallet::pos::{Clock, Pos};
+use stk_wallet::profile::Profile;
+use stk_wallet::psam::Psam;
+use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
+use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
+
+#[test]
+fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
+    let p = Profile::default_profile();
+    let card = shared(Card::personalise(&p));
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
+    let host = IssuerHost::from_profile(&p);
+    let mut pos = Pos::new(
+        FaultyTransport::new(
+            SimCard::contactless(card.clone()),
+            Some(card.clone()),
+            FaultPlan::None,
+        ),
+        SimPsam::new(Psam::from_profile(&p)),
+        Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0, 0],
+        },
+        p.wallet_aid.clone(),
+    );
+    let mut clearing = ClearingHost::new(
+        host.clone(),
+        SqliteLedger::open(&dir.path().join("ledger.db")).unwrap(),
+    );
+    let serial = p.issuer.serial;
+    clearing.ledger.open_card(&serial, 10000).unwrap();
+    for a in [1000, 250, 4] {
+        journal.add_sale(&pos.purchase(a).unwrap()).unwrap();
+    }
+    let l = pos.load(&host, 3000, "123456").unwrap();
+    assert!(clearing.book_load(&l).unwrap());
+    // A purchase whose TAC is corrupted in transit: the card paid, but the record is forged.
+    pos.card.rearm("bad-mac:tac".parse().unwrap());
+    let forged = pos.purchase(500).unwrap();
+    journal.add_sale(&forged).unwrap();
+
+    let upload = journal.sales_to_upload().unwrap();
+    assert_eq!(upload.len(), 4);
+    let rep = clearing.settle(&upload).unwrap();
+    assert_eq!(rep.accepted.len(), 3);
+    assert_eq!(rep.rejected.len(), 1);
+    assert_eq!(rep.rejected[0].code, "H-TAC");
+    journal.mark_uploaded(&upload).unwrap();
+    assert!(journal.sales_to_upload().unwrap().is_empty());
+    // The card is 500 below the shadow: the forged record is exactly what is missing.
+    let card_balance = card.borrow().state().purse.balance;
+    assert_eq!(card_balance, 10000 - 1000 - 250 - 4 + 3000 - 500);
+    assert_eq!(
+        clearing.shadow_balance(&serial).unwrap(),
+        Some(card_balance + 500)
+    );
+
+    // Duplicate upload: everything rejected as a duplicate, nothing changes.
+    let again = clearing.settle(&upload).unwrap();
+    assert!(again.accepted.is_empty());
+    assert_eq!(
+        again
+            .rejected
+            .iter()
+            .filter(|r| r.code == "H-DUPLICATE")
+            .count(),
+        3
+    );
+    assert_eq!(
+        clearing.shadow_balance(&serial).unwrap(),
+        Some(card_balance + 500)
+    );
+
+    // A valid record replayed under another counter: caught by (termID, TTC).
+    let mut replay = upload[0].clone();
+    replay.counter += 100;
+    let r = clearing.settle(&[replay]).unwrap();
+    assert_eq!(r.rejected[0].code, "H-DUPLICATE");
+
+    // Booking a load twice counts it once.
+    assert!(clearing.book_load(&l).unwrap());
+    assert_eq!(
+        clearing.ledger.totals(&serial).unwrap(),
+        Some((10000, 3000, 1254))
+    );
+    // Unknown card: no shadow balance.
+    assert_eq!(clearing.shadow_balance(&[9; 10]).unwrap(), None);
+}
