@@ -220,8 +220,14 @@ fn decode_compact(n: u8, base: u32, rest: &[u8]) -> Result<String, TextError> {
         if b & 0x80 != 0 {
             out.push_str(&decode_gsm_unpacked(&gsm_run)?);
             gsm_run.clear();
+            // The compact forms address UCS2 (the BMP). A code point past U+FFFE (out of range,
+            // or U+FFFF, which UCS2 alpha fields use as padding and so cannot carry) becomes
+            // U+FFFD, so what decodes here re-encodes to the same text (found by fuzzing).
             let cp = base + u32::from(b & 0x7F);
-            out.push(char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER));
+            let c = char::from_u32(cp)
+                .filter(|_| cp < 0xFFFF)
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            out.push(c);
         } else {
             gsm_run.push(b);
         }
@@ -345,6 +351,15 @@ mod tests {
             Err(TextError::Truncated)
         );
         assert_eq!(decode_alpha(&[0x82, 0x01, 0x00]), Err(TextError::Truncated));
+        // Fuzzer find: a base of FFFF reaches past UCS2; such characters decode to U+FFFD.
+        assert_eq!(
+            decode_alpha(&[0x82, 0x02, 0xFF, 0xFF, 0x80, 0x81]).unwrap(),
+            "\u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(
+            decode_alpha(&[0x82, 0x01, 0xFF, 0x80, 0xFF]).unwrap(),
+            "\u{FFFD}"
+        );
         assert_eq!(decode_alpha(&[0x81]), Err(TextError::Truncated));
     }
 
