@@ -129,3 +129,68 @@ fn an_image_saved_mid_commit_recovers_to_old_or_new() {
         "{results:?}"
     );
 }
+
+#[test]
+fn image_size_does_not_grow_with_transactions() {
+    // The log is a fixed ring of ten records and the journal is emptied after every commit, so
+    // the image is bounded: after 10 and after 600 purchases it differs only by the width of
+    // the numbers in it (counters, write count, balance).
+    let p = Profile::default_profile();
+    let card = stk_wallet::transport::sim::shared(Card::personalise(&p));
+    let mut pos = stk_wallet::pos::Pos::new(
+        stk_wallet::transport::sim::SimCard::contactless(card.clone()),
+        stk_wallet::transport::sim::SimPsam::new(stk_wallet::psam::Psam::from_profile(&p)),
+        stk_wallet::pos::Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0, 0],
+        },
+        p.wallet_aid.clone(),
+    );
+    let mut sizes = Vec::new();
+    for n in 1..=600 {
+        pos.trace.0.clear();
+        pos.purchase(1).unwrap();
+        if n == 10 || n == 600 {
+            sizes.push(image::to_bytes(&card.borrow()).len());
+        }
+    }
+    assert!(
+        sizes[1] <= sizes[0] + 16,
+        "image grew from {} to {} bytes",
+        sizes[0],
+        sizes[1]
+    );
+}
+
+#[test]
+fn a_served_card_keeps_its_last_good_state_when_the_image_is_damaged() {
+    use vpicc::VSmartCard;
+    let p = Profile::default_profile();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    image::save(&Card::personalise(&p), &path).unwrap();
+    let card = stk_wallet::transport::sim::shared(image::load(&path).unwrap());
+    let front = Box::new(stk_wallet::transport::sim::SimCard::contactless(
+        card.clone(),
+    ));
+    let mut server = stk_wallet::serve::CardServer::new(card.clone(), front, Some(path.clone()));
+    // Someone truncates the image on disk; at the next power-on the server refuses it.
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    server.power_on();
+    assert!(
+        server
+            .notices
+            .iter()
+            .any(|n| n.contains("I-IMAGE") && n.contains("last good card")),
+        "{:?}",
+        server.notices
+    );
+    let mut select = vec![0x00, 0xA4, 0x04, 0x00, p.wallet_aid.len() as u8];
+    select.extend_from_slice(&p.wallet_aid);
+    assert!(server.execute(&select).ends_with(&[0x90, 0x00]));
+    assert_eq!(
+        server.execute(&[0x80, 0x5C, 0x00, 0x02, 0x04]),
+        vec![0x00, 0x00, 0x27, 0x10, 0x90, 0x00]
+    );
+}

@@ -499,3 +499,12 @@ prop_state_machine! {
     #[test]
     fn wallet_matches_its_model(sequential 1..40 => WalletTest);
 }
+
+prop_state_machine! {
+    #![proptest_config(config())]
+    /// Issue 5's throughput figure: schedules of exactly 50 steps.
+    /// `PROPTEST_CASES=10000 cargo test --release --test model -- --ignored fifty`
+    #[test]
+    #[ignore = "a long run; see the doc comment"]
+    fn fifty_step_schedules_match_the_model(sequential 50..=50 => WalletTest);
+}
