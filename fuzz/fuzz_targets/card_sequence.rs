@@ -7,6 +7,18 @@ use libfuzzer_sys::fuzz_target;
 use stk_wallet::card::{Card, Interface};
 use stk_wallet::profile::Profile;
 
+/// A torn card is judged by the state it recovers to at the next power-up (its EEPROM may hold a
+/// half-applied commit until then).
+fn recovered_view(card: &Card) -> stk_wallet::card::state::CardState {
+    if card.is_mute() {
+        let mut c = card.clone();
+        c.power_cycle();
+        c.state().clone()
+    } else {
+        card.state().clone()
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut card = Card::personalise(&Profile::default_profile());
     // Framing: [flags][len][len bytes]...; flags bit 0 = interface, bit 1 = power cycle first,
@@ -27,15 +39,10 @@ fuzz_target!(|data: &[u8]| {
             card.tear_after_writes(u32::from((flags >> 2) & 0x0F));
         }
         let iface = if flags & 1 == 0 { Interface::Contactless } else { Interface::Contact };
-        let before = card.state().clone();
+                let before = recovered_view(&card);
         let resp = card.process(iface, apdu);
-                // A torn card is judged by the state it recovers to at the next power-up.
-        let recovered = card.is_mute().then(|| {
-            let mut c = card.clone();
-            c.power_cycle();
-            c.state().clone()
-        });
-        let s = recovered.as_ref().unwrap_or(card.state());
+                        let after = recovered_view(&card);
+        let s = &after;
         assert!(s.purse.balance <= s.purse.balance_cap);
         assert!(s.purse.online_counter >= before.purse.online_counter);
         assert!(s.purse.offline_counter >= before.purse.offline_counter);
