@@ -57,19 +57,9 @@ struct Setup {
 fn setup(card_path: &Path, profile: &str, clock: Option<&str>) -> Result<Setup, String> {
     let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
     let card = shared(image::load(card_path).map_err(|e| e.to_string())?);
-    let clock = match clock {
-        Some(c) => {
-            let (date, time) = stk_wallet::vectors::format::parse_clock(c)?;
-            Clock::Fixed { date, time }
-        }
-        None => Clock::System,
-    };
+    let clock = Clock::from_arg(clock)?;
     let psam_path = card_path.with_extension("psam.json");
-    let psam: Psam = match std::fs::read_to_string(&psam_path) {
-        Ok(t) => serde_json::from_str(&t)
-            .map_err(|e| format!("PSAM state {}: {e}", psam_path.display()))?,
-        Err(_) => Psam::from_profile(&p),
-    };
+    let psam = Psam::load_or_new(&psam_path, &p)?;
     Ok(Setup {
         profile: p,
         card,
@@ -80,9 +70,7 @@ fn setup(card_path: &Path, profile: &str, clock: Option<&str>) -> Result<Setup, 
 }
 
 fn save_psam(s: &Setup) -> Result<(), String> {
-    let json = serde_json::to_string_pretty(&*s.psam.0.borrow()).map_err(|e| e.to_string())?;
-    std::fs::write(&s.psam_path, json)
-        .map_err(|e| format!("cannot save {}: {e}", s.psam_path.display()))
+    s.psam.0.borrow().save(&s.psam_path)
 }
 
 fn parse_fault(f: Option<&str>) -> Result<FaultPlan, String> {

@@ -69,3 +69,22 @@ pub mod array_list {
             .collect()
     }
 }
+
+/// `Vec<Vec<u8>>` as a list of hex strings.
+pub mod bytes_list {
+    use super::*;
+    use serde::ser::SerializeSeq;
+    pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for a in v {
+            seq.serialize_element(&hex::encode_upper(a))?;
+        }
+        seq.end()
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| decode(s).map_err(D::Error::custom))
+            .collect()
+    }
+}

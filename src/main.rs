@@ -638,19 +638,9 @@ fn sale_over_reader(
         .transpose()
         .map_err(|e| format!("{e}"))?
         .unwrap_or(FaultPlan::None);
-    let clock = match clock {
-        Some(c) => {
-            let (date, time) = stk_wallet::vectors::format::parse_clock(c)?;
-            Clock::Fixed { date, time }
-        }
-        None => Clock::System,
-    };
+    let clock = Clock::from_arg(clock)?;
     let psam_path = card_path.with_extension("psam.json");
-    let psam: Psam = match std::fs::read_to_string(&psam_path) {
-        Ok(t) => serde_json::from_str(&t)
-            .map_err(|e| format!("PSAM state {}: {e}", psam_path.display()))?,
-        Err(_) => Psam::from_profile(&p),
-    };
+    let psam = Psam::load_or_new(&psam_path, &p)?;
     let psam = SimPsam::new(psam);
     let pending_path = card_path.with_extension("pending.json");
     let mut pending: Option<InDoubt> = match std::fs::read_to_string(&pending_path) {
@@ -726,11 +716,7 @@ fn sale_over_reader(
         }
         println!("  in doubt: the DEBIT answer was lost; tap again");
     }
-    std::fs::write(
-        &psam_path,
-        serde_json::to_string_pretty(&*psam.0.borrow()).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("cannot save {}: {e}", psam_path.display()))?;
+    psam.0.borrow().save(&psam_path)?;
     match outcome {
         Ok(msg) => {
             println!("{msg}");
@@ -898,19 +884,9 @@ fn pos(
         Some(r) => open_reader(r, false)?,
         None => Box::new(SimCard::contactless(card.clone())),
     };
-    let clock = match clock {
-        Some(c) => {
-            let (date, time) = stk_wallet::vectors::format::parse_clock(c)?;
-            Clock::Fixed { date, time }
-        }
-        None => Clock::System,
-    };
+    let clock = Clock::from_arg(clock)?;
     let psam_path = card_path.with_extension("psam.json");
-    let psam: Psam = match std::fs::read_to_string(&psam_path) {
-        Ok(t) => serde_json::from_str(&t)
-            .map_err(|e| format!("PSAM state {}: {e}", psam_path.display()))?,
-        Err(_) => Psam::from_profile(&p),
-    };
+    let psam = Psam::load_or_new(&psam_path, &p)?;
     let psam = SimPsam::new(psam);
     let host = IssuerHost::from_profile(&p);
     let mut pos = Pos::new(card_transport, psam.clone(), clock, p.wallet_aid.clone());
@@ -960,9 +936,7 @@ fn pos(
         image::save(&card.borrow(), card_path)
             .map_err(|e| format!("cannot save {}: {e}", card_path.display()))?;
     }
-    let psam_json = serde_json::to_string_pretty(&*psam.0.borrow()).map_err(|e| e.to_string())?;
-    std::fs::write(&psam_path, psam_json)
-        .map_err(|e| format!("cannot save {}: {e}", psam_path.display()))?;
+    psam.0.borrow().save(&psam_path)?;
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
@@ -992,13 +966,7 @@ fn phone(
     use stk_wallet::handset::{Handset, HandsetError, PROFILE_NO_UCS2, PROFILE_UCS2, tokens};
     let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
     let card = shared(load_card(card_path)?);
-    let clock = match clock {
-        Some(c) => {
-            let (date, time) = stk_wallet::vectors::format::parse_clock(c)?;
-            Clock::Fixed { date, time }
-        }
-        None => Clock::System,
-    };
+    let clock = Clock::from_arg(clock)?;
     let net = stk_wallet::host::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
     card.borrow_mut().set_network(Some(std::rc::Rc::new(net)));
     let tp = if lang == "en" {

@@ -25,6 +25,17 @@ pub enum Clock {
 }
 
 impl Clock {
+    /// The CLI's `--clock "YYYYMMDD HHMMSS"`; absent: the system clock.
+    pub fn from_arg(arg: Option<&str>) -> Result<Clock, String> {
+        match arg {
+            Some(c) => {
+                let (date, time) = crate::vectors::format::parse_clock(c)?;
+                Ok(Clock::Fixed { date, time })
+            }
+            None => Ok(Clock::System),
+        }
+    }
+
     pub fn now(&self) -> ([u8; 4], [u8; 3]) {
         match *self {
             Clock::Fixed { date, time } => (date, time),

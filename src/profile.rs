@@ -23,7 +23,7 @@ pub struct Profile {
     #[serde(with = "hexser::bytes")]
     pub wallet_aid: Vec<u8>,
     /// Further DF names that select the same ADF (e.g. the China Mobile RFID-SIM name).
-    #[serde(default, with = "hexser_list")]
+    #[serde(default, with = "hexser::bytes_list")]
     pub aid_aliases: Vec<Vec<u8>>,
     pub issuer: IssuerInfo,
     pub holder: Holder,
@@ -40,23 +40,6 @@ pub struct Profile {
     pub card_random: Vec<[u8; 4]>,
     /// The test bed's PSAM (terminal) set-up that goes with this card.
     pub psam: PsamSetup,
-}
-
-mod hexser_list {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
-    pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(v.len()))?;
-        for a in v {
-            seq.serialize_element(&hex::encode_upper(a))?;
-        }
-        seq.end()
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        Vec::<String>::deserialize(d)?
-            .iter()
-            .map(|s| crate::hexser::decode(s).map_err(D::Error::custom))
-            .collect()
-    }
 }
 
 /// File 0015 fields (SPEC.md §2).

@@ -75,6 +75,23 @@ impl Psam {
         }
     }
 
+    /// The PSAM state kept at `path` (the terminal transaction counter must never repeat), or a
+    /// new PSAM for the profile if there is none yet.
+    pub fn load_or_new(path: &std::path::Path, profile: &Profile) -> Result<Psam, String> {
+        match std::fs::read_to_string(path) {
+            Ok(t) => {
+                serde_json::from_str(&t).map_err(|e| format!("PSAM state {}: {e}", path.display()))
+            }
+            Err(_) => Ok(Psam::from_profile(profile)),
+        }
+    }
+
+    /// Saves the PSAM state (see [`Psam::load_or_new`]).
+    pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
+        let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(path, json).map_err(|e| format!("cannot save {}: {e}", path.display()))
+    }
+
     pub fn reset(&mut self) {
         self.pending = None;
     }

@@ -139,7 +139,7 @@ pub struct Personalisation {
     #[serde(with = "hexser::bytes")]
     pub atr: Vec<u8>,
     /// DF names that select the wallet ADF; the first is its own.
-    #[serde(with = "aid_list")]
+    #[serde(with = "hexser::bytes_list")]
     pub aids: Vec<Vec<u8>>,
     #[serde(with = "hexser::bytes")]
     pub ef0015: Vec<u8>,
@@ -153,23 +153,6 @@ pub struct Personalisation {
     /// Fixed random sequence (empty: operating-system randomness).
     #[serde(with = "hexser::array_list")]
     pub random_sequence: Vec<[u8; 4]>,
-}
-
-mod aid_list {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
-    pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(v.len()))?;
-        for a in v {
-            seq.serialize_element(&hex::encode_upper(a))?;
-        }
-        seq.end()
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        Vec::<String>::deserialize(d)?
-            .iter()
-            .map(|s| crate::hexser::decode(s).map_err(D::Error::custom))
-            .collect()
-    }
 }
 
 /// Everything the card keeps across power cycles.
