@@ -389,6 +389,10 @@ fn padded(b: &[u8], n: usize) -> Vec<u8> {
 }
 
 /// Makes the card usable by any `apdu`-crate client: the context names the interface.
+///
+/// Give it a response buffer of at least 258 bytes (256 data + SW). A smaller one is reported
+/// with `NotEnoughBuffer` only after the card has executed the command (a card cannot take a
+/// command back), so a client must not resend a state-changing command on that error.
 impl apdu::core::HandlerInCtx<Interface> for std::cell::RefCell<Card> {
     fn handle_in_ctx(
         &self,
