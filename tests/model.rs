@@ -10,8 +10,14 @@
 //! commit's published structure (n changes: n journal writes, arm, n applies, disarm — torn
 //! before the arm keeps the old state, after it the new one).
 //!
-//! Not covered yet: limit changes and bill payment (no APDU to set the limit; the STK menu
-//! that will offer both is being built separately), and STK actions.
+//! STK actions (through the simulated handset on the contact interface, the card's network
+//! plugged in with the test's clock): set the single-payment limit, Pay Phone Bill (a purchase
+//! at the operator's termID), Top Up over the air (link up or down) and Close Wallet, each
+//! with the right or a wrong payment password. The menu refuses an amount before it asks the
+//! password (no try spent); the password spends a try or refills them, as VERIFY does. Bill
+//! payments do not pass through the POS: the operator's record is built from the card's proof
+//! and settled with the POS upload; over-the-air loads are booked by the issuer (load TAC
+//! checked) and kept apart from the bank's charges.
 //!
 //! CI runs proptest's default 256 cases (`PROPTEST_CASES` scales it); a long run:
 //! `PROPTEST_CASES=100000 cargo test --release --test model`. Failing cases shrink to a
@@ -21,15 +27,18 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 use std::path::Path;
+use std::rc::Rc;
 use stk_wallet::acquirer::{FlakyAcquirer, SqliteBank};
 use stk_wallet::card::{Card, image};
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, MacField, TearPoint, Trigger};
-use stk_wallet::host::IssuerHost;
+use stk_wallet::handset::{Handset, Key};
+use stk_wallet::host::{IssuerHost, IssuerNetwork};
 use stk_wallet::journal::Journal;
-use stk_wallet::pos::{Clock, Pos, PosError, PurchaseRecord, TopupOutcome};
+use stk_wallet::pos::{Clock, LoadReceipt, Pos, PosError, PurchaseRecord, TopupOutcome};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
 use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
+use stk_wallet::stk::Proactive;
 use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
 
 const PIN: &str = "123456";
@@ -57,10 +66,30 @@ struct Model {
     purchases: u32,
     /// Purchases whose TAC was corrupted on its way to the POS (settlement must reject them).
     forged_amount: u64,
+    /// POS top-ups: charged at the acquirer (the bank accounting).
     loaded_total: u64,
+    /// Bill payments from the STK menu (purchases at the operator's termID, uploaded by the
+    /// operator, not by the POS).
+    bills: u32,
+    /// Over-the-air top-ups from the STK menu: booked by the issuer, never charged at the bank.
+    ota_loads: u32,
+    ota_total: u64,
 }
 
 impl Model {
+    /// A payment password typed into the menu: whether it was accepted.
+    fn password(&mut self, right: bool) -> bool {
+        if self.tries == 0 {
+            return false;
+        }
+        self.tries = if right {
+            self.max_tries
+        } else {
+            self.tries - 1
+        };
+        right
+    }
+
     fn push(&mut self, e: (u8, u32, u16)) {
         self.history.insert(0, e);
         self.history.truncate(10);
@@ -84,6 +113,24 @@ enum Step {
     ReloadPin,
     PowerCycle,
     ReloadImage,
+    /// STK: Wallet Settings → Single-Payment Limit → Set, amount, payment password.
+    MenuLimit {
+        fen: u32,
+        right: bool,
+    },
+    /// STK: Pay Phone Bill, phone number, amount, payment password.
+    MenuBill {
+        fen: u32,
+        right: bool,
+    },
+    /// STK: My Wallet → Top Up, amount, payment password; over the air, the link up or down.
+    MenuTopup {
+        fen: u32,
+        right: bool,
+        link_up: bool,
+    },
+    /// STK: Wallet Settings → Close Wallet → confirm.
+    MenuClose,
 }
 
 fn purchase_fault() -> BoxedStrategy<FaultPlan> {
@@ -134,12 +181,31 @@ impl ReferenceStateMachine for WalletModel {
             purchases: 0,
             forged_amount: 0,
             loaded_total: 0,
+            bills: 0,
+            ota_loads: 0,
+            ota_total: 0,
         })
         .boxed()
     }
 
-    fn transitions(_: &Model) -> BoxedStrategy<Step> {
-        let amount = prop_oneof![3 => 1u32..=3000, 1 => 1u32..=25000];
+    fn transitions(m: &Model) -> BoxedStrategy<Step> {
+        // The edges come from the state: exactly at the limit / balance / cap, and one past.
+        let edges =
+            |a: u32, b: u32| prop_oneof![Just(a.max(1)), Just(a + 1), Just(b.max(1)), Just(b + 1)];
+        let amount = prop_oneof![
+            3 => 1u32..=3000,
+            1 => 1u32..=25000,
+            1 => edges(m.limit, m.balance),
+        ];
+        let bill = prop_oneof![
+            3 => 1u32..=3000,
+            1 => 1u32..=25000,
+            2 => edges(m.limit, m.balance),
+        ];
+        let room = m.cap - m.balance;
+        let topup = prop_oneof![3 => 1u32..=60000, 1 => edges(room, room)];
+        let limit =
+            prop_oneof![3 => 1u32..=30000, 1 => 1u32..=m.cap + 100, 1 => edges(m.cap, m.balance)];
         prop_oneof![
             5 => (amount, purchase_fault())
                 .prop_map(|(amount, fault)| Step::Purchase { amount, fault }),
@@ -149,6 +215,13 @@ impl ReferenceStateMachine for WalletModel {
             1 => Just(Step::ReloadPin),
             1 => Just(Step::PowerCycle),
             1 => Just(Step::ReloadImage),
+            2 => (limit, prop::bool::weighted(0.8))
+                .prop_map(|(fen, right)| Step::MenuLimit { fen, right }),
+            2 => (bill, prop::bool::weighted(0.8))
+                .prop_map(|(fen, right)| Step::MenuBill { fen, right }),
+            2 => (topup, prop::bool::weighted(0.8), prop::bool::weighted(0.8))
+                .prop_map(|(fen, right, link_up)| Step::MenuTopup { fen, right, link_up }),
+            1 => Just(Step::MenuClose),
         ]
         .boxed()
     }
@@ -241,6 +314,41 @@ impl ReferenceStateMachine for WalletModel {
             }
             Step::ReloadPin => m.tries = m.max_tries,
             Step::PowerCycle | Step::ReloadImage => {}
+            // The menu checks the amount before it asks the password (a refused amount spends
+            // no try); the password spends a try or gives them all back, as VERIFY does; a
+            // locked password (6983) ends the session with nothing spent.
+            Step::MenuLimit { fen, right } => {
+                if m.open && *fen <= m.cap && m.password(*right) {
+                    m.limit = *fen;
+                }
+            }
+            Step::MenuBill { fen, right } => {
+                if m.open && *fen <= m.balance && *fen <= m.limit && m.password(*right) {
+                    m.push((0x06, *fen, m.offline));
+                    m.balance -= fen;
+                    m.offline += 1;
+                    m.bills += 1;
+                }
+            }
+            Step::MenuTopup {
+                fen,
+                right,
+                link_up,
+            } => {
+                let fits = u64::from(m.balance) + u64::from(*fen) <= u64::from(m.cap);
+                if m.open && fits && m.password(*right) && *link_up {
+                    m.push((0x02, *fen, m.online));
+                    m.balance += fen;
+                    m.online += 1;
+                    m.ota_loads += 1;
+                    m.ota_total += u64::from(*fen);
+                }
+            }
+            Step::MenuClose => {
+                if m.open && m.balance == 0 {
+                    m.open = false;
+                }
+            }
         }
         m
     }
@@ -254,6 +362,11 @@ struct Sut {
     bank: SqliteBank,
     journal: Journal,
     records: Vec<PurchaseRecord>,
+    /// Bill payments as the operator uploads them (built from the card's proof right after
+    /// the payment: they never pass through a POS, so the POS upload does not hold them).
+    bills: Vec<PurchaseRecord>,
+    /// Over-the-air loads as the issuer books them (the card's load proof).
+    ota: Vec<LoadReceipt>,
     /// Seconds, so that every transaction has its own time stamp.
     tick: u32,
 }
@@ -270,6 +383,58 @@ impl Sut {
             date: [0x20, 0x26, 0x11, bcd(1 + t / 86_400 % 28)],
             time: [bcd(t / 3600 % 24), bcd(t / 60 % 60), bcd(t % 60)],
         };
+    }
+}
+
+/// `fen` as the menu takes it: yuan, `*` as the decimal point.
+fn yuan(fen: u32) -> String {
+    if fen.is_multiple_of(100) {
+        (fen / 100).to_string()
+    } else {
+        format!("{}*{:02}", fen / 100, fen % 100)
+    }
+}
+
+fn menu_pin(right: bool) -> &'static str {
+    if right { PIN } else { "000000" }
+}
+
+impl Sut {
+    /// Walks the STK menu from a freshly powered handset with `keys`, the network (the SUT's
+    /// clock) reachable or not. Stops at the first screen that is not a menu or an input (a
+    /// refusal, or the result); returns that screen and the network's date and time.
+    fn menu(&mut self, link_up: bool, keys: &[&str]) -> (String, [u8; 4], [u8; 3]) {
+        if self.card.borrow().is_mute() {
+            self.card.borrow_mut().power_cycle();
+        }
+        let net = Rc::new(IssuerNetwork::new(self.issuer.clone(), self.pos.clock));
+        net.reachable.set(link_up);
+        self.card.borrow_mut().set_network(Some(net.clone()));
+        let mut phone = Handset::new(SimCard::contact(self.card.clone()));
+        phone.power_on().expect("TERMINAL PROFILE");
+        for (i, k) in keys.iter().enumerate() {
+            let asking = matches!(
+                phone.current.as_ref().map(|c| &c.kind),
+                Some(Proactive::SelectItem { .. } | Proactive::GetInput { .. })
+            );
+            if i > 0 && !asking {
+                break;
+            }
+            if phone.press_token(k).is_err() {
+                break;
+            }
+        }
+        let screen = phone.render();
+        if phone.current.is_some() {
+            phone.press(Key::End).expect("end the session");
+        }
+        assert!(!self.card.borrow().toolkit().busy(), "the session is over");
+        let (date, time) = self.pos.clock.now();
+        (screen, date, time)
+    }
+
+    fn serial(&self) -> [u8; 10] {
+        self.profile.issuer.serial
     }
 }
 
@@ -300,6 +465,8 @@ impl StateMachineTest for WalletTest {
             journal: Journal::open(mem).expect("journal"),
             profile: p,
             records: Vec::new(),
+            bills: Vec::new(),
+            ota: Vec::new(),
             tick: 0,
         }
     }
@@ -389,6 +556,71 @@ impl StateMachineTest for WalletTest {
                 let c = image::from_bytes(&bytes, "model.json").expect("image reloads");
                 *s.card.borrow_mut() = c;
             }
+            Step::MenuLimit { fen, right } => {
+                s.menu(true, &["4", "2", "1", &yuan(fen), menu_pin(right)]);
+            }
+            Step::MenuBill { fen, right } => {
+                let before = s.card.borrow().state().purse.clone();
+                let (screen, date, time) =
+                    s.menu(true, &["3", "13800138000", &yuan(fen), menu_pin(right)]);
+                let st = s.card.borrow().state().clone();
+                if st.purse.offline_counter != before.offline_counter {
+                    assert!(screen.contains("13800138000"), "{screen}");
+                    let proof = st.proof.expect("a bill payment leaves its proof");
+                    assert_eq!(
+                        (proof.tx_type, proof.counter_after),
+                        (0x06, st.purse.offline_counter)
+                    );
+                    s.bills.push(PurchaseRecord {
+                        serial: s.serial(),
+                        counter: before.offline_counter,
+                        amount: fen,
+                        term_id: st.perso.operator_term_id,
+                        ttc: u32::from(before.offline_counter),
+                        date,
+                        time,
+                        tac: proof.tac,
+                        flagged: false,
+                        recovered: false,
+                    });
+                }
+            }
+            Step::MenuTopup {
+                fen,
+                right,
+                link_up,
+            } => {
+                let before = s.card.borrow().state().purse.clone();
+                let (screen, date, time) =
+                    s.menu(link_up, &["1", "1", &yuan(fen), menu_pin(right)]);
+                let st = s.card.borrow().state().clone();
+                if st.purse.online_counter != before.online_counter {
+                    let proof = st.proof.expect("an over-the-air load leaves its proof");
+                    assert_eq!(
+                        (proof.tx_type, proof.counter_after),
+                        (0x02, st.purse.online_counter)
+                    );
+                    s.ota.push(LoadReceipt {
+                        serial: s.serial(),
+                        counter: before.online_counter,
+                        amount: fen,
+                        balance_after: st.purse.balance,
+                        term_id: st.perso.operator_term_id,
+                        date,
+                        time,
+                        tac: proof.tac,
+                        tac_ok: false,
+                    });
+                } else if !link_up && right && before.open {
+                    assert!(
+                        !screen.contains("Topped up") && !screen.contains("充值成功"),
+                        "{screen}"
+                    );
+                }
+            }
+            Step::MenuClose => {
+                s.menu(true, &["4", "4", "1"]);
+            }
         }
         s
     }
@@ -428,6 +660,16 @@ impl StateMachineTest for WalletTest {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), s.records.len(), "no counter recorded twice");
+        assert_eq!(
+            s.bills.len() as u32,
+            m.bills,
+            "one operator record per bill"
+        );
+        assert_eq!(
+            s.ota.len() as u32,
+            m.ota_loads,
+            "one issuer booking per OTA load"
+        );
         // Bank: charges − reversals = loads, once the reversal queue is empty.
         if s.journal.pending_reversals().unwrap().is_empty()
             && s.journal.unfinished_topups().unwrap().is_empty()
@@ -468,7 +710,19 @@ impl StateMachineTest for WalletTest {
                     .unwrap();
             }
         }
-        let first = clearing.settle(&s.records).unwrap();
+        // Over-the-air loads: the issuer books each one, and each load TAC verifies.
+        for l in &s.ota {
+            assert!(clearing.book_load(l).unwrap(), "OTA load TAC: {l:?}");
+        }
+        // POS uploads and the operator's bill records settle together (the clearing host keys
+        // both on the card's counter, and on (termID, TTC)).
+        let all: Vec<PurchaseRecord> = s.records.iter().chain(&s.bills).cloned().collect();
+        let first = clearing.settle(&all).unwrap();
+        assert_eq!(
+            first.accepted.len() + first.rejected.len(),
+            all.len(),
+            "every record judged"
+        );
         let forged: u64 = first
             .rejected
             .iter()
@@ -478,7 +732,7 @@ impl StateMachineTest for WalletTest {
             })
             .sum();
         assert_eq!(forged, m.forged_amount);
-        let again = clearing.settle(&s.records).unwrap();
+        let again = clearing.settle(&all).unwrap();
         assert!(again.accepted.is_empty());
         let shadow = clearing.shadow_balance(&serial).unwrap().unwrap();
         assert_eq!(u64::from(shadow), u64::from(m.balance) + m.forged_amount);
