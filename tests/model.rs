@@ -13,7 +13,8 @@
 //! STK actions (through the simulated handset on the contact interface, the card's network
 //! plugged in with the test's clock): set the single-payment limit, Pay Phone Bill (a purchase
 //! at the operator's termID), Top Up over the air (link up or down) and Close Wallet, each
-//! with the right or a wrong payment password. The menu refuses an amount before it asks the
+//! with the right or a wrong payment password, and power cuts at any write of a menu top-up or
+//! bill payment. The menu refuses an amount before it asks the
 //! password (no try spent); the password spends a try or refills them, as VERIFY does. Bill
 //! payments do not pass through the POS: the operator's record is built from the card's proof
 //! and settled with the POS upload; over-the-air loads are booked by the issuer (load TAC
@@ -90,6 +91,30 @@ impl Model {
         right
     }
 
+    /// The payment password typed into a menu flow that commits money (Top Up, Pay Phone
+    /// Bill), the power possibly cut before EEPROM write `tear` counted from that key press.
+    /// Writes: the try spent (one-change commit, 0-3), given back (4-7), the card's random
+    /// (INITIALIZE's cursor, 8-11), then the 5-change money commit (12-23, armed by write 17).
+    /// `reaches`: the flow gets to the money commit after a right password (the link is up).
+    /// Whether the money commit happens.
+    fn pay_password(&mut self, right: bool, tear: Option<u32>, reaches: bool) -> bool {
+        if self.tries == 0 {
+            return false;
+        }
+        match tear {
+            Some(0 | 1) => false,
+            Some(2..=5) => {
+                self.tries -= 1;
+                false
+            }
+            Some(k) if right => {
+                self.tries = self.max_tries;
+                reaches && k > 12 + MONEY_ARM
+            }
+            _ => self.password(right) && reaches,
+        }
+    }
+
     fn push(&mut self, e: (u8, u32, u16)) {
         self.history.insert(0, e);
         self.history.truncate(10);
@@ -122,12 +147,14 @@ enum Step {
     MenuBill {
         fen: u32,
         right: bool,
+        tear: Option<u32>,
     },
     /// STK: My Wallet → Top Up, amount, payment password; over the air, the link up or down.
     MenuTopup {
         fen: u32,
         right: bool,
         link_up: bool,
+        tear: Option<u32>,
     },
     /// STK: Wallet Settings → Close Wallet → confirm.
     MenuClose,
@@ -158,6 +185,12 @@ fn topup_fault() -> BoxedStrategy<FaultPlan> {
         1 => Just(FaultPlan::HostDown(1)),
     ]
     .boxed()
+}
+
+/// A power cut during a menu payment or top-up, before the n-th EEPROM write from the
+/// password key (see [`Model::pay_password`]).
+fn menu_tear() -> BoxedStrategy<Option<u32>> {
+    prop_oneof![4 => Just(None), 1 => (0u32..=23).prop_map(Some)].boxed()
 }
 
 struct WalletModel;
@@ -217,10 +250,10 @@ impl ReferenceStateMachine for WalletModel {
             1 => Just(Step::ReloadImage),
             2 => (limit, prop::bool::weighted(0.8))
                 .prop_map(|(fen, right)| Step::MenuLimit { fen, right }),
-            2 => (bill, prop::bool::weighted(0.8))
-                .prop_map(|(fen, right)| Step::MenuBill { fen, right }),
-            2 => (topup, prop::bool::weighted(0.8), prop::bool::weighted(0.8))
-                .prop_map(|(fen, right, link_up)| Step::MenuTopup { fen, right, link_up }),
+            2 => (bill, prop::bool::weighted(0.8), menu_tear())
+                .prop_map(|(fen, right, tear)| Step::MenuBill { fen, right, tear }),
+            2 => (topup, prop::bool::weighted(0.8), prop::bool::weighted(0.8), menu_tear())
+                .prop_map(|(fen, right, link_up, tear)| Step::MenuTopup { fen, right, link_up, tear }),
             1 => Just(Step::MenuClose),
         ]
         .boxed()
@@ -322,8 +355,12 @@ impl ReferenceStateMachine for WalletModel {
                     m.limit = *fen;
                 }
             }
-            Step::MenuBill { fen, right } => {
-                if m.open && *fen <= m.balance && *fen <= m.limit && m.password(*right) {
+            Step::MenuBill { fen, right, tear } => {
+                if m.open
+                    && *fen <= m.balance
+                    && *fen <= m.limit
+                    && m.pay_password(*right, *tear, true)
+                {
                     m.push((0x06, *fen, m.offline));
                     m.balance -= fen;
                     m.offline += 1;
@@ -334,9 +371,10 @@ impl ReferenceStateMachine for WalletModel {
                 fen,
                 right,
                 link_up,
+                tear,
             } => {
                 let fits = u64::from(m.balance) + u64::from(*fen) <= u64::from(m.cap);
-                if m.open && fits && m.password(*right) && *link_up {
+                if m.open && fits && m.pay_password(*right, *tear, *link_up) {
                     m.push((0x02, *fen, m.online));
                     m.balance += fen;
                     m.online += 1;
@@ -403,7 +441,12 @@ impl Sut {
     /// Walks the STK menu from a freshly powered handset with `keys`, the network (the SUT's
     /// clock) reachable or not. Stops at the first screen that is not a menu or an input (a
     /// refusal, or the result); returns that screen and the network's date and time.
-    fn menu(&mut self, link_up: bool, keys: &[&str]) -> (String, [u8; 4], [u8; 3]) {
+    fn menu(
+        &mut self,
+        link_up: bool,
+        keys: &[&str],
+        tear: Option<u32>,
+    ) -> (String, [u8; 4], [u8; 3]) {
         if self.card.borrow().is_mute() {
             self.card.borrow_mut().power_cycle();
         }
@@ -420,12 +463,23 @@ impl Sut {
             if i > 0 && !asking {
                 break;
             }
+            if let Some(n) = tear.filter(|_| i == keys.len() - 1) {
+                self.card.borrow_mut().tear_after_writes(n);
+            }
             if phone.press_token(k).is_err() {
                 break;
             }
         }
+        // A tear that did not fire (the flow stopped short of it) must not fire later: push
+        // it out of reach (the card has no call to disarm it).
+        if tear.is_some() && !self.card.borrow().is_mute() {
+            self.card.borrow_mut().tear_after_writes(u32::MAX);
+        }
         let screen = phone.render();
-        if phone.current.is_some() {
+        if self.card.borrow().is_mute() {
+            // The power went: the phone sees the card leave and come back.
+            self.card.borrow_mut().power_cycle();
+        } else if phone.current.is_some() {
             phone.press(Key::End).expect("end the session");
         }
         assert!(!self.card.borrow().toolkit().busy(), "the session is over");
@@ -557,15 +611,18 @@ impl StateMachineTest for WalletTest {
                 *s.card.borrow_mut() = c;
             }
             Step::MenuLimit { fen, right } => {
-                s.menu(true, &["4", "2", "1", &yuan(fen), menu_pin(right)]);
+                s.menu(true, &["4", "2", "1", &yuan(fen), menu_pin(right)], None);
             }
-            Step::MenuBill { fen, right } => {
+            Step::MenuBill { fen, right, tear } => {
                 let before = s.card.borrow().state().purse.clone();
-                let (screen, date, time) =
-                    s.menu(true, &["3", "13800138000", &yuan(fen), menu_pin(right)]);
+                let (screen, date, time) = s.menu(
+                    true,
+                    &["3", "13800138000", &yuan(fen), menu_pin(right)],
+                    tear,
+                );
                 let st = s.card.borrow().state().clone();
                 if st.purse.offline_counter != before.offline_counter {
-                    assert!(screen.contains("13800138000"), "{screen}");
+                    assert!(tear.is_some() || screen.contains("13800138000"), "{screen}");
                     let proof = st.proof.expect("a bill payment leaves its proof");
                     assert_eq!(
                         (proof.tx_type, proof.counter_after),
@@ -589,10 +646,11 @@ impl StateMachineTest for WalletTest {
                 fen,
                 right,
                 link_up,
+                tear,
             } => {
                 let before = s.card.borrow().state().purse.clone();
                 let (screen, date, time) =
-                    s.menu(link_up, &["1", "1", &yuan(fen), menu_pin(right)]);
+                    s.menu(link_up, &["1", "1", &yuan(fen), menu_pin(right)], tear);
                 let st = s.card.borrow().state().clone();
                 if st.purse.online_counter != before.online_counter {
                     let proof = st.proof.expect("an over-the-air load leaves its proof");
@@ -619,7 +677,7 @@ impl StateMachineTest for WalletTest {
                 }
             }
             Step::MenuClose => {
-                s.menu(true, &["4", "4", "1"]);
+                s.menu(true, &["4", "4", "1"], None);
             }
         }
         s
