@@ -40,6 +40,7 @@ use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
 use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
 use stk_wallet::stk::Proactive;
+use stk_wallet::sw::Sw;
 use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
 
 const PIN: &str = "123456";
@@ -91,13 +92,21 @@ impl Model {
         right
     }
 
-    /// The payment password typed into a menu flow that commits money (Top Up, Pay Phone
-    /// Bill), the power possibly cut before EEPROM write `tear` counted from that key press.
-    /// Writes: the try spent (one-change commit, 0-3), given back (4-7), the card's random
-    /// (INITIALIZE's cursor, 8-11), then the 5-change money commit (12-23, armed by write 17).
-    /// `reaches`: the flow gets to the money commit after a right password (the link is up).
-    /// Whether the money commit happens.
-    fn pay_password(&mut self, right: bool, tear: Option<u32>, reaches: bool) -> bool {
+    /// The payment password typed into a menu flow that then commits (Top Up, Pay Phone Bill,
+    /// Set Limit), the power possibly cut before EEPROM write `tear` counted from that key
+    /// press. Writes: the try spent (one-change commit: copy 0, arm 1, apply 2, disarm 3),
+    /// given back (4-7), then the flow's commit, whose journal is armed by write `armed_by`:
+    /// money (Top Up, bill) first moves the card's random cursor (8-11), then commits 5
+    /// changes (12-23, armed by 17); the limit is one change (8-11, armed by 9). `reaches`:
+    /// the flow gets to its commit after a right password (the link is up). Whether the
+    /// flow's commit happens.
+    fn pay_password(
+        &mut self,
+        right: bool,
+        tear: Option<u32>,
+        reaches: bool,
+        armed_by: u32,
+    ) -> bool {
         if self.tries == 0 {
             return false;
         }
@@ -109,7 +118,7 @@ impl Model {
             }
             Some(k) if right => {
                 self.tries = self.max_tries;
-                reaches && k > 12 + MONEY_ARM
+                reaches && k > armed_by
             }
             _ => self.password(right) && reaches,
         }
@@ -142,6 +151,7 @@ enum Step {
     MenuLimit {
         fen: u32,
         right: bool,
+        tear: Option<u32>,
     },
     /// STK: Pay Phone Bill, phone number, amount, payment password.
     MenuBill {
@@ -157,7 +167,9 @@ enum Step {
         tear: Option<u32>,
     },
     /// STK: Wallet Settings → Close Wallet → confirm.
-    MenuClose,
+    MenuClose {
+        tear: Option<u32>,
+    },
 }
 
 fn purchase_fault() -> BoxedStrategy<FaultPlan> {
@@ -189,9 +201,12 @@ fn topup_fault() -> BoxedStrategy<FaultPlan> {
 
 /// A power cut during a menu payment or top-up, before the n-th EEPROM write from the
 /// password key (see [`Model::pay_password`]).
-fn menu_tear() -> BoxedStrategy<Option<u32>> {
-    prop_oneof![4 => Just(None), 1 => (0u32..=23).prop_map(Some)].boxed()
+fn menu_tear(writes: u32) -> BoxedStrategy<Option<u32>> {
+    prop_oneof![4 => Just(None), 1 => (0..writes).prop_map(Some)].boxed()
 }
+
+/// Money commits from the menu: armed by this write counted from the password key.
+const MENU_MONEY_ARMED_BY: u32 = 12 + MONEY_ARM;
 
 struct WalletModel;
 
@@ -248,13 +263,13 @@ impl ReferenceStateMachine for WalletModel {
             1 => Just(Step::ReloadPin),
             1 => Just(Step::PowerCycle),
             1 => Just(Step::ReloadImage),
-            2 => (limit, prop::bool::weighted(0.8))
-                .prop_map(|(fen, right)| Step::MenuLimit { fen, right }),
-            2 => (bill, prop::bool::weighted(0.8), menu_tear())
+            2 => (limit, prop::bool::weighted(0.8), menu_tear(12))
+                .prop_map(|(fen, right, tear)| Step::MenuLimit { fen, right, tear }),
+            2 => (bill, prop::bool::weighted(0.8), menu_tear(24))
                 .prop_map(|(fen, right, tear)| Step::MenuBill { fen, right, tear }),
-            2 => (topup, prop::bool::weighted(0.8), prop::bool::weighted(0.8), menu_tear())
+            2 => (topup, prop::bool::weighted(0.8), prop::bool::weighted(0.8), menu_tear(24))
                 .prop_map(|(fen, right, link_up, tear)| Step::MenuTopup { fen, right, link_up, tear }),
-            1 => Just(Step::MenuClose),
+            1 => menu_tear(4).prop_map(|tear| Step::MenuClose { tear }),
         ]
         .boxed()
     }
@@ -350,8 +365,8 @@ impl ReferenceStateMachine for WalletModel {
             // The menu checks the amount before it asks the password (a refused amount spends
             // no try); the password spends a try or gives them all back, as VERIFY does; a
             // locked password (6983) ends the session with nothing spent.
-            Step::MenuLimit { fen, right } => {
-                if m.open && *fen <= m.cap && m.password(*right) {
+            Step::MenuLimit { fen, right, tear } => {
+                if m.open && *fen <= m.cap && m.pay_password(*right, *tear, true, 9) {
                     m.limit = *fen;
                 }
             }
@@ -359,7 +374,7 @@ impl ReferenceStateMachine for WalletModel {
                 if m.open
                     && *fen <= m.balance
                     && *fen <= m.limit
-                    && m.pay_password(*right, *tear, true)
+                    && m.pay_password(*right, *tear, true, MENU_MONEY_ARMED_BY)
                 {
                     m.push((0x06, *fen, m.offline));
                     m.balance -= fen;
@@ -374,7 +389,7 @@ impl ReferenceStateMachine for WalletModel {
                 tear,
             } => {
                 let fits = u64::from(m.balance) + u64::from(*fen) <= u64::from(m.cap);
-                if m.open && fits && m.pay_password(*right, *tear, *link_up) {
+                if m.open && fits && m.pay_password(*right, *tear, *link_up, MENU_MONEY_ARMED_BY) {
                     m.push((0x02, *fen, m.online));
                     m.balance += fen;
                     m.online += 1;
@@ -382,8 +397,9 @@ impl ReferenceStateMachine for WalletModel {
                     m.ota_total += u64::from(*fen);
                 }
             }
-            Step::MenuClose => {
-                if m.open && m.balance == 0 {
+            // No password (the operation password is off); one change, armed by write 1.
+            Step::MenuClose { tear } => {
+                if m.open && m.balance == 0 && tear.is_none_or(|k| k > 1) {
                     m.open = false;
                 }
             }
@@ -529,6 +545,18 @@ impl StateMachineTest for WalletTest {
         s.clock();
         match step {
             Step::Purchase { amount, fault } => {
+                let purse = s.card.borrow().state().purse.clone();
+                // What the card must answer to an unfaulted sale (INITIALIZE's checks, in
+                // this order): a closed wallet, over the limit, over the balance.
+                let refusal = if !purse.open {
+                    Some(Sw::WALLET_CLOSED)
+                } else if amount > purse.single_payment_limit {
+                    Some(Sw::CONDITIONS_NOT_SATISFIED)
+                } else if amount > purse.balance {
+                    Some(Sw::INSUFFICIENT_BALANCE)
+                } else {
+                    None
+                };
                 s.pos.card.rearm(fault);
                 let mut pending = None;
                 let mut r = s.pos.sale(&mut pending, amount);
@@ -536,6 +564,13 @@ impl StateMachineTest for WalletTest {
                     s.pos.card.rearm(FaultPlan::None);
                     r = s.pos.sale(&mut pending, amount);
                     assert!(pending.is_none(), "the second tap resolves the sale");
+                }
+                if fault == FaultPlan::None {
+                    match (&r, refusal) {
+                        (Ok(_), None) => {}
+                        (Err(PosError::Card { sw, .. }), Some(want)) => assert_eq!(*sw, want),
+                        (r, want) => panic!("sale of {amount}: {r:?}, expected {want:?}"),
+                    }
                 }
                 match r {
                     Ok(out) => s.records.push(out.record),
@@ -610,8 +645,8 @@ impl StateMachineTest for WalletTest {
                 let c = image::from_bytes(&bytes, "model.json").expect("image reloads");
                 *s.card.borrow_mut() = c;
             }
-            Step::MenuLimit { fen, right } => {
-                s.menu(true, &["4", "2", "1", &yuan(fen), menu_pin(right)], None);
+            Step::MenuLimit { fen, right, tear } => {
+                s.menu(true, &["4", "2", "1", &yuan(fen), menu_pin(right)], tear);
             }
             Step::MenuBill { fen, right, tear } => {
                 let before = s.card.borrow().state().purse.clone();
@@ -621,6 +656,13 @@ impl StateMachineTest for WalletTest {
                     tear,
                 );
                 let st = s.card.borrow().state().clone();
+                if !before.open {
+                    // The closed wallet's SIM menu has one item; Pay Phone Bill is not offered.
+                    assert!(
+                        screen.contains("1. 钱包已注销") && !screen.contains("3."),
+                        "{screen}"
+                    );
+                }
                 if st.purse.offline_counter != before.offline_counter {
                     assert!(tear.is_some() || screen.contains("13800138000"), "{screen}");
                     let proof = st.proof.expect("a bill payment leaves its proof");
@@ -652,6 +694,9 @@ impl StateMachineTest for WalletTest {
                 let (screen, date, time) =
                     s.menu(link_up, &["1", "1", &yuan(fen), menu_pin(right)], tear);
                 let st = s.card.borrow().state().clone();
+                if !before.open {
+                    assert!(screen.contains("[6A81]"), "{screen}");
+                }
                 if st.purse.online_counter != before.online_counter {
                     let proof = st.proof.expect("an over-the-air load leaves its proof");
                     assert_eq!(
@@ -676,8 +721,8 @@ impl StateMachineTest for WalletTest {
                     );
                 }
             }
-            Step::MenuClose => {
-                s.menu(true, &["4", "4", "1"], None);
+            Step::MenuClose { tear } => {
+                s.menu(true, &["4", "4", "1"], tear);
             }
         }
         s
@@ -697,6 +742,10 @@ impl StateMachineTest for WalletTest {
         );
         assert_eq!(st.payment_password.tries_left, m.tries, "password tries");
         assert_eq!(st.purse.open, m.open);
+        assert_eq!(
+            st.purse.single_payment_limit, m.limit,
+            "single-payment limit"
+        );
         let hist: Vec<(u8, u32, u16)> = (1..=10)
             .filter_map(|n| st.log.record(n))
             .map(|r| {
