@@ -12,13 +12,13 @@
 //!
 //! STK actions (through the simulated handset on the contact interface, the card's network
 //! plugged in with the test's clock): set the single-payment limit, Pay Phone Bill (a purchase
-//! at the operator's termID), Top Up over the air (link up or down) and Close Wallet, each
-//! with the right or a wrong payment password, and power cuts at any write of a menu top-up or
-//! bill payment. The menu refuses an amount before it asks the
-//! password (no try spent); the password spends a try or refills them, as VERIFY does. Bill
-//! payments do not pass through the POS: the operator's record is built from the card's proof
-//! and settled with the POS upload; over-the-air loads are booked by the issuer (load TAC
-//! checked) and kept apart from the bank's charges.
+//! at the operator's termID), Top Up over the air (link up, down, or MAC2 corrupted) and Close
+//! Wallet, with the right or a wrong payment password, and power cuts at any EEPROM write from
+//! the password key on. The menu refuses an amount before it asks the password (no try
+//! spent); the password spends a try or refills them, as VERIFY does. Bill payments do not
+//! pass through the POS: the operator's record is built from the card's proof and settled
+//! with the POS upload; over-the-air loads are booked by the issuer (load TAC checked) and
+//! kept apart from the bank's charges.
 //!
 //! CI runs proptest's default 256 cases (`PROPTEST_CASES` scales it); a long run:
 //! `PROPTEST_CASES=100000 cargo test --release --test model`. Failing cases shrink to a
@@ -30,10 +30,12 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state
 use std::path::Path;
 use std::rc::Rc;
 use stk_wallet::acquirer::{FlakyAcquirer, SqliteBank};
+use stk_wallet::card::toolkit::OtaNetwork;
 use stk_wallet::card::{Card, image};
+use stk_wallet::crypto::Mac4;
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, MacField, TearPoint, Trigger};
 use stk_wallet::handset::{Handset, Key};
-use stk_wallet::host::{IssuerHost, IssuerNetwork};
+use stk_wallet::host::{HostError, IssuerHost, IssuerNetwork, LoadRequest};
 use stk_wallet::journal::Journal;
 use stk_wallet::pos::{Clock, LoadReceipt, Pos, PosError, PurchaseRecord, TopupOutcome};
 use stk_wallet::profile::Profile;
@@ -130,6 +132,16 @@ impl Model {
     }
 }
 
+/// The over-the-air link for a menu top-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    Up,
+    /// No coverage: the issuer cannot be reached (`H-UNREACHABLE`).
+    Down,
+    /// The issuer's MAC2 arrives with a byte flipped.
+    BadMac2,
+}
+
 #[derive(Clone, Debug)]
 enum Step {
     Purchase {
@@ -163,7 +175,7 @@ enum Step {
     MenuTopup {
         fen: u32,
         right: bool,
-        link_up: bool,
+        link: Link,
         tear: Option<u32>,
     },
     /// STK: Wallet Settings → Close Wallet → confirm.
@@ -254,6 +266,8 @@ impl ReferenceStateMachine for WalletModel {
         let topup = prop_oneof![3 => 1u32..=60000, 1 => edges(room, room)];
         let limit =
             prop_oneof![3 => 1u32..=30000, 1 => 1u32..=m.cap + 100, 1 => edges(m.cap, m.balance)];
+        let link =
+            prop_oneof![6 => Just(Link::Up), 1 => Just(Link::Down), 1 => Just(Link::BadMac2)];
         prop_oneof![
             5 => (amount, purchase_fault())
                 .prop_map(|(amount, fault)| Step::Purchase { amount, fault }),
@@ -267,8 +281,8 @@ impl ReferenceStateMachine for WalletModel {
                 .prop_map(|(fen, right, tear)| Step::MenuLimit { fen, right, tear }),
             2 => (bill, prop::bool::weighted(0.8), menu_tear(24))
                 .prop_map(|(fen, right, tear)| Step::MenuBill { fen, right, tear }),
-            2 => (topup, prop::bool::weighted(0.8), prop::bool::weighted(0.8), menu_tear(24))
-                .prop_map(|(fen, right, link_up, tear)| Step::MenuTopup { fen, right, link_up, tear }),
+            2 => (topup, prop::bool::weighted(0.8), link, menu_tear(24))
+                .prop_map(|(fen, right, link, tear)| Step::MenuTopup { fen, right, link, tear }),
             1 => menu_tear(4).prop_map(|tear| Step::MenuClose { tear }),
         ]
         .boxed()
@@ -385,11 +399,12 @@ impl ReferenceStateMachine for WalletModel {
             Step::MenuTopup {
                 fen,
                 right,
-                link_up,
+                link,
                 tear,
             } => {
                 let fits = u64::from(m.balance) + u64::from(*fen) <= u64::from(m.cap);
-                if m.open && fits && m.pay_password(*right, *tear, *link_up, MENU_MONEY_ARMED_BY) {
+                let up = *link == Link::Up;
+                if m.open && fits && m.pay_password(*right, *tear, up, MENU_MONEY_ARMED_BY) {
                     m.push((0x02, *fen, m.online));
                     m.balance += fen;
                     m.online += 1;
@@ -440,6 +455,20 @@ impl Sut {
     }
 }
 
+/// The network with the issuer's MAC2 corrupted on its way to the card.
+struct ForgedMac2(IssuerNetwork);
+
+impl OtaNetwork for ForgedMac2 {
+    fn now(&self) -> ([u8; 4], [u8; 3]) {
+        self.0.now()
+    }
+    fn authorize_load(&self, req: &LoadRequest) -> Result<Mac4, HostError> {
+        let mut mac = self.0.authorize_load(req)?;
+        mac[1] ^= 0x40;
+        Ok(mac)
+    }
+}
+
 /// `fen` as the menu takes it: yuan, `*` as the decimal point.
 fn yuan(fen: u32) -> String {
     if fen.is_multiple_of(100) {
@@ -457,18 +486,18 @@ impl Sut {
     /// Walks the STK menu from a freshly powered handset with `keys`, the network (the SUT's
     /// clock) reachable or not. Stops at the first screen that is not a menu or an input (a
     /// refusal, or the result); returns that screen and the network's date and time.
-    fn menu(
-        &mut self,
-        link_up: bool,
-        keys: &[&str],
-        tear: Option<u32>,
-    ) -> (String, [u8; 4], [u8; 3]) {
+    fn menu(&mut self, link: Link, keys: &[&str], tear: Option<u32>) -> (String, [u8; 4], [u8; 3]) {
         if self.card.borrow().is_mute() {
             self.card.borrow_mut().power_cycle();
         }
-        let net = Rc::new(IssuerNetwork::new(self.issuer.clone(), self.pos.clock));
-        net.reachable.set(link_up);
-        self.card.borrow_mut().set_network(Some(net.clone()));
+        let net = IssuerNetwork::new(self.issuer.clone(), self.pos.clock);
+        net.reachable.set(link != Link::Down);
+        let net: Rc<dyn OtaNetwork> = if link == Link::BadMac2 {
+            Rc::new(ForgedMac2(net))
+        } else {
+            Rc::new(net)
+        };
+        self.card.borrow_mut().set_network(Some(net));
         let mut phone = Handset::new(SimCard::contact(self.card.clone()));
         phone.power_on().expect("TERMINAL PROFILE");
         for (i, k) in keys.iter().enumerate() {
@@ -646,12 +675,16 @@ impl StateMachineTest for WalletTest {
                 *s.card.borrow_mut() = c;
             }
             Step::MenuLimit { fen, right, tear } => {
-                s.menu(true, &["4", "2", "1", &yuan(fen), menu_pin(right)], tear);
+                s.menu(
+                    Link::Up,
+                    &["4", "2", "1", &yuan(fen), menu_pin(right)],
+                    tear,
+                );
             }
             Step::MenuBill { fen, right, tear } => {
                 let before = s.card.borrow().state().purse.clone();
                 let (screen, date, time) = s.menu(
-                    true,
+                    Link::Up,
                     &["3", "13800138000", &yuan(fen), menu_pin(right)],
                     tear,
                 );
@@ -687,12 +720,12 @@ impl StateMachineTest for WalletTest {
             Step::MenuTopup {
                 fen,
                 right,
-                link_up,
+                link,
                 tear,
             } => {
                 let before = s.card.borrow().state().purse.clone();
                 let (screen, date, time) =
-                    s.menu(link_up, &["1", "1", &yuan(fen), menu_pin(right)], tear);
+                    s.menu(link, &["1", "1", &yuan(fen), menu_pin(right)], tear);
                 let st = s.card.borrow().state().clone();
                 if !before.open {
                     assert!(screen.contains("[6A81]"), "{screen}");
@@ -714,7 +747,7 @@ impl StateMachineTest for WalletTest {
                         tac: proof.tac,
                         tac_ok: false,
                     });
-                } else if !link_up && right && before.open {
+                } else if link != Link::Up && right && before.open {
                     assert!(
                         !screen.contains("Topped up") && !screen.contains("充值成功"),
                         "{screen}"
@@ -722,7 +755,7 @@ impl StateMachineTest for WalletTest {
                 }
             }
             Step::MenuClose { tear } => {
-                s.menu(true, &["4", "4", "1"], tear);
+                s.menu(Link::Up, &["4", "4", "1"], tear);
             }
         }
         s
