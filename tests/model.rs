@@ -10,8 +10,15 @@
 //! commit's published structure (n changes: n journal writes, arm, n applies, disarm — torn
 //! before the arm keeps the old state, after it the new one).
 //!
-//! Not covered yet: limit changes and bill payment (no APDU to set the limit; the STK menu
-//! that will offer both is being built separately), and STK actions.
+//! STK actions (through the simulated handset on the contact interface, the card's network
+//! plugged in with the test's clock): set the single-payment limit, Pay Phone Bill (a purchase
+//! at the operator's termID), Top Up over the air (link up, down, or MAC2 corrupted) and Close
+//! Wallet, with the right or a wrong payment password, and power cuts at any EEPROM write from
+//! the password key on. The menu refuses an amount before it asks the password (no try
+//! spent); the password spends a try or refills them, as VERIFY does. Bill payments do not
+//! pass through the POS: the operator's record is built from the card's proof and settled
+//! with the POS upload; over-the-air loads are booked by the issuer (load TAC checked) and
+//! kept apart from the bank's charges.
 //!
 //! CI runs proptest's default 256 cases (`PROPTEST_CASES` scales it); a long run:
 //! `PROPTEST_CASES=100000 cargo test --release --test model`. Failing cases shrink to a
@@ -21,15 +28,21 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 use std::path::Path;
+use std::rc::Rc;
 use stk_wallet::acquirer::{FlakyAcquirer, SqliteBank};
+use stk_wallet::card::toolkit::OtaNetwork;
 use stk_wallet::card::{Card, image};
+use stk_wallet::crypto::Mac4;
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, MacField, TearPoint, Trigger};
-use stk_wallet::host::IssuerHost;
+use stk_wallet::handset::{Handset, Key};
+use stk_wallet::host::{HostError, IssuerHost, IssuerNetwork, LoadRequest};
 use stk_wallet::journal::Journal;
-use stk_wallet::pos::{Clock, Pos, PosError, PurchaseRecord, TopupOutcome};
+use stk_wallet::pos::{Clock, LoadReceipt, Pos, PosError, PurchaseRecord, TopupOutcome};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
 use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
+use stk_wallet::stk::Proactive;
+use stk_wallet::sw::Sw;
 use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
 
 const PIN: &str = "123456";
@@ -57,14 +70,76 @@ struct Model {
     purchases: u32,
     /// Purchases whose TAC was corrupted on its way to the POS (settlement must reject them).
     forged_amount: u64,
+    /// POS top-ups: charged at the acquirer (the bank accounting).
     loaded_total: u64,
+    /// Bill payments from the STK menu (purchases at the operator's termID, uploaded by the
+    /// operator, not by the POS).
+    bills: u32,
+    /// Over-the-air top-ups from the STK menu: booked by the issuer, never charged at the bank.
+    ota_loads: u32,
+    ota_total: u64,
 }
 
 impl Model {
+    /// A payment password typed into the menu: whether it was accepted.
+    fn password(&mut self, right: bool) -> bool {
+        if self.tries == 0 {
+            return false;
+        }
+        self.tries = if right {
+            self.max_tries
+        } else {
+            self.tries - 1
+        };
+        right
+    }
+
+    /// The payment password typed into a menu flow that then commits (Top Up, Pay Phone Bill,
+    /// Set Limit), the power possibly cut before EEPROM write `tear` counted from that key
+    /// press. Writes: the try spent (one-change commit: copy 0, arm 1, apply 2, disarm 3),
+    /// given back (4-7), then the flow's commit, whose journal is armed by write `armed_by`:
+    /// money (Top Up, bill) first moves the card's random cursor (8-11), then commits 5
+    /// changes (12-23, armed by 17); the limit is one change (8-11, armed by 9). `reaches`:
+    /// the flow gets to its commit after a right password (the link is up). Whether the
+    /// flow's commit happens.
+    fn pay_password(
+        &mut self,
+        right: bool,
+        tear: Option<u32>,
+        reaches: bool,
+        armed_by: u32,
+    ) -> bool {
+        if self.tries == 0 {
+            return false;
+        }
+        match tear {
+            Some(0 | 1) => false,
+            Some(2..=5) => {
+                self.tries -= 1;
+                false
+            }
+            Some(k) if right => {
+                self.tries = self.max_tries;
+                reaches && k > armed_by
+            }
+            _ => self.password(right) && reaches,
+        }
+    }
+
     fn push(&mut self, e: (u8, u32, u16)) {
         self.history.insert(0, e);
         self.history.truncate(10);
     }
+}
+
+/// The over-the-air link for a menu top-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    Up,
+    /// No coverage: the issuer cannot be reached (`H-UNREACHABLE`).
+    Down,
+    /// The issuer's MAC2 arrives with a byte flipped.
+    BadMac2,
 }
 
 #[derive(Clone, Debug)]
@@ -84,6 +159,29 @@ enum Step {
     ReloadPin,
     PowerCycle,
     ReloadImage,
+    /// STK: Wallet Settings → Single-Payment Limit → Set, amount, payment password.
+    MenuLimit {
+        fen: u32,
+        right: bool,
+        tear: Option<u32>,
+    },
+    /// STK: Pay Phone Bill, phone number, amount, payment password.
+    MenuBill {
+        fen: u32,
+        right: bool,
+        tear: Option<u32>,
+    },
+    /// STK: My Wallet → Top Up, amount, payment password; over the air, the link up or down.
+    MenuTopup {
+        fen: u32,
+        right: bool,
+        link: Link,
+        tear: Option<u32>,
+    },
+    /// STK: Wallet Settings → Close Wallet → confirm.
+    MenuClose {
+        tear: Option<u32>,
+    },
 }
 
 fn purchase_fault() -> BoxedStrategy<FaultPlan> {
@@ -113,6 +211,15 @@ fn topup_fault() -> BoxedStrategy<FaultPlan> {
     .boxed()
 }
 
+/// A power cut during a menu payment or top-up, before the n-th EEPROM write from the
+/// password key (see [`Model::pay_password`]).
+fn menu_tear(writes: u32) -> BoxedStrategy<Option<u32>> {
+    prop_oneof![4 => Just(None), 1 => (0..writes).prop_map(Some)].boxed()
+}
+
+/// Money commits from the menu: armed by this write counted from the password key.
+const MENU_MONEY_ARMED_BY: u32 = 12 + MONEY_ARM;
+
 struct WalletModel;
 
 impl ReferenceStateMachine for WalletModel {
@@ -134,12 +241,33 @@ impl ReferenceStateMachine for WalletModel {
             purchases: 0,
             forged_amount: 0,
             loaded_total: 0,
+            bills: 0,
+            ota_loads: 0,
+            ota_total: 0,
         })
         .boxed()
     }
 
-    fn transitions(_: &Model) -> BoxedStrategy<Step> {
-        let amount = prop_oneof![3 => 1u32..=3000, 1 => 1u32..=25000];
+    fn transitions(m: &Model) -> BoxedStrategy<Step> {
+        // The edges come from the state: exactly at the limit / balance / cap, and one past.
+        let edges =
+            |a: u32, b: u32| prop_oneof![Just(a.max(1)), Just(a + 1), Just(b.max(1)), Just(b + 1)];
+        let amount = prop_oneof![
+            3 => 1u32..=3000,
+            1 => 1u32..=25000,
+            1 => edges(m.limit, m.balance),
+        ];
+        let bill = prop_oneof![
+            3 => 1u32..=3000,
+            1 => 1u32..=25000,
+            2 => edges(m.limit, m.balance),
+        ];
+        let room = m.cap - m.balance;
+        let topup = prop_oneof![3 => 1u32..=60000, 1 => edges(room, room)];
+        let limit =
+            prop_oneof![3 => 1u32..=30000, 1 => 1u32..=m.cap + 100, 1 => edges(m.cap, m.balance)];
+        let link =
+            prop_oneof![6 => Just(Link::Up), 1 => Just(Link::Down), 1 => Just(Link::BadMac2)];
         prop_oneof![
             5 => (amount, purchase_fault())
                 .prop_map(|(amount, fault)| Step::Purchase { amount, fault }),
@@ -149,6 +277,13 @@ impl ReferenceStateMachine for WalletModel {
             1 => Just(Step::ReloadPin),
             1 => Just(Step::PowerCycle),
             1 => Just(Step::ReloadImage),
+            2 => (limit, prop::bool::weighted(0.8), menu_tear(12))
+                .prop_map(|(fen, right, tear)| Step::MenuLimit { fen, right, tear }),
+            2 => (bill, prop::bool::weighted(0.8), menu_tear(24))
+                .prop_map(|(fen, right, tear)| Step::MenuBill { fen, right, tear }),
+            2 => (topup, prop::bool::weighted(0.8), link, menu_tear(24))
+                .prop_map(|(fen, right, link, tear)| Step::MenuTopup { fen, right, link, tear }),
+            1 => menu_tear(4).prop_map(|tear| Step::MenuClose { tear }),
         ]
         .boxed()
     }
@@ -241,6 +376,48 @@ impl ReferenceStateMachine for WalletModel {
             }
             Step::ReloadPin => m.tries = m.max_tries,
             Step::PowerCycle | Step::ReloadImage => {}
+            // The menu checks the amount before it asks the password (a refused amount spends
+            // no try); the password spends a try or gives them all back, as VERIFY does; a
+            // locked password (6983) ends the session with nothing spent.
+            Step::MenuLimit { fen, right, tear } => {
+                if m.open && *fen <= m.cap && m.pay_password(*right, *tear, true, 9) {
+                    m.limit = *fen;
+                }
+            }
+            Step::MenuBill { fen, right, tear } => {
+                if m.open
+                    && *fen <= m.balance
+                    && *fen <= m.limit
+                    && m.pay_password(*right, *tear, true, MENU_MONEY_ARMED_BY)
+                {
+                    m.push((0x06, *fen, m.offline));
+                    m.balance -= fen;
+                    m.offline += 1;
+                    m.bills += 1;
+                }
+            }
+            Step::MenuTopup {
+                fen,
+                right,
+                link,
+                tear,
+            } => {
+                let fits = u64::from(m.balance) + u64::from(*fen) <= u64::from(m.cap);
+                let up = *link == Link::Up;
+                if m.open && fits && m.pay_password(*right, *tear, up, MENU_MONEY_ARMED_BY) {
+                    m.push((0x02, *fen, m.online));
+                    m.balance += fen;
+                    m.online += 1;
+                    m.ota_loads += 1;
+                    m.ota_total += u64::from(*fen);
+                }
+            }
+            // No password (the operation password is off); one change, armed by write 1.
+            Step::MenuClose { tear } => {
+                if m.open && m.balance == 0 && tear.is_none_or(|k| k > 1) {
+                    m.open = false;
+                }
+            }
         }
         m
     }
@@ -254,6 +431,11 @@ struct Sut {
     bank: SqliteBank,
     journal: Journal,
     records: Vec<PurchaseRecord>,
+    /// Bill payments as the operator uploads them (built from the card's proof right after
+    /// the payment: they never pass through a POS, so the POS upload does not hold them).
+    bills: Vec<PurchaseRecord>,
+    /// Over-the-air loads as the issuer books them (the card's load proof).
+    ota: Vec<LoadReceipt>,
     /// Seconds, so that every transaction has its own time stamp.
     tick: u32,
 }
@@ -270,6 +452,88 @@ impl Sut {
             date: [0x20, 0x26, 0x11, bcd(1 + t / 86_400 % 28)],
             time: [bcd(t / 3600 % 24), bcd(t / 60 % 60), bcd(t % 60)],
         };
+    }
+}
+
+/// The network with the issuer's MAC2 corrupted on its way to the card.
+struct ForgedMac2(IssuerNetwork);
+
+impl OtaNetwork for ForgedMac2 {
+    fn now(&self) -> ([u8; 4], [u8; 3]) {
+        self.0.now()
+    }
+    fn authorize_load(&self, req: &LoadRequest) -> Result<Mac4, HostError> {
+        let mut mac = self.0.authorize_load(req)?;
+        mac[1] ^= 0x40;
+        Ok(mac)
+    }
+}
+
+/// `fen` as the menu takes it: yuan, `*` as the decimal point.
+fn yuan(fen: u32) -> String {
+    if fen.is_multiple_of(100) {
+        (fen / 100).to_string()
+    } else {
+        format!("{}*{:02}", fen / 100, fen % 100)
+    }
+}
+
+fn menu_pin(right: bool) -> &'static str {
+    if right { PIN } else { "000000" }
+}
+
+impl Sut {
+    /// Walks the STK menu from a freshly powered handset with `keys`, the network (the SUT's
+    /// clock) reachable or not. Stops at the first screen that is not a menu or an input (a
+    /// refusal, or the result); returns that screen and the network's date and time.
+    fn menu(&mut self, link: Link, keys: &[&str], tear: Option<u32>) -> (String, [u8; 4], [u8; 3]) {
+        if self.card.borrow().is_mute() {
+            self.card.borrow_mut().power_cycle();
+        }
+        let net = IssuerNetwork::new(self.issuer.clone(), self.pos.clock);
+        net.reachable.set(link != Link::Down);
+        let net: Rc<dyn OtaNetwork> = if link == Link::BadMac2 {
+            Rc::new(ForgedMac2(net))
+        } else {
+            Rc::new(net)
+        };
+        self.card.borrow_mut().set_network(Some(net));
+        let mut phone = Handset::new(SimCard::contact(self.card.clone()));
+        phone.power_on().expect("TERMINAL PROFILE");
+        for (i, k) in keys.iter().enumerate() {
+            let asking = matches!(
+                phone.current.as_ref().map(|c| &c.kind),
+                Some(Proactive::SelectItem { .. } | Proactive::GetInput { .. })
+            );
+            if i > 0 && !asking {
+                break;
+            }
+            if let Some(n) = tear.filter(|_| i == keys.len() - 1) {
+                self.card.borrow_mut().tear_after_writes(n);
+            }
+            if phone.press_token(k).is_err() {
+                break;
+            }
+        }
+        // A tear that did not fire (the flow stopped short of it) must not fire later: push
+        // it out of reach (the card has no call to disarm it).
+        if tear.is_some() && !self.card.borrow().is_mute() {
+            self.card.borrow_mut().tear_after_writes(u32::MAX);
+        }
+        let screen = phone.render();
+        if self.card.borrow().is_mute() {
+            // The power went: the phone sees the card leave and come back.
+            self.card.borrow_mut().power_cycle();
+        } else if phone.current.is_some() {
+            phone.press(Key::End).expect("end the session");
+        }
+        assert!(!self.card.borrow().toolkit().busy(), "the session is over");
+        let (date, time) = self.pos.clock.now();
+        (screen, date, time)
+    }
+
+    fn serial(&self) -> [u8; 10] {
+        self.profile.issuer.serial
     }
 }
 
@@ -300,6 +564,8 @@ impl StateMachineTest for WalletTest {
             journal: Journal::open(mem).expect("journal"),
             profile: p,
             records: Vec::new(),
+            bills: Vec::new(),
+            ota: Vec::new(),
             tick: 0,
         }
     }
@@ -308,6 +574,18 @@ impl StateMachineTest for WalletTest {
         s.clock();
         match step {
             Step::Purchase { amount, fault } => {
+                let purse = s.card.borrow().state().purse.clone();
+                // What the card must answer to an unfaulted sale (INITIALIZE's checks, in
+                // this order): a closed wallet, over the limit, over the balance.
+                let refusal = if !purse.open {
+                    Some(Sw::WALLET_CLOSED)
+                } else if amount > purse.single_payment_limit {
+                    Some(Sw::CONDITIONS_NOT_SATISFIED)
+                } else if amount > purse.balance {
+                    Some(Sw::INSUFFICIENT_BALANCE)
+                } else {
+                    None
+                };
                 s.pos.card.rearm(fault);
                 let mut pending = None;
                 let mut r = s.pos.sale(&mut pending, amount);
@@ -315,6 +593,13 @@ impl StateMachineTest for WalletTest {
                     s.pos.card.rearm(FaultPlan::None);
                     r = s.pos.sale(&mut pending, amount);
                     assert!(pending.is_none(), "the second tap resolves the sale");
+                }
+                if fault == FaultPlan::None {
+                    match (&r, refusal) {
+                        (Ok(_), None) => {}
+                        (Err(PosError::Card { sw, .. }), Some(want)) => assert_eq!(*sw, want),
+                        (r, want) => panic!("sale of {amount}: {r:?}, expected {want:?}"),
+                    }
                 }
                 match r {
                     Ok(out) => s.records.push(out.record),
@@ -389,6 +674,89 @@ impl StateMachineTest for WalletTest {
                 let c = image::from_bytes(&bytes, "model.json").expect("image reloads");
                 *s.card.borrow_mut() = c;
             }
+            Step::MenuLimit { fen, right, tear } => {
+                s.menu(
+                    Link::Up,
+                    &["4", "2", "1", &yuan(fen), menu_pin(right)],
+                    tear,
+                );
+            }
+            Step::MenuBill { fen, right, tear } => {
+                let before = s.card.borrow().state().purse.clone();
+                let (screen, date, time) = s.menu(
+                    Link::Up,
+                    &["3", "13800138000", &yuan(fen), menu_pin(right)],
+                    tear,
+                );
+                let st = s.card.borrow().state().clone();
+                if !before.open {
+                    // The closed wallet's SIM menu has one item; Pay Phone Bill is not offered.
+                    assert!(
+                        screen.contains("1. 钱包已注销") && !screen.contains("3."),
+                        "{screen}"
+                    );
+                }
+                if st.purse.offline_counter != before.offline_counter {
+                    assert!(tear.is_some() || screen.contains("13800138000"), "{screen}");
+                    let proof = st.proof.expect("a bill payment leaves its proof");
+                    assert_eq!(
+                        (proof.tx_type, proof.counter_after),
+                        (0x06, st.purse.offline_counter)
+                    );
+                    s.bills.push(PurchaseRecord {
+                        serial: s.serial(),
+                        counter: before.offline_counter,
+                        amount: fen,
+                        term_id: st.perso.operator_term_id,
+                        ttc: u32::from(before.offline_counter),
+                        date,
+                        time,
+                        tac: proof.tac,
+                        flagged: false,
+                        recovered: false,
+                    });
+                }
+            }
+            Step::MenuTopup {
+                fen,
+                right,
+                link,
+                tear,
+            } => {
+                let before = s.card.borrow().state().purse.clone();
+                let (screen, date, time) =
+                    s.menu(link, &["1", "1", &yuan(fen), menu_pin(right)], tear);
+                let st = s.card.borrow().state().clone();
+                if !before.open {
+                    assert!(screen.contains("[6A81]"), "{screen}");
+                }
+                if st.purse.online_counter != before.online_counter {
+                    let proof = st.proof.expect("an over-the-air load leaves its proof");
+                    assert_eq!(
+                        (proof.tx_type, proof.counter_after),
+                        (0x02, st.purse.online_counter)
+                    );
+                    s.ota.push(LoadReceipt {
+                        serial: s.serial(),
+                        counter: before.online_counter,
+                        amount: fen,
+                        balance_after: st.purse.balance,
+                        term_id: st.perso.operator_term_id,
+                        date,
+                        time,
+                        tac: proof.tac,
+                        tac_ok: false,
+                    });
+                } else if link != Link::Up && right && before.open {
+                    assert!(
+                        !screen.contains("Topped up") && !screen.contains("充值成功"),
+                        "{screen}"
+                    );
+                }
+            }
+            Step::MenuClose { tear } => {
+                s.menu(Link::Up, &["4", "4", "1"], tear);
+            }
         }
         s
     }
@@ -407,6 +775,10 @@ impl StateMachineTest for WalletTest {
         );
         assert_eq!(st.payment_password.tries_left, m.tries, "password tries");
         assert_eq!(st.purse.open, m.open);
+        assert_eq!(
+            st.purse.single_payment_limit, m.limit,
+            "single-payment limit"
+        );
         let hist: Vec<(u8, u32, u16)> = (1..=10)
             .filter_map(|n| st.log.record(n))
             .map(|r| {
@@ -428,6 +800,16 @@ impl StateMachineTest for WalletTest {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), s.records.len(), "no counter recorded twice");
+        assert_eq!(
+            s.bills.len() as u32,
+            m.bills,
+            "one operator record per bill"
+        );
+        assert_eq!(
+            s.ota.len() as u32,
+            m.ota_loads,
+            "one issuer booking per OTA load"
+        );
         // Bank: charges − reversals = loads, once the reversal queue is empty.
         if s.journal.pending_reversals().unwrap().is_empty()
             && s.journal.unfinished_topups().unwrap().is_empty()
@@ -468,7 +850,19 @@ impl StateMachineTest for WalletTest {
                     .unwrap();
             }
         }
-        let first = clearing.settle(&s.records).unwrap();
+        // Over-the-air loads: the issuer books each one, and each load TAC verifies.
+        for l in &s.ota {
+            assert!(clearing.book_load(l).unwrap(), "OTA load TAC: {l:?}");
+        }
+        // POS uploads and the operator's bill records settle together (the clearing host keys
+        // both on the card's counter, and on (termID, TTC)).
+        let all: Vec<PurchaseRecord> = s.records.iter().chain(&s.bills).cloned().collect();
+        let first = clearing.settle(&all).unwrap();
+        assert_eq!(
+            first.accepted.len() + first.rejected.len(),
+            all.len(),
+            "every record judged"
+        );
         let forged: u64 = first
             .rejected
             .iter()
@@ -478,7 +872,7 @@ impl StateMachineTest for WalletTest {
             })
             .sum();
         assert_eq!(forged, m.forged_amount);
-        let again = clearing.settle(&s.records).unwrap();
+        let again = clearing.settle(&all).unwrap();
         assert!(again.accepted.is_empty());
         let shadow = clearing.shadow_balance(&serial).unwrap().unwrap();
         assert_eq!(u64::from(shadow), u64::from(m.balance) + m.forged_amount);
