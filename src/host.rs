@@ -20,6 +20,36 @@ pub struct LoadRequest {
     pub time: [u8; 3],
 }
 
+impl LoadRequest {
+    /// The request for a load whose INITIALIZE FOR LOAD answered `init` (balance 4 ‖ online
+    /// counter 2 ‖ key version 1 ‖ algorithm 1 ‖ random 4 ‖ MAC1 4; at least 16 bytes).
+    pub fn from_init(
+        serial: [u8; 10],
+        key_index: u8,
+        init: &[u8],
+        amount: u32,
+        term_id: [u8; 6],
+        date: [u8; 4],
+        time: [u8; 3],
+    ) -> LoadRequest {
+        let mut b = [0u8; 16];
+        let n = init.len().min(16);
+        b[..n].copy_from_slice(&init[..n]);
+        LoadRequest {
+            serial,
+            key_index,
+            balance: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+            online_counter: u16::from_be_bytes([b[4], b[5]]),
+            random: [b[8], b[9], b[10], b[11]],
+            mac1: [b[12], b[13], b[14], b[15]],
+            amount,
+            term_id,
+            date,
+            time,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HostError {
     #[error(

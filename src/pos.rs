@@ -5,7 +5,7 @@
 //! wrong. Recovery of torn purchases, reversal and settlement build on these flows.
 
 use crate::apdu::{CommandApdu, ResponseApdu};
-use crate::card::command::{INIT_LOAD_RESPONSE, INIT_PURCHASE_RESPONSE};
+use crate::card::command::{INIT_LOAD_RESPONSE, INIT_PURCHASE_RESPONSE, TxKind};
 use crate::crypto::{Mac4, TYPE_LOAD, TYPE_PURCHASE};
 use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::sw::Sw;
@@ -445,6 +445,30 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         Ok(out)
     }
 
+    /// INITIALIZE FOR LOAD or PURCHASE with the POS's key index and termID; the card's answer
+    /// (16 or 15 bytes, checked).
+    pub fn initialize(
+        &mut self,
+        kind: TxKind,
+        amount: u32,
+        term_id: [u8; 6],
+    ) -> Result<Vec<u8>, PosError> {
+        let mut data = vec![self.key_index];
+        data.extend_from_slice(&amount.to_be_bytes());
+        data.extend_from_slice(&term_id);
+        let (step, p1, len) = match kind {
+            TxKind::Load => ("INITIALIZE FOR LOAD", 0x00, INIT_LOAD_RESPONSE),
+            TxKind::Purchase => ("INITIALIZE FOR PURCHASE", 0x01, INIT_PURCHASE_RESPONSE),
+        };
+        self.card_ok(
+            step,
+            CommandApdu::new(0x80, 0x50, p1, 0x02)
+                .with_data(data)
+                .with_le(len),
+            Some(len),
+        )
+    }
+
     /// An offline purchase (SPEC.md §5): select, read 0015, INITIALIZE FOR PURCHASE, PSAM MAC1,
     /// DEBIT, PSAM checks MAC2. A MAC2 the PSAM rejects is a digest error: the record is kept,
     /// flagged, and no receipt is given.
@@ -461,16 +485,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     ) -> Result<PurchaseRecord, PosError> {
         let term_id = self.term_id()?;
         let (date, time) = self.clock.now();
-        let mut data = vec![self.key_index];
-        data.extend_from_slice(&amount.to_be_bytes());
-        data.extend_from_slice(&term_id);
-        let init = self.card_ok(
-            "INITIALIZE FOR PURCHASE",
-            CommandApdu::new(0x80, 0x50, 0x01, 0x02)
-                .with_data(data)
-                .with_le(INIT_PURCHASE_RESPONSE),
-            Some(INIT_PURCHASE_RESPONSE),
-        )?;
+        let init = self.initialize(TxKind::Purchase, amount, term_id)?;
         let counter = u16::from_be_bytes([init[4], init[5]]);
         let (key_ver, alg) = (init[9], init[10]);
         let random = &init[11..15];
@@ -580,30 +595,17 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     ) -> Result<LoadReceipt, PosError> {
         let term_id = self.term_id()?;
         let (date, time) = self.clock.now();
-        let mut data = vec![self.key_index];
-        data.extend_from_slice(&amount.to_be_bytes());
-        data.extend_from_slice(&term_id);
-        let init = self.card_ok(
-            "INITIALIZE FOR LOAD",
-            CommandApdu::new(0x80, 0x50, 0x00, 0x02)
-                .with_data(data)
-                .with_le(INIT_LOAD_RESPONSE),
-            Some(INIT_LOAD_RESPONSE),
-        )?;
-        let balance = u32::from_be_bytes(arr(&init[..4]));
-        let counter = u16::from_be_bytes([init[4], init[5]]);
-        let req = LoadRequest {
-            serial: info.serial,
-            key_index: self.key_index,
-            balance,
-            online_counter: counter,
-            random: arr(&init[8..12]),
-            mac1: arr(&init[12..16]),
+        let init = self.initialize(TxKind::Load, amount, term_id)?;
+        let req = LoadRequest::from_init(
+            info.serial,
+            self.key_index,
+            &init,
             amount,
             term_id,
             date,
             time,
-        };
+        );
+        let (balance, counter) = (req.balance, req.online_counter);
         let mac2 = host.authorize_load(&req)?;
         let mut credit = date.to_vec();
         credit.extend_from_slice(&time);

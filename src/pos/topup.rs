@@ -11,7 +11,7 @@
 use super::{CardInfo, Device, Pos, PosError, arr};
 use crate::acquirer::{AcquirerHost, StoreError};
 use crate::apdu::CommandApdu;
-use crate::card::command::INIT_LOAD_RESPONSE;
+use crate::card::command::TxKind;
 use crate::crypto::TYPE_LOAD;
 use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::journal::{Journal, TopupRow};
@@ -96,38 +96,25 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         }
         pause("charged");
         let (date, time) = self.clock.now();
-        let mut data = vec![self.key_index];
-        data.extend_from_slice(&amount.to_be_bytes());
-        data.extend_from_slice(&term_id);
-        let init = match self.card_ok(
-            "INITIALIZE FOR LOAD",
-            CommandApdu::new(0x80, 0x50, 0x00, 0x02)
-                .with_data(data)
-                .with_le(INIT_LOAD_RESPONSE),
-            Some(INIT_LOAD_RESPONSE),
-        ) {
+        let init = match self.initialize(TxKind::Load, amount, term_id) {
             Ok(d) => d,
             Err(e) => {
                 steps.push(format!("the card refused the load ({e}): reversing"));
                 return self.reverse(journal, acquirer, txn, steps);
             }
         };
-        let balance = u32::from_be_bytes(arr(&init[..4]));
-        let counter = u16::from_be_bytes([init[4], init[5]]);
-        journal.loading(&txn, &info.serial, counter, &date, &time)?;
-        pause("loading");
-        let req = LoadRequest {
-            serial: info.serial,
-            key_index: self.key_index,
-            balance,
-            online_counter: counter,
-            random: arr(&init[8..12]),
-            mac1: arr(&init[12..16]),
+        let req = LoadRequest::from_init(
+            info.serial,
+            self.key_index,
+            &init,
             amount,
             term_id,
             date,
             time,
-        };
+        );
+        let counter = req.online_counter;
+        journal.loading(&txn, &info.serial, counter, &date, &time)?;
+        pause("loading");
         let mac2 = match issuer.authorize_load(&req) {
             Ok(m) => m,
             Err(e) => {
