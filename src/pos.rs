@@ -469,6 +469,24 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         )
     }
 
+    /// CREDIT FOR LOAD with the host's MAC2; the card's TAC.
+    pub fn credit_for_load(
+        &mut self,
+        date: [u8; 4],
+        time: [u8; 3],
+        mac2: Mac4,
+    ) -> Result<Mac4, PosError> {
+        let data = [&date[..], &time[..], &mac2[..]].concat();
+        let tac = self.card_ok(
+            "CREDIT FOR LOAD",
+            CommandApdu::new(0x80, 0x52, 0x00, 0x00)
+                .with_data(data)
+                .with_le(4),
+            Some(4),
+        )?;
+        Ok(arr(&tac))
+    }
+
     /// An offline purchase (SPEC.md §5): select, read 0015, INITIALIZE FOR PURCHASE, PSAM MAC1,
     /// DEBIT, PSAM checks MAC2. A MAC2 the PSAM rejects is a digest error: the record is kept,
     /// flagged, and no receipt is given.
@@ -510,27 +528,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         debit.extend_from_slice(&date);
         debit.extend_from_slice(&time);
         debit.extend_from_slice(&d[4..8]);
-        let r = match self.card_ok(
-            "DEBIT FOR PURCHASE",
-            CommandApdu::new(0x80, 0x54, 0x01, 0x00)
-                .with_data(debit)
-                .with_le(8),
-            Some(8),
-        ) {
-            Err(PosError::Transport { .. }) => {
-                return Err(PosError::InDoubt(Box::new(InDoubt {
-                    serial: info.serial,
-                    counter,
-                    amount,
-                    term_id,
-                    ttc,
-                    date,
-                    time,
-                })));
-            }
-            r => r?,
-        };
-        let mut record = PurchaseRecord {
+        let sale = InDoubt {
             serial: info.serial,
             counter,
             amount,
@@ -538,10 +536,18 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             ttc,
             date,
             time,
-            tac: arr(&r[..4]),
-            flagged: false,
-            recovered: false,
         };
+        let r = match self.card_ok(
+            "DEBIT FOR PURCHASE",
+            CommandApdu::new(0x80, 0x54, 0x01, 0x00)
+                .with_data(debit)
+                .with_le(8),
+            Some(8),
+        ) {
+            Err(PosError::Transport { .. }) => return Err(PosError::InDoubt(Box::new(sale))),
+            r => r?,
+        };
+        let mut record = sale.record(arr(&r[..4]), false);
         let check = self.send(
             Device::Psam,
             "CREDIT SAM FOR PURCHASE",
@@ -607,17 +613,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         );
         let (balance, counter) = (req.balance, req.online_counter);
         let mac2 = host.authorize_load(&req)?;
-        let mut credit = date.to_vec();
-        credit.extend_from_slice(&time);
-        credit.extend_from_slice(&mac2);
-        let tac = self.card_ok(
-            "CREDIT FOR LOAD",
-            CommandApdu::new(0x80, 0x52, 0x00, 0x00)
-                .with_data(credit)
-                .with_le(4),
-            Some(4),
-        )?;
-        let tac: Mac4 = arr(&tac);
+        let tac = self.credit_for_load(date, time, mac2)?;
         let balance_after = balance + amount;
         let tac_ok = host.host().load_tac_ok(
             &info.serial,

@@ -46,6 +46,24 @@ pub struct SaleOutcome {
     pub steps: Vec<String>,
 }
 
+impl InDoubt {
+    /// The stored record of this sale, once its TAC is known.
+    pub fn record(&self, tac: [u8; 4], recovered: bool) -> PurchaseRecord {
+        PurchaseRecord {
+            serial: self.serial,
+            counter: self.counter,
+            amount: self.amount,
+            term_id: self.term_id,
+            ttc: self.ttc,
+            date: self.date,
+            time: self.time,
+            tac,
+            flagged: false,
+            recovered,
+        }
+    }
+}
+
 impl SaleOutcome {
     /// The catalogue code to show: `P-TORN-RECOVERED` for a recovered sale.
     pub fn code(&self) -> Option<&'static str> {
@@ -126,15 +144,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         let after = d.counter.wrapping_add(1);
         let mut record = PurchaseRecord {
             serial: info.serial,
-            counter: d.counter,
-            amount: d.amount,
-            term_id: d.term_id,
-            ttc: d.ttc,
-            date: d.date,
-            time: d.time,
-            tac: [0; 4],
-            flagged: false,
-            recovered: true,
+            ..d.record([0; 4], true)
         };
         let c = after.to_be_bytes();
         let proof = self.send(

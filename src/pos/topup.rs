@@ -123,23 +123,14 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 return self.reverse(journal, acquirer, txn, steps);
             }
         };
-        let mut credit = date.to_vec();
-        credit.extend_from_slice(&time);
-        credit.extend_from_slice(&mac2);
-        let r = self.card_ok(
-            "CREDIT FOR LOAD",
-            CommandApdu::new(0x80, 0x52, 0x00, 0x00)
-                .with_data(credit)
-                .with_le(4),
-            Some(4),
-        );
+        let r = self.credit_for_load(date, time, mac2);
         let row = journal
             .topup(&txn)?
             .ok_or_else(|| StoreError(format!("top-up {txn} vanished from the journal")))?;
         match r {
             Ok(tac) => {
                 steps.push("wallet loaded".into());
-                self.finish_loaded(journal, acquirer, &row, arr(&tac), steps, pause)
+                self.finish_loaded(journal, acquirer, &row, tac, steps, pause)
             }
             Err(e) => {
                 steps.push(format!("CREDIT FOR LOAD failed ({e}): asking the card"));
