@@ -1,20 +1,29 @@
 //! Card images: round trip, and refusal of damaged files without loading half a card.
 
 use stk_wallet::card::{Card, Interface, image};
+use stk_wallet::pos::{Clock, Pos};
 use stk_wallet::profile::Profile;
+use stk_wallet::psam::Psam;
+use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam};
+
+/// A POS on the contactless side of `card`, stamping 2026-11-22 at `time`.
+fn pos_on(card: &SharedCard, p: &Profile, time: [u8; 3]) -> Pos<SimCard, SimPsam> {
+    let clock = Clock::Fixed {
+        date: [0x20, 0x26, 0x11, 0x22],
+        time,
+    };
+    Pos::new(
+        SimCard::contactless(card.clone()),
+        SimPsam::new(Psam::from_profile(p)),
+        clock,
+        p.wallet_aid.clone(),
+    )
+}
 
 fn card_with_a_purchase() -> Card {
     let p = Profile::default_profile();
     let card = stk_wallet::transport::sim::shared(Card::personalise(&p));
-    let mut pos = stk_wallet::pos::Pos::new(
-        stk_wallet::transport::sim::SimCard::contactless(card.clone()),
-        stk_wallet::transport::sim::SimPsam::new(stk_wallet::psam::Psam::from_profile(&p)),
-        stk_wallet::pos::Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
-    );
+    let mut pos = pos_on(&card, &p, [0x12, 0, 0]);
     pos.purchase(250).expect("purchase");
     card.borrow().clone()
 }
@@ -91,15 +100,7 @@ fn an_image_saved_mid_commit_recovers_to_old_or_new() {
     let mut results = Vec::new();
     for n in 0..12 {
         let card = stk_wallet::transport::sim::shared(base.clone());
-        let mut pos = stk_wallet::pos::Pos::new(
-            stk_wallet::transport::sim::SimCard::contactless(card.clone()),
-            stk_wallet::transport::sim::SimPsam::new(stk_wallet::psam::Psam::from_profile(&p)),
-            stk_wallet::pos::Clock::Fixed {
-                date: [0x20, 0x26, 0x11, 0x22],
-                time: [0x12, 0, 1],
-            },
-            p.wallet_aid.clone(),
-        );
+        let mut pos = pos_on(&card, &p, [0x12, 0, 1]);
         let info = pos.select().unwrap();
         // Tear only inside DEBIT: INITIALIZE itself writes the random cursor once.
         let _ = card
@@ -137,15 +138,7 @@ fn image_size_does_not_grow_with_transactions() {
     // the numbers in it (counters, write count, balance).
     let p = Profile::default_profile();
     let card = stk_wallet::transport::sim::shared(Card::personalise(&p));
-    let mut pos = stk_wallet::pos::Pos::new(
-        stk_wallet::transport::sim::SimCard::contactless(card.clone()),
-        stk_wallet::transport::sim::SimPsam::new(stk_wallet::psam::Psam::from_profile(&p)),
-        stk_wallet::pos::Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
-    );
+    let mut pos = pos_on(&card, &p, [0x12, 0, 0]);
     let mut sizes = Vec::new();
     for n in 1..=600 {
         pos.trace.0.clear();
