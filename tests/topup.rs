@@ -7,7 +7,7 @@ use stk_wallet::card::Card;
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, TearPoint};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
-use stk_wallet::pos::{Clock, Pos, TopupOutcome};
+use stk_wallet::pos::{Clock, Pos, PosError, TopupOutcome, TopupReport};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
 use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
@@ -19,6 +19,21 @@ struct Bed {
     bank: SqliteBank,
     journal: Journal,
     _dir: tempfile::TempDir,
+}
+
+impl Bed {
+    /// The till's top-up of 50.00 yuan, card 6222, the right payment password.
+    fn topup_5000(&mut self) -> Result<TopupReport, PosError> {
+        self.pos.topup(
+            &self.journal,
+            &self.issuer,
+            &self.bank,
+            "6222",
+            5000,
+            "123456",
+            &mut |_| {},
+        )
+    }
 }
 
 fn bed(plan: FaultPlan) -> Bed {
@@ -144,18 +159,7 @@ fn an_undeliverable_reversal_is_queued_and_retried_until_acknowledged() {
 #[test]
 fn a_lost_credit_answer_is_confirmed_from_the_proof() {
     let mut b = bed("lose-response:credit".parse().unwrap());
-    let r = b
-        .pos
-        .topup(
-            &b.journal,
-            &b.issuer,
-            &b.bank,
-            "6222",
-            5000,
-            "123456",
-            &mut |_| {},
-        )
-        .unwrap();
+    let r = b.topup_5000().unwrap();
     let TopupOutcome::Loaded { tac } = r.outcome else {
         panic!("{r:?}")
     };
@@ -167,18 +171,7 @@ fn a_lost_credit_answer_is_confirmed_from_the_proof() {
 #[test]
 fn a_rejected_host_mac2_reverses() {
     let mut b = bed("bad-mac:load-mac2".parse().unwrap());
-    let r = b
-        .pos
-        .topup(
-            &b.journal,
-            &b.issuer,
-            &b.bank,
-            "6222",
-            5000,
-            "123456",
-            &mut |_| {},
-        )
-        .unwrap();
+    let r = b.topup_5000().unwrap();
     assert_eq!(r.outcome, TopupOutcome::Reversed { acknowledged: true });
     reconciles(&b);
 }
@@ -191,18 +184,7 @@ fn a_tear_at_any_write_of_the_credit_is_either_confirmed_or_reversed() {
             ins: 0x52,
             at: TearPoint::Write(k),
         });
-        let r = b
-            .pos
-            .topup(
-                &b.journal,
-                &b.issuer,
-                &b.bank,
-                "6222",
-                5000,
-                "123456",
-                &mut |_| {},
-            )
-            .unwrap();
+        let r = b.topup_5000().unwrap();
         match r.outcome {
             TopupOutcome::Loaded { .. } => {
                 assert_eq!(loaded(&b), 5000, "k={k}");
@@ -227,19 +209,7 @@ fn a_charge_declined_because_already_reversed_loads_nothing() {
     b.bank
         .reverse(&format!("{}-{:08}", hex::encode_upper(term), 1))
         .unwrap();
-    assert!(
-        b.pos
-            .topup(
-                &b.journal,
-                &b.issuer,
-                &b.bank,
-                "6222",
-                5000,
-                "123456",
-                &mut |_| {}
-            )
-            .is_err()
-    );
+    assert!(b.topup_5000().is_err());
     reconciles(&b);
 }
 
@@ -249,18 +219,7 @@ fn a_card_left_torn_by_an_earlier_tap_is_powered_up_for_the_top_up() {
     let mut b = bed("tear:init:0".parse().unwrap());
     assert!(b.pos.purchase(100).is_err());
     assert!(b.card.borrow().is_mute());
-    let r = b
-        .pos
-        .topup(
-            &b.journal,
-            &b.issuer,
-            &b.bank,
-            "6222",
-            5000,
-            "123456",
-            &mut |_| {},
-        )
-        .unwrap();
+    let r = b.topup_5000().unwrap();
     assert!(matches!(r.outcome, TopupOutcome::Loaded { .. }));
     reconciles(&b);
 }
