@@ -11,7 +11,6 @@ use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
 use stk_wallet::pos::{Clock, InDoubt, Pos, PosError, TopupOutcome, yuan};
 use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
 use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
 use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
 use stk_wallet::transport::{Transport, TransportError};
@@ -50,7 +49,6 @@ struct Setup {
     profile: Profile,
     card: SharedCard,
     psam: SimPsam,
-    psam_path: PathBuf,
     clock: Clock,
 }
 
@@ -58,19 +56,13 @@ fn setup(card_path: &Path, profile: &str, clock: Option<&str>) -> Result<Setup, 
     let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
     let card = shared(image::load(card_path).map_err(|e| e.to_string())?);
     let clock = Clock::from_arg(clock)?;
-    let psam_path = card_path.with_extension("psam.json");
-    let psam = Psam::load_or_new(&psam_path, &p)?;
+    let psam = SimPsam::persistent(&card_path.with_extension("psam.json"), &p)?;
     Ok(Setup {
         profile: p,
         card,
-        psam: SimPsam::new(psam),
-        psam_path,
+        psam,
         clock,
     })
-}
-
-fn save_psam(s: &Setup) -> Result<(), String> {
-    s.psam.0.borrow().save(&s.psam_path)
 }
 
 fn parse_fault(f: Option<&str>) -> Result<FaultPlan, String> {
@@ -125,12 +117,7 @@ pub fn purchase(
         .transpose()
         .map_err(|e| e.to_string())?;
     let pending_path = card_path.with_extension("pending.json");
-    let mut pending: Option<InDoubt> = match std::fs::read_to_string(&pending_path) {
-        Ok(t) => {
-            serde_json::from_str(&t).map_err(|e| format!("{}: {e}", pending_path.display()))?
-        }
-        Err(_) => None,
-    };
+    let mut pending = InDoubt::load_from(&pending_path)?;
     let mut pos = Pos::new(
         FaultyTransport::new(
             ImageCard {
@@ -209,17 +196,7 @@ pub fn purchase(
         // The next tap powers the card up and has no fault.
         pos.card.rearm(FaultPlan::None);
     }
-    match &pending {
-        Some(d) => std::fs::write(
-            &pending_path,
-            serde_json::to_string_pretty(d).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| format!("cannot save {}: {e}", pending_path.display()))?,
-        None => {
-            let _ = std::fs::remove_file(&pending_path);
-        }
-    }
-    save_psam(&s)?;
+    InDoubt::store(pending.as_ref(), &pending_path)?;
     println!(
         "card balance {} yuan",
         yuan(s.card.borrow().state().purse.balance)
@@ -295,7 +272,6 @@ pub fn topup(
     for ev in &pos.card.events {
         println!("  ! fault at command {}: {}", ev.command_no, ev.what);
     }
-    save_psam(&s)?;
     match r {
         Ok(rep) => {
             for st in &rep.steps {

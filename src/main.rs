@@ -9,7 +9,6 @@ use stk_wallet::card::{Card, image};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::pos::{Clock, Pos, PosError, yuan};
 use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
 use stk_wallet::transport::Transport;
 use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
 use stk_wallet::vectors::{report, runner};
@@ -639,16 +638,9 @@ fn sale_over_reader(
         .map_err(|e| format!("{e}"))?
         .unwrap_or(FaultPlan::None);
     let clock = Clock::from_arg(clock)?;
-    let psam_path = card_path.with_extension("psam.json");
-    let psam = Psam::load_or_new(&psam_path, &p)?;
-    let psam = SimPsam::new(psam);
+    let psam = SimPsam::persistent(&card_path.with_extension("psam.json"), &p)?;
     let pending_path = card_path.with_extension("pending.json");
-    let mut pending: Option<InDoubt> = match std::fs::read_to_string(&pending_path) {
-        Ok(t) => {
-            serde_json::from_str(&t).map_err(|e| format!("{}: {e}", pending_path.display()))?
-        }
-        Err(_) => None,
-    };
+    let mut pending = InDoubt::load_from(&pending_path)?;
     let mut outcome = Err("no tap".to_string());
     for tap in 1..=2 {
         if tap == 2 && pending.is_none() {
@@ -685,16 +677,7 @@ fn sale_over_reader(
         );
         let r = pos.sale(&mut pending, amount);
         print!("{}", pos.trace);
-        match pending.as_ref() {
-            Some(d) => std::fs::write(
-                &pending_path,
-                serde_json::to_string_pretty(d).map_err(|e| e.to_string())?,
-            )
-            .map_err(|e| format!("cannot save {}: {e}", pending_path.display()))?,
-            None => {
-                let _ = std::fs::remove_file(&pending_path);
-            }
-        }
+        InDoubt::store(pending.as_ref(), &pending_path)?;
         outcome = match r {
             Ok(o) => {
                 for s in &o.steps {
@@ -716,7 +699,6 @@ fn sale_over_reader(
         }
         println!("  in doubt: the DEBIT answer was lost; tap again");
     }
-    psam.0.borrow().save(&psam_path)?;
     match outcome {
         Ok(msg) => {
             println!("{msg}");
@@ -885,9 +867,7 @@ fn pos(
         None => Box::new(SimCard::contactless(card.clone())),
     };
     let clock = Clock::from_arg(clock)?;
-    let psam_path = card_path.with_extension("psam.json");
-    let psam = Psam::load_or_new(&psam_path, &p)?;
-    let psam = SimPsam::new(psam);
+    let psam = SimPsam::persistent(&card_path.with_extension("psam.json"), &p)?;
     let host = IssuerHost::from_profile(&p);
     let mut pos = Pos::new(card_transport, psam.clone(), clock, p.wallet_aid.clone());
     let result: Result<(), PosError> = match cmd {
@@ -936,7 +916,6 @@ fn pos(
         image::save(&card.borrow(), card_path)
             .map_err(|e| format!("cannot save {}: {e}", card_path.display()))?;
     }
-    psam.0.borrow().save(&psam_path)?;
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {

@@ -86,10 +86,13 @@ impl Psam {
         }
     }
 
-    /// Saves the PSAM state (see [`Psam::load_or_new`]).
+    /// Saves the PSAM state (see [`Psam::load_or_new`]) atomically, as a card image is saved
+    /// (temp file, fsync, rename): a POS killed mid-save leaves the old state or the new one,
+    /// never an empty or half-written file.
     pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
         let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(path, json).map_err(|e| format!("cannot save {}: {e}", path.display()))
+        crate::card::image::save_bytes(json.as_bytes(), path)
+            .map_err(|e| format!("cannot save {}: {e}", path.display()))
     }
 
     pub fn reset(&mut self) {

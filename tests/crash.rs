@@ -33,7 +33,11 @@ fn killed_top_ups_resume_and_reconcile() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     assert!(cli(d, &["card", "new"]).status().unwrap().success());
-    let mut rng = SplitMix(0x5EED_0006);
+    let seed: u64 = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5EED_0006);
+    let mut rng = SplitMix(seed);
     let mut killed = 0;
     let mut at_kill = std::collections::BTreeMap::new();
     for i in 0..runs {
@@ -72,13 +76,28 @@ fn killed_top_ups_resume_and_reconcile() {
     }
     // Restart until everything is resolved (each run may itself find the acquirer back).
     let mut clean = false;
+    let mut said = Vec::new();
     for _ in 0..5 {
-        if cli(d, &["pos", "resume"]).status().unwrap().success() {
+        let out = cli(d, &["pos", "resume"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        said.push(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+        if out.status.success() {
             clean = true;
             break;
         }
     }
-    assert!(clean, "resume left work unfinished");
+    assert!(
+        clean,
+        "resume left work unfinished (seed {seed}):\n{}",
+        said.join("---\n")
+    );
     assert!(killed > 0, "no run was killed: the test proves nothing");
 
     let journal = Journal::open(&d.join("pos.db")).unwrap();

@@ -121,3 +121,61 @@ fn any_apdu_crate_client_can_drive_the_card() {
     assert!(r.is_ok());
     assert_eq!(r.payload, &10000u32.to_be_bytes());
 }
+
+/// The card side of a POS that reads the PSAM's file whenever a DEBIT FOR PURCHASE goes out.
+struct WatchDebit {
+    card: SimCard,
+    psam_file: std::path::PathBuf,
+    ttc_on_disk_at_debit: Vec<u32>,
+}
+
+impl stk_wallet::transport::Transport for WatchDebit {
+    fn transmit_raw(
+        &mut self,
+        apdu: &[u8],
+    ) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        if apdu.get(1) == Some(&0x54) {
+            let json = std::fs::read_to_string(&self.psam_file).expect("PSAM file exists");
+            let psam: Psam = serde_json::from_str(&json).expect("PSAM file is whole");
+            self.ttc_on_disk_at_debit.push(psam.ttc);
+        }
+        self.card.transmit_raw(apdu)
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        self.card.reset()
+    }
+    fn describe(&self) -> String {
+        "card watched for DEBIT".into()
+    }
+}
+
+/// A POS process can be killed right after the card commits a DEBIT. The TTC the PSAM handed
+/// out for it must already be on disk by then, or the restarted POS would use it again and the
+/// clearing host would take the second sale for a replay of the first.
+#[test]
+fn the_psam_file_holds_the_next_ttc_before_the_debit_goes_out() {
+    let p = Profile::default_profile();
+    let dir = tempfile::tempdir().unwrap();
+    let psam_file = dir.path().join("card.psam.json");
+    let first = Psam::from_profile(&p).ttc;
+    let mut pos = Pos::new(
+        WatchDebit {
+            card: SimCard::contactless(shared(Card::personalise(&p))),
+            psam_file: psam_file.clone(),
+            ttc_on_disk_at_debit: Vec::new(),
+        },
+        SimPsam::persistent(&psam_file, &p).unwrap(),
+        Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0, 0],
+        },
+        p.wallet_aid.clone(),
+    );
+    let a = pos.purchase(100).unwrap();
+    let b = pos.purchase(200).unwrap();
+    assert_eq!((a.ttc, b.ttc), (first, first + 1));
+    assert_eq!(pos.card.ttc_on_disk_at_debit, vec![first + 1, first + 2]);
+    // A POS started afresh from the file continues after the last TTC used.
+    let again = SimPsam::persistent(&psam_file, &p).unwrap();
+    assert_eq!(again.0.borrow().ttc, first + 2);
+}

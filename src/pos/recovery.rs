@@ -20,6 +20,7 @@ use crate::crypto::TYPE_PURCHASE;
 use crate::sw::Sw;
 use crate::transport::Transport;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// A sale whose DEBIT answer was lost.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +61,36 @@ impl InDoubt {
             tac,
             flagged: false,
             recovered,
+        }
+    }
+
+    /// The sale an earlier POS run left in doubt, kept in `path` (`None` if there is no file).
+    /// A file that does not parse is an error, never "nothing in doubt": that would let the
+    /// next tap start a new sale while the old one may have been debited.
+    pub fn load_from(path: &Path) -> Result<Option<InDoubt>, String> {
+        match std::fs::read_to_string(path) {
+            Ok(t) => serde_json::from_str(&t)
+                .map_err(|e| format!("in-doubt sale {}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Keeps `pending` in `path` atomically (temp file, fsync, rename), or removes the file
+    /// when nothing is in doubt.
+    pub fn store(pending: Option<&InDoubt>, path: &Path) -> Result<(), String> {
+        match pending {
+            Some(d) => {
+                let json = serde_json::to_string_pretty(d).map_err(|e| e.to_string())?;
+                crate::card::image::save_bytes(json.as_bytes(), path)
+                    .map_err(|e| format!("cannot save {}: {e}", path.display()))
+            }
+            None => match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(format!("cannot remove {}: {e}", path.display()))
+                }
+                _ => Ok(()),
+            },
         }
     }
 }
