@@ -223,3 +223,76 @@ fn a_card_left_torn_by_an_earlier_tap_is_powered_up_for_the_top_up() {
     assert!(matches!(r.outcome, TopupOutcome::Loaded { .. }));
     reconciles(&b);
 }
+
+/// A card interface whose log reads fail (6F00) while `glitch` is set.
+struct GlitchyLog<T> {
+    inner: T,
+    glitch: std::rc::Rc<Cell<bool>>,
+}
+
+impl<T: stk_wallet::transport::Transport> stk_wallet::transport::Transport for GlitchyLog<T> {
+    fn transmit_raw(
+        &mut self,
+        apdu: &[u8],
+    ) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        if self.glitch.get() && apdu.get(1) == Some(&0xB2) {
+            return Ok(vec![0x6F, 0x00]);
+        }
+        self.inner.transmit_raw(apdu)
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        self.inner.reset()
+    }
+    fn describe(&self) -> String {
+        "card whose log reads fail".into()
+    }
+}
+
+#[test]
+fn a_load_in_doubt_is_never_reversed_on_a_card_error() {
+    // The CREDIT answer is lost, so the POS asks the card; the card's log cannot be read. The
+    // load did happen: reversing now would refund a charge whose money is in the wallet.
+    let p = Profile::default_profile();
+    let card = shared(Card::personalise(&p));
+    let dir = tempfile::tempdir().unwrap();
+    let glitch = std::rc::Rc::new(Cell::new(true));
+    let mut pos = Pos::new(
+        GlitchyLog {
+            inner: FaultyTransport::new(
+                SimCard::contactless(card.clone()),
+                Some(card.clone()),
+                "lose-response:credit".parse().unwrap(),
+            ),
+            glitch: glitch.clone(),
+        },
+        SimPsam::new(Psam::from_profile(&p)),
+        Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0, 0],
+        },
+        p.wallet_aid.clone(),
+    );
+    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
+    let issuer = IssuerHost::from_profile(&p);
+    let r = pos.topup(
+        &journal,
+        &issuer,
+        &bank,
+        "6222",
+        5000,
+        "123456",
+        &mut |_| {},
+    );
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(card.borrow().state().purse.balance, 15000);
+    assert!(journal.pending_reversals().unwrap().is_empty());
+    assert_eq!(journal.unfinished_topups().unwrap().len(), 1);
+    assert_eq!(bank.totals().unwrap().open, 5000, "the charge stays open");
+    // The card answers again: the next resume finds the load and confirms the charge.
+    glitch.set(false);
+    pos.resume(&journal, &bank, &mut |_| {}).unwrap();
+    let t = bank.totals().unwrap();
+    assert_eq!((t.charged, t.reversed, t.open), (5000, 0, 0), "{t:?}");
+    assert!(journal.unfinished_topups().unwrap().is_empty());
+}

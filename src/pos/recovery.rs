@@ -14,8 +14,8 @@
 //! The sale is never debited twice: a new DEBIT is sent only when the card shows no trace of
 //! the first.
 
-use super::{CardInfo, Device, Pos, PosError, PurchaseRecord, arr};
-use crate::apdu::CommandApdu;
+use super::{CardInfo, Device, HistoryEntry, Pos, PosError, PurchaseRecord, arr};
+use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::crypto::TYPE_PURCHASE;
 use crate::sw::Sw;
 use crate::transport::Transport;
@@ -177,15 +177,15 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             serial: info.serial,
             ..d.record([0; 4], true)
         };
-        let c = after.to_be_bytes();
-        let proof = self.send(
-            Device::Card,
-            "GET TRANSACTION PROOF",
-            CommandApdu::new(0x80, 0x5A, 0x00, TYPE_PURCHASE)
-                .with_data(c.to_vec())
-                .with_le(8),
-        )?;
-        let in_log = self.find_in_log(d)?;
+        let proof = self.transaction_proof(TYPE_PURCHASE, d.counter)?;
+        let in_log = self.find_in_log(&HistoryEntry {
+            counter: d.counter,
+            amount: d.amount,
+            tx_type: TYPE_PURCHASE,
+            term_id: d.term_id,
+            date: d.date,
+            time: d.time,
+        })?;
         match proof.sw {
             Sw::OK if proof.data.len() == 8 && in_log == Some(1) => {
                 steps.push(format!(
@@ -236,8 +236,28 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         }
     }
 
-    /// The log record number (1 = newest) of the in-doubt sale, if the card logged it.
-    fn find_in_log(&mut self, d: &InDoubt) -> Result<Option<u8>, PosError> {
+    /// GET TRANSACTION PROOF (SPEC.md §3) for the `tx_type` transaction that used `counter`:
+    /// the card is asked with the counter after it.
+    pub(super) fn transaction_proof(
+        &mut self,
+        tx_type: u8,
+        counter: u16,
+    ) -> Result<ResponseApdu, PosError> {
+        let after = counter.wrapping_add(1).to_be_bytes();
+        self.send(
+            Device::Card,
+            "GET TRANSACTION PROOF",
+            CommandApdu::new(0x80, 0x5A, 0x00, tx_type)
+                .with_data(after.to_vec())
+                .with_le(8),
+        )
+    }
+
+    /// The log record number (1 = newest) that is exactly `want`, if the card logged it. The
+    /// search stops at a record of the same type with a smaller counter (older ones follow) or
+    /// at the end of the log (6A83). Any other answer is an error, never "not in the log": a
+    /// POS that took it for "not there" would sell again or reverse a load that happened.
+    pub(super) fn find_in_log(&mut self, want: &HistoryEntry) -> Result<Option<u8>, PosError> {
         for n in 1..=10u8 {
             let r = self.send(
                 Device::Card,
@@ -246,18 +266,11 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             )?;
             match r.sw {
                 Sw::OK => {
-                    if let Some(e) = super::HistoryEntry::parse(&r.data) {
-                        if e.counter == d.counter
-                            && e.tx_type == TYPE_PURCHASE
-                            && e.amount == d.amount
-                            && e.term_id == d.term_id
-                            && e.date == d.date
-                            && e.time == d.time
-                        {
+                    if let Some(e) = HistoryEntry::parse(&r.data) {
+                        if e == *want {
                             return Ok(Some(n));
                         }
-                        // Older records have smaller counters: stop once past it.
-                        if e.tx_type == TYPE_PURCHASE && e.counter < d.counter {
+                        if e.tx_type == want.tx_type && e.counter < want.counter {
                             return Ok(None);
                         }
                     }

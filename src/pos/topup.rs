@@ -8,9 +8,8 @@
 //! resumes with [`Pos::resume`]: `new`/`charged` → reverse (no CREDIT was sent), `loading` →
 //! ask the card, `loaded` → confirm, `reversing` → deliver the reversal.
 
-use super::{CardInfo, Device, Pos, PosError, arr};
+use super::{CardInfo, HistoryEntry, Pos, PosError, arr};
 use crate::acquirer::{AcquirerHost, StoreError};
-use crate::apdu::CommandApdu;
 use crate::card::command::TxKind;
 use crate::crypto::TYPE_LOAD;
 use crate::host::{HostError, IssuerLink, LoadRequest};
@@ -179,7 +178,10 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 self.finish_loaded(journal, acquirer, row, tac, steps, pause)
             }
             None => {
-                steps.push("GET TRANSACTION PROOF: 9406 and no log record; reversing".into());
+                steps.push(
+                    "GET TRANSACTION PROOF and the log: the card has no such load; reversing"
+                        .into(),
+                );
                 self.reverse(journal, acquirer, row.txn.clone(), steps)
             }
         }
@@ -211,40 +213,26 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 ),
             });
         }
-        let after = counter.wrapping_add(1).to_be_bytes();
-        let proof = self.send(
-            Device::Card,
-            "GET TRANSACTION PROOF",
-            CommandApdu::new(0x80, 0x5A, 0x00, TYPE_LOAD)
-                .with_data(after.to_vec())
-                .with_le(8),
-        )?;
-        let mut found = None;
-        for n in 1..=10u8 {
-            let r = self.send(
-                Device::Card,
-                "READ RECORD log",
-                CommandApdu::new(0x00, 0xB2, n, 0xC4).with_le(0x17),
-            )?;
-            if r.sw != Sw::OK {
-                break;
-            }
-            if let Some(e) = super::HistoryEntry::parse(&r.data)
-                && e.tx_type == TYPE_LOAD
-                && e.counter == counter
-                && e.amount == row.amount
-                && e.term_id == term
-                && e.date == date
-                && e.time == time
-            {
-                found = Some(n);
-                break;
-            }
-        }
+        let proof = self.transaction_proof(TYPE_LOAD, counter)?;
+        let found = self.find_in_log(&HistoryEntry {
+            counter,
+            amount: row.amount,
+            tx_type: TYPE_LOAD,
+            term_id: term,
+            date,
+            time,
+        })?;
         Ok(match (proof.sw, found) {
             (Sw::OK, Some(1)) if proof.data.len() == 8 => Some(arr(&proof.data[4..8])),
             (_, Some(_)) => Some([0; 4]),
-            (_, None) => None,
+            (Sw::OK | Sw::NO_PROOF, None) => None,
+            // Only a card that says "no such load" gets the charge reversed.
+            (sw, None) => {
+                return Err(PosError::Card {
+                    step: "GET TRANSACTION PROOF",
+                    sw,
+                });
+            }
         })
     }
 
