@@ -3,58 +3,24 @@
 //! `benches/pcsc.rs` measures them one after the other). Needs pcscd with vpcd running.
 //! `cargo run --release --features pcsc --example pcsc_ratio [N]`
 
+#[path = "../benches/common/pcsc_pair.rs"]
+mod pcsc_pair;
+
+use pcsc_pair::{NULL, our_wallet, serve_both};
 use std::time::{Duration, Instant};
-use stk_wallet::card::{Card, Interface};
-use stk_wallet::profile::Profile;
-use stk_wallet::serve::CardServer;
 use stk_wallet::transport::Transport;
 use stk_wallet::transport::pcsc::PcscTransport;
-use stk_wallet::transport::sim::{SimCard, shared};
-use stk_wallet::transport::vpcd::{ServeOptions, serve};
-
-struct NullCard;
-impl vpicc::VSmartCard for NullCard {
-    fn execute(&mut self, _apdu: &[u8]) -> Vec<u8> {
-        vec![0x90, 0x00]
-    }
-}
 
 fn main() {
     let n: u32 = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
-    std::thread::spawn(|| serve(&mut NullCard, "127.0.0.1:35964", ServeOptions::default()));
-    std::thread::spawn(|| {
-        let p = Profile::default_profile();
-        let card = shared(Card::personalise(&p));
-        let front = Box::new(SimCard {
-            card: card.clone(),
-            iface: Interface::Contactless,
-        });
-        serve(
-            &mut CardServer::new(card, front, None),
-            "127.0.0.1:35963",
-            ServeOptions::default(),
-        )
-    });
-    let start = Instant::now();
-    let (mut ours, mut null) = loop {
-        match (
-            PcscTransport::connect("Virtual PCD 00 00"),
-            PcscTransport::connect("Virtual PCD 00 01"),
-        ) {
-            (Ok(a), Ok(b)) => break (a, b),
-            _ if start.elapsed() > Duration::from_secs(15) => {
-                panic!("the served cards did not appear: is pcscd running with vpcd?")
-            }
-            _ => std::thread::sleep(Duration::from_millis(200)),
-        }
-    };
-    let p = Profile::default_profile();
-    let mut select = vec![0x00, 0xA4, 0x04, 0x00, p.wallet_aid.len() as u8];
-    select.extend_from_slice(&p.wallet_aid);
-    ours.transmit_raw(&select).unwrap();
+    if let Err(e) = serve_both() {
+        panic!("{e}");
+    }
+    let mut ours = our_wallet();
+    let mut null = PcscTransport::connect(NULL).unwrap();
     let apdu = [0x80, 0x5C, 0x00, 0x02, 0x04];
     for _ in 0..500 {
         ours.transmit_raw(&apdu).unwrap();
