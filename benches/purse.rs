@@ -106,7 +106,7 @@ fn purchase(c: &mut Criterion) {
 fn menu_walk(c: &mut Criterion) {
     use std::rc::Rc;
     use stk_wallet::handset::Handset;
-    use stk_wallet::host::{IssuerHost, IssuerNetwork};
+    use stk_wallet::{host::IssuerHost, network::IssuerNetwork};
     let p = Profile::default_profile();
     let template = Card::personalise(&p);
     let net = Rc::new(IssuerNetwork::new(

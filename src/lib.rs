@@ -1,28 +1,24 @@
 //! stk-wallet: a simulated mobile-wallet SIM (SIM Toolkit menus + PBOC-style e-purse), the
-//! handset and POS/PSAM that talk to it, and the conformance vectors that test them.
+//! handset and POS/PSAM that talk to it, the back office behind them, and the conformance
+//! vectors that test them.
 //!
-//! Layers, bottom up: [`apdu`] and [`sw`] (ISO 7816-4), [`crypto`] (PBOC DES/3DES),
-//! [`profile`] (personalisation), [`card`] (the pure card state machine, no I/O),
-//! [`transport`] (how terminals reach a card), [`psam`], [`host`] and [`pos`] (the terminal
-//! side), [`vectors`] (the conformance format and runner), [`errors`] (the error catalogue).
+//! The parties are crates, depending strictly downward (a cycle cannot compile):
+//! [`stk_domain`] (the vocabulary) → [`stk_card`] (the pure card and the toolkit codec) and
+//! [`stk_backoffice`] (issuer, acquirer, clearing) → [`stk_terminal`] (transports, PSAM, POS,
+//! handset, reader lab) → [`stk_conformance`] (vectors, runner, reports) → this crate (the CLI).
+//! This library only gathers them under one roof for the CLI, the tests and the benchmarks.
 
-pub mod acquirer;
-pub mod apdu;
-pub mod card;
-pub mod crypto;
-pub mod errors;
-pub mod fault;
-pub mod handset;
-pub mod hexser;
-pub mod host;
-pub mod journal;
-pub mod pcap;
-pub mod pos;
-pub mod profile;
-pub mod psam;
-pub mod serve;
-pub mod settle;
-pub mod stk;
-pub mod sw;
-pub mod transport;
-pub mod vectors;
+pub use stk_backoffice::{acquirer, host, settle};
+pub use stk_conformance as vectors;
+pub use stk_domain::{apdu, clock, command, crypto, errors, hexser, profile, records, sw};
+pub use stk_terminal::{fault, handset, journal, network, pcap, pos, psam, serve, transport};
+
+/// The card (re-exported from [`stk_card`]), with its image files from the terminal side.
+pub mod card {
+    pub use stk_card::*;
+    /// Card images: pure encoding in [`stk_card::image`], files in [`stk_terminal::card_file`].
+    pub mod image {
+        pub use stk_terminal::card_file::*;
+    }
+}
+pub use stk_card::stk;

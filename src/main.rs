@@ -946,7 +946,7 @@ fn phone(
     let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
     let card = shared(load_card(card_path)?);
     let clock = Clock::from_arg(clock)?;
-    let net = stk_wallet::host::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
+    let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
     card.borrow_mut().set_network(Some(std::rc::Rc::new(net)));
     let tp = if lang == "en" {
         PROFILE_NO_UCS2

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use stk_wallet::card::{Card, Interface, image};
 use stk_wallet::handset::{Handset, HandsetError, Key, PROFILE_NO_UCS2, tokens};
-use stk_wallet::host::{IssuerHost, IssuerNetwork};
+use stk_wallet::{host::IssuerHost, network::IssuerNetwork};
 use stk_wallet::pos::{Clock, Pos, PosError};
 use stk_wallet::profile::{Language, Profile};
 use stk_wallet::psam::Psam;

@@ -1,7 +1,7 @@
 //! The APDU parser is total, and what it accepts re-encodes to the same command.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use stk_wallet::apdu::CommandApdu;
+use stk_domain::apdu::CommandApdu;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(c) = CommandApdu::parse(data) {

@@ -4,12 +4,12 @@
 //! that interface (the seed corpus holds byte-exact vectors whose MACs are valid).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use stk_wallet::card::{Card, Interface};
-use stk_wallet::profile::Profile;
+use stk_card::{Card, Interface};
+use stk_domain::profile::Profile;
 
 /// A torn card is judged by the state it recovers to at the next power-up (its EEPROM may hold a
 /// half-applied commit until then).
-fn recovered_view(card: &Card) -> stk_wallet::card::state::CardState {
+fn recovered_view(card: &Card) -> stk_card::state::CardState {
     if card.is_mute() {
         let mut c = card.clone();
         c.power_cycle();

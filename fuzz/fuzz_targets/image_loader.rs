@@ -2,7 +2,7 @@
 //! and answers a GET BALANCE without panicking.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use stk_wallet::card::{Interface, image};
+use stk_card::{Interface, image};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(mut card) = image::from_bytes(data, "fuzz") {

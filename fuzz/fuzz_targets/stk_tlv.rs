@@ -2,10 +2,10 @@
 //! terminal response re-encodes to something that decodes to the same value.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use stk_wallet::stk::proactive::{ProactiveCommand, TerminalResponse};
+use stk_card::stk::proactive::{ProactiveCommand, TerminalResponse};
 
 fuzz_target!(|data: &[u8]| {
-    let _ = stk_wallet::stk::tlv::parse_ctlvs(data);
+    let _ = stk_card::stk::tlv::parse_ctlvs(data);
     if let Ok(cmd) = ProactiveCommand::decode(data) {
         let again = ProactiveCommand::decode(&cmd.encode(true)).expect("re-encoded command decodes");
         assert_eq!(again, cmd);

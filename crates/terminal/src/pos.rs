@@ -6,7 +6,7 @@
 
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::card::command::{INIT_LOAD_RESPONSE, INIT_PURCHASE_RESPONSE, TxKind};
-use crate::crypto::{Mac4, TYPE_LOAD, TYPE_PURCHASE};
+use crate::crypto::{Mac4, TYPE_PURCHASE};
 use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::sw::Sw;
 use crate::transport::{Transport, TransportError};
@@ -17,64 +17,9 @@ pub mod topup;
 pub use recovery::{InDoubt, SaleOutcome};
 pub use topup::{TopupOutcome, TopupReport, drain_reversals};
 
-/// Date and time stamped on transactions: fixed (tests, vectors) or the system clock (UTC).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Clock {
-    Fixed { date: [u8; 4], time: [u8; 3] },
-    System,
-}
+pub use stk_domain::clock::{Clock, bcd_datetime};
+pub use stk_domain::records::{HistoryEntry, LoadReceipt, PurchaseRecord, yuan};
 
-impl Clock {
-    /// The CLI's `--clock "YYYYMMDD HHMMSS"`; absent: the system clock.
-    pub fn from_arg(arg: Option<&str>) -> Result<Clock, String> {
-        match arg {
-            Some(c) => {
-                let (date, time) = crate::vectors::format::parse_clock(c)?;
-                Ok(Clock::Fixed { date, time })
-            }
-            None => Ok(Clock::System),
-        }
-    }
-
-    pub fn now(&self) -> ([u8; 4], [u8; 3]) {
-        match *self {
-            Clock::Fixed { date, time } => (date, time),
-            Clock::System => {
-                let secs = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                bcd_datetime(secs)
-            }
-        }
-    }
-}
-
-/// BCD `YYYYMMDD`, `HHMMSS` (UTC) of a Unix time. Hand-written (days-to-civil conversion from
-/// H. Hinnant's public-domain algorithm) because this is the only date arithmetic the crate
-/// needs and a calendar crate would add far more than it saves.
-pub fn bcd_datetime(unix: u64) -> ([u8; 4], [u8; 3]) {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let b = |v: i64| (((v / 10 % 10) << 4) | (v % 10)) as u8;
-    (
-        [b(y / 100), b(y % 100), b(m), b(d)],
-        [
-            b((secs / 3600) as i64),
-            b((secs / 60 % 60) as i64),
-            b((secs % 60) as i64),
-        ],
-    )
-}
 
 /// One APDU exchange of a flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,97 +65,6 @@ impl fmt::Display for Trace {
     }
 }
 
-/// A completed (or flagged) offline purchase, as the POS stores it for settlement.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PurchaseRecord {
-    #[serde(with = "crate::hexser::array")]
-    pub serial: [u8; 10],
-    /// The card's offline counter used by this purchase (before it).
-    pub counter: u16,
-    pub amount: u32,
-    #[serde(with = "crate::hexser::array")]
-    pub term_id: [u8; 6],
-    pub ttc: u32,
-    #[serde(with = "crate::hexser::array")]
-    pub date: [u8; 4],
-    #[serde(with = "crate::hexser::array")]
-    pub time: [u8; 3],
-    #[serde(with = "crate::hexser::array")]
-    pub tac: [u8; 4],
-    /// The PSAM rejected the card's MAC2 ("digest error"), or a recovered sale has no proof:
-    /// no receipt was given.
-    pub flagged: bool,
-    /// Completed on a later tap after the DEBIT answer was lost (`P-TORN-RECOVERED`).
-    #[serde(default)]
-    pub recovered: bool,
-}
-
-/// A completed load.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoadReceipt {
-    pub serial: [u8; 10],
-    pub counter: u16,
-    pub amount: u32,
-    pub balance_after: u32,
-    pub term_id: [u8; 6],
-    pub date: [u8; 4],
-    pub time: [u8; 3],
-    pub tac: Mac4,
-    /// Whether the issuer host verified the TAC.
-    pub tac_ok: bool,
-}
-
-/// One history record as the POS reads it (SPEC.md §2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryEntry {
-    pub counter: u16,
-    pub amount: u32,
-    pub tx_type: u8,
-    pub term_id: [u8; 6],
-    pub date: [u8; 4],
-    pub time: [u8; 3],
-}
-
-impl HistoryEntry {
-    pub fn parse(r: &[u8]) -> Option<HistoryEntry> {
-        (r.len() == 23).then(|| HistoryEntry {
-            counter: u16::from_be_bytes([r[0], r[1]]),
-            amount: u32::from_be_bytes([r[5], r[6], r[7], r[8]]),
-            tx_type: r[9],
-            term_id: r[10..16].try_into().unwrap_or_default(),
-            date: r[16..20].try_into().unwrap_or_default(),
-            time: r[20..23].try_into().unwrap_or_default(),
-        })
-    }
-    pub fn kind(&self) -> &'static str {
-        match self.tx_type {
-            TYPE_LOAD => "load",
-            TYPE_PURCHASE => "purchase",
-            crate::crypto::TYPE_COMPOSITE => "composite purchase",
-            _ => "other",
-        }
-    }
-}
-
-impl fmt::Display for HistoryEntry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} {:<9} {:>10} term {} ctr {}",
-            hex::encode(self.date),
-            hex::encode(self.time),
-            self.kind(),
-            yuan(self.amount),
-            hex::encode_upper(self.term_id),
-            self.counter
-        )
-    }
-}
-
-/// Fen as `123.45`.
-pub fn yuan(fen: u32) -> String {
-    format!("{}.{:02}", fen / 100, fen % 100)
-}
 
 /// Why a POS flow failed. `code()` is the error-catalogue code.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -6,7 +6,8 @@
 //! interface (the POS) and the contact interface (the handset) each have their own session, as
 //! on a dual-interface SIM; both reach the same purse.
 
-pub mod command;
+pub use stk_domain::command;
+pub mod stk;
 mod files;
 pub mod image;
 pub mod menu;
@@ -15,6 +16,8 @@ mod pin;
 mod purse;
 pub mod state;
 pub mod toolkit;
+
+use stk_domain::{apdu, crypto, hexser, issuer, profile, sw};
 
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::profile::Profile;
@@ -393,18 +396,18 @@ fn padded(b: &[u8], n: usize) -> Vec<u8> {
 /// Give it a response buffer of at least 258 bytes (256 data + SW). A smaller one is reported
 /// with `NotEnoughBuffer` only after the card has executed the command (a card cannot take a
 /// command back), so a client must not resend a state-changing command on that error.
-impl apdu::core::HandlerInCtx<Interface> for std::cell::RefCell<Card> {
+impl ::apdu::core::HandlerInCtx<Interface> for std::cell::RefCell<Card> {
     fn handle_in_ctx(
         &self,
         iface: Interface,
         command: &[u8],
         response: &mut [u8],
-    ) -> apdu::core::Result {
+    ) -> ::apdu::core::Result {
         let out = self.borrow_mut().process(iface, command).ok_or_else(|| {
-            apdu::core::HandleError::Nfc(Box::new("no response: the card lost power"))
+            ::apdu::core::HandleError::Nfc(Box::new("no response: the card lost power"))
         })?;
         if response.len() < out.len() {
-            return Err(apdu::core::HandleError::NotEnoughBuffer(out.len()));
+            return Err(::apdu::core::HandleError::NotEnoughBuffer(out.len()));
         }
         response[..out.len()].copy_from_slice(&out);
         Ok(out.len())

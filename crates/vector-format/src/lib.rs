@@ -6,7 +6,9 @@
 //! with unknown keys refused, then [`StepSpec::action`] checks that exactly one action is given,
 //! so a typo is reported with its place instead of being ignored.
 
-use crate::sw::Sw;
+use stk_domain::profile::Profile;
+use stk_domain::sw::Sw;
+use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -238,7 +240,7 @@ impl StepSpec {
     pub fn action(&self) -> Result<Action, String> {
         let mut found: Vec<Action> = Vec::new();
         if let Some(a) = &self.apdu {
-            let b = crate::hexser::decode(a)?;
+            let b = stk_domain::hexser::decode(a)?;
             if b.len() < 4 {
                 return Err(format!("apdu `{a}` is shorter than a 4-byte header"));
             }
@@ -307,19 +309,58 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Parses `"YYYYMMDD HHMMSS"` into BCD.
-pub fn parse_clock(s: &str) -> Result<([u8; 4], [u8; 3]), String> {
-    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if t.len() != 14 || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("clock `{s}` must be \"YYYYMMDD HHMMSS\""));
-    }
-    let b = hex::decode(&t).map_err(|e| e.to_string())?;
-    Ok(([b[0], b[1], b[2], b[3]], [b[4], b[5], b[6]]))
-}
+pub use stk_domain::clock::parse_clock;
 
 /// Whether `s` is a status word (used when rendering).
 pub fn as_sw(s: &str) -> Option<Sw> {
     s.parse().ok()
+}
+
+/// Loads a vector file and its profile (with overrides applied).
+pub fn load(path: &Path) -> Result<(VectorFile, Profile), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    parse(&text, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Parses vector JSON; `base` resolves a relative profile path.
+pub fn parse(text: &str, base: &Path) -> Result<(VectorFile, Profile), String> {
+    let v: VectorFile =
+        serde_json::from_str(text).map_err(|e| format!("not a vector file: {e}"))?;
+    let mut pj: serde_json::Value = if v.profile == "default" {
+        serde_json::from_str(stk_domain::profile::DEFAULT_PROFILE_JSON).map_err(|e| e.to_string())?
+    } else {
+        let p = base.join(&v.profile);
+        let t = std::fs::read_to_string(&p).map_err(|e| format!("profile {}: {e}", p.display()))?;
+        serde_json::from_str(&t).map_err(|e| format!("profile {}: {e}", p.display()))?
+    };
+    if let Some(o) = &v.profile_overrides {
+        merge_patch(&mut pj, o);
+    }
+    let profile = Profile::from_value(pj).map_err(|e| e.to_string())?;
+    parse_clock(&v.clock)?;
+    for r in &v.requires {
+        if !matches!(r.as_str(), "fixed-random" | "simulator") {
+            return Err(format!(
+                "unknown requirement `{r}` (known: fixed-random, simulator)"
+            ));
+        }
+    }
+    check_steps(&v.steps, "")?;
+    Ok((v, profile))
+}
+
+fn check_steps(steps: &[StepSpec], prefix: &str) -> Result<(), String> {
+    for (i, s) in steps.iter().enumerate() {
+        let at = format!("{prefix}{}", i + 1);
+        match s.action().map_err(|e| format!("step {at}: {e}"))? {
+            Action::Repeat(_, inner) => check_steps(&inner, &format!("{at}."))?,
+            Action::Purchase(_) | Action::Load(_) if s.expect.is_some() => {
+                return Err(format!("step {at}: `expect` is for raw apdu steps"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ impl InDoubt {
         match pending {
             Some(d) => {
                 let json = serde_json::to_string_pretty(d).map_err(|e| e.to_string())?;
-                crate::card::image::save_bytes(json.as_bytes(), path)
+                stk_domain::durable::save_bytes(json.as_bytes(), path)
                     .map_err(|e| format!("cannot save {}: {e}", path.display()))
             }
             None => match std::fs::remove_file(path) {

@@ -16,7 +16,8 @@
 //! - with `verbose`, every exchange is logged with its decoded meaning.
 
 use crate::card::command::Command;
-use crate::card::{Card, image};
+use crate::card::Card;
+use crate::card_file as image;
 use crate::errors;
 use crate::sw::Sw;
 use crate::transport::Transport;

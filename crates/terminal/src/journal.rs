@@ -8,7 +8,7 @@
 //! `reversed` (acknowledged). `failed`: stopped before any charge was sent.
 
 use crate::acquirer::{StoreError, open_db};
-use crate::pos::PurchaseRecord;
+use stk_domain::records::PurchaseRecord;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 

@@ -31,7 +31,7 @@ use super::state::{Password, Write};
 use super::{Card, Fail, Handled, Interface, refuse};
 use crate::apdu::ResponseApdu;
 use crate::crypto;
-use crate::host::{HostError, LoadRequest};
+use crate::issuer::{HostError, LoadRequest};
 use crate::profile::Language;
 use crate::stk::{Envelope, Proactive, ProactiveCommand, TerminalProfile, TerminalResponse};
 use crate::sw::Sw;

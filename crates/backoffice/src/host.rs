@@ -5,65 +5,8 @@
 use crate::crypto::{self, Key16, Mac4};
 use crate::profile::{KeySpec, Profile};
 
-/// What the host needs to authorise a load (from INITIALIZE FOR LOAD and the terminal).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoadRequest {
-    pub serial: [u8; 10],
-    pub key_index: u8,
-    pub balance: u32,
-    pub online_counter: u16,
-    pub random: [u8; 4],
-    pub mac1: Mac4,
-    pub amount: u32,
-    pub term_id: [u8; 6],
-    pub date: [u8; 4],
-    pub time: [u8; 3],
-}
+pub use stk_domain::issuer::{HostError, LoadRequest};
 
-impl LoadRequest {
-    /// The request for a load whose INITIALIZE FOR LOAD answered `init` (balance 4 ‖ online
-    /// counter 2 ‖ key version 1 ‖ algorithm 1 ‖ random 4 ‖ MAC1 4; at least 16 bytes).
-    pub fn from_init(
-        serial: [u8; 10],
-        key_index: u8,
-        init: &[u8],
-        amount: u32,
-        term_id: [u8; 6],
-        date: [u8; 4],
-        time: [u8; 3],
-    ) -> LoadRequest {
-        let mut b = [0u8; 16];
-        let n = init.len().min(16);
-        b[..n].copy_from_slice(&init[..n]);
-        LoadRequest {
-            serial,
-            key_index,
-            balance: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-            online_counter: u16::from_be_bytes([b[4], b[5]]),
-            random: [b[8], b[9], b[10], b[11]],
-            mac1: [b[12], b[13], b[14], b[15]],
-            amount,
-            term_id,
-            date,
-            time,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum HostError {
-    #[error(
-        "H-MAC1: the card's load MAC1 does not verify (wrong load key, or balance/amount/termID differ)"
-    )]
-    BadMac1,
-    #[error("H-MAC1: the issuer has no load key with index {0:02X}")]
-    UnknownKey(u8),
-    #[error("H-UNREACHABLE: the issuer or acquirer host cannot be reached")]
-    Unreachable,
-    /// The acquirer refused the request (e.g. a charge whose id was already reversed).
-    #[error("H-DECLINED: the acquirer declined: {0}")]
-    Declined(String),
-}
 
 /// How a terminal reaches the issuer host (the host itself, or a faulty link to it).
 pub trait IssuerLink {
@@ -178,34 +121,3 @@ impl IssuerHost {
     }
 }
 
-/// The mobile network between the wallet SIM's over-the-air applet and the issuer host (for the
-/// STK menu's Top Up and bill payment): the network's clock, and a link that can be cut.
-#[derive(Clone, Debug)]
-pub struct IssuerNetwork {
-    pub host: IssuerHost,
-    pub clock: crate::pos::Clock,
-    /// `false`: every request fails with `H-UNREACHABLE` (no coverage).
-    pub reachable: std::cell::Cell<bool>,
-}
-
-impl IssuerNetwork {
-    pub fn new(host: IssuerHost, clock: crate::pos::Clock) -> IssuerNetwork {
-        IssuerNetwork {
-            host,
-            clock,
-            reachable: std::cell::Cell::new(true),
-        }
-    }
-}
-
-impl crate::card::toolkit::OtaNetwork for IssuerNetwork {
-    fn now(&self) -> ([u8; 4], [u8; 3]) {
-        self.clock.now()
-    }
-    fn authorize_load(&self, req: &LoadRequest) -> Result<Mac4, HostError> {
-        if !self.reachable.get() {
-            return Err(HostError::Unreachable);
-        }
-        self.host.authorize_load(req)
-    }
-}

@@ -91,7 +91,7 @@ impl Psam {
     /// never an empty or half-written file.
     pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
         let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::card::image::save_bytes(json.as_bytes(), path)
+        stk_domain::durable::save_bytes(json.as_bytes(), path)
             .map_err(|e| format!("cannot save {}: {e}", path.display()))
     }
 

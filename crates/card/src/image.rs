@@ -9,8 +9,6 @@
 use super::Card;
 use super::state::Eeprom;
 use serde::{Deserialize, Serialize};
-use std::io::Write as _;
-use std::path::Path;
 
 pub const FORMAT: &str = "stk-wallet-card-image";
 pub const VERSION: u32 = 1;
@@ -118,54 +116,6 @@ fn check(e: &Eeprom) -> Result<(), String> {
     }
     if e.journal.entries.len() > 64 {
         return Err("commit journal is implausibly long".into());
-    }
-    Ok(())
-}
-
-/// Loads an image file.
-pub fn load(path: &Path) -> Result<Card, ImageError> {
-    let p = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|err| ImageError::Io {
-        path: p.clone(),
-        err,
-    })?;
-    if meta.len() > MAX_IMAGE_BYTES {
-        return Err(ImageError::TooLarge {
-            path: p,
-            size: meta.len(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|err| ImageError::Io {
-        path: p.clone(),
-        err,
-    })?;
-    from_bytes(&bytes, &p)
-}
-
-/// Saves atomically: temp file, fsync, rename, fsync the folder.
-pub fn save(card: &Card, path: &Path) -> std::io::Result<()> {
-    save_bytes(&to_bytes(card), path)
-}
-
-/// Writes image bytes atomically (see [`save`]).
-pub fn save_bytes(bytes: &[u8], path: &Path) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "card".into());
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::hexser;
 use serde::{Deserialize, Serialize};
 
 /// The embedded default profile (also shipped as `profiles/default.json`).
-pub const DEFAULT_PROFILE_JSON: &str = include_str!("../profiles/default.json");
+pub const DEFAULT_PROFILE_JSON: &str = include_str!("../../../profiles/default.json");
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

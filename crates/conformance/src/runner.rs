@@ -4,7 +4,7 @@
 //! real card personalised with the same test keys.
 
 use super::format::{
-    Action, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile, merge_patch,
+    Action, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile,
     parse_clock,
 };
 use crate::apdu::ResponseApdu;
@@ -85,52 +85,7 @@ pub struct Outcome {
     pub transcript: Vec<Exchange>,
 }
 
-/// Loads a vector file and its profile (with overrides applied).
-pub fn load(path: &Path) -> Result<(VectorFile, Profile), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    parse(&text, path.parent().unwrap_or(Path::new(".")))
-}
-
-/// Parses vector JSON; `base` resolves a relative profile path.
-pub fn parse(text: &str, base: &Path) -> Result<(VectorFile, Profile), String> {
-    let v: VectorFile =
-        serde_json::from_str(text).map_err(|e| format!("not a vector file: {e}"))?;
-    let mut pj: serde_json::Value = if v.profile == "default" {
-        serde_json::from_str(crate::profile::DEFAULT_PROFILE_JSON).map_err(|e| e.to_string())?
-    } else {
-        let p = base.join(&v.profile);
-        let t = std::fs::read_to_string(&p).map_err(|e| format!("profile {}: {e}", p.display()))?;
-        serde_json::from_str(&t).map_err(|e| format!("profile {}: {e}", p.display()))?
-    };
-    if let Some(o) = &v.profile_overrides {
-        merge_patch(&mut pj, o);
-    }
-    let profile = Profile::from_value(pj).map_err(|e| e.to_string())?;
-    parse_clock(&v.clock)?;
-    for r in &v.requires {
-        if !matches!(r.as_str(), "fixed-random" | "simulator") {
-            return Err(format!(
-                "unknown requirement `{r}` (known: fixed-random, simulator)"
-            ));
-        }
-    }
-    check_steps(&v.steps, "")?;
-    Ok((v, profile))
-}
-
-fn check_steps(steps: &[StepSpec], prefix: &str) -> Result<(), String> {
-    for (i, s) in steps.iter().enumerate() {
-        let at = format!("{prefix}{}", i + 1);
-        match s.action().map_err(|e| format!("step {at}: {e}"))? {
-            Action::Repeat(_, inner) => check_steps(&inner, &format!("{at}."))?,
-            Action::Purchase(_) | Action::Load(_) if s.expect.is_some() => {
-                return Err(format!("step {at}: `expect` is for raw apdu steps"));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
+pub use stk_vector_format::{load, parse};
 
 /// The state a run carries from step to step.
 struct Ctx<'t, 'a> {

@@ -11,7 +11,7 @@
 
 use crate::acquirer::{StoreError, open_db};
 use crate::host::IssuerHost;
-use crate::pos::{LoadReceipt, PurchaseRecord};
+use stk_domain::records::{LoadReceipt, PurchaseRecord};
 use rusqlite::{Connection, params};
 use std::path::Path;
 

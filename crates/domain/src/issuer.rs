@@ -1,0 +1,64 @@
+//! The messages between a terminal (or the card's over-the-air applet) and the issuer host:
+//! the load authorisation request and why a host refused it.
+
+use crate::crypto::Mac4;
+
+/// What the host needs to authorise a load (from INITIALIZE FOR LOAD and the terminal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadRequest {
+    pub serial: [u8; 10],
+    pub key_index: u8,
+    pub balance: u32,
+    pub online_counter: u16,
+    pub random: [u8; 4],
+    pub mac1: Mac4,
+    pub amount: u32,
+    pub term_id: [u8; 6],
+    pub date: [u8; 4],
+    pub time: [u8; 3],
+}
+
+impl LoadRequest {
+    /// The request for a load whose INITIALIZE FOR LOAD answered `init` (balance 4 ‖ online
+    /// counter 2 ‖ key version 1 ‖ algorithm 1 ‖ random 4 ‖ MAC1 4; at least 16 bytes).
+    pub fn from_init(
+        serial: [u8; 10],
+        key_index: u8,
+        init: &[u8],
+        amount: u32,
+        term_id: [u8; 6],
+        date: [u8; 4],
+        time: [u8; 3],
+    ) -> LoadRequest {
+        let mut b = [0u8; 16];
+        let n = init.len().min(16);
+        b[..n].copy_from_slice(&init[..n]);
+        LoadRequest {
+            serial,
+            key_index,
+            balance: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+            online_counter: u16::from_be_bytes([b[4], b[5]]),
+            random: [b[8], b[9], b[10], b[11]],
+            mac1: [b[12], b[13], b[14], b[15]],
+            amount,
+            term_id,
+            date,
+            time,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    #[error(
+        "H-MAC1: the card's load MAC1 does not verify (wrong load key, or balance/amount/termID differ)"
+    )]
+    BadMac1,
+    #[error("H-MAC1: the issuer has no load key with index {0:02X}")]
+    UnknownKey(u8),
+    #[error("H-UNREACHABLE: the issuer or acquirer host cannot be reached")]
+    Unreachable,
+    /// The acquirer refused the request (e.g. a charge whose id was already reversed).
+    #[error("H-DECLINED: the acquirer declined: {0}")]
+    Declined(String),
+}
