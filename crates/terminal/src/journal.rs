@@ -8,9 +8,9 @@
 //! `reversed` (acknowledged). `failed`: stopped before any charge was sent.
 
 use crate::acquirer::{StoreError, open_db};
-use stk_domain::records::PurchaseRecord;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
+use stk_domain::records::PurchaseRecord;
 
 /// A top-up as journaled.
 #[derive(Clone, Debug, PartialEq, Eq)]
