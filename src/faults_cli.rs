@@ -1,4 +1,4 @@
-//! CLI for issue 6: purchases with injected faults and their recovery, integrated top-ups with
+//! CLI for faults and recovery: purchases with injected faults and their recovery, integrated top-ups with
 //! the acquirer, resume after a crash, and settlement. Kept out of `main.rs` so that file only
 //! gains enum variants and dispatch arms.
 

@@ -1,4 +1,4 @@
-//! Issue 6 item 2: the card's commit is atomic. For every command that changes persistent state,
+//! The card's commit is atomic. For every command that changes persistent state,
 //! cut the power before each EEPROM write of its commit (and once after the last one), save
 //! the torn card's memory as an image, reload it (power-up recovery), and check that the state
 //! is exactly the state before the command or exactly the state after it, and that GET

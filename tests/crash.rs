@@ -1,7 +1,7 @@
-//! Issue 6 item 4: the POS process is killed (SIGKILL) at random points of integrated top-ups
-//! and restarted. The journal reopens, pending reversals resume, and nothing is lost or applied
-//! twice: bank charges − reversals = wallet loads, every top-up ends loaded-and-confirmed or
-//! reversed, and each reversal reached the bank's books once.
+//! A POS process killed (SIGKILL) at random points of integrated top-ups and restarted loses
+//! nothing and applies nothing twice: the journal reopens, pending reversals resume, bank
+//! charges − reversals = wallet loads, every top-up ends loaded-and-confirmed or reversed, and
+//! each reversal reached the bank's books once.
 //!
 //! Kill delays come from a fixed seed; `CRASH_RUNS` sets the number of killed top-ups.
 

@@ -1,5 +1,5 @@
 //! Regression: a purchase opened on one interface must not commit from stale figures after the
-//! other interface changed the purse (found while writing the fault tests for issue 6).
+//! other interface changed the purse (found while writing the fault-injection tests).
 
 use stk_wallet::card::Card;
 use stk_wallet::host::IssuerHost;

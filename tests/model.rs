@@ -1,4 +1,4 @@
-//! Issue 6 item 6: a reference model of the wallet against the real card + POS + hosts, over
+//! A reference model of the wallet against the real card + POS + hosts, over
 //! random sequences of purchases, integrated top-ups, password tries, issuer PIN reloads,
 //! power cycles and image reloads, each step possibly carrying a fault from `fault.rs`.
 //!
@@ -897,7 +897,7 @@ prop_state_machine! {
 
 prop_state_machine! {
     #![proptest_config(config())]
-    /// Issue 5's throughput figure: schedules of exactly 50 steps.
+    /// The throughput figure of `benches/README.md`: schedules of exactly 50 steps.
     /// `PROPTEST_CASES=10000 cargo test --release --test model -- --ignored fifty`
     #[test]
     #[ignore = "a long run; see the doc comment"]

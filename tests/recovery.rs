@@ -1,4 +1,4 @@
-//! Issue 6 item 3: a lost DEBIT answer is resolved on the next tap; one sale never debits twice.
+//! A lost DEBIT answer is resolved on the next tap; one sale never debits twice.
 //! Expected balances: the default profile's 100.00 minus the sales.
 
 use stk_wallet::card::Card;

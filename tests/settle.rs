@@ -1,4 +1,4 @@
-//! Issue 6 item 4 (settlement): TACs verified with the issuer's keys, duplicates and forgeries
+//! Settlement: TACs verified with the issuer's keys, duplicates and forgeries
 //! rejected with reasons, replay idempotent, shadow balance = card balance.
 
 use stk_wallet::card::Card;

@@ -1,4 +1,4 @@
-//! Issue 6 item 4: integrated top-up with an acquirer; reversal and store-and-forward; bank
+//! Integrated top-up with an acquirer: reversal and store-and-forward; bank
 //! charges − reversals = wallet loads. The card starts at 100.00 (default profile).
 
 use std::cell::Cell;

@@ -1,4 +1,4 @@
-//! Fault injection (issue 6, SPEC.md §5): what goes wrong at a counter, on demand and
+//! Fault injection (SPEC.md §5): what goes wrong at a counter, on demand and
 //! reproducibly.
 //!
 //! - [`FaultyTransport`] wraps any [`Transport`] and, according to a [`FaultPlan`], loses the
