@@ -6,13 +6,15 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+mod common;
+
+use common::{new_card, pos_with};
 use stk_wallet::card::state::CardState;
 use stk_wallet::card::{Card, Interface, image};
 use stk_wallet::host::IssuerHost;
-use stk_wallet::pos::{Clock, Pos};
+use stk_wallet::pos::Pos;
 use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
-use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
+use stk_wallet::transport::sim::{SimCard, SimPsam};
 use stk_wallet::transport::{Transport, TransportError};
 
 const SELECT_HDR: [u8; 5] = [0x00, 0xA4, 0x04, 0x00, 0x09];
@@ -48,18 +50,13 @@ fn record_flow(
     flow: impl FnOnce(&mut Pos<Recorder, SimPsam>, &IssuerHost),
 ) -> Vec<Vec<u8>> {
     let log = Rc::new(RefCell::new(Vec::new()));
-    let card = shared(Card::personalise(p));
-    let mut pos = Pos::new(
+    let card = new_card(p);
+    let mut pos = pos_with(
         Recorder {
             inner: SimCard::contactless(card),
             log: log.clone(),
         },
-        SimPsam::new(Psam::from_profile(p)),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
+        p,
     );
     flow(&mut pos, &IssuerHost::from_profile(p));
     log.take()

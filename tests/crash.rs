@@ -5,24 +5,15 @@
 //!
 //! Kill delays come from a fixed seed; `CRASH_RUNS` sets the number of killed top-ups.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
+
+use common::cli;
+use std::process::Stdio;
 use std::time::Duration;
 use stk_wallet::acquirer::SqliteBank;
 use stk_wallet::card::image;
 use stk_wallet::fault::SplitMix;
 use stk_wallet::journal::Journal;
-
-const BIN: &str = env!("CARGO_BIN_EXE_stk-wallet");
-
-fn cli(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    c
-}
 
 #[test]
 fn killed_top_ups_resume_and_reconcile() {

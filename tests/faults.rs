@@ -1,32 +1,13 @@
 //! The fault injector does what each plan says, observed from the card's state and the POS's
 //! errors. Expected amounts follow from the default profile (balance 100.00).
 
-use stk_wallet::card::Card;
-use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer};
-use stk_wallet::host::IssuerHost;
-use stk_wallet::pos::{Clock, Pos, PosError};
-use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
+mod common;
+
+use common::{faulty_bed, plan};
+use stk_wallet::fault::FlakyIssuer;
+use stk_wallet::pos::PosError;
 use stk_wallet::sw::Sw;
-use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
-
-type FaultyPos = Pos<FaultyTransport<SimCard>, SimPsam>;
-
-fn bed(plan: &str) -> (SharedCard, FaultyPos, IssuerHost) {
-    let p = Profile::default_profile();
-    let card = shared(Card::personalise(&p));
-    let plan: FaultPlan = plan.parse().expect("plan");
-    let pos = Pos::new(
-        FaultyTransport::new(SimCard::contactless(card.clone()), Some(card.clone()), plan),
-        SimPsam::new(Psam::from_profile(&p)),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
-    );
-    (card, pos, IssuerHost::from_profile(&p))
-}
+use stk_wallet::transport::sim::SharedCard;
 
 fn balance(card: &SharedCard) -> u32 {
     card.borrow().state().purse.balance
@@ -34,7 +15,7 @@ fn balance(card: &SharedCard) -> u32 {
 
 #[test]
 fn lost_debit_answer_means_the_card_debited_but_the_pos_does_not_know() {
-    let (card, mut pos, _) = bed("lose-response:debit");
+    let (card, mut pos, _) = faulty_bed(plan("lose-response:debit"));
     let e = pos.purchase(700).unwrap_err();
     assert_eq!(e.code(), "P-NO-RESPONSE");
     assert_eq!(balance(&card), 10000 - 700);
@@ -44,7 +25,7 @@ fn lost_debit_answer_means_the_card_debited_but_the_pos_does_not_know() {
 #[test]
 fn lost_nth_answer_hits_exactly_that_command() {
     // select (1), read binary (2), INITIALIZE (3): the third answer is lost.
-    let (card, mut pos, _) = bed("lose-response:3");
+    let (card, mut pos, _) = faulty_bed(plan("lose-response:3"));
     let e = pos.purchase(700).unwrap_err();
     assert!(matches!(
         e,
@@ -58,7 +39,7 @@ fn lost_nth_answer_hits_exactly_that_command() {
 
 #[test]
 fn tear_before_the_first_write_keeps_the_old_state_and_mutes_the_card() {
-    let (card, mut pos, _) = bed("tear:debit:0");
+    let (card, mut pos, _) = faulty_bed(plan("tear:debit:0"));
     assert_eq!(pos.purchase(700).unwrap_err().code(), "P-NO-RESPONSE");
     assert!(card.borrow().is_mute());
     card.borrow_mut().power_cycle();
@@ -68,7 +49,7 @@ fn tear_before_the_first_write_keeps_the_old_state_and_mutes_the_card() {
 
 #[test]
 fn tear_after_debit_recovers_to_the_new_state() {
-    let (card, mut pos, _) = bed("tear-after-debit");
+    let (card, mut pos, _) = faulty_bed(plan("tear-after-debit"));
     assert_eq!(pos.purchase(700).unwrap_err().code(), "P-NO-RESPONSE");
     card.borrow_mut().power_cycle();
     assert_eq!(balance(&card), 9300);
@@ -77,7 +58,7 @@ fn tear_after_debit_recovers_to_the_new_state() {
 
 #[test]
 fn corrupted_mac1_is_refused_by_the_card() {
-    let (card, mut pos, _) = bed("bad-mac:mac1");
+    let (card, mut pos, _) = faulty_bed(plan("bad-mac:mac1"));
     assert_eq!(
         pos.purchase(700).unwrap_err().card_sw(),
         Some(Sw::MAC_INVALID)
@@ -87,7 +68,7 @@ fn corrupted_mac1_is_refused_by_the_card() {
 
 #[test]
 fn corrupted_mac2_is_a_digest_error_with_a_flagged_record() {
-    let (card, mut pos, _) = bed("bad-mac:mac2");
+    let (card, mut pos, _) = faulty_bed(plan("bad-mac:mac2"));
     match pos.purchase(700).unwrap_err() {
         PosError::Digest { record } => assert!(record.flagged && record.amount == 700),
         e => panic!("{e}"),
@@ -98,7 +79,7 @@ fn corrupted_mac2_is_a_digest_error_with_a_flagged_record() {
 
 #[test]
 fn corrupted_tac_fails_the_issuer_check() {
-    let (_, mut pos, host) = bed("bad-mac:tac");
+    let (_, mut pos, host) = faulty_bed(plan("bad-mac:tac"));
     let r = pos
         .purchase(700)
         .expect("purchase completes; only the TAC is wrong");
@@ -109,7 +90,7 @@ fn corrupted_tac_fails_the_issuer_check() {
 
 #[test]
 fn corrupted_load_mac2_is_refused_by_the_card() {
-    let (card, mut pos, host) = bed("bad-mac:load-mac2");
+    let (card, mut pos, host) = faulty_bed(plan("bad-mac:load-mac2"));
     assert_eq!(
         pos.load(&host, 500, "123456").unwrap_err().card_sw(),
         Some(Sw::MAC_INVALID)
@@ -119,7 +100,7 @@ fn corrupted_load_mac2_is_refused_by_the_card() {
 
 #[test]
 fn host_down_stops_the_load_before_the_card_changes() {
-    let (card, mut pos, host) = bed("none");
+    let (card, mut pos, host) = faulty_bed(plan("none"));
     let link = FlakyIssuer::new(&host, "host-down:1".parse().unwrap());
     assert_eq!(
         pos.load(&link, 500, "123456").unwrap_err().code(),
@@ -133,7 +114,7 @@ fn host_down_stops_the_load_before_the_card_changes() {
 
 #[test]
 fn a_slow_host_still_answers() {
-    let (card, mut pos, host) = bed("none");
+    let (card, mut pos, host) = faulty_bed(plan("none"));
     let link = FlakyIssuer::new(&host, "host-delay:30".parse().unwrap());
     let t = std::time::Instant::now();
     pos.load(&link, 500, "123456").expect("slow, not down");

@@ -1,28 +1,15 @@
 //! POS flows against the simulated card: money arithmetic and the SPEC.md §3 refusals.
 //! Expected values follow from the profile's figures (balance 100.00, limit 200.00, cap 1000.00).
 
+mod common;
+
+use common::{NOON, bed};
 use stk_wallet::card::Card;
-use stk_wallet::host::IssuerHost;
-use stk_wallet::pos::{Clock, Pos, PosError};
+use stk_wallet::pos::{Pos, PosError};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
 use stk_wallet::sw::Sw;
-use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
-
-fn bed() -> (SharedCard, Pos<SimCard, SimPsam>, IssuerHost) {
-    let p = Profile::default_profile();
-    let card = shared(Card::personalise(&p));
-    let pos = Pos::new(
-        SimCard::contactless(card.clone()),
-        SimPsam::new(Psam::from_profile(&p)),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
-    );
-    (card, pos, IssuerHost::from_profile(&p))
-}
+use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
 
 #[test]
 fn purchase_debits_and_logs_with_a_valid_tac() {
@@ -165,10 +152,7 @@ fn the_psam_file_holds_the_next_ttc_before_the_debit_goes_out() {
             ttc_on_disk_at_debit: Vec::new(),
         },
         SimPsam::persistent(&psam_file, &p).unwrap(),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
+        NOON,
         p.wallet_aid.clone(),
     );
     let a = pos.purchase(100).unwrap();

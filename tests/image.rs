@@ -1,28 +1,26 @@
 //! Card images: round trip, and refusal of damaged files without loading half a card.
 
+mod common;
+
+use common::{card_image, new_card, pos_with};
 use stk_wallet::card::{Card, Interface, image};
 use stk_wallet::pos::{Clock, Pos};
 use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
 use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam};
 
 /// A POS on the contactless side of `card`, stamping 2026-11-22 at `time`.
 fn pos_on(card: &SharedCard, p: &Profile, time: [u8; 3]) -> Pos<SimCard, SimPsam> {
-    let clock = Clock::Fixed {
+    let mut pos = pos_with(SimCard::contactless(card.clone()), p);
+    pos.clock = Clock::Fixed {
         date: [0x20, 0x26, 0x11, 0x22],
         time,
     };
-    Pos::new(
-        SimCard::contactless(card.clone()),
-        SimPsam::new(Psam::from_profile(p)),
-        clock,
-        p.wallet_aid.clone(),
-    )
+    pos
 }
 
 fn card_with_a_purchase() -> Card {
     let p = Profile::default_profile();
-    let card = stk_wallet::transport::sim::shared(Card::personalise(&p));
+    let card = new_card(&p);
     let mut pos = pos_on(&card, &p, [0x12, 0, 0]);
     pos.purchase(250).expect("purchase");
     card.borrow().clone()
@@ -137,7 +135,7 @@ fn image_size_does_not_grow_with_transactions() {
     // the image is bounded: after 10 and after 600 purchases it differs only by the width of
     // the numbers in it (counters, write count, balance).
     let p = Profile::default_profile();
-    let card = stk_wallet::transport::sim::shared(Card::personalise(&p));
+    let card = new_card(&p);
     let mut pos = pos_on(&card, &p, [0x12, 0, 0]);
     let mut sizes = Vec::new();
     for n in 1..=600 {
@@ -161,7 +159,7 @@ fn a_served_card_keeps_its_last_good_state_when_the_image_is_damaged() {
     let p = Profile::default_profile();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("card.json");
-    image::save(&Card::personalise(&p), &path).unwrap();
+    card_image(&path, &p);
     let card = stk_wallet::transport::sim::shared(image::load(&path).unwrap());
     let front = Box::new(stk_wallet::transport::sim::SimCard::contactless(
         card.clone(),

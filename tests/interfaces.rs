@@ -1,12 +1,13 @@
 //! Regression: a purchase opened on one interface must not commit from stale figures after the
 //! other interface changed the purse (found while writing the fault-injection tests).
 
-use stk_wallet::card::Card;
+mod common;
+
+use common::{new_card, pos_with};
 use stk_wallet::host::IssuerHost;
-use stk_wallet::pos::{Clock, Pos};
+use stk_wallet::pos::Pos;
 use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
-use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
+use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam};
 use stk_wallet::transport::{Transport, TransportError};
 
 /// The contact interface, with a hook that runs once right before the first command with `ins`.
@@ -32,18 +33,11 @@ impl Transport for Interleave {
     }
 }
 
+/// A POS through `t` whose PSAM's next terminal transaction counter is `ttc`.
 fn pos<T: Transport>(t: T, p: &Profile, ttc: u32) -> Pos<T, SimPsam> {
-    let mut psam = Psam::from_profile(p);
-    psam.ttc = ttc;
-    Pos::new(
-        t,
-        SimPsam::new(psam),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
-    )
+    let pos = pos_with(t, p);
+    pos.psam.0.borrow_mut().ttc = ttc;
+    pos
 }
 
 fn contactless_purchase(card: &SharedCard, p: &Profile, amount: u32) {
@@ -54,7 +48,7 @@ fn contactless_purchase(card: &SharedCard, p: &Profile, amount: u32) {
 #[test]
 fn a_debit_opened_before_another_interface_committed_is_refused() {
     let p = Profile::default_profile();
-    let card = shared(Card::personalise(&p));
+    let card = new_card(&p);
     let (c2, p2) = (card.clone(), p.clone());
     let mut contact = pos(
         Interleave {
@@ -78,7 +72,7 @@ fn a_debit_opened_before_another_interface_committed_is_refused() {
 fn a_credit_opened_before_another_interface_committed_is_refused() {
     let p = Profile::default_profile();
     let host = IssuerHost::from_profile(&p);
-    let card = shared(Card::personalise(&p));
+    let card = new_card(&p);
     let (c2, p2) = (card.clone(), p.clone());
     let mut contact = pos(
         Interleave {

@@ -1,14 +1,16 @@
 //! The SIM Toolkit menus (SPEC.md §1) walked through the simulated handset, against the same
 //! card the POS sees.
 
+mod common;
+
+use common::{new_card, pos_with};
 use std::rc::Rc;
-use stk_wallet::card::{Card, Interface, image};
+use stk_wallet::card::{Interface, image};
 use stk_wallet::handset::{Handset, HandsetError, Key, PROFILE_NO_UCS2, tokens};
 use stk_wallet::pos::{Clock, Pos, PosError};
 use stk_wallet::profile::{Language, Profile};
-use stk_wallet::psam::Psam;
 use stk_wallet::sw::Sw;
-use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
+use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam};
 use stk_wallet::{host::IssuerHost, network::IssuerNetwork};
 
 const CLOCK: Clock = Clock::Fixed {
@@ -24,7 +26,7 @@ struct Bed {
 }
 
 fn bed_with(p: Profile, handset_profile: Option<&[u8]>) -> Bed {
-    let card = shared(Card::personalise(&p));
+    let card = new_card(&p);
     let net = Rc::new(IssuerNetwork::new(IssuerHost::from_profile(&p), CLOCK));
     card.borrow_mut().set_network(Some(net.clone()));
     let mut phone = Handset::new(SimCard::contact(card.clone()));
@@ -32,12 +34,8 @@ fn bed_with(p: Profile, handset_profile: Option<&[u8]>) -> Bed {
         phone = phone.with_profile(tp);
     }
     phone.power_on().expect("TERMINAL PROFILE");
-    let pos = Pos::new(
-        SimCard::contactless(card.clone()),
-        SimPsam::new(Psam::from_profile(&p)),
-        CLOCK,
-        p.wallet_aid.clone(),
-    );
+    let mut pos = pos_with(SimCard::contactless(card.clone()), &p);
+    pos.clock = CLOCK;
     Bed {
         card,
         phone,

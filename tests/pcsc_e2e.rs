@@ -4,10 +4,13 @@
 //! Everything shares the one virtual reader, so it is a single test.
 #![cfg(feature = "pcsc")]
 
+mod common;
+
+use common::{CLI, card_image, pos_with};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use stk_wallet::card::{Card, image};
+use stk_wallet::card::image;
 use stk_wallet::host::IssuerHost;
 use stk_wallet::pos::{Clock, Pos};
 use stk_wallet::profile::Profile;
@@ -16,7 +19,6 @@ use stk_wallet::transport::Transport;
 use stk_wallet::transport::pcsc::{PcscTransport, list_readers};
 use stk_wallet::transport::sim::SimPsam;
 
-const BIN: &str = env!("CARGO_BIN_EXE_stk-wallet");
 const READER: &str = "Virtual PCD 00 00";
 
 /// Kills the served card by PID when the test ends, however it ends.
@@ -35,7 +37,7 @@ impl Drop for Served {
 fn serve(image: &Path, extra: &[&str]) -> Served {
     let mut args = vec!["serve", "--card", image.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let child = Command::new(BIN)
+    let child = Command::new(CLI)
         .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -53,22 +55,10 @@ fn serve(image: &Path, extra: &[&str]) -> Served {
     served
 }
 
-fn fresh_card(image: &Path, p: &Profile) {
-    image::save(&Card::personalise(p), image).unwrap();
-}
-
 fn pos_over_pcsc(p: &Profile) -> Pos<PcscTransport, SimPsam> {
     let mut t = PcscTransport::connect(READER).unwrap();
     t.reset().unwrap(); // power cycle: the server loads the image written just before
-    Pos::new(
-        t,
-        SimPsam::new(Psam::from_profile(p)),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
-    )
+    pos_with(t, p)
 }
 
 #[test]
@@ -82,7 +72,7 @@ fn the_wallet_through_pcscd_and_vpcd() {
     let p = Profile::default_profile();
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("card.json");
-    fresh_card(&img, &p);
+    card_image(&img, &p);
     let _served = serve(&img, &[]);
 
     // pcsc-tools see the reader; our transport sees the profile's ATR.
@@ -117,7 +107,7 @@ fn the_wallet_through_pcscd_and_vpcd() {
     );
 
     // The whole shipped vector suite, a fresh card per vector, exactly as in process.
-    let out = Command::new(BIN)
+    let out = Command::new(CLI)
         .args([
             "run",
             "--reader",
@@ -133,7 +123,7 @@ fn the_wallet_through_pcscd_and_vpcd() {
     assert!(text.contains(" 0 failed"), "{text}");
 
     // POS purchase and load over PC/SC, on a fresh card.
-    fresh_card(&img, &p);
+    card_image(&img, &p);
     let mut pos = pos_over_pcsc(&p);
     let rec = pos.purchase(1234).expect("purchase over PC/SC");
     let host = IssuerHost::from_profile(&p);
@@ -174,11 +164,11 @@ fn the_wallet_through_pcscd_and_vpcd() {
         ("tear:debit:8", true),
         ("tear:debit:3", false),
     ] {
-        fresh_card(&img, &p);
+        card_image(&img, &p);
         let _ = std::fs::remove_file(img.with_extension("pending.json"));
         let _ = std::fs::remove_file(img.with_extension("psam.json"));
         let served = serve(&img, &["--fault", fault]);
-        let out = Command::new(BIN)
+        let out = Command::new(CLI)
             .args([
                 "pos",
                 "purchase",

@@ -1,30 +1,15 @@
 //! A lost DEBIT answer is resolved on the next tap; one sale never debits twice.
 //! Expected balances: the default profile's 100.00 minus the sales.
 
-use stk_wallet::card::Card;
-use stk_wallet::fault::{FaultPlan, FaultyTransport, TearPoint};
+mod common;
+
+use common::{FaultyPos, faulty_bed};
+use stk_wallet::fault::{FaultPlan, TearPoint};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::pos::{Clock, InDoubt, Pos, PosError, PurchaseRecord};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
-use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
-
-type FPos = Pos<FaultyTransport<SimCard>, SimPsam>;
-
-fn bed(plan: FaultPlan) -> (SharedCard, FPos, IssuerHost, Profile) {
-    let p = Profile::default_profile();
-    let card = shared(Card::personalise(&p));
-    let pos = Pos::new(
-        FaultyTransport::new(SimCard::contactless(card.clone()), Some(card.clone()), plan),
-        SimPsam::new(Psam::from_profile(&p)),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
-    );
-    (card, pos, IssuerHost::from_profile(&p), p)
-}
+use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam};
 
 fn tac_ok(host: &IssuerHost, r: &PurchaseRecord) -> bool {
     host.purchase_tac_ok(
@@ -38,7 +23,7 @@ fn purse(card: &SharedCard) -> (u32, u16) {
 }
 
 /// First tap faulted; returns the in-doubt sale.
-fn first_tap(pos: &mut FPos, amount: u32) -> Option<InDoubt> {
+fn first_tap(pos: &mut FaultyPos, amount: u32) -> Option<InDoubt> {
     let mut pending = None;
     match pos.sale(&mut pending, amount) {
         Err(PosError::InDoubt(d)) => assert_eq!(pending.as_ref(), Some(&*d)),
@@ -50,7 +35,7 @@ fn first_tap(pos: &mut FPos, amount: u32) -> Option<InDoubt> {
 
 #[test]
 fn lost_debit_answer_is_recovered_with_the_proof_tac() {
-    let (card, mut pos, host, _) = bed("lose-response:debit".parse().unwrap());
+    let (card, mut pos, host) = faulty_bed("lose-response:debit".parse().unwrap());
     let mut pending = first_tap(&mut pos, 2500);
     assert!(pending.is_some());
     assert_eq!(purse(&card), (7500, 1));
@@ -70,7 +55,7 @@ fn a_tear_at_any_write_of_the_debit_ends_in_exactly_one_debit() {
             ins: 0x54,
             at: TearPoint::Write(k),
         };
-        let (card, mut pos, host, _) = bed(plan);
+        let (card, mut pos, host) = faulty_bed(plan);
         let mut pending = first_tap(&mut pos, 2500);
         assert_eq!(pending.is_some(), k < 12, "k={k}: in doubt iff torn");
         let rec = if pending.is_some() {
@@ -93,7 +78,8 @@ fn a_tear_at_any_write_of_the_debit_ends_in_exactly_one_debit() {
 
 #[test]
 fn a_card_used_elsewhere_before_the_next_tap_is_still_not_debited_twice() {
-    let (card, mut pos, _, p) = bed("lose-response:debit".parse().unwrap());
+    let p = Profile::default_profile();
+    let (card, mut pos, _) = faulty_bed("lose-response:debit".parse().unwrap());
     let mut pending = first_tap(&mut pos, 2500);
     // Another shop (its own PSAM) sells 10.00 before the card comes back.
     let mut other = Pos::new(
@@ -117,7 +103,7 @@ fn a_card_used_elsewhere_before_the_next_tap_is_still_not_debited_twice() {
 #[test]
 fn a_debit_that_never_reached_the_card_starts_over_once() {
     // The answer to INITIALIZE is lost: nothing in doubt, an ordinary error.
-    let (card, mut pos, _, _) = bed("lose-response:3".parse().unwrap());
+    let (card, mut pos, _) = faulty_bed("lose-response:3".parse().unwrap());
     let mut pending = None;
     let e = pos.sale(&mut pending, 2500).unwrap_err();
     assert!(pending.is_none(), "{e}");
@@ -127,7 +113,7 @@ fn a_debit_that_never_reached_the_card_starts_over_once() {
 
 #[test]
 fn another_card_cannot_resolve_the_sale_in_doubt() {
-    let (card, mut pos, _, _) = bed("lose-response:debit".parse().unwrap());
+    let (card, mut pos, _) = faulty_bed("lose-response:debit".parse().unwrap());
     let mut pending = first_tap(&mut pos, 2500);
     let mut d = pending.clone().unwrap();
     d.serial[9] ^= 1;
@@ -143,7 +129,8 @@ fn another_card_cannot_resolve_the_sale_in_doubt() {
 
 #[test]
 fn the_in_doubt_sale_survives_a_pos_restart_as_json() {
-    let (card, mut pos, host, p) = bed("lose-response:debit".parse().unwrap());
+    let p = Profile::default_profile();
+    let (card, mut pos, host) = faulty_bed("lose-response:debit".parse().unwrap());
     let pending = first_tap(&mut pos, 2500);
     let saved = serde_json::to_string(&pending).unwrap();
     // A new POS process: fresh PSAM state (its session is gone), same terminal.

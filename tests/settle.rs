@@ -1,36 +1,20 @@
 //! Settlement: TACs verified with the issuer's keys, duplicates and forgeries
 //! rejected with reasons, replay idempotent, shadow balance = card balance.
 
-use stk_wallet::card::Card;
-use stk_wallet::fault::{FaultPlan, FaultyTransport};
-use stk_wallet::host::IssuerHost;
+mod common;
+
+use common::faulty_bed;
+use stk_wallet::fault::FaultPlan;
 use stk_wallet::journal::Journal;
-use stk_wallet::pos::{Clock, Pos};
 use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
 use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
-use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
 
 #[test]
 fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
     let p = Profile::default_profile();
-    let card = shared(Card::personalise(&p));
+    let (card, mut pos, host) = faulty_bed(FaultPlan::None);
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
-    let host = IssuerHost::from_profile(&p);
-    let mut pos = Pos::new(
-        FaultyTransport::new(
-            SimCard::contactless(card.clone()),
-            Some(card.clone()),
-            FaultPlan::None,
-        ),
-        SimPsam::new(Psam::from_profile(&p)),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
-    );
     let mut clearing = ClearingHost::new(
         host.clone(),
         SqliteLedger::open(&dir.path().join("ledger.db")).unwrap(),

@@ -1,69 +1,23 @@
 //! Integrated top-up with an acquirer: reversal and store-and-forward; bank
 //! charges − reversals = wallet loads. The card starts at 100.00 (default profile).
 
+mod common;
+
+use common::{Till, faulty, new_card, pos_with, till};
 use std::cell::Cell;
 use stk_wallet::acquirer::{AcquirerHost, FlakyAcquirer, SqliteBank};
-use stk_wallet::card::Card;
-use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, TearPoint};
+use stk_wallet::fault::{FaultPlan, FlakyIssuer, TearPoint};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
-use stk_wallet::pos::{Clock, Pos, PosError, TopupOutcome, TopupReport};
+use stk_wallet::pos::TopupOutcome;
 use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
-use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
 
-struct Bed {
-    card: SharedCard,
-    pos: Pos<FaultyTransport<SimCard>, SimPsam>,
-    issuer: IssuerHost,
-    bank: SqliteBank,
-    journal: Journal,
-    _dir: tempfile::TempDir,
-}
-
-impl Bed {
-    /// The till's top-up of 50.00 yuan, card 6222, the right payment password.
-    fn topup_5000(&mut self) -> Result<TopupReport, PosError> {
-        self.pos.topup(
-            &self.journal,
-            &self.issuer,
-            &self.bank,
-            "6222",
-            5000,
-            "123456",
-            &mut |_| {},
-        )
-    }
-}
-
-fn bed(plan: FaultPlan) -> Bed {
-    let p = Profile::default_profile();
-    let card = shared(Card::personalise(&p));
-    let dir = tempfile::tempdir().unwrap();
-    Bed {
-        pos: Pos::new(
-            FaultyTransport::new(SimCard::contactless(card.clone()), Some(card.clone()), plan),
-            SimPsam::new(Psam::from_profile(&p)),
-            Clock::Fixed {
-                date: [0x20, 0x26, 0x11, 0x22],
-                time: [0x12, 0, 0],
-            },
-            p.wallet_aid.clone(),
-        ),
-        card,
-        issuer: IssuerHost::from_profile(&p),
-        bank: SqliteBank::open(&dir.path().join("bank.db")).unwrap(),
-        journal: Journal::open(&dir.path().join("pos.db")).unwrap(),
-        _dir: dir,
-    }
-}
-
-fn loaded(b: &Bed) -> i64 {
+fn loaded(b: &Till) -> i64 {
     i64::from(b.card.borrow().state().purse.balance) - 10000
 }
 
 /// Bank charges − reversals = wallet loads, and nothing is left open or queued.
-fn reconciles(b: &Bed) {
+fn reconciles(b: &Till) {
     let t = b.bank.totals().unwrap();
     assert_eq!(t.charged as i64 - t.reversed as i64, loaded(b), "{t:?}");
     assert_eq!(t.open, 0, "every charge confirmed or reversed: {t:?}");
@@ -73,7 +27,7 @@ fn reconciles(b: &Bed) {
 
 #[test]
 fn a_top_up_charges_loads_and_confirms() {
-    let mut b = bed(FaultPlan::None);
+    let mut b = till(FaultPlan::None);
     let r = b
         .pos
         .topup(
@@ -93,7 +47,7 @@ fn a_top_up_charges_loads_and_confirms() {
 
 #[test]
 fn issuer_down_reverses_the_charge() {
-    let mut b = bed(FaultPlan::None);
+    let mut b = till(FaultPlan::None);
     let link = FlakyIssuer::new(&b.issuer, FaultPlan::HostDown(1));
     let r = b
         .pos
@@ -114,7 +68,7 @@ fn issuer_down_reverses_the_charge() {
 
 #[test]
 fn an_undeliverable_reversal_is_queued_and_retried_until_acknowledged() {
-    let mut b = bed(FaultPlan::None);
+    let mut b = till(FaultPlan::None);
     let link = FlakyIssuer::new(&b.issuer, FaultPlan::HostDown(1));
     let acq = FlakyAcquirer::new(&b.bank, 0);
     let r = b
@@ -158,7 +112,7 @@ fn an_undeliverable_reversal_is_queued_and_retried_until_acknowledged() {
 
 #[test]
 fn a_lost_credit_answer_is_confirmed_from_the_proof() {
-    let mut b = bed("lose-response:credit".parse().unwrap());
+    let mut b = till("lose-response:credit".parse().unwrap());
     let r = b.topup_5000().unwrap();
     let TopupOutcome::Loaded { tac } = r.outcome else {
         panic!("{r:?}")
@@ -170,7 +124,7 @@ fn a_lost_credit_answer_is_confirmed_from_the_proof() {
 
 #[test]
 fn a_rejected_host_mac2_reverses() {
-    let mut b = bed("bad-mac:load-mac2".parse().unwrap());
+    let mut b = till("bad-mac:load-mac2".parse().unwrap());
     let r = b.topup_5000().unwrap();
     assert_eq!(r.outcome, TopupOutcome::Reversed { acknowledged: true });
     reconciles(&b);
@@ -180,7 +134,7 @@ fn a_rejected_host_mac2_reverses() {
 fn a_tear_at_any_write_of_the_credit_is_either_confirmed_or_reversed() {
     let seen = Cell::new((0, 0));
     for k in 0..=12 {
-        let mut b = bed(FaultPlan::Tear {
+        let mut b = till(FaultPlan::Tear {
             ins: 0x52,
             at: TearPoint::Write(k),
         });
@@ -203,7 +157,7 @@ fn a_tear_at_any_write_of_the_credit_is_either_confirmed_or_reversed() {
 
 #[test]
 fn a_charge_declined_because_already_reversed_loads_nothing() {
-    let mut b = bed(FaultPlan::None);
+    let mut b = till(FaultPlan::None);
     // The terminal's first top-up id is reversed before it is ever charged.
     let term = b.pos.term_id().unwrap();
     b.bank
@@ -216,7 +170,7 @@ fn a_charge_declined_because_already_reversed_loads_nothing() {
 #[test]
 fn a_card_left_torn_by_an_earlier_tap_is_powered_up_for_the_top_up() {
     // Found by tests/model.rs: the top-up used to start without powering the card up.
-    let mut b = bed("tear:init:0".parse().unwrap());
+    let mut b = till("tear:init:0".parse().unwrap());
     assert!(b.pos.purchase(100).is_err());
     assert!(b.card.borrow().is_mute());
     let r = b.topup_5000().unwrap();
@@ -253,24 +207,15 @@ fn a_load_in_doubt_is_never_reversed_on_a_card_error() {
     // The CREDIT answer is lost, so the POS asks the card; the card's log cannot be read. The
     // load did happen: reversing now would refund a charge whose money is in the wallet.
     let p = Profile::default_profile();
-    let card = shared(Card::personalise(&p));
+    let card = new_card(&p);
     let dir = tempfile::tempdir().unwrap();
     let glitch = std::rc::Rc::new(Cell::new(true));
-    let mut pos = Pos::new(
+    let mut pos = pos_with(
         GlitchyLog {
-            inner: FaultyTransport::new(
-                SimCard::contactless(card.clone()),
-                Some(card.clone()),
-                "lose-response:credit".parse().unwrap(),
-            ),
+            inner: faulty(&card, "lose-response:credit".parse().unwrap()),
             glitch: glitch.clone(),
         },
-        SimPsam::new(Psam::from_profile(&p)),
-        Clock::Fixed {
-            date: [0x20, 0x26, 0x11, 0x22],
-            time: [0x12, 0, 0],
-        },
-        p.wallet_aid.clone(),
+        &p,
     );
     let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
     let journal = Journal::open(&dir.path().join("pos.db")).unwrap();

@@ -1,0 +1,125 @@
+//! The set-up the integration tests share: a card personalised from a profile, a POS with its
+//! PSAM at a fixed date and time, the issuer host, a till with its bank and journal, and the
+//! CLI binary. A test file takes it with `mod common;`; no file uses every helper.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use stk_wallet::acquirer::SqliteBank;
+use stk_wallet::card::Card;
+use stk_wallet::fault::{FaultPlan, FaultyTransport};
+use stk_wallet::host::IssuerHost;
+use stk_wallet::journal::Journal;
+use stk_wallet::pos::{Clock, Pos, PosError, TopupReport};
+use stk_wallet::profile::Profile;
+use stk_wallet::psam::Psam;
+use stk_wallet::transport::Transport;
+use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
+
+/// The `stk-wallet` binary Cargo built for this test run.
+pub const CLI: &str = env!("CARGO_BIN_EXE_stk-wallet");
+
+/// The POS clock of the tests: 2026-11-22 12:00:00.
+pub const NOON: Clock = Clock::Fixed {
+    date: [0x20, 0x26, 0x11, 0x22],
+    time: [0x12, 0, 0],
+};
+
+/// A POS whose card commands pass through the fault injector.
+pub type FaultyPos = Pos<FaultyTransport<SimCard>, SimPsam>;
+
+/// A card freshly personalised from `p`, reachable from both interfaces.
+pub fn new_card(p: &Profile) -> SharedCard {
+    shared(Card::personalise(p))
+}
+
+/// A POS that reaches the card through `link`, with a PSAM personalised from `p`, at [`NOON`].
+pub fn pos_with<T: Transport>(link: T, p: &Profile) -> Pos<T, SimPsam> {
+    Pos::new(
+        link,
+        SimPsam::new(Psam::from_profile(p)),
+        NOON,
+        p.wallet_aid.clone(),
+    )
+}
+
+/// `card`'s contactless interface behind the fault injector, which carries out `plan`.
+pub fn faulty(card: &SharedCard, plan: FaultPlan) -> FaultyTransport<SimCard> {
+    FaultyTransport::new(SimCard::contactless(card.clone()), Some(card.clone()), plan)
+}
+
+/// A fault plan written as the CLI's `--fault` takes it.
+pub fn plan(text: &str) -> FaultPlan {
+    text.parse().expect("plan")
+}
+
+/// A card from the default profile, a POS on its contactless interface, the issuer host.
+pub fn bed() -> (SharedCard, Pos<SimCard, SimPsam>, IssuerHost) {
+    let p = Profile::default_profile();
+    let card = new_card(&p);
+    let pos = pos_with(SimCard::contactless(card.clone()), &p);
+    (card, pos, IssuerHost::from_profile(&p))
+}
+
+/// As [`bed`], with the POS's card commands passing through the fault injector with `plan`.
+pub fn faulty_bed(plan: FaultPlan) -> (SharedCard, FaultyPos, IssuerHost) {
+    let p = Profile::default_profile();
+    let card = new_card(&p);
+    let pos = pos_with(faulty(&card, plan), &p);
+    (card, pos, IssuerHost::from_profile(&p))
+}
+
+/// A shop's till for integrated top-ups: [`faulty_bed`] plus the acquirer (bank) and the POS
+/// journal, both SQLite files in a temporary folder that lives as long as the till.
+pub struct Till {
+    pub card: SharedCard,
+    pub pos: FaultyPos,
+    pub issuer: IssuerHost,
+    pub bank: SqliteBank,
+    pub journal: Journal,
+    _dir: tempfile::TempDir,
+}
+
+/// A [`Till`] on a card from the default profile, the card link carrying out `plan`.
+pub fn till(plan: FaultPlan) -> Till {
+    let (card, pos, issuer) = faulty_bed(plan);
+    let dir = tempfile::tempdir().unwrap();
+    Till {
+        card,
+        pos,
+        issuer,
+        bank: SqliteBank::open(&dir.path().join("bank.db")).unwrap(),
+        journal: Journal::open(&dir.path().join("pos.db")).unwrap(),
+        _dir: dir,
+    }
+}
+
+impl Till {
+    /// The till's top-up of 50.00 yuan, card 6222, the right payment password.
+    pub fn topup_5000(&mut self) -> Result<TopupReport, PosError> {
+        self.pos.topup(
+            &self.journal,
+            &self.issuer,
+            &self.bank,
+            "6222",
+            5000,
+            "123456",
+            &mut |_| {},
+        )
+    }
+}
+
+/// The CLI with `args`, run in `dir`, its output thrown away unless the caller pipes it.
+pub fn cli(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(CLI);
+    c.current_dir(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// Writes a card freshly personalised from `p` as the image file `path`.
+pub fn card_image(path: &Path, p: &Profile) {
+    stk_wallet::card::image::save(&Card::personalise(p), path).unwrap();
+}
