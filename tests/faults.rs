@@ -2,6 +2,7 @@
 //! errors. Expected amounts follow from the default profile (balance 100.00).
 
 use stk_wallet::card::Card;
+use stk_wallet::errors::Code;
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::pos::{Clock, Pos, PosError};
@@ -36,7 +37,7 @@ fn balance(card: &SharedCard) -> u32 {
 fn lost_debit_answer_means_the_card_debited_but_the_pos_does_not_know() {
     let (card, mut pos, _) = bed("lose-response:debit");
     let e = pos.purchase(700).unwrap_err();
-    assert_eq!(e.code(), "P-NO-RESPONSE");
+    assert_eq!(e.code(), Code::PNoResponse);
     assert_eq!(balance(&card), 10000 - 700);
     assert!(pos.card.fired);
 }
@@ -59,7 +60,7 @@ fn lost_nth_answer_hits_exactly_that_command() {
 #[test]
 fn tear_before_the_first_write_keeps_the_old_state_and_mutes_the_card() {
     let (card, mut pos, _) = bed("tear:debit:0");
-    assert_eq!(pos.purchase(700).unwrap_err().code(), "P-NO-RESPONSE");
+    assert_eq!(pos.purchase(700).unwrap_err().code(), Code::PNoResponse);
     assert!(card.borrow().is_mute());
     card.borrow_mut().power_cycle();
     assert_eq!(balance(&card), 10000);
@@ -69,7 +70,7 @@ fn tear_before_the_first_write_keeps_the_old_state_and_mutes_the_card() {
 #[test]
 fn tear_after_debit_recovers_to_the_new_state() {
     let (card, mut pos, _) = bed("tear-after-debit");
-    assert_eq!(pos.purchase(700).unwrap_err().code(), "P-NO-RESPONSE");
+    assert_eq!(pos.purchase(700).unwrap_err().code(), Code::PNoResponse);
     card.borrow_mut().power_cycle();
     assert_eq!(balance(&card), 9300);
     assert_eq!(card.borrow().state().purse.offline_counter, 1);
@@ -123,7 +124,7 @@ fn host_down_stops_the_load_before_the_card_changes() {
     let link = FlakyIssuer::new(&host, "host-down:1".parse().unwrap());
     assert_eq!(
         pos.load(&link, 500, "123456").unwrap_err().code(),
-        "H-UNREACHABLE"
+        Code::HUnreachable
     );
     assert_eq!(balance(&card), 10000);
     pos.load(&link, 500, "123456").expect("the host is back");

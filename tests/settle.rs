@@ -2,6 +2,7 @@
 //! rejected with reasons, replay idempotent, shadow balance = card balance.
 
 use stk_wallet::card::Card;
+use stk_wallet::errors::Code;
 use stk_wallet::fault::{FaultPlan, FaultyTransport};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
@@ -52,7 +53,7 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
     let rep = clearing.settle(&upload).unwrap();
     assert_eq!(rep.accepted.len(), 3);
     assert_eq!(rep.rejected.len(), 1);
-    assert_eq!(rep.rejected[0].code, "H-TAC");
+    assert_eq!(rep.rejected[0].code, Code::HTac);
     journal.mark_uploaded(&upload).unwrap();
     assert!(journal.sales_to_upload().unwrap().is_empty());
     // The card is 500 below the shadow: the forged record is exactly what is missing.
@@ -70,7 +71,7 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
         again
             .rejected
             .iter()
-            .filter(|r| r.code == "H-DUPLICATE")
+            .filter(|r| r.code == Code::HDuplicate)
             .count(),
         3
     );
@@ -83,7 +84,7 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
     let mut replay = upload[0].clone();
     replay.counter += 100;
     let r = clearing.settle(&[replay]).unwrap();
-    assert_eq!(r.rejected[0].code, "H-DUPLICATE");
+    assert_eq!(r.rejected[0].code, Code::HDuplicate);
 
     // Booking a load twice counts it once.
     assert!(clearing.book_load(&l).unwrap());
