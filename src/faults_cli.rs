@@ -53,7 +53,7 @@ struct Setup {
 }
 
 fn setup(card_path: &Path, profile: &str, clock: Option<&str>) -> Result<Setup, String> {
-    let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
     let card = shared(image::load(card_path).map_err(|e| e.to_string())?);
     let clock = Clock::from_arg(clock)?;
     let psam = SimPsam::persistent(&card_path.with_extension("psam.json"), &p)?;
@@ -90,9 +90,7 @@ fn acquirer_down(f: Option<&str>) -> Result<Option<u32>, String> {
 fn explain_failure(e: &PosError) {
     let code = e.code();
     eprintln!("failed ({code}): {e}");
-    if let Some(x) = stk_wallet::errors::lookup(&code) {
-        eprintln!("{}", x.render());
-    }
+    eprintln!("{}", code.render());
 }
 
 /// `pos purchase AMOUNT --fault F [--journal J]`: the faulted tap, then the recovery tap.
@@ -289,9 +287,12 @@ pub fn topup(
                     "top-up {} not loaded; bank charge reversal {}",
                     rep.txn,
                     if acknowledged {
-                        "acknowledged"
+                        "acknowledged".to_string()
                     } else {
-                        "queued (H-REVERSAL-PENDING): run `stk-wallet pos resume`"
+                        format!(
+                            "queued ({}): run `stk-wallet pos resume`",
+                            stk_wallet::errors::Code::HReversalPending
+                        )
                     }
                 ),
             }
@@ -358,7 +359,7 @@ pub fn settle(
     fault: Option<&str>,
 ) -> Result<ExitCode, String> {
     let plan = parse_fault(fault)?;
-    let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
     let journal = Journal::open(journal).map_err(|e| e.to_string())?;
     let mut clearing = ClearingHost::new(
         IssuerHost::from_profile(&p),

@@ -6,13 +6,13 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stk_wallet::card::{Card, image};
+use stk_wallet::errors::{self, Code, Reason};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::pos::{Clock, Pos, PosError, yuan};
 use stk_wallet::profile::Profile;
 use stk_wallet::transport::Transport;
 use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
 use stk_wallet::vectors::{report, runner};
-use stk_wallet::{errors, sw::Sw};
 
 #[derive(Parser)]
 #[command(
@@ -84,8 +84,14 @@ enum Cmd {
         #[command(subcommand)]
         cmd: VectorsCmd,
     },
-    /// Explain a status word or error code from the catalogue (e.g. 9302, 63C2, P-DIGEST).
-    Explain { code: String },
+    /// Explain a status word or error code from the catalogue (e.g. 9302, 63C2, P-DIGEST);
+    /// without a code, or with --list, list every catalogue entry.
+    Explain {
+        code: Option<String>,
+        /// List the catalogue: every status word and code with its one-line meaning.
+        #[arg(long, conflicts_with = "code")]
+        list: bool,
+    },
     /// Card images.
     Card {
         #[command(subcommand)]
@@ -301,7 +307,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             run_vectors(paths, opts)
         }
-        Cmd::Explain { code } => explain(&code),
+        Cmd::Explain { code, list } => explain(code.as_deref().filter(|_| !list)),
         Cmd::Card { cmd } => card(cmd),
         Cmd::Settle {
             journal,
@@ -432,19 +438,23 @@ struct RunOpts {
 #[cfg(feature = "pcsc")]
 fn open_reader(name: &str, conformance: bool) -> Result<Box<dyn Transport>, String> {
     let mut t = stk_wallet::transport::pcsc::PcscTransport::connect(name)
-        .map_err(|e| format!("P-READER: {e}"))?;
+        .map_err(|e| format!("{}: {e}", Code::PReader))?;
     t.set_resend_on_wrong_le(!conformance);
     Ok(Box::new(t))
 }
 
 #[cfg(not(feature = "pcsc"))]
 fn open_reader(_name: &str, _conformance: bool) -> Result<Box<dyn Transport>, String> {
-    Err("P-READER: this stk-wallet was built without PC/SC support; rebuild with `cargo build --release --features pcsc` (needs libpcsclite-dev)".into())
+    Err(format!(
+        "{}: this stk-wallet was built without PC/SC support; rebuild with `cargo build --release --features pcsc` (needs libpcsclite-dev)",
+        Code::PReader
+    ))
 }
 
 #[cfg(feature = "pcsc")]
 fn readers() -> Result<ExitCode, String> {
-    let list = stk_wallet::transport::pcsc::list_readers().map_err(|e| format!("P-READER: {e}"))?;
+    let list = stk_wallet::transport::pcsc::list_readers()
+        .map_err(|e| format!("{}: {e}", Code::PReader))?;
     if list.is_empty() {
         println!(
             "no readers (is pcscd running with the vpcd driver? `stk-wallet serve` connects a card to \"Virtual PCD 00 00\")"
@@ -483,7 +493,7 @@ fn serve(
     let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .try_init();
     if !card_path.exists() {
-        let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+        let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
         image::save(&Card::personalise(&p), card_path)
             .map_err(|e| format!("cannot write {}: {e}", card_path.display()))?;
         log::info!(
@@ -516,7 +526,7 @@ fn serve(
     );
     let opts = stk_wallet::transport::vpcd::ServeOptions::default();
     stk_wallet::transport::vpcd::serve(&mut server, addr, opts)
-        .map_err(|e| format!("P-READER: vpcd at {addr}: {e}"))?;
+        .map_err(|e| format!("{}: vpcd at {addr}: {e}", Code::PReader))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -631,7 +641,7 @@ fn sale_over_reader(
 ) -> Result<ExitCode, String> {
     use stk_wallet::fault::{FaultPlan, FaultyTransport};
     use stk_wallet::pos::recovery::InDoubt;
-    let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
     let plan: FaultPlan = fault
         .map(str::parse)
         .transpose()
@@ -692,7 +702,7 @@ fn sale_over_reader(
                     hex::encode_upper(o.record.tac)
                 ))
             }
-            Err(e) => Err(format!("{} ({e})\n{}", e.code(), explain_text(&e.code()))),
+            Err(e) => Err(format!("{} ({e})\n{}", e.code(), e.code().render())),
         };
         if pending.is_none() {
             break;
@@ -708,13 +718,6 @@ fn sale_over_reader(
             eprintln!("failed: {msg}");
             Ok(ExitCode::from(1))
         }
-    }
-}
-
-fn explain_text(code: &str) -> String {
-    match code.parse::<Sw>() {
-        Ok(sw) => errors::render_for(sw),
-        Err(_) => errors::lookup(code).map(|x| x.render()).unwrap_or_default(),
     }
 }
 
@@ -759,22 +762,25 @@ fn vectors_cmd(cmd: VectorsCmd) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(code: &str) -> Result<ExitCode, String> {
-    let t: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let t = t.trim_start_matches("0x").trim_start_matches("0X");
-    if let Ok(sw) = t.parse::<Sw>() {
-        println!("{}", errors::render_for(sw));
-        return Ok(ExitCode::SUCCESS);
-    }
-    match errors::lookup(code) {
-        Some(e) => {
-            println!("{}", e.render());
-            Ok(ExitCode::SUCCESS)
+/// `explain CODE`: a status word (any, catalogued or not), a catalogue code, or a status-word
+/// pattern of the catalogue (`63Cx`); `None` lists the catalogue.
+fn explain(code: Option<&str>) -> Result<ExitCode, String> {
+    let Some(code) = code else {
+        for e in errors::all() {
+            println!("{}", e.one_line());
         }
-        None => Err(format!(
-            "`{code}` is not a status word (4 hex digits) or a catalogue code; `stk-wallet explain P-DIGEST`, `stk-wallet explain 9302`"
-        )),
-    }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let text = match code.parse::<Reason>() {
+        Ok(r) => r.render(),
+        Err(_) => errors::lookup(code).map(|e| e.render()).ok_or_else(|| {
+            format!(
+                "`{code}` is not a status word (4 hex digits) or a catalogue code; `stk-wallet explain P-DIGEST`, `stk-wallet explain 9302`; `stk-wallet explain --list` lists the catalogue"
+            )
+        })?,
+    };
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load_card(path: &Path) -> Result<Card, String> {
@@ -788,7 +794,7 @@ fn card(cmd: CardCmd) -> Result<ExitCode, String> {
             out,
             force,
         } => {
-            let p = Profile::load(&profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+            let p = Profile::load(&profile).map_err(|e| format!("{}: {e}", e.code()))?;
             if out.exists() && !force {
                 return Err(format!(
                     "{} exists; pass --force to replace it",
@@ -857,7 +863,7 @@ fn pos(
     clock: Option<&str>,
     reader: Option<&str>,
 ) -> Result<ExitCode, String> {
-    let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
     let card = shared(match reader {
         Some(_) => Card::personalise(&p), // unused: the card is in the reader
         None => load_card(card_path)?,
@@ -921,14 +927,7 @@ fn pos(
         Err(e) => {
             eprintln!("failed: {e}");
             eprintln!("{}", pos.trace);
-            let code = e.code();
-            let text = match code.parse::<Sw>() {
-                Ok(sw) => errors::render_for(sw),
-                Err(_) => errors::lookup(&code)
-                    .map(|x| x.render())
-                    .unwrap_or_default(),
-            };
-            eprintln!("{text}");
+            eprintln!("{}", e.code().render());
             Ok(ExitCode::from(1))
         }
     }
@@ -943,7 +942,7 @@ fn phone(
 ) -> Result<ExitCode, String> {
     use std::io::{BufRead, IsTerminal, Write};
     use stk_wallet::handset::{Handset, HandsetError, PROFILE_NO_UCS2, PROFILE_UCS2, tokens};
-    let p = Profile::load(profile).map_err(|e| format!("I-PROFILE: {e}"))?;
+    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
     let card = shared(load_card(card_path)?);
     let clock = Clock::from_arg(clock)?;
     let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{faulty_bed, plan};
+use stk_wallet::errors::Code;
 use stk_wallet::fault::FlakyIssuer;
 use stk_wallet::pos::PosError;
 use stk_wallet::sw::Sw;
@@ -17,7 +18,7 @@ fn balance(card: &SharedCard) -> u32 {
 fn lost_debit_answer_means_the_card_debited_but_the_pos_does_not_know() {
     let (card, mut pos, _) = faulty_bed(plan("lose-response:debit"));
     let e = pos.purchase(700).unwrap_err();
-    assert_eq!(e.code(), "P-NO-RESPONSE");
+    assert_eq!(e.code(), Code::PNoResponse);
     assert_eq!(balance(&card), 10000 - 700);
     assert!(pos.card.fired);
 }
@@ -40,7 +41,7 @@ fn lost_nth_answer_hits_exactly_that_command() {
 #[test]
 fn tear_before_the_first_write_keeps_the_old_state_and_mutes_the_card() {
     let (card, mut pos, _) = faulty_bed(plan("tear:debit:0"));
-    assert_eq!(pos.purchase(700).unwrap_err().code(), "P-NO-RESPONSE");
+    assert_eq!(pos.purchase(700).unwrap_err().code(), Code::PNoResponse);
     assert!(card.borrow().is_mute());
     card.borrow_mut().power_cycle();
     assert_eq!(balance(&card), 10000);
@@ -50,7 +51,7 @@ fn tear_before_the_first_write_keeps_the_old_state_and_mutes_the_card() {
 #[test]
 fn tear_after_debit_recovers_to_the_new_state() {
     let (card, mut pos, _) = faulty_bed(plan("tear-after-debit"));
-    assert_eq!(pos.purchase(700).unwrap_err().code(), "P-NO-RESPONSE");
+    assert_eq!(pos.purchase(700).unwrap_err().code(), Code::PNoResponse);
     card.borrow_mut().power_cycle();
     assert_eq!(balance(&card), 9300);
     assert_eq!(card.borrow().state().purse.offline_counter, 1);
@@ -104,7 +105,7 @@ fn host_down_stops_the_load_before_the_card_changes() {
     let link = FlakyIssuer::new(&host, "host-down:1".parse().unwrap());
     assert_eq!(
         pos.load(&link, 500, "123456").unwrap_err().code(),
-        "H-UNREACHABLE"
+        Code::HUnreachable
     );
     assert_eq!(balance(&card), 10000);
     pos.load(&link, 500, "123456").expect("the host is back");

@@ -33,6 +33,7 @@ use stk_wallet::acquirer::{FlakyAcquirer, SqliteBank};
 use stk_wallet::card::toolkit::OtaNetwork;
 use stk_wallet::card::{Card, image};
 use stk_wallet::crypto::Mac4;
+use stk_wallet::errors::Code;
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, MacField, TearPoint, Trigger};
 use stk_wallet::handset::{Handset, Key};
 use stk_wallet::host::{HostError, IssuerHost, LoadRequest};
@@ -868,7 +869,7 @@ impl StateMachineTest for WalletTest {
             .rejected
             .iter()
             .map(|r| {
-                assert_eq!(r.code, "H-TAC", "{}", r.reason);
+                assert_eq!(r.code, Code::HTac, "{}", r.reason);
                 u64::from(r.record.amount)
             })
             .sum();

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{FaultyPos, faulty_bed};
+use stk_wallet::errors::Code;
 use stk_wallet::fault::{FaultPlan, TearPoint};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::pos::{Clock, InDoubt, Pos, PosError, PurchaseRecord};
@@ -27,7 +28,7 @@ fn first_tap(pos: &mut FaultyPos, amount: u32) -> Option<InDoubt> {
     let mut pending = None;
     match pos.sale(&mut pending, amount) {
         Err(PosError::InDoubt(d)) => assert_eq!(pending.as_ref(), Some(&*d)),
-        Err(e) => assert_eq!(e.code(), "P-NO-RESPONSE", "{e}"),
+        Err(e) => assert_eq!(e.code(), Code::PNoResponse, "{e}"),
         Ok(_) => {}
     }
     pending
@@ -42,7 +43,7 @@ fn lost_debit_answer_is_recovered_with_the_proof_tac() {
     let out = pos.sale(&mut pending, 2500).expect("second tap");
     assert!(pending.is_none());
     assert!(out.record.recovered && !out.record.flagged);
-    assert_eq!(out.code(), Some("P-TORN-RECOVERED"));
+    assert_eq!(out.code(), Some(Code::PTornRecovered));
     assert!(tac_ok(&host, &out.record));
     assert_eq!(purse(&card), (7500, 1), "no second debit");
     assert!(out.steps.iter().any(|s| s.contains("PSAM verified")));

@@ -4,6 +4,7 @@
 mod common;
 
 use common::faulty_bed;
+use stk_wallet::errors::Code;
 use stk_wallet::fault::FaultPlan;
 use stk_wallet::journal::Journal;
 use stk_wallet::profile::Profile;
@@ -36,7 +37,7 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
     let rep = clearing.settle(&upload).unwrap();
     assert_eq!(rep.accepted.len(), 3);
     assert_eq!(rep.rejected.len(), 1);
-    assert_eq!(rep.rejected[0].code, "H-TAC");
+    assert_eq!(rep.rejected[0].code, Code::HTac);
     journal.mark_uploaded(&upload).unwrap();
     assert!(journal.sales_to_upload().unwrap().is_empty());
     // The card is 500 below the shadow: the forged record is exactly what is missing.
@@ -54,7 +55,7 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
         again
             .rejected
             .iter()
-            .filter(|r| r.code == "H-DUPLICATE")
+            .filter(|r| r.code == Code::HDuplicate)
             .count(),
         3
     );
@@ -67,7 +68,7 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
     let mut replay = upload[0].clone();
     replay.counter += 100;
     let r = clearing.settle(&[replay]).unwrap();
-    assert_eq!(r.rejected[0].code, "H-DUPLICATE");
+    assert_eq!(r.rejected[0].code, Code::HDuplicate);
 
     // Booking a load twice counts it once.
     assert!(clearing.book_load(&l).unwrap());

@@ -13,6 +13,7 @@ use crate::acquirer::{StoreError, open_db};
 use crate::host::IssuerHost;
 use rusqlite::{Connection, params};
 use std::path::Path;
+use stk_domain::errors::Code;
 use stk_domain::records::{LoadReceipt, PurchaseRecord};
 
 /// What the ledger did with an entry.
@@ -150,7 +151,7 @@ impl Ledger for SqliteLedger {
 pub struct Rejected {
     pub record: PurchaseRecord,
     /// Catalogue code: `H-DUPLICATE` or `H-TAC`.
-    pub code: &'static str,
+    pub code: Code,
     pub reason: String,
 }
 
@@ -180,7 +181,7 @@ impl<L: Ledger> ClearingHost<L> {
             );
             let verdict = if !ok {
                 Some((
-                    "H-TAC",
+                    Code::HTac,
                     "the TAC does not verify with the issuer's key: forged or corrupted"
                         .to_string(),
                 ))
@@ -188,7 +189,7 @@ impl<L: Ledger> ClearingHost<L> {
                 match self.ledger.add_purchase(r)? {
                     Insert::Added => None,
                     Insert::Duplicate => Some((
-                        "H-DUPLICATE",
+                        Code::HDuplicate,
                         format!(
                             "card {} counter {} (or termID {} TTC {}) is already settled",
                             hex::encode_upper(r.serial),

@@ -9,6 +9,7 @@
 use super::Card;
 use super::state::Eeprom;
 use serde::{Deserialize, Serialize};
+use stk_domain::errors::Code;
 
 pub const FORMAT: &str = "stk-wallet-card-image";
 pub const VERSION: u32 = 1;
@@ -26,20 +27,30 @@ struct Envelope {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("I-IMAGE: cannot read card image {path}: {err}")]
+    #[error("{}: cannot read card image {path}: {err}", Code::IImage)]
     Io { path: String, err: std::io::Error },
     #[error(
-        "I-IMAGE: card image {path} is {size} bytes, more than the {MAX_IMAGE_BYTES} an image can be: not a card image?"
+        "{}: card image {path} is {size} bytes, more than the {MAX_IMAGE_BYTES} an image can be: not a card image?",
+        Code::IImage
     )]
     TooLarge { path: String, size: u64 },
     #[error(
-        "I-IMAGE: card image {path} is not a valid image ({why}); it was not loaded. Re-create it with `stk-wallet card new`, or restore a backup"
+        "{}: card image {path} is not a valid image ({why}); it was not loaded. Re-create it with `stk-wallet card new`, or restore a backup",
+        Code::IImage
     )]
     Corrupt { path: String, why: String },
     #[error(
-        "I-IMAGE: card image {path} has format version {found}; this build reads version {VERSION}"
+        "{}: card image {path} has format version {found}; this build reads version {VERSION}",
+        Code::IImage
     )]
     WrongVersion { path: String, found: u32 },
+}
+
+impl ImageError {
+    /// The error-catalogue code (also the start of the message): always `I-IMAGE`.
+    pub fn code(&self) -> Code {
+        Code::IImage
+    }
 }
 
 /// Serialises the card's persistent memory.

@@ -2,6 +2,7 @@
 //! JUnit XML (through `quick-junit`) for CI.
 
 use super::runner::{Outcome, Status};
+use crate::errors::Code;
 use std::fmt::Write as _;
 
 /// The one-line result of a vector.
@@ -10,7 +11,10 @@ pub fn line(o: &Outcome) -> String {
         Status::Passed => ("PASS", String::new()),
         Status::Failed(f) => ("FAIL", format!("  (step {})", f.step)),
         Status::Skipped(why) => ("SKIP", format!("  ({why})")),
-        Status::Invalid(_) => ("BAD ", "  (V-FORMAT: the vector file is malformed)".into()),
+        Status::Invalid(_) => (
+            "BAD ",
+            format!("  ({}: the vector file is malformed)", Code::VFormat),
+        ),
     };
     format!("{tag} {}  {}{extra}", o.path.display(), o.name)
 }
@@ -55,9 +59,7 @@ pub fn details(o: &Outcome) -> String {
         }
         Status::Invalid(e) => {
             let _ = writeln!(s, "  {e}");
-            if let Some(entry) = crate::errors::lookup("V-FORMAT") {
-                let _ = writeln!(s, "    {}", entry.remedy);
-            }
+            let _ = writeln!(s, "    {}", Code::VFormat.entry().remedy);
         }
         _ => {}
     }
@@ -104,17 +106,13 @@ pub fn junit(outcomes: &[Outcome], suite: &str) -> String {
                     "step {}: expected {}, got {}",
                     f.step, f.expected, f.actual
                 ));
-                st.set_type(if f.expected.starts_with("SW") {
-                    "V-SW"
-                } else {
-                    "V-MISMATCH"
-                });
+                st.set_type(f.code().as_str());
                 st.set_description(details(o));
                 st
             }
             Status::Invalid(e) => {
                 let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
-                st.set_message(format!("V-FORMAT: {e}"));
+                st.set_message(format!("{}: {e}", Code::VFormat));
                 st
             }
             Status::Skipped(why) => {

@@ -8,7 +8,7 @@ use super::format::{
 };
 use crate::apdu::ResponseApdu;
 use crate::card::{Card, Interface};
-use crate::errors;
+use crate::errors::{Code, Reason};
 use crate::host::IssuerHost;
 use crate::pos::{Clock, Pos, PosError};
 use crate::profile::Profile;
@@ -65,6 +65,18 @@ pub struct Failure {
     pub card_reason: Option<String>,
 }
 
+impl Failure {
+    /// The catalogue code of the failure: `V-SW` when the status word differs, `V-MISMATCH`
+    /// otherwise.
+    pub fn code(&self) -> Code {
+        if self.expected.starts_with("SW") {
+            Code::VSw
+        } else {
+            Code::VMismatch
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     Passed,
@@ -72,6 +84,17 @@ pub enum Status {
     Skipped(String),
     /// The file itself is malformed (V-FORMAT).
     Invalid(String),
+}
+
+impl Status {
+    /// The catalogue code of a failed or malformed vector.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            Status::Failed(f) => Some(f.code()),
+            Status::Invalid(_) => Some(Code::VFormat),
+            Status::Passed | Status::Skipped(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -126,13 +149,8 @@ impl Ctx<'_, '_> {
     }
 }
 
-fn explain(code: &str) -> String {
-    match code.parse::<Sw>() {
-        Ok(sw) => errors::render_for(sw),
-        Err(_) => errors::lookup(code)
-            .map(|e| e.render())
-            .unwrap_or_else(|| format!("{code}: no catalogue entry")),
-    }
+fn explain(r: impl Into<Reason>) -> String {
+    r.into().render()
 }
 
 fn diff_marker(expected: &Masked, actual: &[u8]) -> String {
@@ -262,7 +280,7 @@ pub fn run_vector(
                     expected: "an ATR".into(),
                     actual: e.to_string(),
                     diff: None,
-                    explanation: explain("P-READER"),
+                    explanation: explain(Code::PReader),
                     card_reason: None,
                 })),
                 0,
@@ -323,7 +341,7 @@ fn fail(at: &str, s: &StepSpec, action: String, expected: String, actual: String
 }
 
 fn sw_spec(s: &StepSpec) -> SwSpec {
-    s.sw.clone().unwrap_or(SwSpec::One("9000".into()))
+    s.sw.clone().unwrap_or_else(SwSpec::ok)
 }
 
 fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<(), Box<Failure>> {
@@ -552,7 +570,7 @@ fn flow_error(
 ) -> Box<Failure> {
     let code = e.code();
     let mut f = fail(at, s, action, expected, format!("{code} ({e})"));
-    f.explanation = explain(&code);
+    f.explanation = explain(code);
     f.card_reason = ctx.card_reason();
     f
 }
@@ -568,7 +586,7 @@ fn check_flow<R>(
     let want = sw_spec(s);
     match r {
         Ok(x) => {
-            if !want.accepts("9000") {
+            if !want.accepts(Sw::OK) {
                 let mut f = fail(
                     at,
                     s,
@@ -576,14 +594,13 @@ fn check_flow<R>(
                     want.describe(),
                     "9000 (the flow completed)".into(),
                 );
-                f.explanation = explain("9000");
+                f.explanation = explain(Sw::OK);
                 return Err(f);
             }
             verify(x).map_err(|why| fail(at, s, action, "a verifiable transaction".into(), why))
         }
         Err(e) => {
-            let code = e.code();
-            if want.accepts(&code) {
+            if want.accepts(e.code()) {
                 Ok(())
             } else {
                 Err(flow_error(ctx, s, at, action, want.describe(), e))
@@ -611,9 +628,9 @@ fn raw(
         Ok(b) => b,
         Err(e) => {
             let code = if e == TransportError::NoResponse {
-                "P-NO-RESPONSE"
+                Code::PNoResponse
             } else {
-                "P-READER"
+                Code::PReader
             };
             if want_sw.accepts(code) {
                 return Ok(());
@@ -632,7 +649,7 @@ fn raw(
             format!("malformed response {}", spaced(&raw)),
         ));
     };
-    let sw_ok = want_sw.accepts(&resp.sw.to_string());
+    let sw_ok = want_sw.accepts(resp.sw);
     let expect = s
         .expect
         .as_deref()
@@ -655,9 +672,9 @@ fn raw(
         f.diff = Some(diff_marker(m, &resp.data));
     }
     f.explanation = if sw_ok {
-        explain("V-MISMATCH")
+        explain(Code::VMismatch)
     } else {
-        explain(&resp.sw.to_string())
+        explain(resp.sw)
     };
     f.card_reason = ctx.card_reason();
     Err(f)

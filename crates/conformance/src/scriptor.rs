@@ -63,10 +63,17 @@ fn spaced(b: &[u8]) -> String {
 
 /// Why a script line could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("V-FORMAT: line {line}: {why}")]
+#[error("{code}: line {line}: {why}", code = crate::errors::Code::VFormat)]
 pub struct ImportError {
     pub line: usize,
     pub why: String,
+}
+
+impl ImportError {
+    /// The error-catalogue code (also the start of the message): always `V-FORMAT`.
+    pub fn code(&self) -> crate::errors::Code {
+        crate::errors::Code::VFormat
+    }
 }
 
 /// A vector (JSON) from a scriptor script. `reset` becomes a power cycle; `exit` ends the

@@ -9,7 +9,10 @@
 //! - a status-word pattern whose `x` digits vary, `63Cx` (tries left), `6Cxx` (the right Le),
 //!   `91xx` (length of the pending proactive command);
 //! - a terminal-side code with a prefix: `P-` POS/PSAM/reader, `H-` issuer, acquirer and
-//!   clearing hosts, `V-` conformance vectors, `I-` card images and profiles.
+//!   clearing hosts, `V-` conformance vectors, `I-` card images and profiles. These are the
+//!   [`Code`] enum; each variant's entry comes from an exhaustive match ([`Code::entry`]), so a
+//!   code cannot exist without its entry. A failure is explained by a [`Reason`]: a status word
+//!   or a [`Code`].
 //!
 //! [`lookup`] finds catalogue entries by code; [`for_sw`] explains any status word at all,
 //! falling back to a generic entry for its ISO 7816-4 SW1 group; [`render_for`] fills in the
@@ -48,6 +51,8 @@ const fn e(
     }
 }
 
+/// The status words, keyed by the status word or its pattern (`63Cx`); the terminal-side codes
+/// entries are reached through [`Code::entry`].
 static CATALOGUE: &[Entry] = &[
     // ---- status words: success and toolkit ----
     e(
@@ -284,172 +289,357 @@ static CATALOGUE: &[Entry] = &[
         "ask the holder to enter the 6-digit payment password again carefully, and warn them when \
          one try is left; once locked only the issuer can reset it",
     ),
-    // ---- POS, PSAM and reader ----
-    e(
-        "P-DIGEST",
-        "card's MAC2 rejected by the PSAM",
-        "PSAM校验卡片MAC2失败（摘要错误）",
-        "DEBIT FOR PURCHASE succeeded but the PSAM's CREDIT SAM FOR PURCHASE answered 9302: the \
+];
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $v:ident = $s:literal,)*) => {
+        /// A catalogue code for a failure outside the card: `P-` POS, PSAM and reader, `H-`
+        /// issuer, acquirer and clearing hosts, `V-` conformance vectors, `I-` card images and
+        /// profiles. Status words are [`Sw`]; [`Reason`] is either.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($(#[$doc])* $v,)*
+        }
+
+        impl Code {
+            /// Every code, in catalogue order (generated from the same list as the enum, so it
+            /// cannot miss one).
+            pub const ALL: &'static [Code] = &[$(Code::$v,)*];
+
+            /// The code as printed and as written in vectors: `"P-DIGEST"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$v => $s,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The PSAM rejected the card's MAC2 after the card debited.
+    PDigest = "P-DIGEST",
+    /// The card's answer was lost.
+    PNoResponse = "P-NO-RESPONSE",
+    /// A sale whose DEBIT answer was lost was completed from GET TRANSACTION PROOF.
+    PTornRecovered = "P-TORN-RECOVERED",
+    /// The PSAM answered an error.
+    PPsam = "P-PSAM",
+    /// The reader or the link to it failed, or the card answered something malformed.
+    PReader = "P-READER",
+    /// The issuer host rejected the card's load MAC1 (or has no key for its index).
+    HMac1 = "H-MAC1",
+    /// The issuer or acquirer host cannot be reached.
+    HUnreachable = "H-UNREACHABLE",
+    /// A reversal could not be delivered and is queued.
+    HReversalPending = "H-REVERSAL-PENDING",
+    /// The clearing host found the record's TAC invalid.
+    HTac = "H-TAC",
+    /// The clearing host already holds this record.
+    HDuplicate = "H-DUPLICATE",
+    /// The acquirer declined the charge.
+    HDeclined = "H-DECLINED",
+    /// A vector step's response data differs.
+    VMismatch = "V-MISMATCH",
+    /// A vector step's status word differs.
+    VSw = "V-SW",
+    /// A vector file is malformed.
+    VFormat = "V-FORMAT",
+    /// A card image cannot be loaded or saved.
+    IImage = "I-IMAGE",
+    /// A personalisation profile is invalid.
+    IProfile = "I-PROFILE",
+}
+
+impl Code {
+    /// The catalogue entry of this code (every code has one: the match is exhaustive).
+    pub fn entry(self) -> Entry {
+        match self {
+            // ---- POS, PSAM and reader ----
+            Code::PDigest => e(
+                self.as_str(),
+                "card's MAC2 rejected by the PSAM",
+                "PSAM校验卡片MAC2失败（摘要错误）",
+                "DEBIT FOR PURCHASE succeeded but the PSAM's CREDIT SAM FOR PURCHASE answered 9302: the \
          PSAM and the card disagree on the purchase key, the amount differs, or the card is not \
          genuine; the card has already debited",
-        "no receipt; the record is kept, flagged, and goes to settlement where the clearing host \
+                "no receipt; the record is kept, flagged, and goes to settlement where the clearing host \
          decides on its TAC; do not debit again; many cards failing: check the PSAM's key set; \
          one card: note its serial and refer the holder to the issuer",
-    ),
-    e(
-        "P-NO-RESPONSE",
-        "card answer lost (card removed)",
-        "卡片无应答（卡片已移开）",
-        "the phone left the field during the exchange, RF interference, the phone's battery died \
+            ),
+            Code::PNoResponse => e(
+                self.as_str(),
+                "card answer lost (card removed)",
+                "卡片无应答（卡片已移开）",
+                "the phone left the field during the exchange, RF interference, the phone's battery died \
          (SIM unpowered), or the reader timed out",
-        "ask the holder to tap the same card again: the POS reads balance and counter and \
+                "ask the holder to tap the same card again: the POS reads balance and counter and \
          resolves the sale with GET TRANSACTION PROOF; never re-key the sale by hand, and do not \
          cancel it until it is resolved",
-    ),
-    e(
-        "P-TORN-RECOVERED",
-        "interrupted transaction recovered",
-        "中断的交易已恢复",
-        "the answer to DEBIT was lost but the card had committed; on the next tap the POS fetched \
+            ),
+            Code::PTornRecovered => e(
+                self.as_str(),
+                "interrupted transaction recovered",
+                "中断的交易已恢复",
+                "the answer to DEBIT was lost but the card had committed; on the next tap the POS fetched \
          MAC2 and TAC with GET TRANSACTION PROOF and completed the sale",
-        "informational: the receipt is printed from the recovered proof; do not charge again",
-    ),
-    e(
-        "P-NOT-WALLET",
-        "not a wallet card (SELECT failed)",
-        "非手机钱包卡（选择应用失败）",
-        "SELECT of the wallet application failed (usually 6A82): an ordinary SIM, a bank or \
-         transit card, a wallet not personalised, or a card using an AID alias the terminal does \
-         not list",
-        "ask for a wallet SIM or another means of payment; if the card should be a wallet, check \
-         the terminal's AID list (default name and aliases)",
-    ),
-    e(
-        "P-PSAM",
-        "PSAM refused",
-        "PSAM拒绝处理",
-        "the PSAM answered an error: missing or badly seated, not the PSAM for this issuer, key \
+                "informational: the receipt is printed from the recovered proof; do not charge again",
+            ),
+            Code::PPsam => e(
+                self.as_str(),
+                "PSAM refused",
+                "PSAM拒绝处理",
+                "the PSAM answered an error: missing or badly seated, not the PSAM for this issuer, key \
          not present in the PSAM, PSAM locked, terminal transaction counter exhausted, or its \
          termID could not be read",
-        "check the PSAM is seated in the right slot and reset the reader; read the PSAM's status \
+                "check the PSAM is seated in the right slot and reset the reader; read the PSAM's status \
          word in the log and look it up; a locked or exhausted PSAM is replaced through the \
          acquirer",
-    ),
-    e(
-        "P-READER",
-        "card reader error (PC/SC)",
-        "读卡器错误（PC/SC）",
-        "the PC/SC service is not running, the reader was unplugged, no card in the field or the \
+            ),
+            Code::PReader => e(
+                self.as_str(),
+                "card reader error (PC/SC)",
+                "读卡器错误（PC/SC）",
+                "the PC/SC service is not running, the reader was unplugged, no card in the field or the \
          wrong reader chosen, another program holds the reader (sharing violation), or a \
          protocol mismatch (T=0 vs T=1)",
-        "check the PC/SC service (pcscd, SCardSvr) is running, reconnect the reader, close other \
+                "check the PC/SC service (pcscd, SCardSvr) is running, reconnect the reader, close other \
          programs using it, list readers and pick the right one",
-    ),
-    // ---- hosts ----
-    e(
-        "H-MAC1",
-        "issuer host rejected the card's load MAC1",
-        "发卡方主机校验圈存MAC1失败",
-        "the host's load master key or diversification differs from the card's, the key index \
+            ),
+            // ---- hosts ----
+            Code::HMac1 => e(
+                self.as_str(),
+                "issuer host rejected the card's load MAC1",
+                "发卡方主机校验圈存MAC1失败",
+                "the host's load master key or diversification differs from the card's, the key index \
          does not match the card's keyVer, the amount or termID sent to the host differ from \
          those in INITIALIZE FOR LOAD, or the card's answer was altered",
-        "no CREDIT is sent and the card is unchanged; the bank charge is reversed automatically; \
+                "no CREDIT is sent and the card is unchanged; the bank charge is reversed automatically; \
          check the load key index and the host's key set; persistent for one card: refer the \
          holder to the issuer",
-    ),
-    e(
-        "H-UNREACHABLE",
-        "issuer or acquirer host unreachable",
-        "发卡方或收单方主机无法连接",
-        "network down, host down or overloaded, time-out, wrong address or port, or a TLS or \
+            ),
+            Code::HUnreachable => e(
+                self.as_str(),
+                "issuer or acquirer host unreachable",
+                "发卡方或收单方主机无法连接",
+                "network down, host down or overloaded, time-out, wrong address or port, or a TLS or \
          certificate problem",
-        "offline purchases still work; top-up is unavailable until the link is back; check the \
+                "offline purchases still work; top-up is unavailable until the link is back; check the \
          network and host address; if a charge's outcome is unknown the POS queues a reversal",
-    ),
-    e(
-        "H-REVERSAL-PENDING",
-        "reversal queued for retry",
-        "冲正已排队等待重发",
-        "a load could not be completed (confirmed with GET TRANSACTION PROOF) and the reversal of \
+            ),
+            Code::HReversalPending => e(
+                self.as_str(),
+                "reversal queued for retry",
+                "冲正已排队等待重发",
+                "a load could not be completed (confirmed with GET TRANSACTION PROOF) and the reversal of \
          the bank charge could not be delivered to the acquirer",
-        "nothing for the cashier: the POS retries until the acquirer acknowledges; do not refund \
+                "nothing for the cashier: the POS retries until the acquirer acknowledges; do not refund \
          in cash as well; if the queue keeps growing, check the host link",
-    ),
-    e(
-        "H-TAC",
-        "clearing host: TAC invalid, record rejected",
-        "清算主机：TAC校验失败，疑似伪造记录",
-        "the TAC recomputed under the card's key differs from the record's: the record was \
+            ),
+            Code::HTac => e(
+                self.as_str(),
+                "clearing host: TAC invalid, record rejected",
+                "清算主机：TAC校验失败，疑似伪造记录",
+                "the TAC recomputed under the card's key differs from the record's: the record was \
          altered after the card signed it, the POS stored a wrong amount/TTC/date/time/termID, \
          the wrong key set for this serial (test vs production), or a forged record",
-        "the record is not paid to the merchant; compare it with the POS's own log; many records \
+                "the record is not paid to the merchant; compare it with the POS's own log; many records \
          from one POS: check that POS's software; report suspected forgeries to risk control",
-    ),
-    e(
-        "H-DUPLICATE",
-        "clearing host: duplicate record (same serial and counter)",
-        "清算主机：重复记录（卡号与交易计数器相同）",
-        "the same transaction was uploaded twice (a batch resent after a lost acknowledgement, a \
+            ),
+            Code::HDuplicate => e(
+                self.as_str(),
+                "clearing host: duplicate record (same serial and counter)",
+                "清算主机：重复记录（卡号与交易计数器相同）",
+                "the same transaction was uploaded twice (a batch resent after a lost acknowledgement, a \
          recovered sale stored twice) or a record was replayed",
-        "the duplicate is dropped and the first kept; no action if the first was accepted; \
+                "the duplicate is dropped and the first kept; no action if the first was accepted; \
          investigate if the two differ in amount",
-    ),
-    e(
-        "H-DECLINED",
-        "acquirer declined the bank-card charge",
-        "收单方拒绝银行卡扣款",
-        "the acquirer refused the top-up's charge, e.g. because a reversal for the same \
+            ),
+            Code::HDeclined => e(
+                self.as_str(),
+                "acquirer declined the bank-card charge",
+                "收单方拒绝银行卡扣款",
+                "the acquirer refused the top-up's charge, e.g. because a reversal for the same \
          transaction id had already reached it (the POS had given up on that top-up)",
-        "nothing was charged and the wallet was not loaded; start a new top-up",
-    ),
-    // ---- conformance vectors ----
-    e(
-        "V-MISMATCH",
-        "vector step: response data differs",
-        "测试向量步骤：响应数据不符",
-        "the implementation returned other response bytes than the vector expects: a crypto \
+                "nothing was charged and the wallet was not loaded; start a new top-up",
+            ),
+            // ---- conformance vectors ----
+            Code::VMismatch => e(
+                self.as_str(),
+                "vector step: response data differs",
+                "测试向量步骤：响应数据不符",
+                "the implementation returned other response bytes than the vector expects: a crypto \
          difference (key, session key derivation, padding), state drift from an earlier step \
          (balance, counter), or a wrong vector",
-        "diff expected and actual byte by byte; rerun from the first failing step; check the \
+                "diff expected and actual byte by byte; rerun from the first failing step; check the \
          crypto against the published examples in SPEC.md section 4",
-    ),
-    e(
-        "V-SW",
-        "vector step: status word differs",
-        "测试向量步骤：状态字不符",
-        "the card answered another status word than the vector expects: a check in a different \
+            ),
+            Code::VSw => e(
+                self.as_str(),
+                "vector step: status word differs",
+                "测试向量步骤：状态字不符",
+                "the card answered another status word than the vector expects: a check in a different \
          order, or a missing preceding step (VERIFY, INITIALIZE, SELECT)",
-        "explain both status words to see which check fired; check the earlier steps set up the \
+                "explain both status words to see which check fired; check the earlier steps set up the \
          state the step needs",
-    ),
-    e(
-        "V-FORMAT",
-        "vector file malformed",
-        "测试向量文件格式错误",
-        "syntax error, bad or odd-length hex, a missing field, an unknown step kind, or an \
+            ),
+            Code::VFormat => e(
+                self.as_str(),
+                "vector file malformed",
+                "测试向量文件格式错误",
+                "syntax error, bad or odd-length hex, a missing field, an unknown step kind, or an \
          unsupported format version",
-        "fix the file at the reported place; validate hex strings and field names",
-    ),
-    // ---- images and profiles ----
-    e(
-        "I-IMAGE",
-        "card image corrupt, truncated or wrong version",
-        "卡片镜像文件损坏、不完整或版本不符",
-        "the file was cut short (interrupted write, disk full), edited by hand, fails its \
+                "fix the file at the reported place; validate hex strings and field names",
+            ),
+            // ---- images and profiles ----
+            Code::IImage => e(
+                self.as_str(),
+                "card image corrupt, truncated or wrong version",
+                "卡片镜像文件损坏、不完整或版本不符",
+                "the file was cut short (interrupted write, disk full), edited by hand, fails its \
          checksum, or was written by another version of the tool",
-        "restore the image from a backup or re-personalise from the profile; use the tool \
+                "restore the image from a backup or re-personalise from the profile; use the tool \
          version that wrote it; never edit images by hand",
-    ),
-    e(
-        "I-PROFILE",
-        "profile invalid",
-        "个人化配置文件无效",
-        "a missing or malformed field: keys not 16 bytes or with equal halves (an all-zero TAC \
+            ),
+            Code::IProfile => e(
+                self.as_str(),
+                "profile invalid",
+                "个人化配置文件无效",
+                "a missing or malformed field: keys not 16 bytes or with equal halves (an all-zero TAC \
          key), payment password not 6 digits, operation password not 4-12 digits, retry limits \
          outside 1-15, balance above the cap, a bad ATR checksum or AID length",
-        "fix the field named in the message; start from one of the sample profiles",
-    ),
-];
+                "fix the field named in the message; start from one of the sample profiles",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a string is not a catalogue code.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an error-catalogue code (known codes: {known})", known = known_codes())]
+pub struct UnknownCode(pub String);
+
+fn known_codes() -> String {
+    Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl std::str::FromStr for Code {
+    type Err = UnknownCode;
+    /// Case-insensitive, surrounding spaces ignored: `"p-digest"` is [`Code::PDigest`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(t))
+            .ok_or_else(|| UnknownCode(s.to_string()))
+    }
+}
+
+/// What a failure is explained by: the card's status word or a catalogue code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    Sw(Sw),
+    Code(Code),
+}
+
+impl Reason {
+    /// The entry explaining this reason ([`for_sw`] for a status word).
+    pub fn entry(self) -> Entry {
+        match self {
+            Reason::Sw(sw) => for_sw(sw),
+            Reason::Code(c) => c.entry(),
+        }
+    }
+
+    /// Multi-line explanation; a status word pattern gets its variable part filled in.
+    pub fn render(self) -> String {
+        match self {
+            Reason::Sw(sw) => render_for(sw),
+            Reason::Code(c) => c.entry().render(),
+        }
+    }
+
+    /// The catalogue code, if this is not a status word.
+    pub fn code(self) -> Option<Code> {
+        match self {
+            Reason::Code(c) => Some(c),
+            Reason::Sw(_) => None,
+        }
+    }
+
+    /// The status word, if this is one.
+    pub fn sw(self) -> Option<Sw> {
+        match self {
+            Reason::Sw(sw) => Some(sw),
+            Reason::Code(_) => None,
+        }
+    }
+}
+
+impl From<Sw> for Reason {
+    fn from(sw: Sw) -> Self {
+        Reason::Sw(sw)
+    }
+}
+
+impl From<Code> for Reason {
+    fn from(c: Code) -> Self {
+        Reason::Code(c)
+    }
+}
+
+impl PartialEq<Code> for Reason {
+    fn eq(&self, other: &Code) -> bool {
+        *self == Reason::Code(*other)
+    }
+}
+
+impl PartialEq<Sw> for Reason {
+    fn eq(&self, other: &Sw) -> bool {
+        *self == Reason::Sw(*other)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Sw(sw) => write!(f, "{sw}"),
+            Reason::Code(c) => f.write_str(c.as_str()),
+        }
+    }
+}
+
+impl std::str::FromStr for Reason {
+    type Err = String;
+    /// A status word (`"9302"`, `"93 02"`, `"0x9302"`) or a catalogue code (`"P-DIGEST"`,
+    /// case-insensitive).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let t = t
+            .strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .unwrap_or(t.as_str());
+        if t.len() == 4
+            && let Ok(v) = u16::from_str_radix(t, 16)
+        {
+            return Ok(Reason::Sw(Sw(v)));
+        }
+        t.parse::<Code>().map(Reason::Code).map_err(|_| {
+            format!("`{s}` is not a status word (4 hex digits) or an error-catalogue code")
+        })
+    }
+}
 
 /// Generic entries for status words the catalogue does not list, one per ISO 7816-4 SW1 group
 /// (6C and 91 are fully covered by the `6Cxx` and `91xx` pattern entries).
@@ -627,9 +817,18 @@ static GENERIC_INVALID: Entry = e(
     "check the reader and transport layer; capture the raw exchange",
 );
 
-/// The whole catalogue: every status word the card returns and every terminal-side code.
+/// The whole catalogue: every status word the card returns, then every [`Code`].
 /// (The generic per-class fallbacks of [`for_sw`] are not part of it.)
-pub fn all() -> &'static [Entry] {
+pub fn all() -> Vec<Entry> {
+    sw_entries()
+        .iter()
+        .copied()
+        .chain(Code::ALL.iter().map(|c| c.entry()))
+        .collect()
+}
+
+/// The status-word part of the catalogue: concrete status words and patterns like `63Cx`.
+pub fn sw_entries() -> &'static [Entry] {
     CATALOGUE
 }
 
@@ -675,6 +874,9 @@ pub fn lookup(code: &str) -> Option<Entry> {
         .unwrap_or(t.as_str());
     if t.is_empty() {
         return None;
+    }
+    if let Ok(c) = t.parse::<Code>() {
+        return Some(c.entry());
     }
     if let Some(e) = CATALOGUE.iter().find(|e| e.code.eq_ignore_ascii_case(t)) {
         return Some(*e);
@@ -801,7 +1003,7 @@ mod tests {
 
     #[test]
     fn every_entry_is_found_by_its_own_code() {
-        for e in all() {
+        for e in &all() {
             assert_eq!(lookup(e.code), Some(*e), "{}", e.code);
             assert_eq!(lookup(&e.code.to_ascii_lowercase()), Some(*e), "{}", e.code);
         }
@@ -922,7 +1124,6 @@ mod tests {
             "P-DIGEST",
             "P-NO-RESPONSE",
             "P-TORN-RECOVERED",
-            "P-NOT-WALLET",
             "P-PSAM",
             "P-READER",
             "H-MAC1",
@@ -981,12 +1182,13 @@ mod tests {
     #[test]
     fn entries_are_complete_and_codes_unique() {
         let has_cjk = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+        let entries = all();
         let generics = GENERIC
             .iter()
             .map(|(_, e)| e)
             .chain([&GENERIC_APP, &GENERIC_INVALID]);
         let mut codes: Vec<String> = Vec::new();
-        for e in all() {
+        for e in &all() {
             let c = e.code.to_ascii_uppercase();
             assert!(!codes.contains(&c), "duplicate code {}", e.code);
             codes.push(c);
@@ -996,7 +1198,7 @@ mod tests {
             assert!(is_sw_code(e.code) || prefixed, "bad code shape {}", e.code);
             assert_eq!(e.code.trim(), e.code);
         }
-        for e in all().iter().chain(generics) {
+        for e in entries.iter().chain(generics) {
             for (what, f) in [
                 ("code", e.code),
                 ("en", e.en),
@@ -1014,7 +1216,7 @@ mod tests {
 
     #[test]
     fn render_shapes() {
-        for e in all() {
+        for e in &all() {
             let r = e.render();
             let lines: Vec<&str> = r.lines().collect();
             assert_eq!(lines.len(), 3, "{r}");
@@ -1026,6 +1228,72 @@ mod tests {
             assert!(!o.contains('\n') && o.starts_with(e.code));
             assert!(o.contains(e.en) && o.contains(e.zh));
         }
+    }
+
+    #[test]
+    fn every_code_is_listed_once_and_has_its_own_entry() {
+        // ALL is generated from the enum's own variant list; its order is the discriminants'.
+        for (i, c) in Code::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{c} out of place in Code::ALL");
+            let e = c.entry();
+            assert_eq!(e.code, c.as_str());
+            assert_eq!(lookup(c.as_str()), Some(e), "{c}");
+            assert!(!is_sw_code(c.as_str()), "{c} looks like a status word");
+            assert_eq!(c.to_string(), c.as_str());
+            assert_eq!(c.as_str().parse::<Code>(), Ok(*c));
+            assert_eq!(c.as_str().to_lowercase().parse::<Code>(), Ok(*c));
+            assert_eq!(c.as_str().parse::<Reason>(), Ok(Reason::Code(*c)));
+            assert_eq!(Reason::from(*c).render(), e.render());
+        }
+        // No two codes share an entry or a text.
+        for (i, a) in Code::ALL.iter().enumerate() {
+            for b in &Code::ALL[i + 1..] {
+                assert_ne!(a.as_str(), b.as_str());
+                assert_ne!(a.entry(), b.entry(), "{a} and {b}");
+            }
+        }
+        let codes: Vec<Entry> = all().into_iter().filter(|e| !is_sw_code(e.code)).collect();
+        assert_eq!(codes.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn unknown_codes_are_refused_with_the_known_list() {
+        for bad in ["P-NOPE", "", "P-", "PDIGEST", "P_DIGEST", "P-NOT-WALLET"] {
+            let err = bad.parse::<Code>().unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains(&format!("`{bad}`")), "{msg}");
+            assert!(
+                msg.contains("P-DIGEST") && msg.contains("I-PROFILE"),
+                "{msg}"
+            );
+            assert!(bad.parse::<Reason>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reason_parses_status_words_and_codes() {
+        for form in ["9302", "93 02", "0x9302", "0X93 02"] {
+            assert_eq!(
+                form.parse::<Reason>(),
+                Ok(Reason::Sw(Sw::MAC_INVALID)),
+                "{form}"
+            );
+        }
+        assert_eq!(
+            "p-digest".parse::<Reason>(),
+            Ok(Reason::Code(Code::PDigest))
+        );
+        assert_eq!(Reason::Sw(Sw(0x63C2)).to_string(), "63C2");
+        assert!(Reason::Sw(Sw(0x63C2)).render().contains("2 tries left"));
+        assert_eq!(Reason::from(Code::HTac).to_string(), "H-TAC");
+        assert_eq!(Reason::from(Code::HTac), Code::HTac);
+        assert_eq!(Reason::from(Sw::OK), Sw::OK);
+        assert_ne!(Reason::from(Sw::OK), Code::HTac);
+        assert_eq!(Reason::from(Code::VSw).code(), Some(Code::VSw));
+        assert_eq!(Reason::from(Sw::OK).sw(), Some(Sw::OK));
+        // Patterns are catalogue keys, not status words.
+        assert!("63Cx".parse::<Reason>().is_err());
+        assert!("930".parse::<Reason>().is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the load authorisation request and why a host refused it.
 
 use crate::crypto::Mac4;
+use crate::errors::Code;
 
 /// What the host needs to authorise a load (from INITIALIZE FOR LOAD and the terminal).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,14 +52,29 @@ impl LoadRequest {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HostError {
     #[error(
-        "H-MAC1: the card's load MAC1 does not verify (wrong load key, or balance/amount/termID differ)"
+        "{}: the card's load MAC1 does not verify (wrong load key, or balance/amount/termID differ)",
+        Code::HMac1
     )]
     BadMac1,
-    #[error("H-MAC1: the issuer has no load key with index {0:02X}")]
+    #[error("{code}: the issuer has no load key with index {0:02X}", code = Code::HMac1)]
     UnknownKey(u8),
-    #[error("H-UNREACHABLE: the issuer or acquirer host cannot be reached")]
+    #[error(
+        "{}: the issuer or acquirer host cannot be reached",
+        Code::HUnreachable
+    )]
     Unreachable,
     /// The acquirer refused the request (e.g. a charge whose id was already reversed).
-    #[error("H-DECLINED: the acquirer declined: {0}")]
+    #[error("{code}: the acquirer declined: {0}", code = Code::HDeclined)]
     Declined(String),
+}
+
+impl HostError {
+    /// The error-catalogue code (also the start of the message).
+    pub fn code(&self) -> Code {
+        match self {
+            HostError::BadMac1 | HostError::UnknownKey(_) => Code::HMac1,
+            HostError::Unreachable => Code::HUnreachable,
+            HostError::Declined(_) => Code::HDeclined,
+        }
+    }
 }

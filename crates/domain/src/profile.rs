@@ -195,6 +195,13 @@ pub enum ProfileError {
     Invalid(String),
 }
 
+impl ProfileError {
+    /// The error-catalogue code: always `I-PROFILE`.
+    pub fn code(&self) -> crate::errors::Code {
+        crate::errors::Code::IProfile
+    }
+}
+
 impl Profile {
     pub fn default_profile() -> Profile {
         Profile::from_json(DEFAULT_PROFILE_JSON).expect("the embedded default profile is valid")

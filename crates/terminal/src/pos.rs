@@ -7,6 +7,7 @@
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::card::command::{INIT_LOAD_RESPONSE, INIT_PURCHASE_RESPONSE, TxKind};
 use crate::crypto::{Mac4, TYPE_PURCHASE};
+use crate::errors::{Code, Reason};
 use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::sw::Sw;
 use crate::transport::{Transport, TransportError};
@@ -88,22 +89,21 @@ pub enum PosError {
 }
 
 impl PosError {
-    /// The error-catalogue code for this failure.
-    pub fn code(&self) -> String {
+    /// The error-catalogue entry for this failure: the card's status word when the card
+    /// refused, otherwise a catalogue code.
+    pub fn code(&self) -> Reason {
         match self {
-            PosError::Card { sw, .. } => sw.to_string(),
-            PosError::Psam { .. } => "P-PSAM".into(),
+            PosError::Card { sw, .. } => Reason::Sw(*sw),
+            PosError::Psam { .. } => Code::PPsam.into(),
             PosError::Transport {
                 err: TransportError::NoResponse,
                 ..
-            } => "P-NO-RESPONSE".into(),
-            PosError::Transport { .. } => "P-READER".into(),
-            PosError::Unexpected { .. } => "P-READER".into(),
-            PosError::Digest { .. } => "P-DIGEST".into(),
-            PosError::Host(HostError::Unreachable) => "H-UNREACHABLE".into(),
-            PosError::Host(HostError::Declined(_)) => "H-DECLINED".into(),
-            PosError::Host(_) => "H-MAC1".into(),
-            PosError::InDoubt(_) => "P-NO-RESPONSE".into(),
+            } => Code::PNoResponse.into(),
+            PosError::Transport { .. } => Code::PReader.into(),
+            PosError::Unexpected { .. } => Code::PReader.into(),
+            PosError::Digest { .. } => Code::PDigest.into(),
+            PosError::Host(e) => e.code().into(),
+            PosError::InDoubt(_) => Code::PNoResponse.into(),
         }
     }
     /// The card's status word, when the card refused.

@@ -86,7 +86,8 @@ impl CardServer {
                 self.image_crc = Some(crc32fast::hash(&bytes));
             }
             Err(e) => self.notice(format!(
-                "I-IMAGE: cannot save {}: {e}; the card keeps running from memory",
+                "{}: cannot save {}: {e}; the card keeps running from memory",
+                errors::Code::IImage,
                 path.display()
             )),
         }

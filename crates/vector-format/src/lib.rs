@@ -9,6 +9,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::Path;
+use stk_domain::errors::{Code, Reason};
 use stk_domain::profile::Profile;
 use stk_domain::sw::Sw;
 
@@ -54,56 +55,142 @@ pub enum InterfaceName {
     Contactless,
 }
 
-/// Expected status word(s): one pattern or a list of accepted ones. A pattern is 4 hex digits
-/// where `?` matches any nibble (`63C?`), or an error-catalogue code for a failure that is not a
-/// card status word (`P-DIGEST`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum SwSpec {
-    One(String),
-    Any(Vec<String>),
+/// One accepted outcome of a step: a status word pattern, 4 hex digits where `?` matches any
+/// nibble (`63C?`), or an error-catalogue code for a failure that is not a card status word
+/// (`P-DIGEST`), parsed to [`Code`] so that a misspelt code is refused when the file is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwPattern {
+    /// `value` on the bits set in `mask` (a `?` nibble is 0 in both).
+    Sw {
+        value: u16,
+        mask: u16,
+    },
+    Code(Code),
 }
 
-impl SwSpec {
-    pub fn patterns(&self) -> Vec<&str> {
-        match self {
-            SwSpec::One(s) => vec![s.as_str()],
-            SwSpec::Any(v) => v.iter().map(|s| s.as_str()).collect(),
+impl SwPattern {
+    /// Exactly this status word.
+    pub fn sw(sw: Sw) -> SwPattern {
+        SwPattern::Sw {
+            value: sw.0,
+            mask: 0xFFFF,
         }
     }
-    /// Whether `code` (a status word like `9000` or a catalogue code) is accepted.
-    pub fn accepts(&self, code: &str) -> bool {
-        self.patterns().iter().any(|p| pattern_matches(p, code))
-    }
-    pub fn describe(&self) -> String {
-        self.patterns().join(" or ")
+
+    /// Whether the outcome `r` (a status word or a catalogue code) is accepted.
+    pub fn accepts(&self, r: Reason) -> bool {
+        match (self, r) {
+            (SwPattern::Sw { value, mask }, Reason::Sw(sw)) => sw.0 & mask == *value,
+            (SwPattern::Code(want), Reason::Code(got)) => *want == got,
+            _ => false,
+        }
     }
 }
 
-fn pattern_matches(pattern: &str, code: &str) -> bool {
-    let p: String = pattern.chars().filter(|c| !c.is_whitespace()).collect();
-    if p.len() != code.len() {
-        return false;
-    }
-    p.chars()
-        .zip(code.chars())
-        .all(|(a, b)| a == '?' || a.eq_ignore_ascii_case(&b))
-}
-
-/// Checks a status-word pattern's shape.
-pub fn check_sw_pattern(p: &str) -> Result<(), String> {
-    let t: String = p.chars().filter(|c| !c.is_whitespace()).collect();
-    let is_sw = t.len() == 4 && t.chars().all(|c| c == '?' || c.is_ascii_hexdigit());
-    let is_code = t.len() > 2
-        && t.as_bytes()[1] == b'-'
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if is_sw || is_code {
-        Ok(())
-    } else {
+impl std::str::FromStr for SwPattern {
+    type Err = String;
+    fn from_str(p: &str) -> Result<Self, Self::Err> {
+        let t: String = p.chars().filter(|c| !c.is_whitespace()).collect();
+        if t.len() == 4 && t.chars().all(|c| c == '?' || c.is_ascii_hexdigit()) {
+            let (mut value, mut mask) = (0u16, 0u16);
+            for c in t.chars() {
+                value <<= 4;
+                mask <<= 4;
+                if let Some(d) = c.to_digit(16) {
+                    value |= d as u16;
+                    mask |= 0xF;
+                }
+            }
+            return Ok(SwPattern::Sw { value, mask });
+        }
+        let looks_like_code = t.len() > 2 && t.as_bytes()[1] == b'-';
+        if looks_like_code {
+            return t
+                .parse::<Code>()
+                .map(SwPattern::Code)
+                .map_err(|e| e.to_string());
+        }
         Err(format!(
             "`{p}` is neither a status word pattern (4 hex digits, ? = any nibble) nor a catalogue code like P-DIGEST"
         ))
     }
+}
+
+impl std::fmt::Display for SwPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SwPattern::Sw { value, mask } => {
+                for shift in [12, 8, 4, 0] {
+                    if (mask >> shift) & 0xF == 0 {
+                        f.write_str("?")?;
+                    } else {
+                        write!(f, "{:X}", (value >> shift) & 0xF)?;
+                    }
+                }
+                Ok(())
+            }
+            SwPattern::Code(c) => f.write_str(c.as_str()),
+        }
+    }
+}
+
+/// Expected status word(s) or code(s): one pattern or a list of accepted ones (see
+/// [`SwPattern`]). In JSON a string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "SwText")]
+pub struct SwSpec(Vec<SwPattern>);
+
+/// `sw` as written in the file.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SwText {
+    One(String),
+    Any(Vec<String>),
+}
+
+impl TryFrom<SwText> for SwSpec {
+    type Error = String;
+    fn try_from(t: SwText) -> Result<Self, Self::Error> {
+        let texts = match t {
+            SwText::One(s) => vec![s],
+            SwText::Any(v) => v,
+        };
+        if texts.is_empty() {
+            return Err("`sw` is an empty list: it would accept nothing".into());
+        }
+        texts
+            .iter()
+            .map(|p| p.parse())
+            .collect::<Result<Vec<_>, _>>()
+            .map(SwSpec)
+    }
+}
+
+impl SwSpec {
+    /// The default expectation: `9000`.
+    pub fn ok() -> SwSpec {
+        SwSpec(vec![SwPattern::sw(Sw::OK)])
+    }
+    pub fn patterns(&self) -> &[SwPattern] {
+        &self.0
+    }
+    /// Whether `r` (a status word like `9000` or a catalogue code) is accepted.
+    pub fn accepts(&self, r: impl Into<Reason>) -> bool {
+        let r = r.into();
+        self.0.iter().any(|p| p.accepts(r))
+    }
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+}
+
+/// Checks a status-word pattern's or catalogue code's shape.
+pub fn check_sw_pattern(p: &str) -> Result<(), String> {
+    p.parse::<SwPattern>().map(|_| ())
 }
 
 /// Expected response data: hex bytes, `??` for a byte that may be anything (card randoms,
@@ -275,11 +362,6 @@ impl StepSpec {
         if let Some(e) = &self.expect {
             Masked::parse(e)?;
         }
-        if let Some(sw) = &self.sw {
-            for p in sw.patterns() {
-                check_sw_pattern(p)?;
-            }
-        }
         match found.len() {
             1 => Ok(found.remove(0)),
             0 => Err("the step has no action (one of apdu, select, verify, purchase, load, power_cycle, balance, history, repeat)".into()),
@@ -368,16 +450,53 @@ fn check_steps(steps: &[StepSpec], prefix: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn spec(json: &str) -> Result<SwSpec, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
     #[test]
     fn sw_patterns() {
-        let s = SwSpec::Any(vec!["63C?".into(), "6983".into()]);
-        assert!(s.accepts("63C4") && s.accepts("6983") && !s.accepts("6985"));
-        assert!(SwSpec::One("P-DIGEST".into()).accepts("P-DIGEST"));
+        let s = spec(r#"["63C?", "6983"]"#).unwrap();
+        assert!(s.accepts(Sw(0x63C4)) && s.accepts(Sw(0x6983)) && !s.accepts(Sw(0x6985)));
+        assert!(!s.accepts(Code::PDigest));
+        assert_eq!(s.describe(), "63C? or 6983");
+        let d = spec(r#""P-DIGEST""#).unwrap();
+        assert!(d.accepts(Code::PDigest) && !d.accepts(Code::PPsam) && !d.accepts(Sw::OK));
+        // Codes are case-insensitive in the file and printed in their own spelling.
+        assert_eq!(spec(r#""p-digest""#).unwrap(), d);
+        assert_eq!(d.describe(), "P-DIGEST");
+        assert!(spec(r#""6a82""#).unwrap().accepts(Sw::NOT_FOUND));
+        assert!(SwSpec::ok().accepts(Sw::OK) && !SwSpec::ok().accepts(Sw(0x9001)));
         assert!(
             check_sw_pattern("90 00").is_ok()
                 && check_sw_pattern("900").is_err()
                 && check_sw_pattern("zz").is_err()
         );
+    }
+
+    #[test]
+    fn unknown_codes_and_bad_patterns_are_refused_at_load() {
+        let e = spec(r#""P-DIGST""#).unwrap_err();
+        assert!(
+            e.contains("`P-DIGST` is not an error-catalogue code"),
+            "{e}"
+        );
+        assert!(e.contains("P-DIGEST"), "lists the known codes: {e}");
+        let e = spec(r#"["9000", "H-NOPE"]"#).unwrap_err();
+        assert!(e.contains("H-NOPE"), "{e}");
+        assert!(spec("[]").unwrap_err().contains("empty"));
+        assert!(spec(r#""90G0""#).unwrap_err().contains("neither"));
+
+        // Through the whole loader: the file is refused, naming the code.
+        let text = r#"{"name": "x", "steps": [{"purchase": 100, "sw": "P-DIGST"}]}"#;
+        let e = parse(text, Path::new(".")).unwrap_err();
+        assert!(
+            e.contains("P-DIGST") && e.contains("not an error-catalogue code"),
+            "{e}"
+        );
+        let text = r#"{"name": "x", "steps": [{"purchase": 100, "sw": "P-DIGEST"}]}"#;
+        let (v, _) = parse(text, Path::new(".")).unwrap();
+        assert!(v.steps[0].sw.as_ref().unwrap().accepts(Code::PDigest));
     }
 
     #[test]

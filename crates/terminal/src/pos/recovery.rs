@@ -17,6 +17,7 @@
 use super::{CardInfo, Device, HistoryEntry, Pos, PosError, PurchaseRecord, arr};
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::crypto::TYPE_PURCHASE;
+use crate::errors::Code;
 use crate::sw::Sw;
 use crate::transport::Transport;
 use serde::{Deserialize, Serialize};
@@ -97,8 +98,8 @@ impl InDoubt {
 
 impl SaleOutcome {
     /// The catalogue code to show: `P-TORN-RECOVERED` for a recovered sale.
-    pub fn code(&self) -> Option<&'static str> {
-        self.record.recovered.then_some("P-TORN-RECOVERED")
+    pub fn code(&self) -> Option<Code> {
+        self.record.recovered.then_some(Code::PTornRecovered)
     }
 }
 

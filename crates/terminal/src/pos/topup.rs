@@ -12,6 +12,7 @@ use super::{CardInfo, HistoryEntry, Pos, PosError, arr};
 use crate::acquirer::{AcquirerHost, StoreError};
 use crate::card::command::TxKind;
 use crate::crypto::TYPE_LOAD;
+use crate::errors::Code;
 use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::journal::{Journal, TopupRow};
 use crate::sw::Sw;
@@ -33,6 +34,18 @@ pub enum TopupOutcome {
     Loaded { tac: [u8; 4] },
     /// The wallet was not loaded; the charge's reversal is queued (acknowledged or not).
     Reversed { acknowledged: bool },
+}
+
+impl TopupOutcome {
+    /// The catalogue code to show: `H-REVERSAL-PENDING` while the reversal is not acknowledged.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            TopupOutcome::Reversed {
+                acknowledged: false,
+            } => Some(Code::HReversalPending),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -314,8 +327,9 @@ pub fn drain_reversals(
             Err(e) => {
                 journal.try_outcome(&p.txn, n, &e.to_string(), false)?;
                 steps.push(format!(
-                    "{}: reversal try {n} failed ({e}): H-REVERSAL-PENDING",
-                    p.txn
+                    "{}: reversal try {n} failed ({e}): {}",
+                    p.txn,
+                    Code::HReversalPending
                 ));
                 left.push(p.txn);
             }

@@ -1,0 +1,474 @@
+//! Every error-catalogue code is raised by the program: the table below provokes each [`Code`]
+//! through the code path that raises it (POS flows, hosts, clearing, card images, profiles,
+//! the vector runner) and must cover `Code::ALL`. A code nothing raises does not belong in the
+//! catalogue. The CLI's `explain` is checked as a process: every code, status words, patterns,
+//! the list, and a clear refusal of an unknown code.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use stk_wallet::acquirer::{AcquirerHost, FlakyAcquirer, SqliteBank};
+use stk_wallet::card::{Card, image};
+use stk_wallet::errors::{self, Code, Reason};
+use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer};
+use stk_wallet::host::{HostError, IssuerHost};
+use stk_wallet::journal::Journal;
+use stk_wallet::pos::{Clock, Pos, PosError, PurchaseRecord};
+use stk_wallet::profile::Profile;
+use stk_wallet::psam::Psam;
+use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
+use stk_wallet::sw::Sw;
+use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
+use stk_wallet::transport::{Transport, TransportError};
+use stk_wallet::vectors::runner::{self, Target};
+use stk_wallet::vectors::scriptor;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stk-wallet");
+
+type FPos = Pos<FaultyTransport<SimCard>, SimPsam>;
+
+/// A POS on a fresh default card (balance 100.00) with `plan` injected on the card side.
+fn pos(plan: &str) -> FPos {
+    pos_with(plan, |_| {})
+}
+
+fn pos_with(plan: &str, psam: impl FnOnce(&mut Psam)) -> FPos {
+    let p = Profile::default_profile();
+    let card = shared(Card::personalise(&p));
+    let mut s = Psam::from_profile(&p);
+    psam(&mut s);
+    Pos::new(
+        FaultyTransport::new(
+            SimCard::contactless(card.clone()),
+            Some(card),
+            plan.parse().expect("fault plan"),
+        ),
+        SimPsam::new(s),
+        Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0, 0],
+        },
+        p.wallet_aid.clone(),
+    )
+}
+
+fn host() -> IssuerHost {
+    IssuerHost::from_profile(&Profile::default_profile())
+}
+
+fn purchase_fails(plan: &str) -> Reason {
+    pos(plan)
+        .purchase(700)
+        .expect_err("the purchase fails")
+        .code()
+}
+
+// ---- P- ----
+
+fn digest() -> Reason {
+    let e = pos("bad-mac:mac2").purchase(700).unwrap_err();
+    assert!(matches!(e, PosError::Digest { .. }), "{e}");
+    e.code()
+}
+
+fn no_response() -> Reason {
+    purchase_fails("lose-response:debit")
+}
+
+fn torn_recovered() -> Reason {
+    let mut pos = pos("lose-response:debit");
+    let mut pending = None;
+    let first = pos
+        .sale(&mut pending, 700)
+        .expect_err("first tap loses the answer");
+    assert_eq!(first.code(), Code::PNoResponse);
+    assert!(pending.is_some());
+    let out = pos.sale(&mut pending, 700).expect("second tap recovers");
+    Reason::Code(out.code().expect("a recovered sale has a code"))
+}
+
+fn psam_refused() -> Reason {
+    // A PSAM without the purchase keys answers 9403 to INIT SAM FOR PURCHASE.
+    let e = pos_with("none", |p| p.keys.clear())
+        .purchase(700)
+        .unwrap_err();
+    assert!(
+        matches!(e, PosError::Psam { sw, .. } if sw == Sw::KEY_NOT_FOUND),
+        "{e}"
+    );
+    e.code()
+}
+
+/// A reader that is unplugged.
+struct Unplugged;
+
+impl Transport for Unplugged {
+    fn transmit_raw(&mut self, _: &[u8]) -> Result<Vec<u8>, TransportError> {
+        Err(TransportError::Reader("the reader was unplugged".into()))
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, TransportError> {
+        Err(TransportError::Reader("the reader was unplugged".into()))
+    }
+    fn describe(&self) -> String {
+        "unplugged reader".into()
+    }
+}
+
+fn reader() -> Reason {
+    let p = Profile::default_profile();
+    let mut pos = Pos::new(
+        Unplugged,
+        SimPsam::new(Psam::from_profile(&p)),
+        Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0, 0],
+        },
+        p.wallet_aid.clone(),
+    );
+    pos.purchase(700).unwrap_err().code()
+}
+
+// ---- H- ----
+
+fn mac1() -> Reason {
+    // An issuer host holding another load key than the card's.
+    let mut v: serde_json::Value =
+        serde_json::from_str(stk_wallet::profile::DEFAULT_PROFILE_JSON).unwrap();
+    v["keys"]["load"][0]["master"] = "0123456789ABCDEF FEDCBA9876543210".into();
+    let other = IssuerHost::from_profile(&Profile::from_value(v).unwrap());
+    let e = pos("none").load(&other, 500, "123456").unwrap_err();
+    assert!(matches!(e, PosError::Host(HostError::BadMac1)), "{e}");
+    e.code()
+}
+
+fn unreachable() -> Reason {
+    let h = host();
+    let link = FlakyIssuer::new(&h, "host-down:1".parse().unwrap());
+    pos("none").load(&link, 500, "123456").unwrap_err().code()
+}
+
+/// A bank that has already received the reversal of a top-up when its charge arrives.
+struct ReversedFirst<'a>(&'a SqliteBank);
+
+impl AcquirerHost for ReversedFirst<'_> {
+    fn charge(&self, txn: &str, pan: &str, amount: u32) -> Result<(), HostError> {
+        self.0.reverse(txn)?;
+        self.0.charge(txn, pan, amount)
+    }
+    fn confirm(&self, txn: &str) -> Result<(), HostError> {
+        self.0.confirm(txn)
+    }
+    fn reverse(&self, txn: &str) -> Result<(), HostError> {
+        self.0.reverse(txn)
+    }
+}
+
+fn declined() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
+    let e = pos("none")
+        .topup(
+            &journal,
+            &host(),
+            &ReversedFirst(&bank),
+            "6222",
+            5000,
+            "123456",
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert!(matches!(e, PosError::Host(HostError::Declined(_))), "{e}");
+    e.code()
+}
+
+fn reversal_pending() -> Reason {
+    // The issuer is down after the charge, so the charge is reversed; the acquirer link drops
+    // right after the charge, so the reversal cannot be delivered and is queued.
+    let dir = tempfile::tempdir().unwrap();
+    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
+    let h = host();
+    let link = FlakyIssuer::new(&h, FaultPlan::HostDown(1));
+    let acq = FlakyAcquirer::new(&bank, 0);
+    let r = pos("none")
+        .topup(&journal, &link, &acq, "6222", 5000, "123456", &mut |step| {
+            if step == "charged" {
+                acq.down_for.set(2);
+            }
+        })
+        .expect("the top-up ends reversed");
+    Reason::Code(
+        r.outcome
+            .code()
+            .expect("an unacknowledged reversal has a code"),
+    )
+}
+
+/// The clearing host's verdict on `records` uploaded after a clean first one.
+fn clearing(records: impl FnOnce(&mut FPos) -> Vec<PurchaseRecord>) -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Profile::default_profile();
+    let mut clearing = ClearingHost::new(
+        host(),
+        SqliteLedger::open(&dir.path().join("ledger.db")).unwrap(),
+    );
+    clearing.ledger.open_card(&p.issuer.serial, 10000).unwrap();
+    let mut pos = pos("none");
+    let records = records(&mut pos);
+    let rep = clearing.settle(&records).unwrap();
+    assert_eq!(rep.rejected.len(), 1, "{rep:?}");
+    Reason::Code(rep.rejected[0].code)
+}
+
+fn tac() -> Reason {
+    clearing(|pos| {
+        pos.card.rearm("bad-mac:tac".parse().unwrap());
+        vec![pos.purchase(500).unwrap()]
+    })
+}
+
+fn duplicate() -> Reason {
+    clearing(|pos| {
+        let r = pos.purchase(500).unwrap();
+        vec![r.clone(), r]
+    })
+}
+
+// ---- V- ----
+
+/// Runs a vector file written to a temporary folder.
+fn run_vector(json: &str) -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.json");
+    std::fs::write(&path, json).unwrap();
+    let o = runner::run_file(&path, &mut Target::Simulator);
+    Reason::Code(o.status.code().expect("the vector does not pass"))
+}
+
+fn vector_mismatch() -> Reason {
+    run_vector(
+        r#"{"name": "m", "steps": [{"select": true}, {"apdu": "80 5C 00 02 04", "expect": "00 00 00 01"}]}"#,
+    )
+}
+
+fn vector_sw() -> Reason {
+    run_vector(
+        r#"{"name": "s", "steps": [{"select": true}, {"apdu": "80 5C 00 02 04", "sw": "6985"}]}"#,
+    )
+}
+
+fn vector_format() -> Reason {
+    // A misspelt catalogue code is refused when the file is loaded.
+    run_vector(r#"{"name": "f", "steps": [{"purchase": 100, "sw": "P-DIGST"}]}"#)
+}
+
+fn scriptor_format() -> Reason {
+    let e = scriptor::import("x", "80 5C 00 02 0").unwrap_err();
+    assert!(e.to_string().starts_with("V-FORMAT: line 1"), "{e}");
+    Reason::Code(e.code())
+}
+
+// ---- I- ----
+
+fn corrupt_image() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    std::fs::write(&path, b"{\"format\": \"stk-wallet-card-image\", \"vers").unwrap();
+    let e = image::load(&path).unwrap_err();
+    assert!(e.to_string().starts_with("I-IMAGE: "), "{e}");
+    Reason::Code(e.code())
+}
+
+fn bad_profile() -> Reason {
+    let e = Profile::from_json(r#"{"atr": "3B"}"#).unwrap_err();
+    Reason::Code(e.code())
+}
+
+type Provoke = fn() -> Reason;
+
+/// Each code with the failure that raises it. A code may appear more than once (several paths).
+const PROVOKED: &[(Code, &str, Provoke)] = &[
+    (Code::PDigest, "the PSAM rejects a corrupted MAC2", digest),
+    (Code::PNoResponse, "the DEBIT answer is lost", no_response),
+    (
+        Code::PTornRecovered,
+        "the next tap recovers the sale",
+        torn_recovered,
+    ),
+    (Code::PPsam, "the PSAM has no purchase key", psam_refused),
+    (Code::PReader, "the reader is unplugged", reader),
+    (Code::HMac1, "the issuer holds another load key", mac1),
+    (Code::HUnreachable, "the issuer host is down", unreachable),
+    (
+        Code::HReversalPending,
+        "the reversal cannot be delivered",
+        reversal_pending,
+    ),
+    (Code::HTac, "a record's TAC is corrupted", tac),
+    (Code::HDuplicate, "a record is uploaded twice", duplicate),
+    (Code::HDeclined, "the charge was already reversed", declined),
+    (
+        Code::VMismatch,
+        "a vector expects other data",
+        vector_mismatch,
+    ),
+    (Code::VSw, "a vector expects another status word", vector_sw),
+    (
+        Code::VFormat,
+        "a vector names an unknown code",
+        vector_format,
+    ),
+    (
+        Code::VFormat,
+        "a scriptor line has odd hex",
+        scriptor_format,
+    ),
+    (Code::IImage, "a card image is cut short", corrupt_image),
+    (Code::IProfile, "a profile misses its fields", bad_profile),
+];
+
+#[test]
+fn every_code_is_raised_by_its_code_path() {
+    for (code, how, provoke) in PROVOKED {
+        assert_eq!(provoke(), Reason::Code(*code), "{code}: {how}");
+    }
+}
+
+#[test]
+fn every_catalogue_code_has_a_provoking_failure() {
+    for c in Code::ALL {
+        assert!(
+            PROVOKED.iter().any(|(k, ..)| k == c),
+            "{c} is in the catalogue but no failure here raises it: add one, or drop the code"
+        );
+    }
+}
+
+// ---- the CLI ----
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run stk-wallet")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn explain_every_code_as_a_process() {
+    for c in Code::ALL {
+        let o = cli(&["explain", c.as_str()]);
+        let out = stdout(&o);
+        assert!(o.status.success(), "{c}: {}", stderr(&o));
+        let e = c.entry();
+        assert!(out.starts_with(&format!("{c}  {}", e.en)), "{out}");
+        assert!(out.contains(e.zh) && out.contains(e.remedy), "{out}");
+    }
+    // Case does not matter.
+    let o = cli(&["explain", "p-digest"]);
+    assert!(o.status.success() && stdout(&o).starts_with("P-DIGEST  "));
+}
+
+#[test]
+fn explain_status_words_and_patterns_as_a_process() {
+    let o = cli(&["explain", "9302"]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).starts_with("9302  MAC invalid / 摘要错误"),
+        "{}",
+        stdout(&o)
+    );
+    let o = cli(&["explain", "63 c2"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("2 tries left"),
+        "{}",
+        stdout(&o)
+    );
+    let o = cli(&["explain", "63Cx"]);
+    assert!(
+        o.status.success() && stdout(&o).starts_with("63Cx"),
+        "{}",
+        stdout(&o)
+    );
+    // A status word the catalogue does not list still gets its ISO 7816-4 class.
+    let o = cli(&["explain", "6A99"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("class 6A"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn explain_refuses_an_unknown_code_clearly() {
+    for bad in ["P-NOPE", "P-NOT-WALLET", "930", "hello"] {
+        let o = cli(&["explain", bad]);
+        assert!(!o.status.success(), "{bad}");
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("`{bad}` is not a status word")),
+            "{err}"
+        );
+        assert!(err.contains("explain --list"), "{err}");
+        assert!(stdout(&o).is_empty(), "{bad}");
+    }
+}
+
+#[test]
+fn explain_lists_the_catalogue() {
+    let list = cli(&["explain", "--list"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let text = stdout(&list);
+    let lines: Vec<&str> = text.lines().collect();
+    let all = errors::all();
+    assert_eq!(lines.len(), all.len(), "{text}");
+    for (line, e) in lines.iter().zip(&all) {
+        assert_eq!(*line, e.one_line());
+    }
+    for c in Code::ALL {
+        assert!(lines.iter().any(|l| l.starts_with(&format!("{c} "))), "{c}");
+    }
+    assert!(lines.iter().any(|l| l.starts_with("9302 MAC invalid")));
+    // Without an argument: the same list.
+    let bare = cli(&["explain"]);
+    assert!(bare.status.success());
+    assert_eq!(stdout(&bare), text);
+    // --list takes no code.
+    assert!(!cli(&["explain", "--list", "9302"]).status.success());
+}
+
+#[test]
+fn cli_failures_carry_their_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // A profile that cannot be read.
+    let missing = dir.path().join("missing.json");
+    let out = dir.path().join("card.json");
+    let o = cli(&[
+        "card",
+        "new",
+        "--profile",
+        missing.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).starts_with("error: I-PROFILE: "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!Path::new(&out).exists());
+    // A corrupt card image.
+    std::fs::write(&out, "{}").unwrap();
+    let o = cli(&["card", "show", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).starts_with("error: I-IMAGE: "), "{}", stderr(&o));
+}
