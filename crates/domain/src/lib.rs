@@ -10,6 +10,7 @@ pub mod durable;
 pub mod errors;
 pub mod hexser;
 pub mod issuer;
+pub mod money;
 pub mod profile;
 pub mod records;
 pub mod sw;

@@ -2,6 +2,7 @@
 //! receipt, the history entry as read from the card, and money shown as yuan.
 
 use crate::crypto::{Mac4, TYPE_LOAD, TYPE_PURCHASE};
+use crate::money::Fen;
 use std::fmt;
 
 /// A completed (or flagged) offline purchase, as the POS stores it for settlement.
@@ -84,14 +85,14 @@ impl fmt::Display for HistoryEntry {
             hex::encode(self.date),
             hex::encode(self.time),
             self.kind(),
-            yuan(self.amount),
+            Fen(self.amount),
             hex::encode_upper(self.term_id),
             self.counter
         )
     }
 }
 
-/// Fen as `123.45`.
+/// Fen as `123.45` (see [`Fen`]).
 pub fn yuan(fen: u32) -> String {
-    format!("{}.{:02}", fen / 100, fen % 100)
+    Fen(fen).to_string()
 }
