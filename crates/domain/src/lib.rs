@@ -4,6 +4,7 @@
 
 pub mod apdu;
 pub mod clock;
+pub mod codec;
 pub mod command;
 pub mod crypto;
 pub mod durable;
