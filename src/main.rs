@@ -256,18 +256,9 @@ enum PosCmd {
 
 /// Parses a yuan amount ("12.34", "12", "0.5") into fen.
 fn fen(s: &str) -> Result<u32, String> {
-    let bad = || format!("amount `{s}` must be yuan with at most two decimals, e.g. 12.34");
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty()
-        || frac.len() > 2
-        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-    {
-        return Err(bad());
-    }
-    let frac = format!("{frac:0<2}");
-    let v =
-        int.parse::<u64>().map_err(|_| bad())? * 100 + frac.parse::<u64>().map_err(|_| bad())?;
-    u32::try_from(v).map_err(|_| bad())
+    stk_domain::money::Fen::parse(s)
+        .map(u32::from)
+        .map_err(|e| format!("amount `{s}`: {e}"))
 }
 
 fn main() -> ExitCode {

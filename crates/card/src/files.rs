@@ -165,29 +165,8 @@ impl Card {
             ));
         }
         let limit = self.eeprom.state.purse.single_payment_limit;
-        Ok(ResponseApdu::ok(tlv(&[0x9F, 0x78], &bcd6(limit))))
-    }
-}
-
-/// An amount in fen as 12 BCD digits (6 bytes).
-pub fn bcd6(v: u32) -> [u8; 6] {
-    let mut out = [0u8; 6];
-    let mut n = u64::from(v);
-    for i in (0..6).rev() {
-        let lo = (n % 10) as u8;
-        n /= 10;
-        let hi = (n % 10) as u8;
-        n /= 10;
-        out[i] = (hi << 4) | lo;
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn bcd6_encodes_decimal_digits() {
-        assert_eq!(super::bcd6(5000), [0, 0, 0, 0, 0x50, 0x00]);
-        assert_eq!(super::bcd6(999_999_999), [0, 0x09, 0x99, 0x99, 0x99, 0x99]); // 000999999999
+        Ok(ResponseApdu::ok(
+            stk_domain::codec::LimitAnswer { limit }.to_bytes(),
+        ))
     }
 }

@@ -28,6 +28,7 @@ use state::{
     Write,
 };
 use std::borrow::Cow;
+use stk_domain::codec::IssuerFile;
 
 /// The card's two interfaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -135,14 +136,17 @@ impl Card {
             key: k.key.card_key(&serial),
         };
         let i = &profile.issuer;
-        let mut ef15 = Vec::with_capacity(30);
-        ef15.extend_from_slice(&i.issuer_id);
-        ef15.push(0x02);
-        ef15.push(i.app_version);
-        ef15.extend_from_slice(&i.serial);
-        ef15.extend_from_slice(&i.start_date);
-        ef15.extend_from_slice(&i.expiry_date);
-        ef15.extend_from_slice(&i.issuer_data);
+        let ef15 = IssuerFile {
+            issuer_id: i.issuer_id,
+            app_type: IssuerFile::APP_TYPE_EP,
+            app_version: i.app_version,
+            serial: i.serial,
+            start_date: i.start_date,
+            expiry_date: i.expiry_date,
+            issuer_data: i.issuer_data,
+        }
+        .to_bytes()
+        .to_vec();
         let h = &profile.holder;
         let mut ef16 = vec![h.card_type, h.staff];
         ef16.extend_from_slice(&padded(h.name.as_bytes(), 20));
@@ -313,6 +317,10 @@ impl Card {
         use Command::*;
         match cmd {
             Select { name, want_fci } => self.select(iface, &name, want_fci),
+            SelectFile { .. } => Err(refuse(
+                Sw::WRONG_P1P2,
+                "this card selects by DF name only (P1 04)",
+            )),
             ReadBinary { sfi, offset, le } => self.read_binary(iface, sfi, offset, le),
             ReadRecord { record, sfi, le } => self.read_record(iface, record, sfi, le),
             Verify { pin } => self.verify(iface, pin.as_deref()),

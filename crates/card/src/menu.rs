@@ -21,14 +21,7 @@ use crate::stk::{Item, Proactive, ResultCode, TerminalResponse};
 use crate::sw::Sw;
 
 /// One log record, decoded (SPEC.md §2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    pub amount: u32,
-    pub tx_type: u8,
-    pub term_id: [u8; 6],
-    pub date: [u8; 4],
-    pub time: [u8; 3],
-}
+pub use stk_domain::records::HistoryEntry as Record;
 
 /// What the menu needs to know about the wallet to draw its screens.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use super::menu::Record;
 use crate::crypto::{TYPE_LOAD, TYPE_PURCHASE};
+use stk_domain::money::{Fen, MoneyError};
 
 /// The menu language actually used for a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,48 +181,31 @@ fn words(m: Msg) -> (&'static str, &'static str) {
 
 /// An amount in fen as the menu shows it: `50.00元` / `50.00 yuan`.
 pub fn amount_text(l: Lang, fen: u32) -> String {
-    let y = format!("{}.{:02}", fen / 100, fen % 100);
     match l {
-        Lang::Zh => format!("{y}元"),
-        Lang::En => format!("{y} yuan"),
+        Lang::Zh => Fen(fen).zh(),
+        Lang::En => Fen(fen).en(),
     }
 }
 
-/// A yuan amount typed on a phone keypad. GET INPUT "digits only" keypads have `0-9 * # +`
-/// but no point, so `*` is the decimal point (`50*5` = 50.50); a `.` is accepted too. At most
-/// two decimals, more than zero, at most 99999999.99.
+/// A yuan amount typed on a phone keypad ([`Fen::parse_keypad`]: `*` is the decimal point,
+/// `50*5` = 50.50), more than zero.
 pub fn parse_yuan(s: &str) -> Result<u32, Msg> {
-    let s = s.replace('*', ".");
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-    if !digits(int) || !digits(frac) {
-        return Err(if s.bytes().any(|b| b.is_ascii_alphabetic()) {
-            Msg::DigitsOnly
-        } else {
-            Msg::BadAmount
-        });
+    match Fen::parse_keypad(s) {
+        Ok(Fen(0)) => Err(Msg::ZeroAmount),
+        Ok(Fen(v)) => Ok(v),
+        Err(MoneyError::Letters) => Err(Msg::DigitsOnly),
+        Err(_) => Err(Msg::BadAmount),
     }
-    if int.is_empty() || int.len() > 8 || frac.len() > 2 {
-        return Err(Msg::BadAmount);
-    }
-    let int: u64 = int.parse().map_err(|_| Msg::BadAmount)?;
-    let frac: u64 = format!("{frac:0<2}").parse().map_err(|_| Msg::BadAmount)?;
-    let fen = int * 100 + frac;
-    if fen == 0 {
-        return Err(Msg::ZeroAmount);
-    }
-    u32::try_from(fen).map_err(|_| Msg::BadAmount)
 }
 
 /// A history list item: `11-22 +50.00` (GSM characters only, so ten fit in one command).
 pub fn history_label(r: &Record) -> String {
     let sign = if r.tx_type == TYPE_LOAD { '+' } else { '-' };
     format!(
-        "{:02X}-{:02X} {sign}{}.{:02}",
+        "{:02X}-{:02X} {sign}{}",
         r.date[2],
         r.date[3],
-        r.amount / 100,
-        r.amount % 100
+        Fen(r.amount)
     )
 }
 
@@ -236,18 +220,8 @@ pub fn history_detail(l: Lang, r: &Record) -> String {
         (_, Lang::En) => "Other",
     };
     let sign = if r.tx_type == TYPE_LOAD { '+' } else { '-' };
-    let d = hex::encode(r.date);
-    let t = hex::encode(r.time);
     let term = hex::encode_upper(r.term_id);
-    let when = format!(
-        "{}-{}-{} {}:{}:{}",
-        &d[..4],
-        &d[4..6],
-        &d[6..8],
-        &t[..2],
-        &t[2..4],
-        &t[4..6]
-    );
+    let when = stk_domain::clock::display(&r.date, &r.time);
     match l {
         Lang::Zh => format!(
             "{when}\n{kind} {sign}{}\n终端 {term}",

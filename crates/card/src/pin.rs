@@ -5,12 +5,14 @@
 //! power on a wrong guess never saves a try (the counter is persistent; nothing volatile
 //! resets it).
 
+use super::command::Command;
 use super::purse::USAGE_ISSUER;
 use super::state::{Password, Write};
 use super::{Card, Fail, Handled, Interface, refuse};
 use crate::apdu::ResponseApdu;
 use crate::crypto;
 use crate::sw::Sw;
+use stk_domain::codec::ChallengeAnswer;
 
 /// Decodes packed BCD digits, stopping at an `F` filler; `None` if a nibble is not a digit.
 pub fn bcd_digits(b: &[u8]) -> Option<String> {
@@ -124,7 +126,7 @@ impl Card {
     pub(crate) fn get_challenge(&mut self, iface: Interface) -> Handled {
         let r = self.next_random()?;
         self.session_mut(iface).challenge = Some(r);
-        Ok(ResponseApdu::ok(r))
+        Ok(ResponseApdu::ok(ChallengeAnswer { random: r }.to_bytes()))
     }
 
     fn issuer_check(
@@ -166,7 +168,12 @@ impl Card {
     ) -> Handled {
         self.require_wallet(iface)?;
         let value = Self::pin_text(new)?;
-        self.issuer_check(challenge, [0x80, 0x5E, 0x00, 0x00, 0x07], new, mac)?;
+        let header = Command::ReloadPin {
+            new: new.to_vec(),
+            mac,
+        }
+        .header();
+        self.issuer_check(challenge, header, new, mac)?;
         let pw = self.eeprom.state.payment_password.clone();
         self.commit(vec![Write::PaymentPassword(Password {
             value,
@@ -195,12 +202,12 @@ impl Card {
                 ));
             }
         };
-        self.issuer_check(
-            challenge,
-            [0x80, 0x5E, 0x02, 0x00, (new.len() + 4) as u8],
-            new,
+        let header = Command::ResetOperationPassword {
+            new: new.to_vec(),
             mac,
-        )?;
+        }
+        .header();
+        self.issuer_check(challenge, header, new, mac)?;
         let pw = self.eeprom.state.operation_password.clone();
         self.commit(vec![Write::OperationPassword(Password {
             value,

@@ -6,29 +6,34 @@ use super::{Card, Fail, Handled, Interface, Pending, refuse};
 use crate::apdu::ResponseApdu;
 use crate::crypto::{self, TYPE_LOAD, TYPE_PURCHASE};
 use crate::sw::Sw;
+use stk_domain::codec::{
+    BalanceAnswer, CreditAnswer, DebitAnswer, InitLoadAnswer, InitPurchaseAnswer, ProofAnswer,
+};
+use stk_domain::records::HistoryEntry;
 
 /// Key usage tags for the per-key MAC failure counters.
 pub(crate) const USAGE_LOAD: u8 = 0x00;
 pub(crate) const USAGE_PURCHASE: u8 = 0x01;
 pub(crate) const USAGE_ISSUER: u8 = 0xFF;
 
-/// A 23-byte log record (§2): counter used ‖ overdraft `000000` ‖ amount ‖ type ‖ termID ‖ date ‖ time.
-pub fn log_record(
+/// A 23-byte log record (§2), in the one layout [`HistoryEntry`] encodes.
+fn log_record(
     counter: u16,
     amount: u32,
     tx_type: u8,
-    term: &[u8; 6],
+    term_id: &[u8; 6],
     date: &[u8; 4],
     time: &[u8; 3],
 ) -> [u8; LOG_RECORD_LEN] {
-    let mut r = [0u8; LOG_RECORD_LEN];
-    r[..2].copy_from_slice(&counter.to_be_bytes());
-    r[5..9].copy_from_slice(&amount.to_be_bytes());
-    r[9] = tx_type;
-    r[10..16].copy_from_slice(term);
-    r[16..20].copy_from_slice(date);
-    r[20..23].copy_from_slice(time);
-    r
+    HistoryEntry {
+        counter,
+        amount,
+        tx_type,
+        term_id: *term_id,
+        date: *date,
+        time: *time,
+    }
+    .encode()
 }
 
 impl Card {
@@ -36,7 +41,10 @@ impl Card {
     pub(crate) fn get_balance(&mut self, iface: Interface) -> Handled {
         self.require_wallet(iface)?;
         Ok(ResponseApdu::ok(
-            self.eeprom.state.purse.balance.to_be_bytes(),
+            BalanceAnswer {
+                balance: self.eeprom.state.purse.balance,
+            }
+            .to_bytes(),
         ))
     }
 
@@ -196,19 +204,31 @@ impl Card {
             }
         }
         let random = self.next_random()?;
-        let mut out = Vec::with_capacity(16);
-        out.extend_from_slice(&purse.balance.to_be_bytes());
-        out.extend_from_slice(&counter.to_be_bytes());
-        if kind == TxKind::Purchase {
-            out.extend_from_slice(&[0, 0, 0]); // overdraft limit
-        }
-        out.push(key.version);
-        out.push(key.alg);
-        out.extend_from_slice(&random);
-        if kind == TxKind::Load {
-            let seslk = crypto::load_session_key(&key.key, random, counter);
-            out.extend_from_slice(&crypto::load_mac1(&seslk, purse.balance, amount, &term_id));
-        }
+        let out = match kind {
+            TxKind::Purchase => InitPurchaseAnswer {
+                balance: purse.balance,
+                offline_counter: counter,
+                overdraft: 0,
+                key_version: key.version,
+                alg_id: key.alg,
+                random,
+            }
+            .to_bytes()
+            .to_vec(),
+            TxKind::Load => {
+                let seslk = crypto::load_session_key(&key.key, random, counter);
+                InitLoadAnswer {
+                    balance: purse.balance,
+                    online_counter: counter,
+                    key_version: key.version,
+                    alg_id: key.alg,
+                    random,
+                    mac1: crypto::load_mac1(&seslk, purse.balance, amount, &term_id),
+                }
+                .to_bytes()
+                .to_vec()
+            }
+        };
         let pending = Pending {
             kind,
             key,
@@ -267,7 +287,7 @@ impl Card {
             return Err(self.wrong_mac(USAGE_PURCHASE, p.key.index, "MAC1 does not verify: key, TTC, termID, date or time differ from what the PSAM used"));
         }
         let (tac, mac2) = self.commit_purchase(&p, &sespk, ttc, date, time)?;
-        Ok(ResponseApdu::ok([tac, mac2].concat()))
+        Ok(ResponseApdu::ok(DebitAnswer { tac, mac2 }.to_bytes()))
     }
 
     /// Commits a verified purchase atomically (balance, offline counter, log, proof); returns
@@ -326,7 +346,7 @@ impl Card {
             ));
         }
         let tac = self.commit_load(&p, date, time, mac2)?;
-        Ok(ResponseApdu::ok(tac))
+        Ok(ResponseApdu::ok(CreditAnswer { tac }.to_bytes()))
     }
 
     /// Commits a load whose MAC2 verified, atomically (balance, online counter, log, proof);
@@ -372,9 +392,13 @@ impl Card {
     ) -> Handled {
         self.require_wallet(iface)?;
         match self.eeprom.state.proof {
-            Some(p) if p.tx_type == tx_type && p.counter_after == counter => {
-                Ok(ResponseApdu::ok([p.mac2, p.tac].concat()))
-            }
+            Some(p) if p.tx_type == tx_type && p.counter_after == counter => Ok(ResponseApdu::ok(
+                ProofAnswer {
+                    mac2: p.mac2,
+                    tac: p.tac,
+                }
+                .to_bytes(),
+            )),
             _ => Err(refuse(
                 Sw::NO_PROOF,
                 format!(

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// Number of records in the cyclic transaction log (SFI 0x18).
 pub const LOG_RECORDS: usize = 10;
 /// Length of one log record.
-pub const LOG_RECORD_LEN: usize = 23;
+pub const LOG_RECORD_LEN: usize = stk_domain::records::HistoryEntry::LEN;
 
 /// One key the card holds.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -295,13 +295,7 @@ impl Wallet for Card {
         let s = &self.eeprom.state;
         let history = (1..=super::state::LOG_RECORDS)
             .filter_map(|n| s.log.record(n))
-            .map(|r| menu::Record {
-                amount: u32::from_be_bytes([r[5], r[6], r[7], r[8]]),
-                tx_type: r[9],
-                term_id: r[10..16].try_into().unwrap_or_default(),
-                date: r[16..20].try_into().unwrap_or_default(),
-                time: r[20..23].try_into().unwrap_or_default(),
-            })
+            .filter_map(|r| menu::Record::decode(r).ok())
             .collect();
         View {
             balance: s.purse.balance,

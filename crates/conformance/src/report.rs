@@ -4,6 +4,7 @@
 use super::runner::{Outcome, Status};
 use crate::errors::Code;
 use std::fmt::Write as _;
+use stk_domain::command::Command;
 
 /// The one-line result of a vector.
 pub fn line(o: &Outcome) -> String {
@@ -35,7 +36,14 @@ pub fn details(o: &Outcome) -> String {
                     .unwrap_or_default()
             );
             if let Some(last) = o.transcript.last() {
-                let _ = writeln!(s, "    sent     {}", spaced(&last.command));
+                let _ = writeln!(
+                    s,
+                    "    sent     {}{}",
+                    spaced(&last.command),
+                    Command::name_of(&last.command)
+                        .map(|n| format!("  ({n})"))
+                        .unwrap_or_default()
+                );
                 let _ = writeln!(
                     s,
                     "    received {}",

@@ -7,6 +7,7 @@ use super::format::{
     Action, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile, parse_clock,
 };
 use crate::apdu::ResponseApdu;
+use crate::card::command::Command;
 use crate::card::{Card, Interface};
 use crate::errors::{Code, Reason};
 use crate::host::IssuerHost;
@@ -377,9 +378,11 @@ fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<
             ),
         ),
         Action::Select => {
-            let mut cmd = vec![0x00, 0xA4, 0x04, 0x00, ctx.profile.wallet_aid.len() as u8];
-            cmd.extend_from_slice(&ctx.profile.wallet_aid);
-            cmd.push(0x00);
+            let cmd = Command::Select {
+                name: ctx.profile.wallet_aid.clone(),
+                want_fci: true,
+            }
+            .to_bytes();
             raw(ctx, s, at, iface, cmd, "select wallet".into())
         }
         Action::Verify(pin) => {
@@ -392,8 +395,10 @@ fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<
                     "a malformed password in the vector".into(),
                 ));
             }
-            let mut cmd = vec![0x00, 0x20, 0x00, 0x00, 0x03];
-            cmd.extend_from_slice(&crate::card::pin_bcd(&pin));
+            let cmd = Command::Verify {
+                pin: Some(crate::card::pin_bcd(&pin)),
+            }
+            .to_bytes();
             raw(ctx, s, at, iface, cmd, format!("verify {pin}"))
         }
         Action::PowerCycle => {

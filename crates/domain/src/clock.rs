@@ -60,6 +60,14 @@ pub fn bcd_datetime(unix: u64) -> ([u8; 4], [u8; 3]) {
     )
 }
 
+/// BCD date and time as people read them: `2026-11-22 12:00:00`.
+pub fn display(date: &[u8; 4], time: &[u8; 3]) -> String {
+    format!(
+        "{:02X}{:02X}-{:02X}-{:02X} {:02X}:{:02X}:{:02X}",
+        date[0], date[1], date[2], date[3], time[0], time[1], time[2]
+    )
+}
+
 /// Parses `"YYYYMMDD HHMMSS"` into BCD.
 pub fn parse_clock(s: &str) -> Result<([u8; 4], [u8; 3]), String> {
     let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
@@ -68,4 +76,15 @@ pub fn parse_clock(s: &str) -> Result<([u8; 4], [u8; 3]), String> {
     }
     let b = hex::decode(&t).map_err(|e| e.to_string())?;
     Ok(([b[0], b[1], b[2], b[3]], [b[4], b[5], b[6]]))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn display_reads_the_bcd_digits() {
+        assert_eq!(
+            super::display(&[0x20, 0x12, 0x02, 0x29], &[0x13, 0x51, 0x00]),
+            "2012-02-29 13:51:00"
+        );
+    }
 }

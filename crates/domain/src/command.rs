@@ -6,6 +6,7 @@
 //! SPEC.md section it implements.
 
 use crate::apdu::CommandApdu;
+use crate::codec::*;
 use crate::sw::Sw;
 
 /// Which purse transaction an INITIALIZE opens (P1 of `80 50`).
@@ -19,6 +20,9 @@ pub enum TxKind {
 pub enum Command {
     /// §2 SELECT by DF name (`00 A4 04 00|0C`).
     Select { name: Vec<u8>, want_fci: bool },
+    /// SELECT by file identifier (`00 A4 00 00|0C 02 fid`). This card selects by DF name
+    /// only and refuses it with `6A86`; a terminal may still send it.
+    SelectFile { fid: u16, want_fci: bool },
     /// §2 READ BINARY by SFI (`00 B0 80|sfi offset`).
     ReadBinary {
         sfi: u8,
@@ -81,7 +85,7 @@ impl Command {
     /// The command's name as SPEC.md writes it.
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Select { .. } => "SELECT",
+            Command::Select { .. } | Command::SelectFile { .. } => "SELECT",
             Command::ReadBinary { .. } => "READ BINARY",
             Command::ReadRecord { .. } => "READ RECORD",
             Command::Verify { .. } => "VERIFY",
@@ -106,6 +110,140 @@ impl Command {
             Command::TerminalResponse { .. } => "TERMINAL RESPONSE",
             Command::Envelope { .. } => "ENVELOPE",
         }
+    }
+}
+
+impl Command {
+    /// The APDU a terminal sends for this command (the layouts of SPEC.md §1.1, §2, §3). The
+    /// toolkit commands go in UICC class `80`; see [`Command::to_apdu_in_class`] for a GSM
+    /// handset's `A0`.
+    pub fn to_apdu(&self) -> CommandApdu {
+        use Command::*;
+        let iso = |ins, p1, p2| CommandApdu::new(0x00, ins, p1, p2);
+        let prop = |ins, p1, p2| CommandApdu::new(0x80, ins, p1, p2);
+        let fci = |a: CommandApdu, want: bool| if want { a.with_le(256) } else { a };
+        match self {
+            Select { name, want_fci } => fci(
+                iso(INS_SELECT, 0x04, if *want_fci { 0x00 } else { 0x0C }).with_data(name.clone()),
+                *want_fci,
+            ),
+            SelectFile { fid, want_fci } => fci(
+                iso(INS_SELECT, 0x00, if *want_fci { 0x00 } else { 0x0C })
+                    .with_data(fid.to_be_bytes().to_vec()),
+                *want_fci,
+            ),
+            ReadBinary { sfi, offset, le } => {
+                with_opt_le(iso(INS_READ_BINARY, 0x80 | (sfi & 0x1F), *offset), *le)
+            }
+            ReadRecord { record, sfi, le } => {
+                with_opt_le(iso(INS_READ_RECORD, *record, (sfi << 3) | 0x04), *le)
+            }
+            Verify { pin } => {
+                let a = iso(INS_VERIFY, 0x00, 0x00);
+                match pin {
+                    Some(p) => a.with_data(p.clone()),
+                    None => a,
+                }
+            }
+            ChangePin { old, new } => {
+                prop(INS_PIN, 0x01, 0x00).with_data([&old[..], &[0xFF], &new[..]].concat())
+            }
+            ReloadPin { new, mac } => prop(INS_PIN, 0x00, 0x00).with_data([&new[..], mac].concat()),
+            ResetOperationPassword { new, mac } => {
+                prop(INS_PIN, 0x02, 0x00).with_data([&new[..], mac].concat())
+            }
+            GetChallenge => iso(INS_GET_CHALLENGE, 0x00, 0x00).with_le(ChallengeAnswer::LEN),
+            GetBalance => prop(INS_GET_BALANCE, 0x00, 0x02).with_le(BalanceAnswer::LEN),
+            GetData { tag } => {
+                let [p1, p2] = tag.to_be_bytes();
+                prop(INS_GET_DATA, p1, p2).with_le(256)
+            }
+            Initialize {
+                kind,
+                key_index,
+                amount,
+                term_id,
+            } => {
+                let (p1, le) = match kind {
+                    TxKind::Load => (0x00, InitLoadAnswer::LEN),
+                    TxKind::Purchase => (0x01, InitPurchaseAnswer::LEN),
+                };
+                let mut d = Vec::with_capacity(11);
+                d.push(*key_index);
+                d.extend_from_slice(&amount.to_be_bytes());
+                d.extend_from_slice(term_id);
+                prop(INS_INITIALIZE, p1, 0x02).with_data(d).with_le(le)
+            }
+            CreditForLoad { date, time, mac2 } => prop(INS_CREDIT, 0x00, 0x00)
+                .with_data([&date[..], time, mac2].concat())
+                .with_le(CreditAnswer::LEN),
+            DebitForPurchase {
+                ttc,
+                date,
+                time,
+                mac1,
+            } => prop(INS_DEBIT, 0x01, 0x00)
+                .with_data([&ttc.to_be_bytes()[..], date, time, mac1].concat())
+                .with_le(DebitAnswer::LEN),
+            GetTransactionProof { tx_type, counter } => prop(INS_PROOF, 0x00, *tx_type)
+                .with_data(counter.to_be_bytes().to_vec())
+                .with_le(ProofAnswer::LEN),
+            TerminalProfile { profile } => {
+                prop(INS_TERMINAL_PROFILE, 0x00, 0x00).with_data(profile.clone())
+            }
+            Fetch { le } => with_opt_le(prop(INS_FETCH, 0x00, 0x00), *le),
+            TerminalResponse { data } => {
+                prop(INS_TERMINAL_RESPONSE, 0x00, 0x00).with_data(data.clone())
+            }
+            Envelope { data } => prop(INS_ENVELOPE, 0x00, 0x00).with_data(data.clone()),
+        }
+    }
+
+    /// [`Command::to_apdu`] with the toolkit commands in class `cla` (`80` UICC, `A0` GSM);
+    /// the other commands keep their own class.
+    pub fn to_apdu_in_class(&self, cla: u8) -> CommandApdu {
+        let mut a = self.to_apdu();
+        if matches!(
+            self,
+            Command::TerminalProfile { .. }
+                | Command::Fetch { .. }
+                | Command::TerminalResponse { .. }
+                | Command::Envelope { .. }
+        ) {
+            a.cla = cla;
+        }
+        a
+    }
+
+    /// CLA INS P1 P2 Lc of the command: what the issuer commands' MAC covers (SPEC.md §4).
+    pub fn header(&self) -> [u8; 5] {
+        let a = self.to_apdu();
+        [a.cla, a.ins, a.p1, a.p2, a.data.len() as u8]
+    }
+
+    /// The command's bytes, as a terminal sends them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_apdu().to_bytes()
+    }
+
+    /// What a command APDU is, for logs: the exact name of a well-formed card or PSAM
+    /// command, else the name of its instruction byte, else `None`.
+    pub fn name_of(apdu: &[u8]) -> Option<&'static str> {
+        let a = CommandApdu::parse(apdu).ok()?;
+        if let Ok(c) = Command::try_from(&a) {
+            return Some(c.name());
+        }
+        if let Ok(c) = PsamCommand::try_from(&a) {
+            return Some(c.name());
+        }
+        instruction(a.ins).map(|i| i.name)
+    }
+}
+
+fn with_opt_le(a: CommandApdu, le: Option<usize>) -> CommandApdu {
+    match le {
+        Some(le) => a.with_le(le),
+        None => a,
     }
 }
 
@@ -144,8 +282,8 @@ fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
 }
 
 /// Expected response lengths of the fixed-length purse commands.
-pub const INIT_LOAD_RESPONSE: usize = 16;
-pub const INIT_PURCHASE_RESPONSE: usize = 15;
+pub const INIT_LOAD_RESPONSE: usize = InitLoadAnswer::LEN;
+pub const INIT_PURCHASE_RESPONSE: usize = InitPurchaseAnswer::LEN;
 
 impl TryFrom<&CommandApdu> for Command {
     type Error = Sw;
@@ -155,7 +293,10 @@ impl TryFrom<&CommandApdu> for Command {
         let iso = a.cla == 0x00;
         let prop = a.cla == 0x80;
         let gsm = a.cla == 0xA0;
-        let toolkit = matches!(a.ins, 0x10 | 0x12 | 0x14 | 0xC2);
+        let toolkit = matches!(
+            a.ins,
+            INS_TERMINAL_PROFILE | INS_FETCH | INS_TERMINAL_RESPONSE | INS_ENVELOPE
+        );
         if !(iso || prop || (gsm && toolkit)) {
             // Known instruction, wrong class → 6E00; an unknown one is 6D00 below.
             return Err(if known_ins(a.ins) {
@@ -172,9 +313,19 @@ impl TryFrom<&CommandApdu> for Command {
             }
         };
         match a.ins {
-            0xA4 => {
+            INS_SELECT => {
                 needs(iso)?;
-                if a.p1 != 0x04 || !(a.p2 == 0x00 || a.p2 == 0x0C) {
+                if !(a.p2 == 0x00 || a.p2 == 0x0C) {
+                    return Err(Sw::WRONG_P1P2);
+                }
+                if a.p1 == 0x00 {
+                    let fid: [u8; 2] = a.data[..].try_into().map_err(|_| Sw::WRONG_LENGTH)?;
+                    return Ok(Command::SelectFile {
+                        fid: u16::from_be_bytes(fid),
+                        want_fci: a.p2 == 0x00,
+                    });
+                }
+                if a.p1 != 0x04 {
                     return Err(Sw::WRONG_P1P2);
                 }
                 if a.data.is_empty() || a.data.len() > 16 {
@@ -185,7 +336,7 @@ impl TryFrom<&CommandApdu> for Command {
                     want_fci: a.p2 == 0x00,
                 })
             }
-            0xB0 => {
+            INS_READ_BINARY => {
                 needs(iso)?;
                 no_data(a)?;
                 if a.p1 & 0xE0 != 0x80 {
@@ -197,7 +348,7 @@ impl TryFrom<&CommandApdu> for Command {
                     le: a.le,
                 })
             }
-            0xB2 => {
+            INS_READ_RECORD => {
                 needs(iso)?;
                 no_data(a)?;
                 if a.p1 == 0 || a.p2 & 0x07 != 0x04 {
@@ -209,7 +360,7 @@ impl TryFrom<&CommandApdu> for Command {
                     le: a.le,
                 })
             }
-            0x20 => {
+            INS_VERIFY => {
                 needs(iso)?;
                 p1p2(a, 0, 0)?;
                 match a.data.len() {
@@ -220,7 +371,7 @@ impl TryFrom<&CommandApdu> for Command {
                     _ => Err(Sw::WRONG_LENGTH),
                 }
             }
-            0x84 => {
+            INS_GET_CHALLENGE => {
                 needs(iso)?;
                 p1p2(a, 0, 0)?;
                 no_data(a)?;
@@ -229,7 +380,7 @@ impl TryFrom<&CommandApdu> for Command {
                     Some(_) => Err(Sw::wrong_le(4)),
                 }
             }
-            0x5E => {
+            INS_PIN => {
                 needs(prop)?;
                 if a.p2 != 0 {
                     return Err(Sw::WRONG_P1P2);
@@ -265,21 +416,21 @@ impl TryFrom<&CommandApdu> for Command {
                     _ => Err(Sw::WRONG_P1P2),
                 }
             }
-            0x5C => {
+            INS_GET_BALANCE => {
                 needs(prop)?;
                 p1p2(a, 0x00, 0x02)?;
                 no_data(a)?;
                 le_at_least(a, 4)?;
                 Ok(Command::GetBalance)
             }
-            0xCA => {
+            INS_GET_DATA => {
                 needs(prop)?;
                 no_data(a)?;
                 Ok(Command::GetData {
                     tag: u16::from_be_bytes([a.p1, a.p2]),
                 })
             }
-            0x50 => {
+            INS_INITIALIZE => {
                 needs(prop)?;
                 let kind = match (a.p1, a.p2) {
                     (0x00, 0x02) => TxKind::Load,
@@ -303,7 +454,7 @@ impl TryFrom<&CommandApdu> for Command {
                     term_id: arr(&d[5..11]),
                 })
             }
-            0x52 => {
+            INS_CREDIT => {
                 needs(prop)?;
                 p1p2(a, 0, 0)?;
                 lc(a, 11)?;
@@ -315,7 +466,7 @@ impl TryFrom<&CommandApdu> for Command {
                     mac2: arr(&d[7..11]),
                 })
             }
-            0x54 => {
+            INS_DEBIT => {
                 needs(prop)?;
                 p1p2(a, 0x01, 0x00)?;
                 lc(a, 15)?;
@@ -328,7 +479,7 @@ impl TryFrom<&CommandApdu> for Command {
                     mac1: arr(&d[11..15]),
                 })
             }
-            0x5A => {
+            INS_PROOF => {
                 needs(prop)?;
                 if a.p1 != 0 || !matches!(a.p2, 0x02 | 0x06 | 0x09) {
                     return Err(Sw::WRONG_P1P2);
@@ -340,18 +491,18 @@ impl TryFrom<&CommandApdu> for Command {
                     counter: u16::from_be_bytes(arr(&a.data)),
                 })
             }
-            0x10 => {
+            INS_TERMINAL_PROFILE => {
                 p1p2(a, 0, 0)?;
                 Ok(Command::TerminalProfile {
                     profile: a.data.clone(),
                 })
             }
-            0x12 => {
+            INS_FETCH => {
                 p1p2(a, 0, 0)?;
                 no_data(a)?;
                 Ok(Command::Fetch { le: a.le })
             }
-            0x14 => {
+            INS_TERMINAL_RESPONSE => {
                 p1p2(a, 0, 0)?;
                 if a.data.is_empty() {
                     return Err(Sw::WRONG_LENGTH);
@@ -360,7 +511,7 @@ impl TryFrom<&CommandApdu> for Command {
                     data: a.data.clone(),
                 })
             }
-            0xC2 => {
+            INS_ENVELOPE => {
                 p1p2(a, 0, 0)?;
                 if a.data.is_empty() {
                     return Err(Sw::WRONG_LENGTH);
@@ -374,25 +525,9 @@ impl TryFrom<&CommandApdu> for Command {
     }
 }
 
+/// An instruction the card knows (the PSAM's own are not among them).
 fn known_ins(ins: u8) -> bool {
-    matches!(
-        ins,
-        0xA4 | 0xB0
-            | 0xB2
-            | 0x20
-            | 0x84
-            | 0x5E
-            | 0x5C
-            | 0xCA
-            | 0x50
-            | 0x52
-            | 0x54
-            | 0x5A
-            | 0x10
-            | 0x12
-            | 0x14
-            | 0xC2
-    )
+    !matches!(ins, INS_INIT_SAM | INS_CREDIT_SAM) && instruction(ins).is_some()
 }
 
 #[cfg(test)]

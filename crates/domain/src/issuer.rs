@@ -1,6 +1,7 @@
 //! The messages between a terminal (or the card's over-the-air applet) and the issuer host:
 //! the load authorisation request and why a host refused it.
 
+use crate::codec::InitLoadAnswer;
 use crate::crypto::Mac4;
 use crate::errors::Code;
 
@@ -31,16 +32,17 @@ impl LoadRequest {
         date: [u8; 4],
         time: [u8; 3],
     ) -> LoadRequest {
-        let mut b = [0u8; 16];
-        let n = init.len().min(16);
+        let mut b = [0u8; InitLoadAnswer::LEN];
+        let n = init.len().min(b.len());
         b[..n].copy_from_slice(&init[..n]);
+        let a = InitLoadAnswer::parse(&b).unwrap_or_default();
         LoadRequest {
             serial,
             key_index,
-            balance: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-            online_counter: u16::from_be_bytes([b[4], b[5]]),
-            random: [b[8], b[9], b[10], b[11]],
-            mac1: [b[12], b[13], b[14], b[15]],
+            balance: a.balance,
+            online_counter: a.online_counter,
+            random: a.random,
+            mac1: a.mac1,
             amount,
             term_id,
             date,

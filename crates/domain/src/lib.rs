@@ -4,12 +4,14 @@
 
 pub mod apdu;
 pub mod clock;
+pub mod codec;
 pub mod command;
 pub mod crypto;
 pub mod durable;
 pub mod errors;
 pub mod hexser;
 pub mod issuer;
+pub mod money;
 pub mod profile;
 pub mod records;
 pub mod sw;

@@ -20,41 +20,23 @@ use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
+use stk_domain::codec::{self, DebitAnswer};
 
-/// Instruction bytes the fault plans can name.
-pub const INS_NAMES: &[(&str, u8)] = &[
-    ("select", 0xA4),
-    ("read-binary", 0xB0),
-    ("read-record", 0xB2),
-    ("verify", 0x20),
-    ("change-pin", 0x5E),
-    ("challenge", 0x84),
-    ("balance", 0x5C),
-    ("init", 0x50),
-    ("credit", 0x52),
-    ("debit", 0x54),
-    ("proof", 0x5A),
-];
-
+/// A command's fault-plan name (`debit`), from the codec's instruction table.
 fn ins_name(ins: u8) -> String {
-    INS_NAMES
-        .iter()
-        .find(|(_, i)| *i == ins)
-        .map_or_else(|| format!("INS {ins:02X}"), |(n, _)| (*n).to_string())
+    codec::instruction(ins).map_or_else(|| format!("INS {ins:02X}"), |i| i.token.to_string())
 }
 
 fn parse_ins(s: &str) -> Result<u8, FaultParseError> {
-    INS_NAMES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(s))
-        .map(|(_, i)| *i)
+    codec::instruction_by_token(s)
+        .map(|i| i.ins)
         .ok_or_else(|| FaultParseError(format!("unknown command `{s}` (one of: {})", ins_list())))
 }
 
 fn ins_list() -> String {
-    INS_NAMES
+    codec::INSTRUCTIONS
         .iter()
-        .map(|(n, _)| *n)
+        .map(|i| i.token)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -160,7 +142,7 @@ impl FromStr for FaultPlan {
                 at: TearPoint::Write(0),
             },
             ["tear-after-debit"] => FaultPlan::Tear {
-                ins: 0x54,
+                ins: codec::INS_DEBIT,
                 at: TearPoint::Last,
             },
             ["bad-mac", f] => FaultPlan::BadMac(match *f {
@@ -232,7 +214,12 @@ impl FaultPlan {
     /// A card-side fault chosen by `seed` (same seed, same plan).
     pub fn random(seed: u64) -> FaultPlan {
         let mut r = SplitMix(seed);
-        let money_ins = [0x54u8, 0x52, 0x20, 0x50];
+        let money_ins = [
+            codec::INS_DEBIT,
+            codec::INS_CREDIT,
+            codec::INS_VERIFY,
+            codec::INS_INITIALIZE,
+        ];
         match r.below(7) {
             0 => FaultPlan::None,
             1 => FaultPlan::LoseResponse(Trigger::Ins(money_ins[r.below(2) as usize])),
@@ -358,7 +345,9 @@ impl<T: Transport> Transport for FaultyTransport<T> {
                 let n = match at {
                     TearPoint::Write(n) => n,
                     TearPoint::Last => match ins {
-                        0x54 | 0x52 => crate::card::state::Eeprom::commit_writes(5) - 1,
+                        codec::INS_DEBIT | codec::INS_CREDIT => {
+                            crate::card::state::Eeprom::commit_writes(5) - 1
+                        }
                         _ => crate::card::state::Eeprom::commit_writes(1) - 1,
                     },
                 };
@@ -379,8 +368,10 @@ impl<T: Transport> Transport for FaultyTransport<T> {
                 let mut cmd = apdu.to_vec();
                 // Data starts at offset 5 (short Lc).
                 let hit = match (field, ins) {
-                    (MacField::Mac1, 0x54) => flip(&mut cmd, 5 + 11),
-                    (MacField::LoadMac2, 0x52) => flip(&mut cmd, 5 + 7),
+                    (MacField::Mac1, codec::INS_DEBIT) => flip(&mut cmd, 5 + codec::DEBIT_MAC1_AT),
+                    (MacField::LoadMac2, codec::INS_CREDIT) => {
+                        flip(&mut cmd, 5 + codec::CREDIT_MAC2_AT)
+                    }
                     _ => false,
                 };
                 if hit {
@@ -395,8 +386,10 @@ impl<T: Transport> Transport for FaultyTransport<T> {
                 let ok = r.len() >= 2 && r[r.len() - 2..] == [0x90, 0x00];
                 let hit = ok
                     && match (field, ins) {
-                        (MacField::Mac2, 0x54) => flip(&mut r, 4),
-                        (MacField::Tac, 0x54 | 0x52) => flip(&mut r, 0),
+                        (MacField::Mac2, codec::INS_DEBIT) => flip(&mut r, DebitAnswer::MAC2_AT),
+                        (MacField::Tac, codec::INS_DEBIT | codec::INS_CREDIT) => {
+                            flip(&mut r, DebitAnswer::TAC_AT)
+                        }
                         _ => false,
                     };
                 if hit {

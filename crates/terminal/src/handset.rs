@@ -12,6 +12,7 @@
 //! (result `11`), `e` end (`10`), `t` time-out (`12`).
 
 use crate::apdu::{CommandApdu, ResponseApdu};
+use crate::card::command::Command;
 use crate::stk::{
     Envelope, Item, Proactive, ProactiveCommand, ResultCode, StkError, TerminalResponse,
     ucs2_display,
@@ -113,7 +114,10 @@ impl<T: Transport> Handset<T> {
 
     /// Sends TERMINAL PROFILE and handles what the card queues (SET UP MENU).
     pub fn power_on(&mut self) -> Result<(), HandsetError> {
-        let apdu = CommandApdu::new(self.cla, 0x10, 0, 0).with_data(self.profile.clone());
+        let apdu = Command::TerminalProfile {
+            profile: self.profile.clone(),
+        }
+        .to_apdu_in_class(self.cla);
         let r = self.send(apdu, "TERMINAL PROFILE")?;
         self.after(r.sw)
     }
@@ -125,7 +129,10 @@ impl<T: Transport> Handset<T> {
             if sw.sw1() != 0x91 {
                 return Ok(());
             }
-            let fetch = CommandApdu::new(self.cla, 0x12, 0, 0).with_le(usize::from(sw.sw2()));
+            let fetch = Command::Fetch {
+                le: Some(usize::from(sw.sw2())),
+            }
+            .to_apdu_in_class(self.cla);
             let r = self.send(fetch, "FETCH")?;
             if r.sw != Sw::OK {
                 return Err(HandsetError::Card(r.sw, "FETCH"));
@@ -147,7 +154,10 @@ impl<T: Transport> Handset<T> {
     }
 
     fn respond(&mut self, tr: TerminalResponse) -> Result<Sw, HandsetError> {
-        let apdu = CommandApdu::new(self.cla, 0x14, 0, 0).with_data(tr.encode(self.ucs2()));
+        let apdu = Command::TerminalResponse {
+            data: tr.encode(self.ucs2()),
+        }
+        .to_apdu_in_class(self.cla);
         Ok(self.send(apdu, "TERMINAL RESPONSE")?.sw)
     }
 
@@ -156,8 +166,10 @@ impl<T: Transport> Handset<T> {
         let Some(cmd) = self.current.clone() else {
             // Idle: only choosing a SIM menu item does anything.
             if let Key::Item(item) = key {
-                let apdu = CommandApdu::new(self.cla, 0xC2, 0, 0)
-                    .with_data(Envelope::MenuSelection { item }.encode());
+                let apdu = Command::Envelope {
+                    data: Envelope::MenuSelection { item }.encode(),
+                }
+                .to_apdu_in_class(self.cla);
                 let r = self.send(apdu, "ENVELOPE")?;
                 return self.after(r.sw);
             }

@@ -5,13 +5,17 @@
 //! wrong. Recovery of torn purchases, reversal and settlement build on these flows.
 
 use crate::apdu::{CommandApdu, ResponseApdu};
-use crate::card::command::{INIT_LOAD_RESPONSE, INIT_PURCHASE_RESPONSE, TxKind};
+use crate::card::command::{Command, INIT_LOAD_RESPONSE, INIT_PURCHASE_RESPONSE, TxKind};
 use crate::crypto::{Mac4, TYPE_PURCHASE};
 use crate::errors::{Code, Reason};
 use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::sw::Sw;
 use crate::transport::{Transport, TransportError};
 use std::fmt;
+use stk_domain::codec::{
+    BalanceAnswer, CodecError, CreditAnswer, DebitAnswer, InitPurchaseAnswer, InitSam,
+    InitSamAnswer, IssuerFile, PsamCommand, TermIdAnswer,
+};
 
 pub mod recovery;
 pub mod topup;
@@ -135,6 +139,16 @@ pub struct Pos<C: Transport, S: Transport> {
     term_id: Option<[u8; 6]>,
 }
 
+/// An answer whose layout is not the one SPEC.md gives (a reader or card fault).
+impl From<CodecError> for PosError {
+    fn from(e: CodecError) -> PosError {
+        PosError::Unexpected {
+            step: e.what,
+            why: e.to_string(),
+        }
+    }
+}
+
 fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
     let mut a = [0u8; N];
     a.copy_from_slice(&b[..N]);
@@ -226,10 +240,10 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         }
         let d = self.psam_ok(
             "PSAM read termID",
-            CommandApdu::new(0x00, 0xB0, 0x96, 0x00).with_le(6),
-            6,
+            PsamCommand::ReadTermId.to_apdu(),
+            TermIdAnswer::LEN,
         )?;
-        let t = arr(&d);
+        let t = TermIdAnswer::parse(&d)?.term_id;
         self.term_id = Some(t);
         Ok(t)
     }
@@ -238,18 +252,25 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     pub fn select(&mut self) -> Result<CardInfo, PosError> {
         self.card_ok(
             "SELECT wallet",
-            CommandApdu::new(0x00, 0xA4, 0x04, 0x00)
-                .with_data(self.aid.clone())
-                .with_le(256),
+            Command::Select {
+                name: self.aid.clone(),
+                want_fci: true,
+            }
+            .to_apdu(),
             None,
         )?;
         let ef = self.card_ok(
             "READ BINARY 0015",
-            CommandApdu::new(0x00, 0xB0, 0x95, 0x00).with_le(0x1E),
-            Some(30),
+            Command::ReadBinary {
+                sfi: IssuerFile::SFI,
+                offset: 0,
+                le: Some(IssuerFile::LEN),
+            }
+            .to_apdu(),
+            Some(IssuerFile::LEN),
         )?;
         Ok(CardInfo {
-            serial: arr(&ef[10..20]),
+            serial: IssuerFile::parse(&ef)?.serial,
             ef0015: ef,
         })
     }
@@ -258,10 +279,10 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     pub fn read_balance(&mut self) -> Result<u32, PosError> {
         let d = self.card_ok(
             "GET BALANCE",
-            CommandApdu::new(0x80, 0x5C, 0x00, 0x02).with_le(4),
-            Some(4),
+            Command::GetBalance.to_apdu(),
+            Some(BalanceAnswer::LEN),
         )?;
-        Ok(u32::from_be_bytes(arr(&d)))
+        Ok(BalanceAnswer::parse(&d)?.balance)
     }
 
     /// Balance query (the handbook's "POS terminal query").
@@ -278,13 +299,10 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             let r = self.send(
                 Device::Card,
                 "READ RECORD log",
-                CommandApdu::new(0x00, 0xB2, n, 0xC4).with_le(0x17),
+                HistoryEntry::read_command(n).to_apdu(),
             )?;
             match r.sw {
-                Sw::OK => out.push(HistoryEntry::parse(&r.data).ok_or(PosError::Unexpected {
-                    step: "READ RECORD log",
-                    why: "a log record is 23 bytes".into(),
-                })?),
+                Sw::OK => out.push(HistoryEntry::decode(&r.data)?),
                 Sw::RECORD_NOT_FOUND => break,
                 sw => {
                     return Err(PosError::Card {
@@ -305,20 +323,17 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         amount: u32,
         term_id: [u8; 6],
     ) -> Result<Vec<u8>, PosError> {
-        let mut data = vec![self.key_index];
-        data.extend_from_slice(&amount.to_be_bytes());
-        data.extend_from_slice(&term_id);
-        let (step, p1, len) = match kind {
-            TxKind::Load => ("INITIALIZE FOR LOAD", 0x00, INIT_LOAD_RESPONSE),
-            TxKind::Purchase => ("INITIALIZE FOR PURCHASE", 0x01, INIT_PURCHASE_RESPONSE),
+        let cmd = Command::Initialize {
+            kind,
+            key_index: self.key_index,
+            amount,
+            term_id,
         };
-        self.card_ok(
-            step,
-            CommandApdu::new(0x80, 0x50, p1, 0x02)
-                .with_data(data)
-                .with_le(len),
-            Some(len),
-        )
+        let len = match kind {
+            TxKind::Load => INIT_LOAD_RESPONSE,
+            TxKind::Purchase => INIT_PURCHASE_RESPONSE,
+        };
+        self.card_ok(cmd.name(), cmd.to_apdu(), Some(len))
     }
 
     /// CREDIT FOR LOAD with the host's MAC2; the card's TAC.
@@ -328,15 +343,12 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         time: [u8; 3],
         mac2: Mac4,
     ) -> Result<Mac4, PosError> {
-        let data = [&date[..], &time[..], &mac2[..]].concat();
         let tac = self.card_ok(
             "CREDIT FOR LOAD",
-            CommandApdu::new(0x80, 0x52, 0x00, 0x00)
-                .with_data(data)
-                .with_le(4),
-            Some(4),
+            Command::CreditForLoad { date, time, mac2 }.to_apdu(),
+            Some(CreditAnswer::LEN),
         )?;
-        Ok(arr(&tac))
+        Ok(CreditAnswer::parse(&tac)?.tac)
     }
 
     /// An offline purchase (SPEC.md §5): select, read 0015, INITIALIZE FOR PURCHASE, PSAM MAC1,
@@ -355,31 +367,22 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     ) -> Result<PurchaseRecord, PosError> {
         let term_id = self.term_id()?;
         let (date, time) = self.clock.now();
-        let init = self.initialize(TxKind::Purchase, amount, term_id)?;
-        let counter = u16::from_be_bytes([init[4], init[5]]);
-        let (key_ver, alg) = (init[9], init[10]);
-        let random = &init[11..15];
-        let mut sam = random.to_vec();
-        sam.extend_from_slice(&counter.to_be_bytes());
-        sam.extend_from_slice(&amount.to_be_bytes());
-        sam.push(TYPE_PURCHASE);
-        sam.extend_from_slice(&date);
-        sam.extend_from_slice(&time);
-        sam.push(key_ver);
-        sam.push(alg);
-        sam.extend_from_slice(&info.serial[2..]);
-        let d = self.psam_ok(
-            "INIT SAM FOR PURCHASE",
-            CommandApdu::new(0x80, 0x70, 0x00, 0x00)
-                .with_data(sam)
-                .with_le(8),
-            8,
-        )?;
-        let ttc = u32::from_be_bytes(arr(&d[..4]));
-        let mut debit = d[..4].to_vec();
-        debit.extend_from_slice(&date);
-        debit.extend_from_slice(&time);
-        debit.extend_from_slice(&d[4..8]);
+        let init =
+            InitPurchaseAnswer::parse(&self.initialize(TxKind::Purchase, amount, term_id)?)?;
+        let counter = init.offline_counter;
+        let sam = PsamCommand::InitSamForPurchase(InitSam {
+            random: init.random,
+            offline_counter: counter,
+            amount,
+            tx_type: TYPE_PURCHASE,
+            date,
+            time,
+            key_version: init.key_version,
+            alg_id: init.alg_id,
+            factor: arr(&info.serial[2..]),
+        });
+        let d = self.psam_ok(sam.name(), sam.to_apdu(), InitSamAnswer::LEN)?;
+        let InitSamAnswer { ttc, mac1 } = InitSamAnswer::parse(&d)?;
         let sale = InDoubt {
             serial: info.serial,
             counter,
@@ -391,19 +394,23 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         };
         let r = match self.card_ok(
             "DEBIT FOR PURCHASE",
-            CommandApdu::new(0x80, 0x54, 0x01, 0x00)
-                .with_data(debit)
-                .with_le(8),
-            Some(8),
+            Command::DebitForPurchase {
+                ttc,
+                date,
+                time,
+                mac1,
+            }
+            .to_apdu(),
+            Some(DebitAnswer::LEN),
         ) {
             Err(PosError::Transport { .. }) => return Err(PosError::InDoubt(Box::new(sale))),
-            r => r?,
+            r => DebitAnswer::parse(&r?)?,
         };
-        let mut record = sale.record(arr(&r[..4]), false);
+        let mut record = sale.record(r.tac, false);
         let check = self.send(
             Device::Psam,
             "CREDIT SAM FOR PURCHASE",
-            CommandApdu::new(0x80, 0x72, 0x00, 0x00).with_data(r[4..8].to_vec()),
+            PsamCommand::CreditSamForPurchase { mac2: r.mac2 }.to_apdu(),
         )?;
         if check.sw != Sw::OK {
             record.flagged = true;
@@ -438,7 +445,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         let bcd = crate::card::pin_bcd(pin);
         self.card_ok(
             "VERIFY",
-            CommandApdu::new(0x00, 0x20, 0x00, 0x00).with_data(bcd),
+            Command::Verify { pin: Some(bcd) }.to_apdu(),
             Some(0),
         )?;
         Ok(())

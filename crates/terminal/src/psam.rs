@@ -9,6 +9,7 @@ use crate::hexser;
 use crate::profile::{KeySpec, Profile};
 use crate::sw::Sw;
 use serde::{Deserialize, Serialize};
+use stk_domain::codec::{InitSamAnswer, PsamCommand, TermIdAnswer};
 
 /// A purchase key the PSAM holds, found by the key version the card reports.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -115,42 +116,26 @@ impl Psam {
         a: &CommandApdu,
         pending: Option<PsamPending>,
     ) -> Result<ResponseApdu, Sw> {
-        match (a.cla, a.ins) {
+        match PsamCommand::try_from(a)? {
             // READ BINARY of file 0016 (SFI 16): the terminal number.
-            (0x00, 0xB0) => {
-                if (a.p1, a.p2) != (0x96, 0x00) {
-                    return Err(Sw::WRONG_P1P2);
+            PsamCommand::ReadTermId => Ok(ResponseApdu::ok(
+                TermIdAnswer {
+                    term_id: self.term_id,
                 }
-                Ok(ResponseApdu::ok(self.term_id))
-            }
-            // INIT SAM FOR PURCHASE: random 4 ‖ offline ctr 2 ‖ amount 4 ‖ type 1 ‖ date 4 ‖ time 3 ‖
-            // keyVer 1 ‖ algID 1 ‖ factor 8 → TTC 4 ‖ MAC1 4.
-            (0x80, 0x70) => {
-                if (a.p1, a.p2) != (0, 0) {
-                    return Err(Sw::WRONG_P1P2);
-                }
-                if a.data.len() != 0x1C {
-                    return Err(Sw::WRONG_LENGTH);
-                }
-                let d = &a.data;
-                let random: [u8; 4] = d[0..4].try_into().unwrap_or_default();
-                let ctr = u16::from_be_bytes([d[4], d[5]]);
-                let amount = u32::from_be_bytes([d[6], d[7], d[8], d[9]]);
-                if d[10] != TYPE_PURCHASE {
+                .to_bytes(),
+            )),
+            PsamCommand::InitSamForPurchase(s) => {
+                if s.tx_type != TYPE_PURCHASE {
                     return Err(Sw::WRONG_DATA);
                 }
-                let date: [u8; 4] = d[11..15].try_into().unwrap_or_default();
-                let time: [u8; 3] = d[15..18].try_into().unwrap_or_default();
-                let version = d[18];
-                let factor: [u8; 8] = d[20..28].try_into().unwrap_or_default();
                 let key = self
                     .keys
                     .iter()
-                    .find(|k| k.version == version)
+                    .find(|k| k.version == s.key_version)
                     .ok_or(Sw::KEY_NOT_FOUND)?;
                 let dpk = if key.master {
                     let mut serial = [0u8; 10];
-                    serial[2..].copy_from_slice(&factor);
+                    serial[2..].copy_from_slice(&s.factor);
                     crypto::diversify(&key.key, &serial)
                 } else {
                     key.key
@@ -160,25 +145,23 @@ impl Psam {
                 }
                 let ttc = self.ttc;
                 self.ttc += 1;
-                let sespk = crypto::purchase_session_key(&dpk, random, ctr, ttc);
-                let mac1 = crypto::purchase_mac1(&sespk, amount, &self.term_id, &date, &time);
-                self.pending = Some(PsamPending { sespk, amount });
-                Ok(ResponseApdu::ok([ttc.to_be_bytes(), mac1].concat()))
+                let sespk = crypto::purchase_session_key(&dpk, s.random, s.offline_counter, ttc);
+                let mac1 = crypto::purchase_mac1(&sespk, s.amount, &self.term_id, &s.date, &s.time);
+                self.pending = Some(PsamPending {
+                    sespk,
+                    amount: s.amount,
+                });
+                Ok(ResponseApdu::ok(InitSamAnswer { ttc, mac1 }.to_bytes()))
             }
             // CREDIT SAM FOR PURCHASE: MAC2 → 9000 or 9302.
-            (0x80, 0x72) => {
-                if a.data.len() != 4 {
-                    return Err(Sw::WRONG_LENGTH);
-                }
+            PsamCommand::CreditSamForPurchase { mac2 } => {
                 let p = pending.ok_or(Sw::CONDITIONS_NOT_SATISFIED)?;
-                if crypto::purchase_mac2(&p.sespk, p.amount)[..] == a.data[..] {
+                if crypto::purchase_mac2(&p.sespk, p.amount) == mac2 {
                     Ok(ResponseApdu::status(Sw::OK))
                 } else {
                     Err(Sw::MAC_INVALID)
                 }
             }
-            (0x00 | 0x80, _) => Err(Sw::INS_NOT_SUPPORTED),
-            _ => Err(Sw::CLA_NOT_SUPPORTED),
         }
     }
 }

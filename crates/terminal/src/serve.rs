@@ -127,10 +127,7 @@ impl CardServer {
 
 /// A one-line meaning of a command and its answer, for logs.
 pub fn describe(cmd: &[u8], resp: &[u8]) -> String {
-    let what = crate::apdu::CommandApdu::parse(cmd)
-        .ok()
-        .and_then(|a| Command::try_from(&a).ok())
-        .map_or("(not a wallet command)", |c| c.name());
+    let what = Command::name_of(cmd).unwrap_or("(not a wallet command)");
     if resp.len() < 2 {
         return format!("{what}: no answer (card removed or power lost)");
     }

@@ -14,14 +14,16 @@
 //! The sale is never debited twice: a new DEBIT is sent only when the card shows no trace of
 //! the first.
 
-use super::{CardInfo, Device, HistoryEntry, Pos, PosError, PurchaseRecord, arr};
-use crate::apdu::{CommandApdu, ResponseApdu};
+use super::{CardInfo, Device, HistoryEntry, Pos, PosError, PurchaseRecord};
+use crate::apdu::ResponseApdu;
+use crate::card::command::Command;
 use crate::crypto::TYPE_PURCHASE;
 use crate::errors::Code;
 use crate::sw::Sw;
 use crate::transport::Transport;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use stk_domain::codec::{ProofAnswer, PsamCommand};
 
 /// A sale whose DEBIT answer was lost.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,15 +190,16 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             time: d.time,
         })?;
         match proof.sw {
-            Sw::OK if proof.data.len() == 8 && in_log == Some(1) => {
+            Sw::OK if proof.data.len() == ProofAnswer::LEN && in_log == Some(1) => {
+                let answer = ProofAnswer::parse(&proof.data)?;
                 steps.push(format!(
                     "GET TRANSACTION PROOF for counter {after}: the debit happened (log record 1 matches)"
                 ));
-                record.tac = arr(&proof.data[4..8]);
+                record.tac = answer.tac;
                 let check = self.send(
                     Device::Psam,
                     "CREDIT SAM FOR PURCHASE",
-                    CommandApdu::new(0x80, 0x72, 0x00, 0x00).with_data(proof.data[..4].to_vec()),
+                    PsamCommand::CreditSamForPurchase { mac2: answer.mac2 }.to_apdu(),
                 )?;
                 match check.sw {
                     Sw::OK => steps.push("the PSAM verified the recovered MAC2".into()),
@@ -244,13 +247,15 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         tx_type: u8,
         counter: u16,
     ) -> Result<ResponseApdu, PosError> {
-        let after = counter.wrapping_add(1).to_be_bytes();
+        let after = counter.wrapping_add(1);
         self.send(
             Device::Card,
             "GET TRANSACTION PROOF",
-            CommandApdu::new(0x80, 0x5A, 0x00, tx_type)
-                .with_data(after.to_vec())
-                .with_le(8),
+            Command::GetTransactionProof {
+                tx_type,
+                counter: after,
+            }
+            .to_apdu(),
         )
     }
 
@@ -263,7 +268,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             let r = self.send(
                 Device::Card,
                 "READ RECORD log",
-                CommandApdu::new(0x00, 0xB2, n, 0xC4).with_le(0x17),
+                HistoryEntry::read_command(n).to_apdu(),
             )?;
             match r.sw {
                 Sw::OK => {

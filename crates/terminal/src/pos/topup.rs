@@ -8,7 +8,7 @@
 //! resumes with [`Pos::resume`]: `new`/`charged` → reverse (no CREDIT was sent), `loading` →
 //! ask the card, `loaded` → confirm, `reversing` → deliver the reversal.
 
-use super::{CardInfo, HistoryEntry, Pos, PosError, arr};
+use super::{CardInfo, HistoryEntry, Pos, PosError};
 use crate::acquirer::{AcquirerHost, StoreError};
 use crate::card::command::TxKind;
 use crate::crypto::TYPE_LOAD;
@@ -17,6 +17,7 @@ use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::journal::{Journal, TopupRow};
 use crate::sw::Sw;
 use crate::transport::Transport;
+use stk_domain::codec::ProofAnswer;
 
 impl From<StoreError> for PosError {
     fn from(e: StoreError) -> PosError {
@@ -236,7 +237,9 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             time,
         })?;
         Ok(match (proof.sw, found) {
-            (Sw::OK, Some(1)) if proof.data.len() == 8 => Some(arr(&proof.data[4..8])),
+            (Sw::OK, Some(1)) if proof.data.len() == ProofAnswer::LEN => {
+                Some(ProofAnswer::parse(&proof.data)?.tac)
+            }
             (_, Some(_)) => Some([0; 4]),
             (Sw::OK | Sw::NO_PROOF, None) => None,
             // Only a card that says "no such load" gets the charge reversed.
