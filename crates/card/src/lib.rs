@@ -7,7 +7,6 @@
 //! on a dual-interface SIM; both reach the same purse.
 
 pub use stk_domain::command;
-pub mod stk;
 mod files;
 pub mod image;
 pub mod menu;
@@ -15,6 +14,7 @@ pub mod menu_text;
 mod pin;
 mod purse;
 pub mod state;
+pub mod stk;
 pub mod toolkit;
 
 use stk_domain::{apdu, crypto, hexser, issuer, profile, sw};
@@ -120,8 +120,6 @@ pub struct Card {
     last_refusal: Option<Refusal>,
     /// SIM Toolkit state (contact interface; volatile).
     toolkit: toolkit::Toolkit,
-    /// The network the toolkit's over-the-air applet reaches (not card memory).
-    network: toolkit::NetworkLink,
 }
 
 impl Card {
@@ -206,7 +204,6 @@ impl Card {
             mute: false,
             last_refusal: None,
             toolkit: toolkit::Toolkit::default(),
-            network: toolkit::NetworkLink::default(),
         }
     }
 

@@ -402,6 +402,16 @@ static CATALOGUE: &[Entry] = &[
          transaction id had already reached it (the POS had given up on that top-up)",
         "nothing was charged and the wallet was not loaded; start a new top-up",
     ),
+    e(
+        "H-OTA",
+        "over-the-air message not understood",
+        "空中充值报文无法解析",
+        "the issuer's answer to the SIM's over-the-air request (or the request itself) had the \
+         wrong length, type or status byte: a gateway or issuer software mismatch, or data \
+         damaged on the way",
+        "nothing was loaded or debited; try again; if it persists, check the OTA gateway and \
+         the issuer's message format",
+    ),
     // ---- conformance vectors ----
     e(
         "V-MISMATCH",
