@@ -10,9 +10,10 @@
 //! commit's published structure (n changes: n journal writes, arm, n applies, disarm — torn
 //! before the arm keeps the old state, after it the new one).
 //!
-//! STK actions (through the simulated handset on the contact interface, the handset's network
-//! carrying the card's BIP channel to the issuer, with the test's clock): set the single-payment limit, Pay Phone Bill (a purchase
-//! at the operator's termID), Top Up over the air (link up, down, or MAC2 corrupted) and Close
+//! STK actions (through the simulated handset on the contact interface, whose network carries
+//! the card's BIP channel to the issuer, with the test's clock): set the single-payment limit,
+//! Pay Phone Bill (a purchase at the operator's termID, over the air), Top Up over the air
+//! (link up, down, or MAC2 corrupted) and Close
 //! Wallet, with the right or a wrong payment password, and power cuts at any EEPROM write from
 //! the password key on. The menu refuses an amount before it asks the password (no try
 //! spent); the password spends a try or refills them, as VERIFY does. Bill payments do not
