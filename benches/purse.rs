@@ -101,8 +101,9 @@ fn purchase(c: &mut Criterion) {
 }
 
 /// A whole top-up through the SIM Toolkit menu, as the handset drives it: TERMINAL PROFILE,
-/// FETCH SET UP MENU, select My Wallet, Top Up, amount, payment password (over-the-air load with
-/// the issuer host: MAC1, MAC2, TAC, journaled commit), the result screen.
+/// FETCH SET UP MENU, select My Wallet, Top Up, amount, payment password (over-the-air load: the
+/// handset carries OPEN CHANNEL, SEND DATA, RECEIVE DATA, CLOSE CHANNEL to the issuer host;
+/// MAC1, MAC2, TAC, journaled commit), the result screen.
 fn menu_walk(c: &mut Criterion) {
     use std::rc::Rc;
     use stk_wallet::handset::Handset;
@@ -118,13 +119,10 @@ fn menu_walk(c: &mut Criterion) {
     ));
     c.bench_function("stk/top_up_menu_walk", |b| {
         b.iter_batched(
-            || {
-                let card = shared(template.clone());
-                card.borrow_mut().set_network(Some(net.clone()));
-                card
-            },
+            || shared(template.clone()),
             |card| {
-                let mut phone = Handset::new(SimCard::contact(card.clone()));
+                let mut phone =
+                    Handset::new(SimCard::contact(card.clone())).with_network(net.clone());
                 phone.power_on().expect("TERMINAL PROFILE");
                 for k in ["1", "1", "50", "123456"] {
                     phone.press_token(k).expect("key");

@@ -10,7 +10,10 @@
 
 pub use stk_backoffice::{acquirer, host, settle};
 pub use stk_conformance as vectors;
-pub use stk_domain::{apdu, clock, command, crypto, errors, hexser, profile, records, sw};
+pub use stk_domain::{
+    apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, profile, records,
+    sw,
+};
 pub use stk_terminal::{fault, handset, journal, network, pcap, pos, psam, serve, transport};
 
 /// The card (re-exported from [`stk_card`]), with its image files from the terminal side.

@@ -937,13 +937,14 @@ fn phone(
     let card = shared(load_card(card_path)?);
     let clock = Clock::from_arg(clock)?;
     let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
-    card.borrow_mut().set_network(Some(std::rc::Rc::new(net)));
     let tp = if lang == "en" {
         PROFILE_NO_UCS2
     } else {
         PROFILE_UCS2
     };
-    let mut h = Handset::new(SimCard::contact(card.clone())).with_profile(&tp);
+    let mut h = Handset::new(SimCard::contact(card.clone()))
+        .with_profile(&tp)
+        .with_network(std::rc::Rc::new(net));
     let save = |card: &stk_wallet::transport::sim::SharedCard| {
         image::save(&card.borrow(), card_path)
             .map_err(|e| format!("cannot save {}: {e}", card_path.display()))

@@ -307,6 +307,7 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
     (Code::HTac, "a record's TAC is corrupted", tac),
     (Code::HDuplicate, "a record is uploaded twice", duplicate),
     (Code::HDeclined, "the charge was already reversed", declined),
+    (Code::HOta, "an over-the-air answer is cut short", ota),
     (
         Code::VMismatch,
         "a vector expects other data",
@@ -326,6 +327,16 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
     (Code::IImage, "a card image is cut short", corrupt_image),
     (Code::IProfile, "a profile misses its fields", bad_profile),
 ];
+
+/// The card decodes the issuer's over-the-air answer with this codec; a cut answer is refused.
+fn ota() -> Reason {
+    let cut = [0x81, 0x00, 0x20, 0x26];
+    Reason::Code(
+        stk_wallet::issuer::OtaAnswer::decode(&cut)
+            .unwrap_err()
+            .code(),
+    )
+}
 
 #[test]
 fn every_code_is_raised_by_its_code_path() {

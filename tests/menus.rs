@@ -28,8 +28,7 @@ struct Bed {
 fn bed_with(p: Profile, handset_profile: Option<&[u8]>) -> Bed {
     let card = new_card(&p);
     let net = Rc::new(IssuerNetwork::new(IssuerHost::from_profile(&p), CLOCK));
-    card.borrow_mut().set_network(Some(net.clone()));
-    let mut phone = Handset::new(SimCard::contact(card.clone()));
+    let mut phone = Handset::new(SimCard::contact(card.clone())).with_network(net.clone());
     if let Some(tp) = handset_profile {
         phone = phone.with_profile(tp);
     }

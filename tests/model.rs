@@ -10,9 +10,10 @@
 //! commit's published structure (n changes: n journal writes, arm, n applies, disarm — torn
 //! before the arm keeps the old state, after it the new one).
 //!
-//! STK actions (through the simulated handset on the contact interface, the card's network
-//! plugged in with the test's clock): set the single-payment limit, Pay Phone Bill (a purchase
-//! at the operator's termID), Top Up over the air (link up, down, or MAC2 corrupted) and Close
+//! STK actions (through the simulated handset on the contact interface, whose network carries
+//! the card's BIP channel to the issuer, with the test's clock): set the single-payment limit,
+//! Pay Phone Bill (a purchase at the operator's termID, over the air), Top Up over the air
+//! (link up, down, or MAC2 corrupted) and Close
 //! Wallet, with the right or a wrong payment password, and power cuts at any EEPROM write from
 //! the password key on. The menu refuses an amount before it asks the password (no try
 //! spent); the password spends a try or refills them, as VERIFY does. Bill payments do not
@@ -30,15 +31,14 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state
 use std::path::Path;
 use std::rc::Rc;
 use stk_wallet::acquirer::{FlakyAcquirer, SqliteBank};
-use stk_wallet::card::toolkit::OtaNetwork;
 use stk_wallet::card::{Card, image};
-use stk_wallet::crypto::Mac4;
+
 use stk_wallet::errors::Code;
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, MacField, TearPoint, Trigger};
 use stk_wallet::handset::{Handset, Key};
-use stk_wallet::host::{HostError, IssuerHost, LoadRequest};
+use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
-use stk_wallet::network::IssuerNetwork;
+use stk_wallet::network::{IssuerNetwork, OtaFault};
 use stk_wallet::pos::{Clock, LoadReceipt, Pos, PosError, PurchaseRecord, TopupOutcome};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
@@ -457,20 +457,6 @@ impl Sut {
     }
 }
 
-/// The network with the issuer's MAC2 corrupted on its way to the card.
-struct ForgedMac2(IssuerNetwork);
-
-impl OtaNetwork for ForgedMac2 {
-    fn now(&self) -> ([u8; 4], [u8; 3]) {
-        self.0.now()
-    }
-    fn authorize_load(&self, req: &LoadRequest) -> Result<Mac4, HostError> {
-        let mut mac = self.0.authorize_load(req)?;
-        mac[1] ^= 0x40;
-        Ok(mac)
-    }
-}
-
 /// `fen` as the menu takes it: yuan, `*` as the decimal point.
 fn yuan(fen: u32) -> String {
     if fen.is_multiple_of(100) {
@@ -494,13 +480,11 @@ impl Sut {
         }
         let net = IssuerNetwork::new(self.issuer.clone(), self.pos.clock);
         net.reachable.set(link != Link::Down);
-        let net: Rc<dyn OtaNetwork> = if link == Link::BadMac2 {
-            Rc::new(ForgedMac2(net))
-        } else {
-            Rc::new(net)
-        };
-        self.card.borrow_mut().set_network(Some(net));
-        let mut phone = Handset::new(SimCard::contact(self.card.clone()));
+        if link == Link::BadMac2 {
+            net.fault.set(Some(OtaFault::CorruptMac2));
+        }
+        let mut phone =
+            Handset::new(SimCard::contact(self.card.clone())).with_network(Rc::new(net));
         phone.power_on().expect("TERMINAL PROFILE");
         for (i, k) in keys.iter().enumerate() {
             let asking = matches!(

@@ -6,7 +6,10 @@
 use std::process::Command;
 use stk_wallet::card::Card;
 use stk_wallet::handset::{Exchange, Handset, PROFILE_NO_UCS2, tokens};
+use stk_wallet::host::IssuerHost;
+use stk_wallet::network::{IssuerNetwork, OtaFault};
 use stk_wallet::pcap::Pcap;
+use stk_wallet::pos::Clock;
 use stk_wallet::profile::Profile;
 use stk_wallet::stk::{Proactive, ProactiveCommand, TerminalResponse};
 use stk_wallet::transport::sim::{SimCard, shared};
@@ -18,6 +21,10 @@ fn type_name(t: u8) -> &'static str {
         0x24 => "SELECT ITEM",
         0x25 => "SET UP MENU",
         0x28 => "SET UP IDLE MODE TEXT",
+        0x40 => "OPEN CHANNEL",
+        0x41 => "CLOSE CHANNEL",
+        0x42 => "RECEIVE DATA",
+        0x43 => "SEND DATA",
         _ => "?",
     }
 }
@@ -32,7 +39,19 @@ fn expected(e: &Exchange) -> Vec<String> {
             let [n, t, q] = cmd.details();
             out.push(format!("Command Number: 0x{n:02x}"));
             out.push(format!("Command Type: {} (0x{t:02x})", type_name(t)));
-            out.push(format!("Command Qualifier: 0x{q:02x}"));
+            out.push(if t == 0x43 {
+                // etsi_cat names SEND DATA's qualifier bit instead of printing the byte.
+                format!(
+                    "Command Qualifier: {}",
+                    if q & 1 == 1 {
+                        "Send data immediately"
+                    } else {
+                        "Store data in Tx buffer"
+                    }
+                )
+            } else {
+                format!("Command Qualifier: 0x{q:02x}")
+            });
             let mut items = |items: &[stk_wallet::stk::Item]| {
                 for i in items {
                     out.push(format!("Item Identifier: {}", i.id));
@@ -65,6 +84,38 @@ fn expected(e: &Exchange) -> Vec<String> {
                         text.lines().next().unwrap_or("")
                     ));
                 }
+                Proactive::OpenChannel {
+                    bearer,
+                    buffer_size,
+                    transport,
+                    destination,
+                } => {
+                    out.push(format!("Bearer description: {}", hex::encode(bearer)));
+                    out.push(format!("Buffer Size: {buffer_size}"));
+                    if let Some((proto, port)) = transport {
+                        assert_eq!(*proto, 0x02, "the wallet uses TCP client mode");
+                        out.push(
+                            "Transport protocol type: TCP, UICC in client mode, remote connection (0x02)"
+                                .into(),
+                        );
+                        out.push(format!("Transport port: {port}"));
+                    }
+                    if let Some(d) = destination {
+                        assert_eq!(d[0], 0x21, "an IPv4 address");
+                        out.push(format!("IPv4 address: {}.{}.{}.{}", d[1], d[2], d[3], d[4]));
+                    }
+                }
+                Proactive::SendData { channel, data, .. } => {
+                    out.push(format!("Destination Device ID: Channel ID {channel}"));
+                    out.push(format!("Channel data: {}", hex::encode(data)));
+                }
+                Proactive::ReceiveData { channel, length } => {
+                    out.push(format!("Destination Device ID: Channel ID {channel}"));
+                    out.push(format!("Channel data length: {length:02x}"));
+                }
+                Proactive::CloseChannel { channel } => {
+                    out.push(format!("Destination Device ID: Channel ID {channel}"));
+                }
             }
         }
         Some(0x14) => {
@@ -76,6 +127,24 @@ fn expected(e: &Exchange) -> Vec<String> {
             if let Some(i) = tr.item {
                 out.push(format!("Item identifier: {i:02x}"));
             }
+            if let Some(st) = tr.channel_status {
+                out.push(format!("Channel status: {}", hex::encode(st)));
+            }
+            if let Some(d) = &tr.channel_data {
+                out.push(format!("Channel data: {}", hex::encode(d)));
+            }
+            if let Some(n) = tr.channel_data_length {
+                out.push(format!("Channel data length: {n:02x}"));
+            }
+            if let Some(n) = tr.buffer_size {
+                out.push(format!("Buffer Size: {n}"));
+            }
+            if let Some(a) = tr.additional {
+                out.push(format!(
+                    "Additional information: {}",
+                    additional_name(tr.result.to_byte(), a)
+                ));
+            }
         }
         Some(0x10) => out.push("Instruction: TERMINAL PROFILE (0x10)".into()),
         Some(0xC2) => out.push("Instruction: ENVELOPE (0xc2)".into()),
@@ -86,11 +155,43 @@ fn expected(e: &Exchange) -> Vec<String> {
     out
 }
 
+/// How tshark names the additional information of the results the handset gives.
+fn additional_name(result: u8, info: u8) -> String {
+    let name = match (result, info) {
+        (0x20, 0x04) => "No service",
+        (0x3A, 0x01) => "No channel available",
+        (0x3A, 0x03) => "Channel identifier not valid",
+        (0x3A, 0x07) => "Remote device is not reachable",
+        _ => "?",
+    };
+    format!("{name} (0x{info:02x})")
+}
+
 fn walk(handset_profile: &[u8], script: &str) -> Vec<Exchange> {
+    walk_with(handset_profile, script, |_| {})
+}
+
+/// A walk with the handset's network (the issuer of the default profile, a fixed clock),
+/// set up by `setup` first.
+fn walk_with(
+    handset_profile: &[u8],
+    script: &str,
+    setup: impl FnOnce(&IssuerNetwork),
+) -> Vec<Exchange> {
     let mut p = Profile::default_profile();
     p.passwords.operation_enabled = true;
+    let net = IssuerNetwork::new(
+        IssuerHost::from_profile(&p),
+        Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x12, 0x34, 0x56],
+        },
+    );
+    setup(&net);
     let card = shared(Card::personalise(&p));
-    let mut h = Handset::new(SimCard::contact(card)).with_profile(handset_profile);
+    let mut h = Handset::new(SimCard::contact(card))
+        .with_profile(handset_profile)
+        .with_network(std::rc::Rc::new(net));
     h.power_on().unwrap();
     for t in tokens(script) {
         h.press_token(&t).unwrap();
@@ -168,5 +269,50 @@ fn tshark_decodes_the_chinese_menu_walk_like_we_do() {
 #[test]
 fn tshark_decodes_the_english_fallback_walk_like_we_do() {
     let log = walk(&PROFILE_NO_UCS2, "2,1234,o,4,1234,2,b,b,1,1,e");
+    check_with_tshark(&log);
+}
+
+/// Every BIP command type and answer the wallet uses, in one capture: a top-up and a bill
+/// payment that succeed, a top-up refused for a corrupted MAC2, one whose issuer never answers
+/// (`3A 07`), and one out of coverage (`20 04`).
+#[test]
+fn tshark_decodes_the_over_the_air_exchange_like_we_do() {
+    let mut log = walk_with(
+        &stk_wallet::handset::PROFILE_UCS2,
+        "1,1234,1,50,123456,o,e,3,1234,13800138000,10,123456,o",
+        |_| {},
+    );
+    let types: std::collections::BTreeSet<u8> = log
+        .iter()
+        .filter(|e| e.command[1] == 0x12)
+        .map(|e| e.response[5])
+        .collect();
+    for t in [0x40, 0x41, 0x42, 0x43] {
+        assert!(types.contains(&t), "no command of type {t:02X} in the walk");
+    }
+    for fault in [
+        Some(OtaFault::CorruptMac2),
+        Some(OtaFault::IssuerSilent),
+        None,
+    ] {
+        log.extend(walk_with(
+            &stk_wallet::handset::PROFILE_UCS2,
+            "1,1234,1,50,123456,o",
+            |n| match fault {
+                Some(f) => n.fault.set(Some(f)),
+                None => n.reachable.set(false),
+            },
+        ));
+    }
+    let failures: Vec<&Exchange> = log
+        .iter()
+        .filter(|e| {
+            e.command[1] == 0x14
+                && e.command
+                    .windows(3)
+                    .any(|w| w == [0x83, 0x02, 0x20] || w == [0x83, 0x02, 0x3A])
+        })
+        .collect();
+    assert_eq!(failures.len(), 2, "one 20 04 and one 3A 07");
     check_with_tshark(&log);
 }

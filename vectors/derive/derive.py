@@ -343,6 +343,86 @@ def published_purchase():
     return v
 
 
+OP_TERM = h("00 00 00 10 08 60")  # the profile's operator termID (menu top-ups and bills)
+TP_BIP_EN = h("09 21 0F 21 00 00 00 14 00 00 00 0F 22 00 00 00 01")
+
+
+def tr(details, result="00", extra=b""):
+    """A TERMINAL RESPONSE APDU (TS 102 223 §6.8): details, devices 82 -> 81, result, extra."""
+    body = h("81 03") + details + h("82 02 82 81 83") + bytes([len(h(result))]) + h(result) + extra
+    return h("80 14 00 00") + bytes([len(body)]) + body
+
+
+def ota_load_exact():
+    """A menu top-up over BIP (docs/ota.md) with the vector as handset and issuer: the card's
+    OPEN CHANNEL, its SEND DATA (the load request with MAC1), RECEIVE DATA, the issuer's answer
+    (date, time, MAC2) and CLOSE CHANNEL, byte for byte from TS 102 223 and docs/ota.md."""
+    v = Vector("toolkit/ota-load-exact.json", "a menu top-up over BIP, fixed randoms")
+    dlk = diversify(MK_DLK1, SERIAL)
+    dtk = diversify(MK_DTK, SERIAL)
+    amount, rnd, c = 5000, RANDOMS[0], u16(0)
+    k = seslk(dlk, rnd, c)
+    m1 = mac(k, u32(BALANCE) + u32(amount) + T_LOAD + OP_TERM)
+    m2 = mac(k, u32(amount) + T_LOAD + OP_TERM + DATE + TIME)
+    after = BALANCE + amount
+    tac = mac(tac_key(dtk), u32(after) + c + u32(amount) + T_LOAD + OP_TERM + DATE + TIME)
+    print(file=LOG)
+    print("# over-the-air load (default profile, operator termID)", file=LOG)
+    derived("SESLK", k)
+    derived("MAC1 (card)", m1)
+    derived("MAC2 (issuer)", m2)
+    derived("TAC", tac)
+    # Load request: 01 ‖ serial ‖ key index ‖ balance ‖ online ctr ‖ random ‖ MAC1 ‖ amount ‖ termID.
+    req = h("01") + SERIAL + h("01") + u32(BALANCE) + c + rnd + m1 + u32(amount) + OP_TERM
+    assert len(req) == 36
+    # Answer: 81 (load answer) ‖ 00 approved ‖ date ‖ time ‖ MAC2.
+    ans = h("81 00") + DATE + TIME + m2
+    open_ch = h("81 03 05 40 01 82 02 81 82 B5 01 03 B9 02 01 00 BC 03 02 1F 90 BE 05 21 0A 00 00 01")
+    send = h("81 03 06 43 01 82 02 81 21 B6") + bytes([len(req)]) + req
+    recv = h("81 03 07 42 00 82 02 81 21 B7 01") + bytes([len(ans)])
+    close = h("81 03 08 41 00 82 02 81 21")
+
+    def d0(body):
+        return h("D0") + bytes([len(body)]) + body
+
+    def sw91(body):
+        return f"91{len(d0(body)):02X}"
+
+    v.step("TERMINAL PROFILE: BIP, no UCS2 display", h("80 10 00 00") + bytes([len(TP_BIP_EN)]) + TP_BIP_EN, b"", "91??")
+    v.step("FETCH SET UP MENU", h("80 12 00 00 00"))
+    v.step("menu set up", tr(h("01 25 00")))
+    v.step("ENVELOPE MENU SELECTION item 1 (My Wallet)", h("80 C2 00 00 09 D3 07 82 02 01 81 90 01 01"), b"", "91??")
+    v.step("FETCH: SELECT ITEM My Wallet", h("80 12 00 00 00"))
+    v.step("choose 1: Top Up", tr(h("02 24 00"), extra=h("90 01 01")), b"", "91??")
+    v.step("FETCH: GET INPUT, the amount", h("80 12 00 00 00"))
+    v.step("50 (yuan)", tr(h("03 23 00"), extra=h("8D 03 04") + b"50"), b"", "91??")
+    v.step("FETCH: GET INPUT, the payment password", h("80 12 00 00 00"))
+    v.step("123456: the card opens the load and asks for a channel",
+           tr(h("04 23 04"), extra=h("8D 07 04") + b"123456"), b"", sw91(open_ch))
+    v.step("FETCH: OPEN CHANNEL (default bearer, buffer 256, TCP client to 10.0.0.1:8080)",
+           h("80 12 00 00") + bytes([len(d0(open_ch))]), d0(open_ch))
+    v.step("channel 1 open (B8 02 81 00)",
+           tr(h("05 40 01"), extra=h("B8 02 81 00 B5 01 03 B9 02 01 00")), b"", sw91(send))
+    v.step("FETCH: SEND DATA, the load request with MAC1",
+           h("80 12 00 00") + bytes([len(d0(send))]), d0(send))
+    v.step("sent; free Tx space FF", tr(h("06 43 01"), extra=h("B7 01 FF")), b"", sw91(recv))
+    v.step("FETCH: RECEIVE DATA, 13 bytes", h("80 12 00 00") + bytes([len(d0(recv))]), d0(recv))
+    v.step("the issuer's answer (approved, date, time, MAC2): the card verifies MAC2 and commits",
+           tr(h("07 42 00"), extra=h("B6") + bytes([len(ans)]) + ans + h("B7 01 00")), b"", sw91(close))
+    v.step("FETCH: CLOSE CHANNEL", h("80 12 00 00") + bytes([len(d0(close))]), d0(close))
+    v.step("channel closed", tr(h("08 41 00")), b"", "91??")
+    v.step("FETCH: DISPLAY TEXT, topped up", h("80 12 00 00 00"))
+    v.step("OK: back to My Wallet", tr(h("09 21 80")), b"", "91??")
+    v.step("FETCH: SELECT ITEM My Wallet", h("80 12 00 00 00"))
+    v.step("end the session", tr(h("0A 24 00"), "10"))
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("GET BALANCE", h("80 5C 00 02 04"), u32(after))
+    v.step("GET TRANSACTION PROOF type 02, counter after", h("80 5A 00 02 02 0001 08"), m2 + tac)
+    v.step("READ RECORD 1: the load at the operator's termID, the issuer's date and time",
+           h("00 B2 01 C4 17"), log_record(c, amount, T_LOAD, OP_TERM, DATE, TIME))
+    return v
+
+
 def norm(s):
     return "".join(s.split()).upper()
 
@@ -378,7 +458,7 @@ def main():
     self_check()
     print("derivation reproduces every published value of SPEC.md section 4", file=LOG)
     vectors = [purchase_exact(), load_exact(), reload_exact(),
-               published_load_1(), published_load_2(), published_purchase()]
+               published_load_1(), published_load_2(), published_purchase(), ota_load_exact()]
     if "--json" in sys.argv[1:]:
         print(json.dumps({v.path: v.as_json() for v in vectors}, indent=2))
         return

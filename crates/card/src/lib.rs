@@ -121,8 +121,6 @@ pub struct Card {
     last_refusal: Option<Refusal>,
     /// SIM Toolkit state (contact interface; volatile).
     toolkit: toolkit::Toolkit,
-    /// The network the toolkit's over-the-air applet reaches (not card memory).
-    network: toolkit::NetworkLink,
 }
 
 impl Card {
@@ -210,7 +208,6 @@ impl Card {
             mute: false,
             last_refusal: None,
             toolkit: toolkit::Toolkit::default(),
-            network: toolkit::NetworkLink::default(),
         }
     }
 

@@ -15,10 +15,53 @@
 //! * a wrong password shows the tries left, then asks again; a locked one ends the session;
 //! * after a result (done or refused) the holder returns to the nearest menu above, or the
 //!   session ends if the flow was started straight from the SET UP MENU.
+//!
+//! # Over the air: waiting for the network
+//!
+//! Top Up and Pay Phone Bill need the issuer. The card cannot reach it by itself: it asks the
+//! handset to, with the Bearer Independent Protocol (TS 102 223 §6.4.27-31), one proactive
+//! command per step, each step a state of the session ([`Air`]) resumed by the handset's
+//! TERMINAL RESPONSE:
+//!
+//! 1. the payment password verifies; the wallet opens the transaction (the INITIALIZE-like
+//!    session with MAC1, kept in volatile memory) and encodes the request
+//!    ([`stk_domain::issuer::OtaRequest`]);
+//! 2. OPEN CHANNEL (default bearer, TCP client to [`OTA_GATEWAY`]:[`OTA_PORT`]);
+//! 3. SEND DATA (the request, sent at once) on the channel the handset opened;
+//! 4. RECEIVE DATA of [`stk_domain::issuer::OTA_ANSWER_LEN`] bytes (the issuer's answer);
+//!    the wallet checks it (MAC2 for a load) and commits;
+//! 5. CLOSE CHANNEL; then the result screen.
+//!
+//! Why BIP and not SEND SHORT MESSAGE: the request and its answer stay inside one proactive
+//! session (the card asks and is answered in TERMINAL RESPONSEs, no SMS-PP download
+//! ENVELOPE arriving later outside the session, no message concatenation or SMS centre
+//! address to manage), the handset reports a missing network at once (OPEN CHANNEL fails)
+//! instead of an SMS that may be delivered much later, and it is what deployed wallet and
+//! OTA SIMs use for interactive services (SCP80 over SMS is kept for bulk remote management).
+//! The answer's length is fixed, so the card reads it with RECEIVE DATA right after SEND DATA
+//! instead of waiting for a Data Available event (no SET UP EVENT LIST needed).
+//!
+//! Failures: OPEN CHANNEL refused by the handset (`20`, `21` network unable, `3A` BIP error,
+//! any other non-success) or a channel that is not established is "network down" and shows
+//! the same text as `H-UNREACHABLE`; a failure after the channel opened closes the channel
+//! and shows the same. "End" (`10`) or a time-out (`12`) at any step drops the transaction and
+//! ends the session; "back" (`11`) drops it and goes back a screen. The open transaction is
+//! dropped whenever the session ends (and by power loss): nothing is committed before the
+//! issuer's answer has been checked. A handset whose TERMINAL PROFILE lacks BIP
+//! ([`View::bip`]) is told so when the holder chooses Top Up or Pay Phone Bill, before any
+//! password is asked.
 
 use super::menu_text::{Lang, Msg, amount_text, history_detail, history_label, parse_yuan};
+use crate::issuer::{HostError, OTA_ANSWER_LEN};
 use crate::stk::{Item, Proactive, ResultCode, TerminalResponse};
 use crate::sw::Sw;
+
+/// The issuer's over-the-air gateway the card opens its channel to (IPv4).
+pub const OTA_GATEWAY: [u8; 4] = [10, 0, 0, 1];
+/// Its TCP port.
+pub const OTA_PORT: u16 = 8080;
+/// The channel buffer the card asks for (bytes; the largest message is 36).
+pub const OTA_BUFFER: u16 = 256;
 
 /// One log record, decoded (SPEC.md §2).
 pub use stk_domain::records::HistoryEntry as Record;
@@ -34,6 +77,9 @@ pub struct View {
     pub op_tries_left: u8,
     /// Newest first.
     pub history: Vec<Record>,
+    /// The handset's TERMINAL PROFILE offers the Bearer Independent Protocol (over-the-air
+    /// operations possible).
+    pub bip: bool,
 }
 
 /// Why a wallet operation did not happen.
@@ -57,11 +103,68 @@ pub trait Wallet {
     fn set_operation_enabled(&mut self, on: bool) -> Done<()>;
     fn set_password(&mut self, operation: bool, value: &str) -> Done<()>;
     fn set_limit(&mut self, fen: u32) -> Done<()>;
-    /// Over-the-air load; the new balance.
-    fn top_up(&mut self, fen: u32) -> Done<u32>;
-    /// Bill payment recorded as a purchase at the operator's termID; the new balance.
-    fn pay_bill(&mut self, phone: &str, fen: u32) -> Done<u32>;
+    /// Opens an over-the-air operation: the transaction is opened (and held, volatile, until
+    /// [`Wallet::ota_finish`] or [`Wallet::ota_abort`]); returns the request for SEND DATA.
+    fn ota_begin(&mut self, op: &Ota) -> Done<Vec<u8>>;
+    /// The issuer's answer to the open operation: checked, then committed; the new balance.
+    fn ota_finish(&mut self, answer: &[u8]) -> Done<u32>;
+    /// Drops the open operation with nothing committed.
+    fn ota_abort(&mut self);
     fn close_wallet(&mut self) -> Done<()>;
+}
+
+/// An over-the-air operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ota {
+    /// Over-the-air load of `fen`.
+    TopUp { fen: u32 },
+    /// Bill payment of `fen` for `phone`, recorded as a purchase at the operator's termID.
+    Bill { phone: String, fen: u32 },
+}
+
+/// A step of the over-the-air exchange: the proactive command shown, waiting for its
+/// TERMINAL RESPONSE.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Air {
+    /// OPEN CHANNEL is out; `request` goes next.
+    Opening { op: Ota, request: Vec<u8> },
+    /// SEND DATA of `request` on `channel`.
+    Sending {
+        op: Ota,
+        channel: u8,
+        request: Vec<u8>,
+    },
+    /// RECEIVE DATA of the answer.
+    Receiving { op: Ota, channel: u8 },
+    /// CLOSE CHANNEL; then `then`.
+    Closing { op: Ota, channel: u8, then: AirEnd },
+}
+
+/// How an exchange ends once its channel is closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AirEnd {
+    /// Committed: the new balance.
+    Done(u32),
+    /// Refused or failed: explained to the holder.
+    Failed(Problem),
+    /// The holder pressed "back".
+    Back,
+    /// "End" or a time-out: the session ends.
+    Quit,
+}
+
+impl Ota {
+    fn context(&self) -> Msg {
+        match self {
+            Ota::TopUp { .. } => Msg::TopUp,
+            Ota::Bill { .. } => Msg::PayBill,
+        }
+    }
+}
+
+/// "Network down": what the holder sees when the handset cannot carry the exchange.
+fn unreachable() -> Problem {
+    Problem::Network(HostError::Unreachable.to_string())
 }
 
 /// The first-level entries (SET UP MENU item identifiers).
@@ -115,6 +218,8 @@ enum Screen {
     PayNew,
     PayAgain(String),
     CloseConfirm,
+    /// Waiting for the network (never on the stack).
+    Air(Air),
     /// A DISPLAY TEXT; after it, `resume` (or the end of the session).
     Message {
         text: String,
@@ -211,6 +316,9 @@ impl Session {
         if item == HISTORY && v.history.is_empty() {
             return self.message(Msg::NoHistory, None, v);
         }
+        if item == PAY_BILL && !v.bip {
+            return self.message(Msg::NoBip, None, v);
+        }
         self.current = Self::entry(item);
         self.show(v)
     }
@@ -276,6 +384,26 @@ impl Session {
                 high_priority: false,
                 wait_for_user: true,
             },
+            Screen::Air(Air::Opening { .. }) => Proactive::OpenChannel {
+                bearer: vec![0x03],
+                buffer_size: OTA_BUFFER,
+                transport: Some((0x02, OTA_PORT)),
+                destination: Some([&[0x21][..], &OTA_GATEWAY].concat()),
+            },
+            Screen::Air(Air::Sending {
+                channel, request, ..
+            }) => Proactive::SendData {
+                channel: *channel,
+                data: request.clone(),
+                immediate: true,
+            },
+            Screen::Air(Air::Receiving { channel, .. }) => Proactive::ReceiveData {
+                channel: *channel,
+                length: OTA_ANSWER_LEN as u8,
+            },
+            Screen::Air(Air::Closing { channel, .. }) => {
+                Proactive::CloseChannel { channel: *channel }
+            }
         }
     }
 
@@ -365,6 +493,9 @@ impl Session {
 
     /// The holder answered the current screen.
     pub fn respond(&mut self, tr: &TerminalResponse, w: &mut dyn Wallet) -> Result<Reply, Problem> {
+        if let Screen::Air(step) = self.current.clone() {
+            return self.air(step, tr, w);
+        }
         let v = w.view();
         match tr.result {
             ResultCode::Ok | ResultCode::Other(0x01..=0x0F) => {}
@@ -404,6 +535,10 @@ impl Session {
                 }
             }
             Screen::MyWallet => match item {
+                Some(1) if !v.bip => {
+                    let here = self.current.clone();
+                    Ok(self.message(Msg::NoBip, Some(here), &v))
+                }
                 Some(1) => Ok(self.go(Screen::TopUpAmount, &v)),
                 Some(2) => {
                     let text = format!(
@@ -436,20 +571,7 @@ impl Session {
                 if let Err(p) = w.check_password(false, &text) {
                     return self.problem(p, Msg::TopUp, w);
                 }
-                match w.top_up(fen) {
-                    Ok(balance) => {
-                        let t = format!(
-                            "{} {}, {} {}",
-                            self.t(Msg::TopUpDone),
-                            amount_text(self.lang, fen),
-                            self.t(Msg::BalanceIs),
-                            amount_text(self.lang, balance)
-                        );
-                        let v = w.view();
-                        Ok(self.result(t, &v))
-                    }
-                    Err(p) => self.problem(p, Msg::TopUp, w),
-                }
+                self.open_air(Ota::TopUp { fen }, w)
             }
             Screen::HistoryList => {
                 match item.and_then(|i| v.history.get(usize::from(i).wrapping_sub(1))) {
@@ -495,21 +617,7 @@ impl Session {
                 if let Err(p) = w.check_password(false, &text) {
                     return self.problem(p, Msg::PayBill, w);
                 }
-                match w.pay_bill(&phone, fen) {
-                    Ok(balance) => {
-                        let t = format!(
-                            "{} {} {}, {} {}",
-                            self.t(Msg::BillDone),
-                            phone,
-                            amount_text(self.lang, fen),
-                            self.t(Msg::BalanceIs),
-                            amount_text(self.lang, balance)
-                        );
-                        let v = w.view();
-                        Ok(self.result(t, &v))
-                    }
-                    Err(p) => self.problem(p, Msg::PayBill, w),
-                }
+                self.open_air(Ota::Bill { phone, fen }, w)
             }
             Screen::Settings => match item {
                 Some(1) => Ok(self.go(Screen::OpMenu, &v)),
@@ -629,6 +737,8 @@ impl Session {
                 let t = self.t(Msg::PayChanged);
                 Ok(self.result(t, &w.view()))
             }
+            // Handled above, before the result code is read.
+            Screen::Air(step) => self.air(step, tr, w),
             Screen::CloseConfirm => match item {
                 Some(1) => match w.close_wallet() {
                     Ok(()) => Ok(self.message(Msg::ClosedDone, None, &w.view())),
@@ -636,6 +746,112 @@ impl Session {
                 },
                 _ => Ok(self.retry(Msg::BadChoice, &v)),
             },
+        }
+    }
+}
+
+impl Session {
+    /// The payment password verified: open the operation and ask for a channel.
+    fn open_air(&mut self, op: Ota, w: &mut dyn Wallet) -> Result<Reply, Problem> {
+        match w.ota_begin(&op) {
+            Ok(request) => {
+                self.current = Screen::Air(Air::Opening { op, request });
+                Ok(self.show(&w.view()))
+            }
+            Err(p) => self.problem(p, op.context(), w),
+        }
+    }
+
+    /// The handset answered a step of the exchange.
+    fn air(
+        &mut self,
+        step: Air,
+        tr: &TerminalResponse,
+        w: &mut dyn Wallet,
+    ) -> Result<Reply, Problem> {
+        let ok = tr.result.is_success();
+        // Why a step failed, once the handset did not carry it out.
+        let failed = |tr: &TerminalResponse| match tr.result {
+            ResultCode::EndedByUser | ResultCode::NoResponse => AirEnd::Quit,
+            ResultCode::Back => AirEnd::Back,
+            _ => AirEnd::Failed(unreachable()),
+        };
+        let next = match step {
+            Air::Opening { op, request } => {
+                let channel = tr
+                    .channel_status
+                    .filter(|s| s[0] & 0x80 != 0 && s[0] & 0x07 != 0)
+                    .map(|s| s[0] & 0x07);
+                match channel {
+                    Some(channel) if ok => Air::Sending {
+                        op,
+                        channel,
+                        request,
+                    },
+                    // No channel: nothing to close.
+                    _ => {
+                        w.ota_abort();
+                        let end = if ok {
+                            AirEnd::Failed(unreachable())
+                        } else {
+                            failed(tr)
+                        };
+                        return self.air_end(&op, end, w);
+                    }
+                }
+            }
+            Air::Sending { op, channel, .. } if ok => Air::Receiving { op, channel },
+            Air::Receiving { op, channel } if ok => {
+                let then = match w.ota_finish(tr.channel_data.as_deref().unwrap_or_default()) {
+                    Ok(balance) => AirEnd::Done(balance),
+                    Err(Problem::Torn) => return Err(Problem::Torn),
+                    Err(p) => AirEnd::Failed(p),
+                };
+                Air::Closing { op, channel, then }
+            }
+            Air::Sending { op, channel, .. } | Air::Receiving { op, channel } => {
+                w.ota_abort();
+                Air::Closing {
+                    op,
+                    channel,
+                    then: failed(tr),
+                }
+            }
+            // Whatever the handset says about closing, the exchange is over.
+            Air::Closing { op, then, .. } => return self.air_end(&op, then, w),
+        };
+        self.current = Screen::Air(next);
+        Ok(self.show(&w.view()))
+    }
+
+    /// The exchange is over (its channel, if any, closed).
+    fn air_end(&mut self, op: &Ota, end: AirEnd, w: &mut dyn Wallet) -> Result<Reply, Problem> {
+        let v = w.view();
+        match end {
+            AirEnd::Done(balance) => {
+                let l = self.lang;
+                let t = match op {
+                    Ota::TopUp { fen } => format!(
+                        "{} {}, {} {}",
+                        l.s(Msg::TopUpDone),
+                        amount_text(l, *fen),
+                        l.s(Msg::BalanceIs),
+                        amount_text(l, balance)
+                    ),
+                    Ota::Bill { phone, fen } => format!(
+                        "{} {} {}, {} {}",
+                        l.s(Msg::BillDone),
+                        phone,
+                        amount_text(l, *fen),
+                        l.s(Msg::BalanceIs),
+                        amount_text(l, balance)
+                    ),
+                };
+                Ok(self.result(t, &v))
+            }
+            AirEnd::Failed(p) => self.problem(p, op.context(), w),
+            AirEnd::Back => Ok(self.back(&v)),
+            AirEnd::Quit => Ok(Reply::End),
         }
     }
 }

@@ -67,6 +67,7 @@ pub enum Msg {
     LimitOverCap,
     CloseNeedsZero,
     NetworkError,
+    NoBip,
     Refused,
     NoHistory,
 }
@@ -174,6 +175,10 @@ fn words(m: Msg) -> (&'static str, &'static str) {
             "Close needs a zero balance; balance",
         ),
         NetworkError => ("网络错误,交易未完成", "Network error, nothing done"),
+        NoBip => (
+            "本手机不支持数据通道(BIP),无法联网办理",
+            "This phone has no data channel (BIP) for the wallet: nothing done",
+        ),
         Refused => ("交易被拒绝", "Refused"),
         NoHistory => ("无交易记录", "No transactions"),
     }

@@ -17,47 +17,33 @@
 //!   cannot show UCS2 falls back to the English labels;
 //! * command numbers count from 1 after each TERMINAL PROFILE (wrapping 254 → 1).
 //!
-//! Over-the-air loads: the card cannot reach a host by itself, so the card's owner (a test, the
-//! CLI) plugs in an [`OtaNetwork`] ([`Card::set_network`]): the card computes MAC1 as
-//! INITIALIZE FOR LOAD does (at the operator's termID), the network returns the issuer's MAC2
-//! and its date/time, the card verifies MAC2 and commits through the same path as CREDIT FOR
-//! LOAD. Bill payments take the network's date/time and commit like DEBIT FOR PURCHASE.
+//! Over the air (Top Up, Pay Phone Bill): the card never calls out. It hands its request to
+//! the handset in Bearer Independent Protocol commands (OPEN CHANNEL, SEND DATA, RECEIVE DATA,
+//! CLOSE CHANNEL; see [`menu`] for the steps and why BIP) and resumes with each TERMINAL
+//! RESPONSE. For a load it computes MAC1 as INITIALIZE FOR LOAD does (at the operator's
+//! termID), keeps that session in volatile memory while the exchange runs, verifies the
+//! issuer's MAC2 over the issuer's date and time from the answer and commits through the same
+//! path as CREDIT FOR LOAD. A bill payment opens a purchase session, sends the bill to the
+//! issuer and commits like DEBIT FOR PURCHASE at the date and time of the issuer's approval.
+//! The date and time come in the issuer's answer rather than from PROVIDE LOCAL INFORMATION:
+//! a load's MAC2 covers the date and time the issuer chose, so the card must use those, and
+//! one clock (the issuer's) then stamps both kinds of record. The open session is dropped when
+//! the menu session ends, at the next TERMINAL PROFILE and at power loss; before committing,
+//! the card checks the purse did not change meanwhile (a POS on the contactless interface),
+//! as CREDIT/DEBIT do.
 
 use super::command::TxKind;
-use super::menu::{self, Done, Problem, Reply, View, Wallet};
+use super::menu::{self, Done, Ota, Problem, Reply, View, Wallet};
 use super::menu_text::Lang;
 use super::purse::USAGE_LOAD;
 use super::state::{Password, Write};
-use super::{Card, Fail, Handled, Interface, refuse};
+use super::{Card, Fail, Handled, Interface, Pending as Opened, refuse};
 use crate::apdu::ResponseApdu;
 use crate::crypto;
-use crate::issuer::{HostError, LoadRequest};
+use crate::issuer::{OTA_BILL, OTA_LOAD, OtaAnswer, OtaBill, OtaLoad, OtaRequest};
 use crate::profile::Language;
 use crate::stk::{Envelope, Proactive, ProactiveCommand, TerminalProfile, TerminalResponse};
 use crate::sw::Sw;
-use std::rc::Rc;
-
-/// The network behind the handset, as the card's over-the-air applet sees it.
-pub trait OtaNetwork {
-    /// Network date and time (BCD `YYYYMMDD`, `HHMMSS`), used for loads and bill payments.
-    fn now(&self) -> ([u8; 4], [u8; 3]);
-    /// Forwards a load request to the issuer host: its MAC2, or why not.
-    fn authorize_load(&self, req: &LoadRequest) -> Result<crypto::Mac4, HostError>;
-}
-
-/// The plugged-in network (not part of the card's memory).
-#[derive(Clone, Default)]
-pub struct NetworkLink(pub Option<Rc<dyn OtaNetwork>>);
-
-impl std::fmt::Debug for NetworkLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "NetworkLink(connected)"
-        } else {
-            "NetworkLink(none)"
-        })
-    }
-}
 
 /// A proactive command waiting to be fetched or answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +63,8 @@ pub struct Toolkit {
     session: Option<menu::Session>,
     /// The SET UP MENU the handset last acknowledged.
     shown_menu: Option<Proactive>,
+    /// The transaction opened for an over-the-air operation, waiting for the issuer's answer.
+    air: Option<Opened>,
 }
 
 impl Toolkit {
@@ -90,6 +78,17 @@ impl Toolkit {
     pub fn busy(&self) -> bool {
         self.pending.is_some() || self.session.is_some()
     }
+
+    /// Whether an over-the-air transaction is open (waiting for the issuer's answer).
+    pub fn air_open(&self) -> bool {
+        self.air.is_some()
+    }
+
+    fn bip(&self) -> bool {
+        self.profile
+            .as_deref()
+            .is_some_and(|p| TerminalProfile(p).bip())
+    }
 }
 
 fn ok_or_proactive(tk: &Toolkit) -> ResponseApdu {
@@ -100,11 +99,6 @@ fn ok_or_proactive(tk: &Toolkit) -> ResponseApdu {
 }
 
 impl Card {
-    /// Plugs in (or removes) the network used by Top Up and Pay Phone Bill.
-    pub fn set_network(&mut self, net: Option<Rc<dyn OtaNetwork>>) {
-        self.network = NetworkLink(net);
-    }
-
     /// The toolkit state (for tests and logs).
     pub fn toolkit(&self) -> &Toolkit {
         &self.toolkit
@@ -229,6 +223,10 @@ impl Card {
                 }
             }
         }
+        if self.toolkit.session.is_none() {
+            // The session is over: an over-the-air transaction still open dies with it.
+            self.toolkit.air = None;
+        }
         if self.toolkit.pending.is_none() && self.toolkit.session.is_none() {
             let m = self.main_menu();
             if self.toolkit.shown_menu.as_ref() != Some(&m) {
@@ -282,11 +280,24 @@ impl Card {
         }
     }
 
-    fn network(&self) -> Done<Rc<dyn OtaNetwork>> {
-        self.network
-            .0
-            .clone()
-            .ok_or_else(|| Problem::Network(HostError::Unreachable.to_string()))
+    /// The open over-the-air transaction, if the purse is still as it was when it opened.
+    fn take_air(&mut self, kind: TxKind) -> Done<Opened> {
+        let Some(p) = self.toolkit.air.take().filter(|p| p.kind == kind) else {
+            return Err(Problem::Card(Sw::CONDITIONS_NOT_SATISFIED));
+        };
+        let purse = &self.eeprom.state.purse;
+        let counter = if kind == TxKind::Load {
+            purse.online_counter
+        } else {
+            purse.offline_counter
+        };
+        if p.balance != purse.balance || p.counter != counter {
+            return Err(Self::problem(refuse(
+                Sw::CONDITIONS_NOT_SATISFIED,
+                "the purse changed during the over-the-air exchange (a transaction on the other interface)",
+            )));
+        }
+        Ok(p)
     }
 }
 
@@ -305,6 +316,7 @@ impl Wallet for Card {
             op_enabled: s.operation_password.enabled,
             op_tries_left: s.operation_password.tries_left,
             history,
+            bip: self.toolkit.bip(),
         }
     }
 
@@ -342,61 +354,102 @@ impl Wallet for Card {
             .map_err(|_| Problem::Torn)
     }
 
-    fn top_up(&mut self, fen: u32) -> Done<u32> {
-        let net = self.network()?;
+    fn ota_begin(&mut self, op: &Ota) -> Done<Vec<u8>> {
         let perso = &self.eeprom.state.perso;
         let term = perso.operator_term_id;
-        let key_index = perso.keys.load.first().map_or(0, |k| k.index);
         let serial: [u8; 10] = perso.ef0015[10..20].try_into().unwrap_or_default();
-        let (p, out) = self
-            .open_transaction(TxKind::Load, key_index, fen, term, true)
-            .map_err(Self::problem)?;
-        let mac1: [u8; 4] = out[12..16].try_into().unwrap_or_default();
-        let (date, time) = net.now();
-        let req = LoadRequest {
-            serial,
-            key_index,
-            balance: p.balance,
-            online_counter: p.counter,
-            random: p.random,
-            mac1,
-            amount: fen,
-            term_id: term,
-            date,
-            time,
+        let request = match op {
+            Ota::TopUp { fen } => {
+                let key_index = perso.keys.load.first().map_or(0, |k| k.index);
+                let (p, out) = self
+                    .open_transaction(TxKind::Load, key_index, *fen, term, true)
+                    .map_err(Self::problem)?;
+                let req = OtaRequest::Load(OtaLoad {
+                    serial,
+                    key_index,
+                    balance: p.balance,
+                    online_counter: p.counter,
+                    random: p.random,
+                    mac1: out[12..16].try_into().unwrap_or_default(),
+                    amount: *fen,
+                    term_id: term,
+                });
+                self.toolkit.air = Some(p);
+                req
+            }
+            // Recorded as a purchase (`06`) at the operator's termID; the TTC is the offline
+            // counter used (as in the log record), so a clearing host can check the TAC.
+            Ota::Bill { phone, fen } => {
+                let key_index = perso.keys.purchase.first().map_or(0, |k| k.index);
+                let (p, _) = self
+                    .open_transaction(TxKind::Purchase, key_index, *fen, term, true)
+                    .map_err(Self::problem)?;
+                let req = OtaRequest::Bill(OtaBill {
+                    serial,
+                    offline_counter: p.counter,
+                    amount: *fen,
+                    term_id: term,
+                    phone: phone.clone(),
+                });
+                self.toolkit.air = Some(p);
+                req
+            }
         };
-        let mac2 = net
-            .authorize_load(&req)
-            .map_err(|e| Problem::Network(e.to_string()))?;
-        let seslk = crypto::load_session_key(&p.key.key, p.random, p.counter);
-        if crypto::load_mac2(&seslk, fen, &term, &date, &time) != mac2 {
-            return Err(Self::problem(self.wrong_mac(
-                USAGE_LOAD,
-                p.key.index,
-                "over-the-air MAC2 does not verify",
+        request.encode().map_err(|e| {
+            self.toolkit.air = None;
+            Problem::Network(e.to_string())
+        })
+    }
+
+    fn ota_finish(&mut self, answer: &[u8]) -> Done<u32> {
+        let kind = match self.toolkit.air.as_ref().map(|p| p.kind) {
+            Some(k) => k,
+            None => return Err(Problem::Card(Sw::CONDITIONS_NOT_SATISFIED)),
+        };
+        let a = match OtaAnswer::decode(answer) {
+            Ok(a) => a,
+            Err(e) => {
+                self.toolkit.air = None;
+                return Err(Problem::Network(e.to_string()));
+            }
+        };
+        let p = self.take_air(kind)?;
+        let expected = if kind == TxKind::Load {
+            OTA_LOAD
+        } else {
+            OTA_BILL
+        };
+        if a.request != expected {
+            return Err(Problem::Network(format!(
+                "{}: the answer is to a request of type {:02X}, not {expected:02X}",
+                stk_domain::errors::Code::HOta,
+                a.request
             )));
         }
-        self.commit_load(&p, date, time, mac2)
-            .map_err(Self::problem)?;
+        a.verdict(p.key.index)
+            .map_err(|e| Problem::Network(e.to_string()))?;
+        if kind == TxKind::Load {
+            let seslk = crypto::load_session_key(&p.key.key, p.random, p.counter);
+            if crypto::load_mac2(&seslk, p.amount, &p.term_id, &a.date, &a.time) != a.mac2 {
+                return Err(Self::problem(self.wrong_mac(
+                    USAGE_LOAD,
+                    p.key.index,
+                    "over-the-air MAC2 does not verify",
+                )));
+            }
+            self.commit_load(&p, a.date, a.time, a.mac2)
+                .map_err(Self::problem)?;
+        } else {
+            let ttc = u32::from(p.counter);
+            let sespk = crypto::purchase_session_key(&p.key.key, p.random, p.counter, ttc);
+            self.commit_purchase(&p, &sespk, ttc, a.date, a.time)
+                .map_err(Self::problem)?;
+        }
         Ok(self.eeprom.state.purse.balance)
     }
 
-    /// Recorded as a purchase (`06`) at the operator's termID; the TTC is the offline counter
-    /// used (as in the log record), so a clearing host can check the TAC from the record.
-    fn pay_bill(&mut self, _phone: &str, fen: u32) -> Done<u32> {
-        let net = self.network()?;
-        let perso = &self.eeprom.state.perso;
-        let term = perso.operator_term_id;
-        let key_index = perso.keys.purchase.first().map_or(0, |k| k.index);
-        let (p, _) = self
-            .open_transaction(TxKind::Purchase, key_index, fen, term, true)
-            .map_err(Self::problem)?;
-        let ttc = u32::from(p.counter);
-        let sespk = crypto::purchase_session_key(&p.key.key, p.random, p.counter, ttc);
-        let (date, time) = net.now();
-        self.commit_purchase(&p, &sespk, ttc, date, time)
-            .map_err(Self::problem)?;
-        Ok(self.eeprom.state.purse.balance)
+    fn ota_abort(&mut self) {
+        self.toolkit.air = None;
     }
 
     fn close_wallet(&mut self) -> Done<()> {

@@ -339,6 +339,8 @@ codes! {
     HDuplicate = "H-DUPLICATE",
     /// The acquirer declined the charge.
     HDeclined = "H-DECLINED",
+    /// An over-the-air request or answer could not be decoded.
+    HOta = "H-OTA",
     /// A vector step's response data differs.
     VMismatch = "V-MISMATCH",
     /// A vector step's status word differs.
@@ -462,6 +464,16 @@ impl Code {
                 "the acquirer refused the top-up's charge, e.g. because a reversal for the same \
          transaction id had already reached it (the POS had given up on that top-up)",
                 "nothing was charged and the wallet was not loaded; start a new top-up",
+            ),
+            Code::HOta => e(
+                self.as_str(),
+                "over-the-air message not understood",
+                "空中充值报文无法解析",
+                "the issuer's answer to the SIM's over-the-air request (or the request itself) had the \
+         wrong length, type or status byte: a gateway or issuer software mismatch, or data \
+         damaged on the way",
+                "nothing was loaded or debited; try again; if it persists, check the OTA gateway and \
+         the issuer's message format",
             ),
             // ---- conformance vectors ----
             Code::VMismatch => e(

@@ -10,20 +10,65 @@
 //! Key tokens (for scripts and the CLI): an item number on a menu, the literal text on an input
 //! (`'` forces a literal, e.g. `'b`), `o` (or anything) to acknowledge a message, `b` back
 //! (result `11`), `e` end (`10`), `t` time-out (`12`).
+//!
+//! # Data channel (Bearer Independent Protocol)
+//!
+//! The handset also carries the card's over-the-air requests to the issuer, as a phone does:
+//! it executes OPEN CHANNEL, SEND DATA, RECEIVE DATA and CLOSE CHANNEL itself (no user) with
+//! its [`IssuerNetwork`] ([`Handset::with_network`]). One channel (1), TCP client towards the
+//! address the card names; the issuer's answer to a SEND DATA waits in the receive buffer for
+//! RECEIVE DATA. Its answers:
+//!
+//! * OPEN CHANNEL: `00` with channel status `81 00` (channel 1, link established), the bearer
+//!   and buffer size echoed; no network, or out of coverage: `20 04` (terminal unable, no
+//!   service); a channel already open: `3A 01` (BIP error, no channel available); a handset
+//!   whose TERMINAL PROFILE lacks BIP: `30` (beyond the terminal's capabilities);
+//! * SEND DATA: `00` with the free transmit space (`FF`: more than 255); the wrong channel:
+//!   `3A 03` (channel identifier not valid);
+//! * RECEIVE DATA: `00` with the data and how much is left; nothing arrived (the issuer did
+//!   not answer): `3A 07` (remote device not reachable);
+//! * CLOSE CHANNEL: `00`; the wrong channel: `3A 03`.
+//!
+//! [`Handset::hold_bip`] stops the handset at a BIP command of a given type and shows it as
+//! the current screen, so a test (or the CLI user) can answer it with a key instead: `o`
+//! carries it out, `b`/`e`/`t` answer back, end or time-out.
 
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::card::command::Command;
+use crate::network::IssuerNetwork;
 use crate::stk::{
-    Envelope, Item, Proactive, ProactiveCommand, ResultCode, StkError, TerminalResponse,
-    ucs2_display,
+    Envelope, Item, Proactive, ProactiveCommand, ResultCode, StkError, TerminalProfile,
+    TerminalResponse, ucs2_display,
 };
 use crate::sw::Sw;
 use crate::transport::{Transport, TransportError};
+use std::rc::Rc;
 
-/// SPEC.md 1.1's TERMINAL PROFILE (byte 2 b7 set: the handset displays UCS2).
-pub const PROFILE_UCS2: [u8; 9] = [0x09, 0x61, 0x0F, 0x21, 0x00, 0x00, 0x00, 0x10, 0x00];
+/// The handset's TERMINAL PROFILE: SPEC.md 1.1's example (byte 2 b7 set: the handset displays
+/// UCS2) extended with byte 8 b3 (PROVIDE LOCAL INFORMATION date/time), byte 12 `0F` (OPEN
+/// CHANNEL, CLOSE CHANNEL, RECEIVE DATA, SEND DATA), byte 13 `22` (GPRS bearer, one channel)
+/// and byte 17 `01` (TCP, UICC in client mode, remote connection).
+pub const PROFILE_UCS2: [u8; 17] = [
+    0x09, 0x61, 0x0F, 0x21, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x0F, 0x22, 0x00, 0x00, 0x00,
+    0x01,
+];
 /// The same handset without UCS2 display (byte 2 b7 clear): English-only.
-pub const PROFILE_NO_UCS2: [u8; 9] = [0x09, 0x21, 0x0F, 0x21, 0x00, 0x00, 0x00, 0x10, 0x00];
+pub const PROFILE_NO_UCS2: [u8; 17] = [
+    0x09, 0x21, 0x0F, 0x21, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x0F, 0x22, 0x00, 0x00, 0x00,
+    0x01,
+];
+/// SPEC.md 1.1's worked-example profile as it stands: UCS2, no data channel (no BIP), so
+/// the wallet's Top Up and Pay Phone Bill are refused on this handset.
+pub const PROFILE_NO_BIP: [u8; 9] = [0x09, 0x61, 0x0F, 0x21, 0x00, 0x00, 0x00, 0x10, 0x00];
+
+/// BIP result codes (TS 102 223 §8.12).
+const TERMINAL_UNABLE: u8 = 0x20;
+const NO_SERVICE: u8 = 0x04;
+const BEYOND_CAPABILITIES: u8 = 0x30;
+const BIP_ERROR: u8 = 0x3A;
+const NO_CHANNEL_AVAILABLE: u8 = 0x01;
+const CHANNEL_ID_NOT_VALID: u8 = 0x03;
+const REMOTE_NOT_REACHABLE: u8 = 0x07;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandsetError {
@@ -70,6 +115,13 @@ pub struct Handset<T: Transport> {
     pub current: Option<ProactiveCommand>,
     /// Every APDU exchanged.
     pub log: Vec<Exchange>,
+    /// The network behind the handset (None: no data service at all).
+    pub network: Option<Rc<IssuerNetwork>>,
+    /// Stop at BIP commands of this type (e.g. `0x42` RECEIVE DATA) and show them, instead of
+    /// carrying them out at once.
+    pub hold_bip: Option<u8>,
+    /// The open data channel: its number and the bytes received, not yet read by the card.
+    channel: Option<(u8, Vec<u8>)>,
 }
 
 impl<T: Transport> Handset<T> {
@@ -82,12 +134,97 @@ impl<T: Transport> Handset<T> {
             idle_text: None,
             current: None,
             log: Vec::new(),
+            network: None,
+            hold_bip: None,
+            channel: None,
         }
     }
 
     pub fn with_profile(mut self, profile: &[u8]) -> Self {
         self.profile = profile.to_vec();
         self
+    }
+
+    /// The network the handset's data channel reaches.
+    pub fn with_network(mut self, network: Rc<IssuerNetwork>) -> Self {
+        self.network = Some(network);
+        self
+    }
+
+    /// Whether a data channel is open.
+    pub fn channel_open(&self) -> bool {
+        self.channel.is_some()
+    }
+
+    /// Carries out a BIP command; the TERMINAL RESPONSE to give the card.
+    fn run_bip(&mut self, cmd: &ProactiveCommand) -> TerminalResponse {
+        let fail = |result: u8, info: Option<u8>| TerminalResponse {
+            additional: info,
+            ..TerminalResponse::to(cmd, ResultCode::from_byte(result))
+        };
+        let ok = TerminalResponse::to(cmd, ResultCode::Ok);
+        let wrong_channel =
+            |c: u8, open: &Option<(u8, Vec<u8>)>| open.as_ref().map(|o| o.0) != Some(c);
+        match &cmd.kind {
+            Proactive::OpenChannel {
+                bearer,
+                buffer_size,
+                ..
+            } => {
+                if !TerminalProfile(&self.profile).bip() {
+                    return fail(BEYOND_CAPABILITIES, None);
+                }
+                if self.channel.is_some() {
+                    return fail(BIP_ERROR, Some(NO_CHANNEL_AVAILABLE));
+                }
+                if !self.network.as_ref().is_some_and(|n| n.reachable.get()) {
+                    return fail(TERMINAL_UNABLE, Some(NO_SERVICE));
+                }
+                self.channel = Some((1, Vec::new()));
+                TerminalResponse {
+                    channel_status: Some([0x81, 0x00]),
+                    bearer: Some(bearer.clone()),
+                    buffer_size: Some(*buffer_size),
+                    ..ok
+                }
+            }
+            Proactive::SendData { channel, data, .. } => {
+                if wrong_channel(*channel, &self.channel) {
+                    return fail(BIP_ERROR, Some(CHANNEL_ID_NOT_VALID));
+                }
+                let answer = self.network.as_ref().and_then(|n| n.exchange(data));
+                if let (Some(open), Some(answer)) = (self.channel.as_mut(), answer) {
+                    open.1.extend(answer);
+                }
+                TerminalResponse {
+                    channel_data_length: Some(0xFF),
+                    ..ok
+                }
+            }
+            Proactive::ReceiveData { channel, length } => {
+                if wrong_channel(*channel, &self.channel) {
+                    return fail(BIP_ERROR, Some(CHANNEL_ID_NOT_VALID));
+                }
+                let Some((_, rx)) = self.channel.as_mut().filter(|o| !o.1.is_empty()) else {
+                    return fail(BIP_ERROR, Some(REMOTE_NOT_REACHABLE));
+                };
+                let n = usize::from(*length).min(rx.len());
+                let data: Vec<u8> = rx.drain(..n).collect();
+                TerminalResponse {
+                    channel_data: Some(data),
+                    channel_data_length: Some(rx.len().min(0xFF) as u8),
+                    ..ok
+                }
+            }
+            Proactive::CloseChannel { channel } => {
+                if wrong_channel(*channel, &self.channel) {
+                    return fail(BIP_ERROR, Some(CHANNEL_ID_NOT_VALID));
+                }
+                self.channel = None;
+                ok
+            }
+            _ => fail(BEYOND_CAPABILITIES, None),
+        }
     }
 
     fn ucs2(&self) -> bool {
@@ -114,6 +251,7 @@ impl<T: Transport> Handset<T> {
 
     /// Sends TERMINAL PROFILE and handles what the card queues (SET UP MENU).
     pub fn power_on(&mut self) -> Result<(), HandsetError> {
+        self.channel = None;
         let apdu = Command::TerminalProfile {
             profile: self.profile.clone(),
         }
@@ -143,6 +281,11 @@ impl<T: Transport> Handset<T> {
                     self.menu = Some((title.clone(), items.clone()));
                 }
                 Proactive::SetUpIdleModeText { text } => self.idle_text = Some(text.clone()),
+                k if k.is_bip() && self.hold_bip != Some(k.type_code()) => {
+                    let tr = self.run_bip(&cmd);
+                    sw = self.respond(tr)?;
+                    continue;
+                }
                 _ => {
                     self.current = Some(cmd);
                     return Ok(());
@@ -182,7 +325,9 @@ impl<T: Transport> Handset<T> {
             _ => ResultCode::Ok,
         };
         let mut tr = TerminalResponse::to(&cmd, result);
-        if result == ResultCode::Ok {
+        if result == ResultCode::Ok && cmd.kind.is_bip() {
+            tr = self.run_bip(&cmd);
+        } else if result == ResultCode::Ok {
             match (&cmd.kind, key) {
                 (Proactive::SelectItem { .. }, Key::Item(i)) => tr.item = Some(i),
                 (Proactive::SelectItem { .. }, Key::Text(t)) => {
@@ -276,6 +421,16 @@ impl<T: Transport> Handset<T> {
                     out.push_str(&format!("| {line}\n"));
                 }
                 out.push_str("[o ok, b back, e end]\n");
+            }
+            Some(k) if k.is_bip() => {
+                let what = match k {
+                    Proactive::OpenChannel { .. } => "OPEN CHANNEL",
+                    Proactive::SendData { .. } => "SEND DATA",
+                    Proactive::ReceiveData { .. } => "RECEIVE DATA",
+                    _ => "CLOSE CHANNEL",
+                };
+                out.push_str(&format!("(data channel: {what})\n"));
+                out.push_str("[o carry out, b back, e end, t time-out]\n");
             }
             Some(other) => out.push_str(&format!("{other:?}\n")),
         }

@@ -4,7 +4,8 @@
 //! * [`text`]: GSM 03.38 default alphabet and UCS2 for alpha identifiers and TEXT STRINGs;
 //! * [`proactive`]: proactive commands (card → handset, fetched with FETCH), TERMINAL
 //!   RESPONSE (handset → card), the MENU SELECTION envelope and the TERMINAL PROFILE bits the
-//!   wallet cares about.
+//!   wallet cares about, and the Bearer Independent Protocol commands (OPEN CHANNEL, SEND DATA,
+//!   RECEIVE DATA, CLOSE CHANNEL) that carry the over-the-air requests.
 //!
 //! This module holds no menu logic and no card state: it turns typed values into the exact
 //! bytes and back. Every decoder returns an error for malformed input and never panics.
@@ -50,6 +51,15 @@ pub mod tag {
     pub const ITEM_IDENTIFIER: u8 = 0x10;
     pub const RESPONSE_LENGTH: u8 = 0x11;
     pub const HELP_REQUEST: u8 = 0x15;
+    pub const BEARER_DESCRIPTION: u8 = 0x35;
+    pub const CHANNEL_DATA: u8 = 0x36;
+    pub const CHANNEL_DATA_LENGTH: u8 = 0x37;
+    pub const CHANNEL_STATUS: u8 = 0x38;
+    pub const BUFFER_SIZE: u8 = 0x39;
+    /// UICC/terminal interface transport level.
+    pub const TRANSPORT_LEVEL: u8 = 0x3C;
+    /// Other address (here: the data destination address).
+    pub const OTHER_ADDRESS: u8 = 0x3E;
     /// BER-TLV tag of a proactive command.
     pub const PROACTIVE_COMMAND: u8 = 0xD0;
     /// BER-TLV tag of the MENU SELECTION envelope.
@@ -62,6 +72,8 @@ pub mod device {
     pub const DISPLAY: u8 = 0x02;
     pub const UICC: u8 = 0x81;
     pub const TERMINAL: u8 = 0x82;
+    /// Channel 1 of the Bearer Independent Protocol (channels 1..7 are `21`..`27`).
+    pub const CHANNEL_1: u8 = 0x21;
 }
 
 /// Proactive command type codes (TS 102 223 §9.4).
@@ -71,4 +83,8 @@ pub mod command_type {
     pub const SELECT_ITEM: u8 = 0x24;
     pub const SET_UP_MENU: u8 = 0x25;
     pub const SET_UP_IDLE_MODE_TEXT: u8 = 0x28;
+    pub const OPEN_CHANNEL: u8 = 0x40;
+    pub const CLOSE_CHANNEL: u8 = 0x41;
+    pub const RECEIVE_DATA: u8 = 0x42;
+    pub const SEND_DATA: u8 = 0x43;
 }

@@ -9,8 +9,10 @@
 //! ([`StkError::UnknownRequired`], which a handset answers with result `32`).
 
 use super::tag::{
-    ALPHA_IDENTIFIER, COMMAND_DETAILS, DEVICE_IDENTITIES, HELP_REQUEST, ITEM, ITEM_IDENTIFIER,
-    MENU_SELECTION, PROACTIVE_COMMAND, RESPONSE_LENGTH, RESULT, TEXT_STRING,
+    ALPHA_IDENTIFIER, BEARER_DESCRIPTION, BUFFER_SIZE, CHANNEL_DATA, CHANNEL_DATA_LENGTH,
+    CHANNEL_STATUS, COMMAND_DETAILS, DEVICE_IDENTITIES, HELP_REQUEST, ITEM, ITEM_IDENTIFIER,
+    MENU_SELECTION, OTHER_ADDRESS, PROACTIVE_COMMAND, RESPONSE_LENGTH, RESULT, TEXT_STRING,
+    TRANSPORT_LEVEL,
 };
 use super::text::{decode_alpha, decode_text_string, encode_alpha, encode_text_string};
 use super::tlv::{Tlv, encode_ber, parse_ber, parse_ber_exact, parse_ctlvs, push_ctlv};
@@ -63,6 +65,30 @@ pub enum Proactive {
     },
     /// SET UP IDLE MODE TEXT `28`, qualifier `00`.
     SetUpIdleModeText { text: String },
+    /// OPEN CHANNEL `40` (TS 102 223 §6.4.27), qualifier `01` (immediate link
+    /// establishment), to the terminal: bearer description `35` (e.g. `03`, the default
+    /// bearer for the transport), buffer size `39` (2 bytes), optional transport level `3C`
+    /// (protocol type, e.g. `02` TCP with the UICC as client, remote connection, and a
+    /// 2-byte port) and optional data destination address `3E` (type, e.g. `21` IPv4, then
+    /// the address).
+    OpenChannel {
+        bearer: Vec<u8>,
+        buffer_size: u16,
+        transport: Option<(u8, u16)>,
+        destination: Option<Vec<u8>>,
+    },
+    /// CLOSE CHANNEL `41`, qualifier `00`, to channel `channel` (device `20 + channel`).
+    CloseChannel { channel: u8 },
+    /// RECEIVE DATA `42`, qualifier `00`, from channel `channel`: channel data length `37`
+    /// (how many bytes the card asks for).
+    ReceiveData { channel: u8, length: u8 },
+    /// SEND DATA `43` to channel `channel`: channel data `36`. Qualifier b1 (`01`) = send
+    /// immediately, clear = store in the transmit buffer.
+    SendData {
+        channel: u8,
+        data: Vec<u8>,
+        immediate: bool,
+    },
 }
 
 impl Proactive {
@@ -74,6 +100,10 @@ impl Proactive {
             Proactive::GetInput { .. } => ct::GET_INPUT,
             Proactive::DisplayText { .. } => ct::DISPLAY_TEXT,
             Proactive::SetUpIdleModeText { .. } => ct::SET_UP_IDLE_MODE_TEXT,
+            Proactive::OpenChannel { .. } => ct::OPEN_CHANNEL,
+            Proactive::CloseChannel { .. } => ct::CLOSE_CHANNEL,
+            Proactive::ReceiveData { .. } => ct::RECEIVE_DATA,
+            Proactive::SendData { .. } => ct::SEND_DATA,
         }
     }
 
@@ -90,16 +120,34 @@ impl Proactive {
                 wait_for_user,
                 ..
             } => (if high_priority { 0x01 } else { 0 }) | (if wait_for_user { 0x80 } else { 0 }),
+            Proactive::OpenChannel { .. } => 0x01,
+            Proactive::SendData { immediate, .. } => u8::from(immediate),
             _ => 0x00,
         }
     }
 
-    /// The destination device: the display for DISPLAY TEXT, the terminal otherwise.
+    /// The destination device: the display for DISPLAY TEXT, the channel for CLOSE
+    /// CHANNEL, RECEIVE DATA and SEND DATA, the terminal otherwise.
     pub fn destination(&self) -> u8 {
-        match self {
+        match *self {
             Proactive::DisplayText { .. } => device::DISPLAY,
+            Proactive::CloseChannel { channel }
+            | Proactive::ReceiveData { channel, .. }
+            | Proactive::SendData { channel, .. } => 0x20 | (channel & 0x07),
             _ => device::TERMINAL,
         }
+    }
+
+    /// Whether this is a Bearer Independent Protocol command (the handset carries it out
+    /// without the user).
+    pub fn is_bip(&self) -> bool {
+        matches!(
+            self,
+            Proactive::OpenChannel { .. }
+                | Proactive::CloseChannel { .. }
+                | Proactive::ReceiveData { .. }
+                | Proactive::SendData { .. }
+        )
     }
 }
 
@@ -153,6 +201,13 @@ struct Objects<'a> {
     item_id: Option<&'a [u8]>,
     response_length: Option<&'a [u8]>,
     help: bool,
+    bearer: Option<&'a [u8]>,
+    channel_data: Option<&'a [u8]>,
+    channel_data_length: Option<&'a [u8]>,
+    channel_status: Option<&'a [u8]>,
+    buffer_size: Option<&'a [u8]>,
+    transport: Option<&'a [u8]>,
+    other_address: Option<&'a [u8]>,
 }
 
 impl<'a> Objects<'a> {
@@ -171,6 +226,13 @@ impl<'a> Objects<'a> {
                 TEXT_STRING => &mut o.text,
                 ITEM_IDENTIFIER => &mut o.item_id,
                 RESPONSE_LENGTH => &mut o.response_length,
+                BEARER_DESCRIPTION => &mut o.bearer,
+                CHANNEL_DATA => &mut o.channel_data,
+                CHANNEL_DATA_LENGTH => &mut o.channel_data_length,
+                CHANNEL_STATUS => &mut o.channel_status,
+                BUFFER_SIZE => &mut o.buffer_size,
+                TRANSPORT_LEVEL => &mut o.transport,
+                OTHER_ADDRESS => &mut o.other_address,
                 ITEM => {
                     o.items.push(t.value);
                     continue;
@@ -234,6 +296,27 @@ impl<'a> Objects<'a> {
             .map(|v| fixed::<1>("item identifier", v).map(|[b]| b))
             .transpose()
     }
+
+    fn buffer_size(&self) -> Result<Option<u16>, StkError> {
+        self.buffer_size
+            .map(|v| fixed::<2>("buffer size", v).map(u16::from_be_bytes))
+            .transpose()
+    }
+
+    fn channel_data_length(&self) -> Result<Option<u8>, StkError> {
+        self.channel_data_length
+            .map(|v| fixed::<1>("channel data length", v).map(|[b]| b))
+            .transpose()
+    }
+}
+
+/// The channel number of a channel device identity (`21`..`27`).
+fn channel_of(src: u8, dst: u8) -> Result<u8, StkError> {
+    if (0x21..=0x27).contains(&dst) {
+        Ok(dst & 0x07)
+    } else {
+        Err(StkError::WrongDevices { src, dst })
+    }
 }
 
 impl ProactiveCommand {
@@ -283,6 +366,27 @@ impl ProactiveCommand {
             Proactive::DisplayText { text, .. } | Proactive::SetUpIdleModeText { text } => {
                 push_ctlv(&mut v, TEXT_STRING, &encode_text_string(text, ucs2_ok));
             }
+            Proactive::OpenChannel {
+                bearer,
+                buffer_size,
+                transport,
+                destination,
+            } => {
+                push_ctlv(&mut v, BEARER_DESCRIPTION, bearer);
+                push_ctlv(&mut v, BUFFER_SIZE, &buffer_size.to_be_bytes());
+                if let Some((proto, port)) = transport {
+                    let [hi, lo] = port.to_be_bytes();
+                    push_ctlv(&mut v, TRANSPORT_LEVEL, &[*proto, hi, lo]);
+                }
+                if let Some(addr) = destination {
+                    push_ctlv(&mut v, OTHER_ADDRESS, addr);
+                }
+            }
+            Proactive::CloseChannel { .. } => {}
+            Proactive::ReceiveData { length, .. } => {
+                push_ctlv(&mut v, CHANNEL_DATA_LENGTH, &[*length]);
+            }
+            Proactive::SendData { data, .. } => push_ctlv(&mut v, CHANNEL_DATA, data),
         }
         encode_ber(PROACTIVE_COMMAND, &v)
     }
@@ -291,7 +395,7 @@ impl ProactiveCommand {
     pub fn decode(bytes: &[u8]) -> Result<Self, StkError> {
         let o = Objects::parse(parse_ber_exact(bytes, PROACTIVE_COMMAND)?)?;
         let [number, kind, q] = o.details()?;
-        o.devices(device::UICC)?;
+        let [src, dst] = o.devices(device::UICC)?;
         let text =
             || -> Result<String, StkError> { o.text()?.ok_or(StkError::Missing("text string")) };
         let alpha = || o.alpha.map(decode_alpha).transpose();
@@ -325,6 +429,38 @@ impl ProactiveCommand {
                 wait_for_user: q & 0x80 != 0,
             },
             ct::SET_UP_IDLE_MODE_TEXT => Proactive::SetUpIdleModeText { text: text()? },
+            ct::OPEN_CHANNEL => Proactive::OpenChannel {
+                bearer: o
+                    .bearer
+                    .ok_or(StkError::Missing("bearer description"))?
+                    .to_vec(),
+                buffer_size: o.buffer_size()?.ok_or(StkError::Missing("buffer size"))?,
+                transport: o
+                    .transport
+                    .map(|t| {
+                        fixed::<3>("transport level", t)
+                            .map(|[p, hi, lo]| (p, u16::from_be_bytes([hi, lo])))
+                    })
+                    .transpose()?,
+                destination: o.other_address.map(<[u8]>::to_vec),
+            },
+            ct::CLOSE_CHANNEL => Proactive::CloseChannel {
+                channel: channel_of(src, dst)?,
+            },
+            ct::RECEIVE_DATA => Proactive::ReceiveData {
+                channel: channel_of(src, dst)?,
+                length: o
+                    .channel_data_length()?
+                    .ok_or(StkError::Missing("channel data length"))?,
+            },
+            ct::SEND_DATA => Proactive::SendData {
+                channel: channel_of(src, dst)?,
+                data: o
+                    .channel_data
+                    .ok_or(StkError::Missing("channel data"))?
+                    .to_vec(),
+                immediate: q & 0x01 != 0,
+            },
             other => return Err(StkError::UnknownCommandType(other)),
         };
         Ok(ProactiveCommand { number, kind })
@@ -393,6 +529,18 @@ pub struct TerminalResponse {
     pub text: Option<String>,
     /// The ITEM IDENTIFIER chosen in SELECT ITEM.
     pub item: Option<u8>,
+    /// CHANNEL DATA `36` (RECEIVE DATA: the bytes received).
+    pub channel_data: Option<Vec<u8>>,
+    /// CHANNEL STATUS `38` (OPEN CHANNEL): byte 1 b1-b3 the channel, b8 link established;
+    /// byte 2 further information.
+    pub channel_status: Option<[u8; 2]>,
+    /// BEARER DESCRIPTION `35` (OPEN CHANNEL: the bearer the terminal chose).
+    pub bearer: Option<Vec<u8>>,
+    /// BUFFER SIZE `39` (OPEN CHANNEL: the buffer the terminal gives).
+    pub buffer_size: Option<u16>,
+    /// CHANNEL DATA LENGTH `37`: SEND DATA, free space left in the transmit buffer;
+    /// RECEIVE DATA, bytes still waiting in the receive buffer (`FF`: more than 255).
+    pub channel_data_length: Option<u8>,
 }
 
 impl TerminalResponse {
@@ -404,6 +552,11 @@ impl TerminalResponse {
             additional: None,
             text: None,
             item: None,
+            channel_data: None,
+            channel_status: None,
+            bearer: None,
+            buffer_size: None,
+            channel_data_length: None,
         }
     }
 
@@ -425,6 +578,23 @@ impl TerminalResponse {
         }
         if let Some(item) = self.item {
             push_ctlv(&mut v, ITEM_IDENTIFIER, &[item]);
+        }
+        // In the order TS 102 223 lists them for OPEN CHANNEL (status, bearer, buffer),
+        // RECEIVE DATA (data, length) and SEND DATA (length).
+        if let Some(data) = &self.channel_data {
+            push_ctlv(&mut v, CHANNEL_DATA, data);
+        }
+        if let Some(status) = &self.channel_status {
+            push_ctlv(&mut v, CHANNEL_STATUS, status);
+        }
+        if let Some(bearer) = &self.bearer {
+            push_ctlv(&mut v, BEARER_DESCRIPTION, bearer);
+        }
+        if let Some(size) = self.buffer_size {
+            push_ctlv(&mut v, BUFFER_SIZE, &size.to_be_bytes());
+        }
+        if let Some(n) = self.channel_data_length {
+            push_ctlv(&mut v, CHANNEL_DATA_LENGTH, &[n]);
         }
         v
     }
@@ -448,6 +618,14 @@ impl TerminalResponse {
             additional: extra.first().copied(),
             text: o.text()?,
             item: o.item_id()?,
+            channel_data: o.channel_data.map(<[u8]>::to_vec),
+            channel_status: o
+                .channel_status
+                .map(|v| fixed::<2>("channel status", v))
+                .transpose()?,
+            bearer: o.bearer.map(<[u8]>::to_vec),
+            buffer_size: o.buffer_size()?,
+            channel_data_length: o.channel_data_length()?,
         })
     }
 }
@@ -524,6 +702,18 @@ impl TerminalProfile<'_> {
     /// Byte 2 b6: the handset accepts UCS2 entry.
     pub fn ucs2_entry(&self) -> bool {
         self.bit(2, 6)
+    }
+
+    /// Whether the handset can carry the wallet's over-the-air exchange: byte 12 b1-b4 (OPEN
+    /// CHANNEL, CLOSE CHANNEL, RECEIVE DATA, SEND DATA), at least one channel (byte 13
+    /// b6-b8) and TCP with the UICC as client, remote connection (byte 17 b1).
+    pub fn bip(&self) -> bool {
+        (1..=4).all(|b| self.bit(12, b)) && (6..=8).any(|b| self.bit(13, b)) && self.bit(17, 1)
+    }
+
+    /// Byte 8 b3: PROVIDE LOCAL INFORMATION (date, time and time zone).
+    pub fn local_time(&self) -> bool {
+        self.bit(8, 3)
     }
 }
 
@@ -660,6 +850,118 @@ mod tests {
             Err(StkError::WrongDevices { src: 0x82, .. })
         ));
         assert!(Envelope::decode(&hex("D3 07 82 02 01 81 90 01 02 00")).is_err());
+    }
+
+    /// BIP commands and answers written by hand from TS 102 223 §6.6.27-30 and §8 (the same
+    /// bytes tshark's etsi_cat decodes as OPEN CHANNEL / SEND DATA / RECEIVE DATA / CLOSE
+    /// CHANNEL with bearer "default", buffer 1024, TCP client remote port 8080, IPv4 10.0.0.1,
+    /// channel 1).
+    #[test]
+    fn bip_commands_byte_exact() {
+        let open = ProactiveCommand::new(
+            5,
+            Proactive::OpenChannel {
+                bearer: vec![0x03],
+                buffer_size: 1024,
+                transport: Some((0x02, 8080)),
+                destination: Some(vec![0x21, 10, 0, 0, 1]),
+            },
+        );
+        let bytes = hex(
+            "D0 1C 81 03 05 40 01 82 02 81 82 B5 01 03 B9 02 04 00 BC 03 02 1F 90 BE 05 21 0A 00 00 01",
+        );
+        check_lengths(&bytes);
+        assert_eq!(open.encode(false), bytes);
+        assert_eq!(ProactiveCommand::decode(&bytes).unwrap(), open);
+        // The same without the comprehension-required bits.
+        let plain = hex(
+            "D0 1C 81 03 05 40 01 82 02 81 82 35 01 03 39 02 04 00 3C 03 02 1F 90 3E 05 21 0A 00 00 01",
+        );
+        assert_eq!(ProactiveCommand::decode(&plain).unwrap(), open);
+        let send = ProactiveCommand::new(
+            6,
+            Proactive::SendData {
+                channel: 1,
+                data: vec![1, 2, 3],
+                immediate: true,
+            },
+        );
+        let bytes = hex("D0 0E 81 03 06 43 01 82 02 81 21 B6 03 01 02 03");
+        assert_eq!(send.encode(true), bytes);
+        assert_eq!(ProactiveCommand::decode(&bytes).unwrap(), send);
+        let recv = ProactiveCommand::new(
+            7,
+            Proactive::ReceiveData {
+                channel: 1,
+                length: 13,
+            },
+        );
+        let bytes = hex("D0 0C 81 03 07 42 00 82 02 81 21 B7 01 0D");
+        assert_eq!(recv.encode(true), bytes);
+        assert_eq!(ProactiveCommand::decode(&bytes).unwrap(), recv);
+        let close = ProactiveCommand::new(8, Proactive::CloseChannel { channel: 1 });
+        let bytes = hex("D0 09 81 03 08 41 00 82 02 81 21");
+        assert_eq!(close.encode(true), bytes);
+        assert_eq!(ProactiveCommand::decode(&bytes).unwrap(), close);
+        // A channel command sent to the terminal instead of a channel.
+        assert!(matches!(
+            ProactiveCommand::decode(&hex("D0 09 81 03 08 41 00 82 02 81 82")),
+            Err(StkError::WrongDevices { dst: 0x82, .. })
+        ));
+        assert_eq!(
+            ProactiveCommand::decode(&hex("D0 09 81 03 07 42 00 82 02 81 21")),
+            Err(StkError::Missing("channel data length"))
+        );
+
+        let opened = TerminalResponse {
+            channel_status: Some([0x81, 0x00]),
+            bearer: Some(vec![0x03]),
+            buffer_size: Some(1024),
+            ..TerminalResponse::to(&open, ResultCode::Ok)
+        };
+        let bytes = hex("81 03 05 40 01 82 02 82 81 83 01 00 B8 02 81 00 B5 01 03 B9 02 04 00");
+        assert_eq!(opened.encode(true), bytes);
+        assert_eq!(TerminalResponse::decode(&bytes).unwrap(), opened);
+        let plain = hex("81 03 05 40 01 82 02 82 81 83 01 00 38 02 81 00 35 01 03 39 02 04 00");
+        assert_eq!(TerminalResponse::decode(&plain).unwrap(), opened);
+        let received = TerminalResponse {
+            channel_data: Some(vec![1, 2, 3]),
+            channel_data_length: Some(0),
+            ..TerminalResponse::to(&recv, ResultCode::Ok)
+        };
+        let bytes = hex("81 03 07 42 00 82 02 82 81 83 01 00 B6 03 01 02 03 B7 01 00");
+        assert_eq!(received.encode(true), bytes);
+        assert_eq!(TerminalResponse::decode(&bytes).unwrap(), received);
+        let no_network =
+            TerminalResponse::decode(&hex("81 03 05 40 01 82 02 82 81 83 02 21 00")).unwrap();
+        assert_eq!(no_network.result, ResultCode::Other(0x21));
+        assert!(no_network.answers(&open));
+        assert!(matches!(
+            TerminalResponse::decode(&hex("81 03 05 40 01 82 02 82 81 83 01 00 39 01 04")),
+            Err(StkError::BadObject {
+                what: "buffer size",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn bip_profile_bits() {
+        // Byte 12 = 0F (the four channel commands), byte 13 = 22 (GPRS, one channel), byte 17
+        // = 01 (TCP, UICC client, remote): what tshark names these bits.
+        let full = hex("09 61 0F 21 00 00 00 14 00 00 00 0F 22 00 00 00 01");
+        assert!(TerminalProfile(&full).bip() && TerminalProfile(&full).local_time());
+        assert!(!TerminalProfile(&hex(SPEC_TERMINAL_PROFILE)).bip());
+        for (byte, mask) in [(11, 0x08), (12, 0x20), (16, 0x01)] {
+            let mut p = full.clone();
+            p[byte] &= !mask;
+            assert!(
+                !TerminalProfile(&p).bip(),
+                "byte {} mask {mask:02X}",
+                byte + 1
+            );
+        }
+        assert!(!TerminalProfile(&full[..16]).bip());
     }
 
     #[test]
@@ -974,6 +1276,33 @@ mod tests {
                 }
             ),
             any_text().prop_map(|text| Proactive::SetUpIdleModeText { text }),
+            (
+                prop::collection::vec(any::<u8>(), 0..8),
+                any::<u16>(),
+                any::<Option<(u8, u16)>>(),
+                prop::option::of(prop::collection::vec(any::<u8>(), 0..17))
+            )
+                .prop_map(|(bearer, buffer_size, transport, destination)| {
+                    Proactive::OpenChannel {
+                        bearer,
+                        buffer_size,
+                        transport,
+                        destination,
+                    }
+                }),
+            (1u8..=7).prop_map(|channel| Proactive::CloseChannel { channel }),
+            (1u8..=7, any::<u8>())
+                .prop_map(|(channel, length)| Proactive::ReceiveData { channel, length }),
+            (
+                1u8..=7,
+                prop::collection::vec(any::<u8>(), 0..300),
+                any::<bool>()
+            )
+                .prop_map(|(channel, data, immediate)| Proactive::SendData {
+                    channel,
+                    data,
+                    immediate
+                }),
         ];
         (any::<u8>(), kind).prop_map(|(number, kind)| ProactiveCommand { number, kind })
     }
@@ -1025,9 +1354,16 @@ mod tests {
         #[test]
         fn response_round_trips(
             details in any::<[u8; 3]>(), result in any_result(), additional in any::<Option<u8>>(),
-            text in prop::option::of(any_text()), item in any::<Option<u8>>()
+            text in prop::option::of(any_text()), item in any::<Option<u8>>(),
+            channel_data in prop::option::of(prop::collection::vec(any::<u8>(), 0..300)),
+            channel_status in any::<Option<[u8; 2]>>(),
+            bearer in prop::option::of(prop::collection::vec(any::<u8>(), 0..8)),
+            buffer_size in any::<Option<u16>>(), channel_data_length in any::<Option<u8>>()
         ) {
-            let tr = TerminalResponse { details, result, additional, text, item };
+            let tr = TerminalResponse {
+                details, result, additional, text, item, channel_data, channel_status, bearer,
+                buffer_size, channel_data_length,
+            };
             prop_assert_eq!(TerminalResponse::decode(&tr.encode(true)).unwrap(), tr);
         }
 
