@@ -4,12 +4,12 @@
 use std::rc::Rc;
 use stk_wallet::card::{Card, Interface, image};
 use stk_wallet::handset::{Handset, HandsetError, Key, PROFILE_NO_UCS2, tokens};
-use stk_wallet::{host::IssuerHost, network::IssuerNetwork};
 use stk_wallet::pos::{Clock, Pos, PosError};
 use stk_wallet::profile::{Language, Profile};
 use stk_wallet::psam::Psam;
 use stk_wallet::sw::Sw;
 use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
+use stk_wallet::{host::IssuerHost, network::IssuerNetwork};
 
 const CLOCK: Clock = Clock::Fixed {
     date: [0x20, 0x26, 0x11, 0x22],

@@ -23,7 +23,6 @@ pub trait AcquirerHost {
 
 pub use crate::store::{StoreError, open_db};
 
-
 /// The simulated bank.
 pub struct SqliteBank {
     db: Connection,

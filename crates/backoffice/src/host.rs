@@ -7,7 +7,6 @@ use crate::profile::{KeySpec, Profile};
 
 pub use stk_domain::issuer::{HostError, LoadRequest};
 
-
 /// How a terminal reaches the issuer host (the host itself, or a faulty link to it).
 pub trait IssuerLink {
     /// Checks the card's MAC1 and answers MAC2 for CREDIT FOR LOAD.
@@ -120,4 +119,3 @@ impl IssuerHost {
         crypto::issuer_mac(&k, challenge, header, value)
     }
 }
-

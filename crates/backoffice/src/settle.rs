@@ -11,9 +11,9 @@
 
 use crate::acquirer::{StoreError, open_db};
 use crate::host::IssuerHost;
-use stk_domain::records::{LoadReceipt, PurchaseRecord};
 use rusqlite::{Connection, params};
 use std::path::Path;
+use stk_domain::records::{LoadReceipt, PurchaseRecord};
 
 /// What the ledger did with an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,7 +7,6 @@
 //! on a dual-interface SIM; both reach the same purse.
 
 pub use stk_domain::command;
-pub mod stk;
 mod files;
 pub mod image;
 pub mod menu;
@@ -15,6 +14,7 @@ pub mod menu_text;
 mod pin;
 mod purse;
 pub mod state;
+pub mod stk;
 pub mod toolkit;
 
 use stk_domain::{apdu, crypto, hexser, issuer, profile, sw};

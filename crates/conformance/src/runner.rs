@@ -4,8 +4,7 @@
 //! real card personalised with the same test keys.
 
 use super::format::{
-    Action, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile,
-    parse_clock,
+    Action, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile, parse_clock,
 };
 use crate::apdu::ResponseApdu;
 use crate::card::{Card, Interface};

@@ -25,4 +25,3 @@ pub fn save_bytes(bytes: &[u8], path: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
-

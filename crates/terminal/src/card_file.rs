@@ -1,8 +1,8 @@
 //! Card images on disk: the card's persistent memory read from and written to a file.
 
 use std::path::Path;
-pub use stk_card::image::*;
 use stk_card::Card;
+pub use stk_card::image::*;
 pub use stk_domain::durable::save_bytes;
 
 /// Loads an image file.
@@ -29,4 +29,3 @@ pub fn load(path: &Path) -> Result<Card, ImageError> {
 pub fn save(card: &Card, path: &Path) -> std::io::Result<()> {
     save_bytes(&to_bytes(card), path)
 }
-

@@ -20,7 +20,6 @@ pub use topup::{TopupOutcome, TopupReport, drain_reversals};
 pub use stk_domain::clock::{Clock, bcd_datetime};
 pub use stk_domain::records::{HistoryEntry, LoadReceipt, PurchaseRecord, yuan};
 
-
 /// One APDU exchange of a flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exchange {
@@ -64,7 +63,6 @@ impl fmt::Display for Trace {
         Ok(())
     }
 }
-
 
 /// Why a POS flow failed. `code()` is the error-catalogue code.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

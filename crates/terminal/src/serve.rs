@@ -15,8 +15,8 @@
 //!   removed, and it is inserted again when the loop reconnects;
 //! - with `verbose`, every exchange is logged with its decoded meaning.
 
-use crate::card::command::Command;
 use crate::card::Card;
+use crate::card::command::Command;
 use crate::card_file as image;
 use crate::errors;
 use crate::sw::Sw;

@@ -6,11 +6,11 @@
 //! with unknown keys refused, then [`StepSpec::action`] checks that exactly one action is given,
 //! so a typo is reported with its place instead of being ignored.
 
-use stk_domain::profile::Profile;
-use stk_domain::sw::Sw;
-use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
+use std::path::Path;
+use stk_domain::profile::Profile;
+use stk_domain::sw::Sw;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -327,7 +327,8 @@ pub fn parse(text: &str, base: &Path) -> Result<(VectorFile, Profile), String> {
     let v: VectorFile =
         serde_json::from_str(text).map_err(|e| format!("not a vector file: {e}"))?;
     let mut pj: serde_json::Value = if v.profile == "default" {
-        serde_json::from_str(stk_domain::profile::DEFAULT_PROFILE_JSON).map_err(|e| e.to_string())?
+        serde_json::from_str(stk_domain::profile::DEFAULT_PROFILE_JSON)
+            .map_err(|e| e.to_string())?
     } else {
         let p = base.join(&v.profile);
         let t = std::fs::read_to_string(&p).map_err(|e| format!("profile {}: {e}", p.display()))?;
