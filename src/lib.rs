@@ -11,7 +11,7 @@
 pub use stk_backoffice::{acquirer, host, settle};
 pub use stk_conformance as vectors;
 pub use stk_domain::{apdu, clock, command, crypto, errors, hexser, profile, records, sw};
-pub use stk_terminal::{fault, handset, journal, network, pcap, pos, psam, serve, transport};
+pub use stk_terminal::{fault, handset, home, journal, network, pcap, pos, psam, serve, transport};
 
 /// The card (re-exported from [`stk_card`]), with its image files from the terminal side.
 pub mod card {

@@ -36,8 +36,8 @@ use stk_wallet::crypto::Mac4;
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, MacField, TearPoint, Trigger};
 use stk_wallet::handset::{Handset, Key};
 use stk_wallet::host::{HostError, IssuerHost, LoadRequest};
-use stk_wallet::network::IssuerNetwork;
 use stk_wallet::journal::Journal;
+use stk_wallet::network::IssuerNetwork;
 use stk_wallet::pos::{Clock, LoadReceipt, Pos, PosError, PurchaseRecord, TopupOutcome};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
@@ -844,7 +844,7 @@ impl StateMachineTest for WalletTest {
             .open_card(&serial, s.profile.purse.balance)
             .unwrap();
         for top in s.journal.all_topups().unwrap() {
-            if top.state == "done" {
+            if top.state == stk_wallet::journal::TopupState::Done {
                 clearing
                     .ledger
                     .add_load(&serial, top.counter.unwrap(), top.amount)
