@@ -22,6 +22,8 @@ use stk_wallet::transport::{Transport, TransportError};
 struct ImageCard {
     inner: SimCard,
     path: PathBuf,
+    /// A pause after each command (crash tests).
+    delay: std::time::Duration,
 }
 
 impl ImageCard {
@@ -35,6 +37,7 @@ impl Transport for ImageCard {
     fn transmit_raw(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         let r = self.inner.transmit_raw(apdu);
         self.save()?;
+        std::thread::sleep(self.delay);
         r
     }
     fn reset(&mut self) -> Result<Vec<u8>, TransportError> {
@@ -59,17 +62,23 @@ pub struct PosOpts {
 
 /// How the terminal reaches the card: the only thing that differs between links.
 enum Link {
-    Image { card: SharedCard, path: PathBuf },
+    Image {
+        card: SharedCard,
+        path: PathBuf,
+        delay: std::time::Duration,
+    },
     Reader(String),
 }
 
 impl Link {
-    fn open(o: &PosOpts) -> Result<Link, String> {
+    /// `delay`: a pause after each command to a card image (crash tests).
+    fn open(o: &PosOpts, delay: std::time::Duration) -> Result<Link, String> {
         Ok(match &o.reader {
             Some(r) => Link::Reader(r.clone()),
             None => Link::Image {
                 card: shared(image::load(&o.card).map_err(|e| e.to_string())?),
                 path: o.card.clone(),
+                delay,
             },
         })
     }
@@ -84,10 +93,11 @@ impl Link {
         plan: FaultPlan,
     ) -> Result<FaultyTransport<Box<dyn Transport>>, String> {
         match self {
-            Link::Image { card, path } => Ok(FaultyTransport::new(
+            Link::Image { card, path, delay } => Ok(FaultyTransport::new(
                 Box::new(ImageCard {
                     inner: SimCard::contactless(card.clone()),
                     path: path.clone(),
+                    delay: *delay,
                 }),
                 Some(card.clone()),
                 plan,
@@ -204,7 +214,13 @@ fn print_faults(card: &mut FaultyTransport<Box<dyn Transport>>) {
 
 /// `pos purchase AMOUNT [--fault F]`: a tap, and a second tap if the first left the sale in
 /// doubt. Every sale is journaled at the terminal for `settle`.
-pub fn purchase(o: &PosOpts, amount: u32, fault: Option<&str>) -> Result<ExitCode, String> {
+/// `step_delay_ms`: a pause after each command to a card image (crash tests).
+pub fn purchase(
+    o: &PosOpts,
+    amount: u32,
+    fault: Option<&str>,
+    step_delay_ms: u64,
+) -> Result<ExitCode, String> {
     let plan = parse_fault(fault)?;
     if !plan.is_card_fault() && plan != FaultPlan::None {
         return Err(format!(
@@ -216,7 +232,7 @@ pub fn purchase(o: &PosOpts, amount: u32, fault: Option<&str>) -> Result<ExitCod
     // The terminal is locked before the card image is read: no other process of this
     // terminal can change the image between the read and this flow's saves.
     let home = open_home(o, &p)?;
-    let link = Link::open(o)?;
+    let link = Link::open(o, std::time::Duration::from_millis(step_delay_ms))?;
     if plan != FaultPlan::None {
         println!("fault: {plan}");
     }
@@ -296,7 +312,7 @@ pub fn query(o: &PosOpts, q: Query) -> Result<ExitCode, String> {
     // The terminal is locked before the card image is read: no other process of this
     // terminal can change the image between the read and this flow's saves.
     let home = open_home(o, &p)?;
-    let link = Link::open(o)?;
+    let link = Link::open(o, std::time::Duration::ZERO)?;
     let host = IssuerHost::from_profile(&p);
     let mut pos = home
         .pos(
@@ -360,7 +376,7 @@ pub fn topup(o: &PosOpts, a: TopupArgs) -> Result<ExitCode, String> {
     // The terminal is locked before the card image is read: no other process of this
     // terminal can change the image between the read and this flow's saves.
     let home = open_home(o, &p)?;
-    let link = Link::open(o)?;
+    let link = Link::open(o, std::time::Duration::ZERO)?;
     let bank = SqliteBank::open(&a.bank).map_err(|e| e.to_string())?;
     let acq = FlakyAcquirer::new(&bank, acq_down.unwrap_or(0));
     let issuer = IssuerHost::from_profile(&p);
@@ -440,7 +456,7 @@ pub fn resume(o: &PosOpts, bank: &Path, fault: Option<&str>) -> Result<ExitCode,
     // The terminal is locked before the card image is read: no other process of this
     // terminal can change the image between the read and this flow's saves.
     let home = open_home(o, &p)?;
-    let link = Link::open(o)?;
+    let link = Link::open(o, std::time::Duration::ZERO)?;
     let bank = SqliteBank::open(bank).map_err(|e| e.to_string())?;
     let acq = FlakyAcquirer::new(&bank, down);
     let mut pos: Pos<_, SimPsam> = home

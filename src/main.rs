@@ -215,6 +215,9 @@ enum PosCmd {
         /// Refused: every sale is journaled in the terminal's home (--terminal).
         #[arg(long, hide = true)]
         journal: Option<PathBuf>,
+        /// Sleep this long after each command to a card image (crash tests).
+        #[arg(long, default_value_t = 0, hide = true)]
+        step_delay_ms: u64,
     },
     /// Integrated top-up: charge bank card PAN at the acquirer, load the wallet, confirm (or
     /// reverse). Resumes unfinished top-ups and queued reversals first.
@@ -718,9 +721,10 @@ fn pos(cmd: PosCmd, o: faults_cli::PosOpts) -> Result<ExitCode, String> {
             amount,
             fault,
             journal,
+            step_delay_ms,
         } => {
             journal_moved(journal)?;
-            faults_cli::purchase(&o, fen(&amount)?, fault.as_deref())
+            faults_cli::purchase(&o, fen(&amount)?, fault.as_deref(), step_delay_ms)
         }
         PosCmd::Topup {
             amount,

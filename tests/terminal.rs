@@ -386,3 +386,99 @@ fn an_older_versions_psam_and_in_doubt_files_are_taken_over() {
     // A second run does not take the retired file again.
     assert_eq!(ttc(&ok(d, &["pos", "purchase", "1"])), 8);
 }
+
+/// POS processes are killed (SIGKILL) at random instants of sales of 1.00 on two cards, then
+/// each card left in doubt is tapped again until nothing is. Every debit on a card is then
+/// exactly one record accepted at settlement (so none was lost and no TTC was used twice).
+/// `CRASH_RUNS` and `CRASH_SEED` as in tests/crash.rs.
+#[test]
+fn killed_sales_all_reach_settlement() {
+    use stk_wallet::fault::SplitMix;
+    let runs: u64 = std::env::var("CRASH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24);
+    let seed: u64 = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5EED_0007);
+    let mut rng = SplitMix(seed);
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let b = profile_file(d, "b-profile", 0x31, false);
+    ok(d, &["card", "new", "-o", "a.json"]);
+    ok(
+        d,
+        &["card", "new", "--profile", "b-profile.json", "-o", "b.json"],
+    );
+    let cards = [("a.json", "default"), ("b.json", "b-profile.json")];
+    let mut killed = 0;
+    for i in 0..runs {
+        let (card, profile) = cards[(i % 2) as usize];
+        let mut child = cmd(
+            d,
+            &[
+                "pos",
+                "purchase",
+                "1",
+                "--card",
+                card,
+                "--profile",
+                profile,
+                "--step-delay-ms",
+                "10",
+            ],
+        )
+        .spawn()
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(rng.below(200)));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL on Unix
+            killed += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(killed > 0, "no run was killed: the test proves nothing");
+    let mut left = Vec::new();
+    for _ in 0..4 {
+        left = TerminalHome::open_existing(&d.join("pos"))
+            .unwrap()
+            .all_in_doubt()
+            .unwrap();
+        if left.is_empty() {
+            break;
+        }
+        for sale in &left {
+            let (card, profile) = if sale.serial == b.issuer.serial {
+                cards[1]
+            } else {
+                cards[0]
+            };
+            let o = run(
+                d,
+                &["pos", "purchase", "1", "--card", card, "--profile", profile],
+            );
+            assert!(o.status.success(), "tap again:\n{}", text(&o));
+        }
+    }
+    assert!(left.is_empty(), "still in doubt: {left:?}");
+    let debits: u32 = ["a.json", "b.json"]
+        .iter()
+        .map(|c| {
+            let card = image::load(&d.join(c)).unwrap();
+            let n = u32::from(card.state().purse.offline_counter);
+            assert_eq!(card.state().purse.balance, 10000 - 100 * n, "{c}");
+            n
+        })
+        .sum();
+    let o = run(d, &["settle", "--card", "a.json"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{debits} record(s), {debits} accepted, 0 rejected"
+        )),
+        "{out}"
+    );
+    eprintln!("{runs} sales, {killed} killed, {debits} debits settled");
+}

@@ -61,25 +61,68 @@ impl HomeError {
     }
 }
 
-/// The terminal row and the PSAM's persistence: commits the TTC.
+/// The terminal row and the PSAM's persistence: commits the TTC, and with it the sale it opens.
 #[derive(Debug)]
 struct HomeDb {
     db: Connection,
+    /// The card of the sale under way (set by [`TerminalHome::sale`]).
+    tapped: std::cell::Cell<Option<[u8; 10]>>,
+}
+
+impl HomeDb {
+    fn new(db: Connection) -> HomeDb {
+        HomeDb {
+            db,
+            tapped: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The sale that INIT SAM FOR PURCHASE `command` opened for the tapped card, which the
+    /// PSAM has just given TTC `psam.ttc - 1`: random 4 ‖ offline counter 2 ‖ amount 4 ‖
+    /// type 1 ‖ date 4 ‖ time 3 ‖ keyVer 1 ‖ algID 1 ‖ factor 8 (SPEC.md §5).
+    fn sale_opened(&self, psam: &Psam, command: &[u8]) -> Option<InDoubt> {
+        let serial = self.tapped.get()?;
+        let d = command.get(5..5 + 0x1C)?;
+        if command[..5] != [0x80, 0x70, 0x00, 0x00, 0x1C] || d[20..28] != serial[2..] {
+            return None;
+        }
+        Some(InDoubt {
+            serial,
+            counter: u16::from_be_bytes([d[4], d[5]]),
+            amount: u32::from_be_bytes([d[6], d[7], d[8], d[9]]),
+            term_id: psam.term_id,
+            ttc: psam.ttc.checked_sub(1)?,
+            date: [d[11], d[12], d[13], d[14]],
+            time: [d[15], d[16], d[17]],
+        })
+    }
 }
 
 impl PsamStore for HomeDb {
-    fn save(&self, psam: &Psam) -> Result<(), String> {
-        let n = self
-            .db
+    /// Commits the TTC. When the command opened a sale for the tapped card, the sale is kept
+    /// in doubt in the same transaction: from before the DEBIT goes out until its record is
+    /// journaled, a POS killed at any instant leaves it for the next tap of that card.
+    fn save(&self, psam: &Psam, command: &[u8]) -> Result<(), String> {
+        let fail = |e: rusqlite::Error| format!("cannot commit the TTC: {e}");
+        let tx = self.db.unchecked_transaction().map_err(fail)?;
+        let n = tx
             .execute(
                 "UPDATE terminal SET ttc=?1 WHERE id=1 AND term_id=?2",
                 params![psam.ttc, hex::encode_upper(psam.term_id)],
             )
-            .map_err(|e| format!("cannot commit the TTC: {e}"))?;
+            .map_err(fail)?;
         if n != 1 {
             return Err("cannot commit the TTC: the terminal row is gone".into());
         }
-        Ok(())
+        if let Some(sale) = self.sale_opened(psam, command) {
+            let json = serde_json::to_string(&sale).map_err(|e| e.to_string())?;
+            tx.execute(
+                "INSERT OR REPLACE INTO in_doubt (serial, sale) VALUES (?1, ?2)",
+                params![hex::encode_upper(sale.serial), json],
+            )
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
     }
 }
 
@@ -214,7 +257,7 @@ impl TerminalHome {
         let mut home = TerminalHome {
             dir: dir.to_path_buf(),
             _lock: lock,
-            db: Rc::new(HomeDb { db }),
+            db: Rc::new(HomeDb::new(db)),
             psam: std::cell::OnceCell::new(),
             journal,
             term_id,
@@ -237,7 +280,7 @@ impl TerminalHome {
         Ok(TerminalHome {
             dir: dir.to_path_buf(),
             _lock: lock,
-            db: Rc::new(HomeDb { db }),
+            db: Rc::new(HomeDb::new(db)),
             psam: std::cell::OnceCell::new(),
             journal,
             term_id,
@@ -431,9 +474,10 @@ impl TerminalHome {
     }
 
     /// One tap of a sale of `amount` fen at this terminal: the tapped card's sale in doubt (if
-    /// any) is resolved first; the record is journaled for settlement (a digest error's
-    /// flagged record too) before the sale in doubt is forgotten; a DEBIT whose answer is lost
-    /// leaves the sale in doubt for the next tap of that card.
+    /// any) is resolved first. The sale is kept in doubt from the moment the PSAM opens it
+    /// (with its TTC, before the DEBIT goes out); its record is journaled for settlement (a
+    /// digest error's flagged record too) before it is forgotten. A DEBIT whose answer is lost
+    /// leaves it in doubt for the next tap of that card; a DEBIT the card refused, nothing.
     pub fn sale<C: Transport>(
         &self,
         pos: &mut Pos<C, SimPsam>,
@@ -441,15 +485,29 @@ impl TerminalHome {
     ) -> Result<SaleOutcome, PosError> {
         let info = pos.tap()?;
         let mut pending = self.in_doubt(&info.serial)?;
-        let was = pending.clone();
+        self.db.tapped.set(Some(info.serial));
         let r = pos.sale_tapped(&info, &mut pending, amount);
-        match &r {
-            Ok(out) => self.journal.add_sale(&out.record)?,
-            Err(PosError::Digest { record }) => self.journal.add_sale(record)?,
-            Err(_) => {}
-        }
-        if pending != was {
-            self.set_in_doubt(&info.serial, pending.as_ref())?;
+        self.db.tapped.set(None);
+        let recorded = match &r {
+            Ok(out) => Some(&out.record),
+            Err(PosError::Digest { record }) => Some(&**record),
+            Err(_) => None,
+        };
+        match (recorded, &r) {
+            (Some(record), _) => {
+                self.journal.add_sale(record)?;
+                self.set_in_doubt(&info.serial, None)?;
+            }
+            // The card refused (it never commits on an error status), or the sale is in doubt.
+            (None, Err(PosError::Card { .. } | PosError::InDoubt(_))) => {
+                self.set_in_doubt(&info.serial, pending.as_ref())?;
+            }
+            // Anything else may have come after the DEBIT: a sale the PSAM opened stays in doubt.
+            (None, _) => {
+                if let Some(d) = &pending {
+                    self.set_in_doubt(&info.serial, Some(d))?;
+                }
+            }
         }
         r
     }
@@ -465,7 +523,7 @@ impl TerminalHome {
             let ttc = self.next_ttc()?;
             if old.term_id == self.term_id && old.ttc > ttc {
                 self.db
-                    .save(&Psam::with_state(Vec::new(), self.term_id, old.ttc))
+                    .save(&Psam::with_state(Vec::new(), self.term_id, old.ttc), &[])
                     .map_err(|e| unusable(&dir, e))?;
                 if let Some(p) = self.psam.get() {
                     p.0.borrow_mut().ttc = old.ttc;

@@ -53,8 +53,9 @@ impl Transport for SimCard {
 
 /// Where a PSAM keeps its persistent state (the terminal's home, see [`crate::home`]).
 pub trait PsamStore: std::fmt::Debug {
-    /// Commits the PSAM's persistent state; called before the answer goes back to the POS.
-    fn save(&self, psam: &Psam) -> Result<(), String>;
+    /// Commits the PSAM's persistent state after `command` changed it; called before the
+    /// answer goes back to the POS.
+    fn save(&self, psam: &Psam, command: &[u8]) -> Result<(), String>;
 }
 
 /// The simulated PSAM as a transport.
@@ -83,7 +84,7 @@ impl Transport for SimPsam {
         if let Some(store) = &self.1
             && psam.ttc != ttc
         {
-            store.save(&psam).map_err(TransportError::Reader)?;
+            store.save(&psam, apdu).map_err(TransportError::Reader)?;
         }
         Ok(r)
     }
