@@ -385,6 +385,37 @@ fn an_older_versions_psam_and_in_doubt_files_are_taken_over() {
     assert_eq!(TerminalHome::peek(&d.join("pos")).unwrap().1, 8);
     // A second run does not take the retired file again.
     assert_eq!(ttc(&ok(d, &["pos", "purchase", "1"])), 8);
+
+    // The per-card file of a sale in doubt (here one whose DEBIT never reached the card).
+    let sale = stk_wallet::pos::InDoubt {
+        serial: p.issuer.serial,
+        counter: 2,
+        amount: 300,
+        term_id: p.psam.term_id,
+        ttc: 5,
+        date: [0x20, 0x26, 0x11, 0x20],
+        time: [0x10, 0, 0],
+    };
+    std::fs::write(
+        d.join("card.pending.json"),
+        serde_json::to_string(&sale).unwrap(),
+    )
+    .unwrap();
+    // The terminal now holds it: another sale on that card waits until it is finished.
+    let o = run(d, &["pos", "purchase", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("the sale in doubt is of 300 fen"),
+        "{}",
+        text(&o)
+    );
+    assert!(d.join("card.pending.json.migrated").exists());
+    let out = ok(d, &["pos", "purchase", "3"]);
+    assert!(
+        out.contains("no trace of the debit: starting over"),
+        "{out}"
+    );
+    assert_eq!(balance(d, "card.json"), 10000 - 100 - 100 - 300);
 }
 
 /// POS processes are killed (SIGKILL) at random instants of sales of 1.00 on two cards, then
