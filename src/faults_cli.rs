@@ -1,15 +1,18 @@
-//! CLI for faults and recovery: purchases with injected faults and their recovery, integrated top-ups with
-//! the acquirer, resume after a crash, and settlement. Kept out of `main.rs` so that file only
-//! gains enum variants and dispatch arms.
+//! The terminal's commands: `pos …` and `settle`. Whatever the link to the card (a card image in
+//! this process, behind the fault injector or not, or a card in a PC/SC reader), every flow runs
+//! at the terminal's home ([`TerminalHome`]: termID, PSAM keys, TTC, journal, sales in doubt)
+//! through the one [`Pos`]; this file only chooses the link and prints, one format per flow.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stk_wallet::acquirer::{FlakyAcquirer, SqliteBank};
 use stk_wallet::card::image;
+use stk_wallet::errors::Code;
 use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, HELP};
+use stk_wallet::home::{HomeError, TerminalHome};
 use stk_wallet::host::IssuerHost;
-use stk_wallet::journal::Journal;
-use stk_wallet::pos::{Clock, InDoubt, Pos, PosError, TopupOutcome, yuan};
+use stk_wallet::journal::{Journal, TopupState};
+use stk_wallet::pos::{Clock, Device, Pos, PosError, TopupOutcome, Trace, yuan};
 use stk_wallet::profile::Profile;
 use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
 use stk_wallet::transport::sim::{SharedCard, SimCard, SimPsam, shared};
@@ -20,6 +23,8 @@ use stk_wallet::transport::{Transport, TransportError};
 struct ImageCard {
     inner: SimCard,
     path: PathBuf,
+    /// A pause after each command (crash tests).
+    delay: std::time::Duration,
 }
 
 impl ImageCard {
@@ -33,6 +38,7 @@ impl Transport for ImageCard {
     fn transmit_raw(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         let r = self.inner.transmit_raw(apdu);
         self.save()?;
+        std::thread::sleep(self.delay);
         r
     }
     fn reset(&mut self) -> Result<Vec<u8>, TransportError> {
@@ -45,24 +51,109 @@ impl Transport for ImageCard {
     }
 }
 
-struct Setup {
-    profile: Profile,
-    card: SharedCard,
-    psam: SimPsam,
-    clock: Clock,
+/// The `pos` options every subcommand shares.
+pub struct PosOpts {
+    pub card: PathBuf,
+    pub profile: String,
+    pub clock: Option<String>,
+    pub reader: Option<String>,
+    pub terminal: Option<PathBuf>,
+    pub term_id: Option<String>,
 }
 
-fn setup(card_path: &Path, profile: &str, clock: Option<&str>) -> Result<Setup, String> {
-    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
-    let card = shared(image::load(card_path).map_err(|e| e.to_string())?);
-    let clock = Clock::from_arg(clock)?;
-    let psam = SimPsam::persistent(&card_path.with_extension("psam.json"), &p)?;
-    Ok(Setup {
-        profile: p,
-        card,
-        psam,
-        clock,
-    })
+/// How the terminal reaches the card: the only thing that differs between links.
+enum Link {
+    Image {
+        card: SharedCard,
+        path: PathBuf,
+        delay: std::time::Duration,
+    },
+    Reader(String),
+}
+
+impl Link {
+    /// `delay`: a pause after each command to a card image (crash tests).
+    fn open(o: &PosOpts, delay: std::time::Duration) -> Result<Link, String> {
+        Ok(match &o.reader {
+            Some(r) => Link::Reader(r.clone()),
+            None => Link::Image {
+                card: shared(image::load(&o.card).map_err(|e| e.to_string())?),
+                path: o.card.clone(),
+                delay,
+            },
+        })
+    }
+
+    /// The card for tap `tap`, behind the fault injector armed with `plan`. A card that left
+    /// a reader comes back within a few seconds (a served card after `serve`'s removal
+    /// dwell): before a second tap the reader settles, then is polled gently (connecting
+    /// while pcscd is still processing the removal can wedge vpcd).
+    fn connect(
+        &self,
+        tap: u32,
+        plan: FaultPlan,
+    ) -> Result<FaultyTransport<Box<dyn Transport>>, String> {
+        match self {
+            Link::Image { card, path, delay } => Ok(FaultyTransport::new(
+                Box::new(ImageCard {
+                    inner: SimCard::contactless(card.clone()),
+                    path: path.clone(),
+                    delay: *delay,
+                }),
+                Some(card.clone()),
+                plan,
+            )),
+            Link::Reader(name) => {
+                use std::time::{Duration, Instant};
+                if tap > 1 {
+                    std::thread::sleep(Duration::from_millis(1000));
+                }
+                let start = Instant::now();
+                let t = loop {
+                    match crate::open_reader(name, false) {
+                        Ok(t) => break t,
+                        Err(e) if tap == 1 || start.elapsed() > Duration::from_secs(15) => {
+                            return Err(e);
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(250)),
+                    }
+                };
+                Ok(FaultyTransport::new(t, None, plan))
+            }
+        }
+    }
+}
+
+fn home_err(e: HomeError) -> String {
+    format!("{}: {e}", e.code())
+}
+
+fn load_profile(name: &str) -> Result<Profile, String> {
+    Profile::load(name).map_err(|e| format!("{}: {e}", e.code()))
+}
+
+/// Opens (or creates) the terminal's home, signs it in with the profile's keys and takes over
+/// the files an older version kept beside the card image.
+fn open_home(o: &PosOpts, p: &Profile) -> Result<TerminalHome, String> {
+    let dir = TerminalHome::dir_from(o.terminal.as_deref());
+    let term_id = o
+        .term_id
+        .as_deref()
+        .map(|t| {
+            hex::decode(t)
+                .ok()
+                .and_then(|v| <[u8; 6]>::try_from(v).ok())
+                .ok_or_else(|| {
+                    format!("{}: --term-id `{t}` must be 12 hex digits", Code::PTerminal)
+                })
+        })
+        .transpose()?;
+    let mut home = TerminalHome::open(&dir, p, term_id).map_err(home_err)?;
+    home.migrate_legacy(&o.card).map_err(home_err)?;
+    for n in &home.notes {
+        println!("terminal: {n}");
+    }
+    Ok(home)
 }
 
 fn parse_fault(f: Option<&str>) -> Result<FaultPlan, String> {
@@ -93,48 +184,62 @@ fn explain_failure(e: &PosError) {
     eprintln!("{}", code.render());
 }
 
-/// `pos purchase AMOUNT --fault F [--journal J]`: the faulted tap, then the recovery tap.
+/// Prints the exchanges of `trace` from `from` on, one line each.
+fn print_trace(trace: &Trace, from: usize) {
+    for e in &trace.0[from..] {
+        println!(
+            "  {:4} {:28} > {}  < {}",
+            if e.device == Device::Card {
+                "card"
+            } else {
+                "psam"
+            },
+            e.step,
+            hex::encode_upper(&e.command),
+            e.response
+                .as_ref()
+                .map_or_else(|| "(no response)".to_string(), hex::encode_upper)
+        );
+    }
+}
+
+fn print_faults(card: &mut FaultyTransport<Box<dyn Transport>>) {
+    for ev in std::mem::take(&mut card.events) {
+        println!("  ! fault at command {}: {}", ev.command_no, ev.what);
+    }
+}
+
+/// `pos purchase AMOUNT [--fault F]`: a tap, and a second tap if the first left the sale in
+/// doubt. Every sale is journaled at the terminal for `settle`.
+/// `step_delay_ms`: a pause after each command to a card image (crash tests).
 pub fn purchase(
-    amount: &u32,
+    o: &PosOpts,
+    amount: u32,
     fault: Option<&str>,
-    journal: Option<&Path>,
-    card_path: &Path,
-    profile: &str,
-    clock: Option<&str>,
+    step_delay_ms: u64,
 ) -> Result<ExitCode, String> {
-    let amount = *amount;
     let plan = parse_fault(fault)?;
     if !plan.is_card_fault() && plan != FaultPlan::None {
         return Err(format!(
             "`{plan}` is not a card fault; purchases take {HELP}"
         ));
     }
-    let s = setup(card_path, profile, clock)?;
-    let journal = journal
-        .map(Journal::open)
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    let pending_path = card_path.with_extension("pending.json");
-    let mut pending = InDoubt::load_from(&pending_path)?;
-    let mut pos = Pos::new(
-        FaultyTransport::new(
-            ImageCard {
-                inner: SimCard::contactless(s.card.clone()),
-                path: card_path.to_path_buf(),
-            },
-            Some(s.card.clone()),
-            plan,
-        ),
-        s.psam.clone(),
-        s.clock,
-        s.profile.wallet_aid.clone(),
-    );
-    println!("fault: {plan}");
-    let mut result = Ok(());
+    let p = load_profile(&o.profile)?;
+    let clock = Clock::from_arg(o.clock.as_deref())?;
+    // The terminal is locked before the card image is read: no other process of this
+    // terminal can change the image between the read and this flow's saves.
+    let home = open_home(o, &p)?;
+    let link = Link::open(o, std::time::Duration::from_millis(step_delay_ms))?;
+    if plan != FaultPlan::None {
+        println!("fault: {plan}");
+    }
+    let mut ok = false;
     for tap in 1..=2 {
-        if tap == 2 && pending.is_none() {
-            break;
-        }
+        // The second tap powers the card up again and has no fault.
+        let plan = if tap == 1 { plan } else { FaultPlan::None };
+        let mut pos = home
+            .pos(link.connect(tap, plan)?, clock, p.wallet_aid.clone())
+            .map_err(home_err)?;
         println!(
             "tap {tap}{}",
             if tap == 2 {
@@ -143,26 +248,9 @@ pub fn purchase(
                 ""
             }
         );
-        let before = pos.trace.0.len();
-        let r = pos.sale(&mut pending, amount);
-        for e in &pos.trace.0[before..] {
-            println!(
-                "  {:4} {:28} > {}  < {}",
-                if e.device == stk_wallet::pos::Device::Card {
-                    "card"
-                } else {
-                    "psam"
-                },
-                e.step,
-                hex::encode_upper(&e.command),
-                e.response
-                    .as_ref()
-                    .map_or_else(|| "(no response)".to_string(), hex::encode_upper)
-            );
-        }
-        for ev in std::mem::take(&mut pos.card.events) {
-            println!("  ! fault at command {}: {}", ev.command_no, ev.what);
-        }
+        let r = home.sale(&mut pos, amount);
+        print_trace(&pos.trace, 0);
+        print_faults(&mut pos.card);
         match r {
             Ok(out) => {
                 for st in &out.steps {
@@ -170,88 +258,138 @@ pub fn purchase(
                 }
                 let rec = &out.record;
                 println!(
-                    "  sale of {} yuan {}: card counter {}, TTC {}, TAC {}{}",
+                    "purchase of {} yuan {}{}: card counter {}, TTC {}, TAC {}{}",
                     yuan(rec.amount),
                     if rec.recovered { "recovered" } else { "done" },
+                    out.code().map(|c| format!(" [{c}]")).unwrap_or_default(),
                     rec.counter,
                     rec.ttc,
                     hex::encode_upper(rec.tac),
-                    out.code().map(|c| format!(" ({c})")).unwrap_or_default()
+                    if rec.flagged {
+                        " (flagged: no TAC to settle with)"
+                    } else {
+                        ""
+                    }
                 );
-                if let Some(j) = &journal {
-                    j.add_sale(rec).map_err(|e| e.to_string())?;
-                }
-                result = Ok(());
+                ok = true;
+                break;
+            }
+            Err(e @ PosError::InDoubt(_)) if tap == 1 => {
+                explain_failure(&e);
+                println!("  in doubt: the DEBIT answer was lost; tap again");
             }
             Err(e) => {
-                if let (PosError::Digest { record }, Some(j)) = (&e, &journal) {
-                    j.add_sale(record).map_err(|e| e.to_string())?;
-                }
                 explain_failure(&e);
-                result = Err(e);
+                if matches!(e, PosError::InDoubt(_)) {
+                    println!(
+                        "  still in doubt: kept by the terminal until the card is tapped again"
+                    );
+                }
+                break;
             }
         }
-        // The next tap powers the card up and has no fault.
-        pos.card.rearm(FaultPlan::None);
     }
-    InDoubt::store(pending.as_ref(), &pending_path)?;
-    println!(
-        "card balance {} yuan",
-        yuan(s.card.borrow().state().purse.balance)
-    );
-    Ok(if result.is_ok() {
+    Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
+/// The flows that need one tap and no journal: `pos load`, `pos balance`, `pos history`.
+pub enum Query {
+    Load { amount: u32, pin: String },
+    Balance,
+    History,
+}
+
+pub fn query(o: &PosOpts, q: Query) -> Result<ExitCode, String> {
+    let p = load_profile(&o.profile)?;
+    let clock = Clock::from_arg(o.clock.as_deref())?;
+    // The terminal is locked before the card image is read: no other process of this
+    // terminal can change the image between the read and this flow's saves.
+    let home = open_home(o, &p)?;
+    let link = Link::open(o, std::time::Duration::ZERO)?;
+    let host = IssuerHost::from_profile(&p);
+    let mut pos = home
+        .pos(
+            link.connect(1, FaultPlan::None)?,
+            clock,
+            p.wallet_aid.clone(),
+        )
+        .map_err(home_err)?;
+    let r = match q {
+        Query::Load { amount, pin } => pos.load(&host, amount, &pin).map(|r| {
+            println!(
+                "load of {} yuan done: balance now {} yuan, TAC {} ({})",
+                yuan(r.amount),
+                yuan(r.balance_after),
+                hex::encode_upper(r.tac),
+                if r.tac_ok {
+                    "verified by the issuer"
+                } else {
+                    "TAC DOES NOT VERIFY"
+                }
+            );
+        }),
+        Query::Balance => pos.balance().map(|b| println!("balance {} yuan", yuan(b))),
+        Query::History => pos.history().map(|h| {
+            if h.is_empty() {
+                println!("no transactions");
+            }
+            for (i, e) in h.iter().enumerate() {
+                println!("{:2}. {e}", i + 1);
+            }
+        }),
+    };
+    match r {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprint!("{}", pos.trace);
+            explain_failure(&e);
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
 pub struct TopupArgs {
     pub amount: u32,
     pub pan: String,
     pub pin: String,
-    pub journal: PathBuf,
     pub bank: PathBuf,
     pub fault: Option<String>,
     pub step_delay_ms: u64,
 }
 
 /// `pos topup`: resume, then one integrated top-up.
-pub fn topup(
-    a: TopupArgs,
-    card_path: &Path,
-    profile: &str,
-    clock: Option<&str>,
-) -> Result<ExitCode, String> {
+pub fn topup(o: &PosOpts, a: TopupArgs) -> Result<ExitCode, String> {
     let acq_down = acquirer_down(a.fault.as_deref())?;
     let plan = match acq_down {
         Some(_) => FaultPlan::None,
         None => parse_fault(a.fault.as_deref())?,
     };
-    let s = setup(card_path, profile, clock)?;
-    let journal = Journal::open(&a.journal).map_err(|e| e.to_string())?;
+    let p = load_profile(&o.profile)?;
+    let clock = Clock::from_arg(o.clock.as_deref())?;
+    // The terminal is locked before the card image is read: no other process of this
+    // terminal can change the image between the read and this flow's saves.
+    let home = open_home(o, &p)?;
+    let link = Link::open(o, std::time::Duration::ZERO)?;
     let bank = SqliteBank::open(&a.bank).map_err(|e| e.to_string())?;
     let acq = FlakyAcquirer::new(&bank, acq_down.unwrap_or(0));
-    let issuer = IssuerHost::from_profile(&s.profile);
-    let link = FlakyIssuer::new(&issuer, plan);
+    let issuer = IssuerHost::from_profile(&p);
+    let link_to_issuer = FlakyIssuer::new(&issuer, plan);
     let card_plan = if plan.is_card_fault() {
         plan
     } else {
         FaultPlan::None
     };
-    let mut pos = Pos::new(
-        FaultyTransport::new(
-            ImageCard {
-                inner: SimCard::contactless(s.card.clone()),
-                path: card_path.to_path_buf(),
-            },
-            Some(s.card.clone()),
-            FaultPlan::None,
-        ),
-        s.psam.clone(),
-        s.clock,
-        s.profile.wallet_aid.clone(),
-    );
+    let mut pos = home
+        .pos(
+            link.connect(1, FaultPlan::None)?,
+            clock,
+            p.wallet_aid.clone(),
+        )
+        .map_err(home_err)?;
     let delay = std::time::Duration::from_millis(a.step_delay_ms);
     let mut pause = |step: &str| {
         println!("  step: {step}");
@@ -260,16 +398,22 @@ pub fn topup(
         }
     };
     for st in pos
-        .resume(&journal, &acq, &mut pause)
+        .resume(&home.journal, &acq, &mut pause)
         .map_err(|e| e.to_string())?
     {
         println!("resume: {st}");
     }
     pos.card.rearm(card_plan);
-    let r = pos.topup(&journal, &link, &acq, &a.pan, a.amount, &a.pin, &mut pause);
-    for ev in &pos.card.events {
-        println!("  ! fault at command {}: {}", ev.command_no, ev.what);
-    }
+    let r = pos.topup(
+        &home.journal,
+        &link_to_issuer,
+        &acq,
+        &a.pan,
+        a.amount,
+        &a.pin,
+        &mut pause,
+    );
+    print_faults(&mut pos.card);
     match r {
         Ok(rep) => {
             for st in &rep.steps {
@@ -277,11 +421,10 @@ pub fn topup(
             }
             match rep.outcome {
                 TopupOutcome::Loaded { tac } => println!(
-                    "top-up {} of {} yuan loaded, TAC {}; balance {} yuan",
+                    "top-up {} of {} yuan loaded, TAC {}",
                     rep.txn,
                     yuan(a.amount),
                     hex::encode_upper(tac),
-                    yuan(s.card.borrow().state().purse.balance)
                 ),
                 TopupOutcome::Reversed { acknowledged } => println!(
                     "top-up {} not loaded; bank charge reversal {}",
@@ -306,39 +449,36 @@ pub fn topup(
 }
 
 /// `pos resume`: unfinished top-ups and queued reversals.
-pub fn resume(
-    journal: &Path,
-    bank: &Path,
-    fault: Option<&str>,
-    card_path: &Path,
-    profile: &str,
-    clock: Option<&str>,
-) -> Result<ExitCode, String> {
+pub fn resume(o: &PosOpts, bank: &Path, fault: Option<&str>) -> Result<ExitCode, String> {
     let down = acquirer_down(fault)?.unwrap_or(0);
-    let s = setup(card_path, profile, clock)?;
-    let journal = Journal::open(journal).map_err(|e| e.to_string())?;
+    let p = load_profile(&o.profile)?;
+    let clock = Clock::from_arg(o.clock.as_deref())?;
+    // The terminal is locked before the card image is read: no other process of this
+    // terminal can change the image between the read and this flow's saves.
+    let home = open_home(o, &p)?;
+    let link = Link::open(o, std::time::Duration::ZERO)?;
     let bank = SqliteBank::open(bank).map_err(|e| e.to_string())?;
     let acq = FlakyAcquirer::new(&bank, down);
-    let mut pos = Pos::new(
-        ImageCard {
-            inner: SimCard::contactless(s.card.clone()),
-            path: card_path.to_path_buf(),
-        },
-        s.psam.clone(),
-        s.clock,
-        s.profile.wallet_aid.clone(),
-    );
+    let mut pos: Pos<_, SimPsam> = home
+        .pos(
+            link.connect(1, FaultPlan::None)?,
+            clock,
+            p.wallet_aid.clone(),
+        )
+        .map_err(home_err)?;
     for st in pos
-        .resume(&journal, &acq, &mut |_| {})
+        .resume(&home.journal, &acq, &mut |_| {})
         .map_err(|e| e.to_string())?
     {
         println!("{st}");
     }
-    let left = journal
+    let left = home
+        .journal
         .pending_reversals()
         .map_err(|e| e.to_string())?
         .len();
-    let open = journal
+    let open = home
+        .journal
         .unfinished_topups()
         .map_err(|e| e.to_string())?
         .len();
@@ -350,20 +490,50 @@ pub fn resume(
     })
 }
 
-/// `settle`: upload the journal's records (twice with `--fault duplicate-upload`).
-pub fn settle(
-    journal: &Path,
-    ledger: &Path,
-    card_path: &Path,
-    profile: &str,
-    fault: Option<&str>,
-) -> Result<ExitCode, String> {
-    let plan = parse_fault(fault)?;
-    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
-    let journal = Journal::open(journal).map_err(|e| e.to_string())?;
+pub struct SettleArgs {
+    pub terminal: Option<PathBuf>,
+    /// A POS journal file written by an older version (before terminal homes).
+    pub journal: Option<PathBuf>,
+    pub ledger: PathBuf,
+    pub card: PathBuf,
+    pub profile: String,
+    pub fault: Option<String>,
+}
+
+/// `settle`: uploads the terminal's journal (twice with `--fault duplicate-upload`). Exits 1
+/// when the clearing host rejects a record of the upload: the merchant is not paid for it.
+pub fn settle(a: SettleArgs) -> Result<ExitCode, String> {
+    let plan = parse_fault(a.fault.as_deref())?;
+    let p = load_profile(&a.profile)?;
+    let home;
+    let legacy;
+    let journal: &Journal = match &a.journal {
+        Some(path) => {
+            legacy = Journal::open(path).map_err(|e| e.to_string())?;
+            println!("journal {} (a POS journal file)", path.display());
+            &legacy
+        }
+        None => {
+            let dir = TerminalHome::dir_from(a.terminal.as_deref());
+            home = TerminalHome::open_existing(&dir).map_err(home_err)?;
+            println!(
+                "terminal {} at {}",
+                hex::encode_upper(home.term_id),
+                dir.display()
+            );
+            let doubt = home.all_in_doubt().map_err(|e| e.to_string())?;
+            if !doubt.is_empty() {
+                println!(
+                    "  {} sale(s) still in doubt (P-NO-RESPONSE): tap the card(s) again to complete them",
+                    doubt.len()
+                );
+            }
+            &home.journal
+        }
+    };
     let mut clearing = ClearingHost::new(
         IssuerHost::from_profile(&p),
-        SqliteLedger::open(ledger).map_err(|e| e.to_string())?,
+        SqliteLedger::open(&a.ledger).map_err(|e| e.to_string())?,
     );
     let serial = p.issuer.serial;
     clearing
@@ -372,11 +542,9 @@ pub fn settle(
         .map_err(|e| e.to_string())?;
     // Loads the issuer authorised through this POS's top-ups.
     for t in journal.all_topups().map_err(|e| e.to_string())? {
-        if let (true, Some(s), Some(c)) = (
-            matches!(t.state.as_str(), "loaded" | "done"),
-            t.serial,
-            t.counter,
-        ) {
+        if let (TopupState::Loaded | TopupState::Done, Some(s), Some(c)) =
+            (t.state, t.serial, t.counter)
+        {
             clearing
                 .ledger
                 .add_load(&s, c, t.amount)
@@ -389,6 +557,7 @@ pub fn settle(
     } else {
         1
     };
+    let mut refused = 0;
     for round in 1..=rounds {
         let rep = clearing.settle(&upload).map_err(|e| e.to_string())?;
         println!(
@@ -399,23 +568,31 @@ pub fn settle(
         );
         for r in &rep.rejected {
             println!(
-                "  rejected {} counter {} ({}): {}",
+                "  rejected {} counter {} TTC {} ({}): {}",
                 hex::encode_upper(r.record.serial),
                 r.record.counter,
+                r.record.ttc,
                 r.code,
                 r.reason
             );
+        }
+        if round == 1 {
+            refused = rep.rejected.len();
         }
     }
     journal.mark_uploaded(&upload).map_err(|e| e.to_string())?;
     let shadow = clearing
         .shadow_balance(&serial)
         .map_err(|e| e.to_string())?;
-    let card = image::load(card_path).ok().map(|c| c.state().purse.balance);
+    let card = image::load(&a.card).ok().map(|c| c.state().purse.balance);
     println!(
         "shadow balance {}; card balance {}",
         shadow.map_or("?".into(), yuan),
         card.map_or("? (no card image)".into(), yuan)
     );
+    if refused > 0 {
+        eprintln!("{refused} record(s) rejected: not paid to the merchant");
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }

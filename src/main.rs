@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use stk_wallet::card::{Card, image};
 use stk_wallet::errors::{self, Code, Reason};
 use stk_wallet::host::IssuerHost;
-use stk_wallet::pos::{Clock, Pos, PosError, yuan};
+use stk_wallet::pos::{Clock, yuan};
 use stk_wallet::profile::Profile;
 use stk_wallet::transport::Transport;
-use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
+use stk_wallet::transport::sim::{SimCard, shared};
 use stk_wallet::vectors::{report, runner};
 
 #[derive(Parser)]
@@ -97,10 +97,14 @@ enum Cmd {
         #[command(subcommand)]
         cmd: CardCmd,
     },
-    /// Settlement: upload the POS journal's purchase records to the clearing host.
+    /// Settlement: upload a terminal's journal (its sales) to the clearing host.
     Settle {
-        #[arg(long, default_value = "pos.db")]
-        journal: PathBuf,
+        /// The terminal's home folder (default: $STK_TERMINAL, else ./pos).
+        #[arg(long)]
+        terminal: Option<PathBuf>,
+        /// Upload this POS journal file (written by a version before terminal homes) instead.
+        #[arg(long, conflicts_with = "terminal")]
+        journal: Option<PathBuf>,
         /// The clearing host's ledger (SQLite).
         #[arg(long, default_value = "ledger.db")]
         ledger: PathBuf,
@@ -113,14 +117,23 @@ enum Cmd {
         #[arg(long)]
         fault: Option<String>,
     },
-    /// POS flows against a card image (the image is updated atomically after each flow).
+    /// POS flows at a terminal (its home folder keeps the termID, PSAM keys, TTC and journal)
+    /// against a card image (saved atomically after every command) or a card in a reader.
     Pos {
         #[command(subcommand)]
         cmd: PosCmd,
+        /// The terminal's home folder, created if needed (default: $STK_TERMINAL, else ./pos).
+        #[arg(long, global = true)]
+        terminal: Option<PathBuf>,
+        /// The terminal number (12 hex digits) of a home being created (default: the
+        /// profile's PSAM terminal number).
+        #[arg(long, global = true)]
+        term_id: Option<String>,
         /// The card image.
         #[arg(long, global = true, default_value = "card.json")]
         card: PathBuf,
-        /// The profile the card was made from (for the PSAM's and issuer's keys).
+        /// The key profile: the terminal's PSAM keys are loaded from it on every run, and the
+        /// issuer host's keys for loads.
         #[arg(long, global = true, default_value = "default")]
         profile: String,
         /// Transaction date and time "YYYYMMDD HHMMSS" (default: now, UTC).
@@ -205,9 +218,12 @@ enum PosCmd {
         /// --fault lose-response:debit`; see `--fault help`).
         #[arg(long)]
         fault: Option<String>,
-        /// Store the sale record in this POS journal (SQLite) for `stk-wallet settle`.
-        #[arg(long)]
+        /// Refused: every sale is journaled in the terminal's home (--terminal).
+        #[arg(long, hide = true)]
         journal: Option<PathBuf>,
+        /// Sleep this long after each command to a card image (crash tests).
+        #[arg(long, default_value_t = 0, hide = true)]
+        step_delay_ms: u64,
     },
     /// Integrated top-up: charge bank card PAN at the acquirer, load the wallet, confirm (or
     /// reverse). Resumes unfinished top-ups and queued reversals first.
@@ -217,9 +233,9 @@ enum PosCmd {
         pan: String,
         #[arg(long, default_value = "123456")]
         pin: String,
-        /// The POS journal (SQLite, WAL).
-        #[arg(long, default_value = "pos.db")]
-        journal: PathBuf,
+        /// Refused: the journal is in the terminal's home (--terminal).
+        #[arg(long, hide = true)]
+        journal: Option<PathBuf>,
         /// The simulated acquirer's database.
         #[arg(long, default_value = "bank.db")]
         bank: PathBuf,
@@ -233,8 +249,9 @@ enum PosCmd {
     },
     /// Resolve unfinished top-ups and retry queued reversals.
     Resume {
-        #[arg(long, default_value = "pos.db")]
-        journal: PathBuf,
+        /// Refused: the journal is in the terminal's home (--terminal).
+        #[arg(long, hide = true)]
+        journal: Option<PathBuf>,
         #[arg(long, default_value = "bank.db")]
         bank: PathBuf,
         /// acquirer-down[:N] keeps the acquirer unreachable.
@@ -301,100 +318,39 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Cmd::Explain { code, list } => explain(code.as_deref().filter(|_| !list)),
         Cmd::Card { cmd } => card(cmd),
         Cmd::Settle {
+            terminal,
             journal,
             ledger,
             card,
             profile,
             fault,
-        } => faults_cli::settle(&journal, &ledger, &card, &profile, fault.as_deref()),
-        Cmd::Pos {
-            cmd:
-                PosCmd::Purchase {
-                    amount,
-                    fault,
-                    journal,
-                },
+        } => faults_cli::settle(faults_cli::SettleArgs {
+            terminal,
+            journal,
+            ledger,
             card,
             profile,
-            clock,
-            reader: None,
-        } if fault.is_some() || journal.is_some() => faults_cli::purchase(
-            &fen(&amount)?,
-            fault.as_deref(),
-            journal.as_deref(),
-            &card,
-            &profile,
-            clock.as_deref(),
-        ),
-        Cmd::Pos {
-            cmd:
-                PosCmd::Topup {
-                    amount,
-                    pan,
-                    pin,
-                    journal,
-                    bank,
-                    fault,
-                    step_delay_ms,
-                },
-            card,
-            profile,
-            clock,
-            ..
-        } => faults_cli::topup(
-            faults_cli::TopupArgs {
-                amount: fen(&amount)?,
-                pan,
-                pin,
-                journal,
-                bank,
-                fault,
-                step_delay_ms,
-            },
-            &card,
-            &profile,
-            clock.as_deref(),
-        ),
-        Cmd::Pos {
-            cmd:
-                PosCmd::Resume {
-                    journal,
-                    bank,
-                    fault,
-                },
-            card,
-            profile,
-            clock,
-            ..
-        } => faults_cli::resume(
-            &journal,
-            &bank,
-            fault.as_deref(),
-            &card,
-            &profile,
-            clock.as_deref(),
-        ),
-        Cmd::Pos {
-            cmd: PosCmd::Purchase { amount, fault, .. },
-            card,
-            profile,
-            clock,
-            reader: Some(r),
-        } => sale_over_reader(
-            &r,
-            fen(&amount)?,
-            fault.as_deref(),
-            &card,
-            &profile,
-            clock.as_deref(),
-        ),
+            fault,
+        }),
         Cmd::Pos {
             cmd,
+            terminal,
+            term_id,
             card,
             profile,
             clock,
             reader,
-        } => pos(cmd, &card, &profile, clock.as_deref(), reader.as_deref()),
+        } => pos(
+            cmd,
+            faults_cli::PosOpts {
+                card,
+                profile,
+                clock,
+                reader,
+                terminal,
+                term_id,
+            },
+        ),
         Cmd::Serve {
             card,
             profile,
@@ -618,100 +574,6 @@ fn run_vectors(paths: Vec<PathBuf>, o: RunOpts) -> Result<ExitCode, String> {
     })
 }
 
-/// A purchase at a PC/SC reader with torn-transaction recovery: up to two taps; a DEBIT whose
-/// answer never came (the card left the reader) is kept in doubt in `<card>.pending.json` and
-/// resolved on the next tap with GET TRANSACTION PROOF, never debited twice. `fault` is a fault
-/// on the POS side of the link (a card fault belongs to `serve --fault`).
-fn sale_over_reader(
-    reader: &str,
-    amount: u32,
-    fault: Option<&str>,
-    card_path: &Path,
-    profile: &str,
-    clock: Option<&str>,
-) -> Result<ExitCode, String> {
-    use stk_wallet::fault::{FaultPlan, FaultyTransport};
-    use stk_wallet::pos::recovery::InDoubt;
-    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
-    let plan: FaultPlan = fault
-        .map(str::parse)
-        .transpose()
-        .map_err(|e| format!("{e}"))?
-        .unwrap_or(FaultPlan::None);
-    let clock = Clock::from_arg(clock)?;
-    let psam = SimPsam::persistent(&card_path.with_extension("psam.json"), &p)?;
-    let pending_path = card_path.with_extension("pending.json");
-    let mut pending = InDoubt::load_from(&pending_path)?;
-    let mut outcome = Err("no tap".to_string());
-    for tap in 1..=2 {
-        if tap == 2 && pending.is_none() {
-            break;
-        }
-        // A card that left the reader comes back within a few seconds (a served card after
-        // `serve`'s removal dwell). Let the reader settle before the second tap, then poll
-        // gently: connecting while pcscd is still processing the removal can wedge vpcd.
-        if tap == 2 {
-            std::thread::sleep(std::time::Duration::from_millis(1000));
-        }
-        let start = std::time::Instant::now();
-        let t = loop {
-            match open_reader(reader, false) {
-                Ok(t) => break t,
-                Err(e) if start.elapsed() > std::time::Duration::from_secs(15) => return Err(e),
-                Err(_) => std::thread::sleep(std::time::Duration::from_millis(250)),
-            }
-        };
-        let plan = if tap == 1 { plan } else { FaultPlan::None };
-        let mut pos = Pos::new(
-            FaultyTransport::new(t, None, plan),
-            psam.clone(),
-            clock,
-            p.wallet_aid.clone(),
-        );
-        println!(
-            "tap {tap}{}",
-            if tap == 2 {
-                " (the customer taps again)"
-            } else {
-                ""
-            }
-        );
-        let r = pos.sale(&mut pending, amount);
-        print!("{}", pos.trace);
-        InDoubt::store(pending.as_ref(), &pending_path)?;
-        outcome = match r {
-            Ok(o) => {
-                for s in &o.steps {
-                    println!("  recovery: {s}");
-                }
-                let code = o.code().map(|c| format!(" [{c}]")).unwrap_or_default();
-                Ok(format!(
-                    "purchase of {} yuan done{code}: card counter {}, TTC {}, TAC {}",
-                    yuan(o.record.amount),
-                    o.record.counter,
-                    o.record.ttc,
-                    hex::encode_upper(o.record.tac)
-                ))
-            }
-            Err(e) => Err(format!("{} ({e})\n{}", e.code(), e.code().render())),
-        };
-        if pending.is_none() {
-            break;
-        }
-        println!("  in doubt: the DEBIT answer was lost; tap again");
-    }
-    match outcome {
-        Ok(msg) => {
-            println!("{msg}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(msg) => {
-            eprintln!("failed: {msg}");
-            Ok(ExitCode::from(1))
-        }
-    }
-}
-
 fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
     match out {
         Some(p) => {
@@ -847,80 +709,66 @@ fn card(cmd: CardCmd) -> Result<ExitCode, String> {
     }
 }
 
-fn pos(
-    cmd: PosCmd,
-    card_path: &Path,
-    profile: &str,
-    clock: Option<&str>,
-    reader: Option<&str>,
-) -> Result<ExitCode, String> {
-    let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
-    let card = shared(match reader {
-        Some(_) => Card::personalise(&p), // unused: the card is in the reader
-        None => load_card(card_path)?,
-    });
-    let card_transport: Box<dyn Transport> = match reader {
-        Some(r) => open_reader(r, false)?,
-        None => Box::new(SimCard::contactless(card.clone())),
+/// The `pos` subcommands: the terminal's flows, whatever the link (see `faults_cli`).
+fn pos(cmd: PosCmd, o: faults_cli::PosOpts) -> Result<ExitCode, String> {
+    let journal_moved = |j: Option<PathBuf>| match j {
+        Some(_) => Err(format!(
+            "{}: --journal is gone: the journal is kept in the terminal's home \
+             (--terminal DIR, default ./pos); `stk-wallet settle --journal FILE` still uploads an \
+             older journal file",
+            stk_wallet::errors::Code::PTerminal
+        )),
+        None => Ok(()),
     };
-    let clock = Clock::from_arg(clock)?;
-    let psam = SimPsam::persistent(&card_path.with_extension("psam.json"), &p)?;
-    let host = IssuerHost::from_profile(&p);
-    let mut pos = Pos::new(card_transport, psam.clone(), clock, p.wallet_aid.clone());
-    let result: Result<(), PosError> = match cmd {
-        PosCmd::Purchase { amount, .. } => {
-            let a = fen(&amount)?;
-            pos.purchase(a).map(|r| {
-                println!(
-                    "purchase of {} yuan done: card counter {}, TTC {}, TAC {}",
-                    yuan(r.amount),
-                    r.counter,
-                    r.ttc,
-                    hex::encode_upper(r.tac)
-                );
-            })
+    match cmd {
+        PosCmd::Purchase {
+            amount,
+            fault,
+            journal,
+            step_delay_ms,
+        } => {
+            journal_moved(journal)?;
+            faults_cli::purchase(&o, fen(&amount)?, fault.as_deref(), step_delay_ms)
         }
-        PosCmd::Load { amount, pin } => {
-            let a = fen(&amount)?;
-            pos.load(&host, a, &pin).map(|r| {
-                println!(
-                    "load of {} yuan done: balance now {} yuan, TAC {} ({})",
-                    yuan(r.amount),
-                    yuan(r.balance_after),
-                    hex::encode_upper(r.tac),
-                    if r.tac_ok {
-                        "verified by the issuer"
-                    } else {
-                        "TAC DOES NOT VERIFY"
-                    }
-                );
-            })
+        PosCmd::Topup {
+            amount,
+            pan,
+            pin,
+            journal,
+            bank,
+            fault,
+            step_delay_ms,
+        } => {
+            journal_moved(journal)?;
+            faults_cli::topup(
+                &o,
+                faults_cli::TopupArgs {
+                    amount: fen(&amount)?,
+                    pan,
+                    pin,
+                    bank,
+                    fault,
+                    step_delay_ms,
+                },
+            )
         }
-        PosCmd::Balance => pos.balance().map(|b| println!("balance {} yuan", yuan(b))),
-        PosCmd::Topup { .. } | PosCmd::Resume { .. } => {
-            return Err("top-up and resume run through faults_cli".into());
+        PosCmd::Resume {
+            journal,
+            bank,
+            fault,
+        } => {
+            journal_moved(journal)?;
+            faults_cli::resume(&o, &bank, fault.as_deref())
         }
-        PosCmd::History => pos.history().map(|h| {
-            if h.is_empty() {
-                println!("no transactions");
-            }
-            for (i, e) in h.iter().enumerate() {
-                println!("{:2}. {e}", i + 1);
-            }
-        }),
-    };
-    if reader.is_none() {
-        image::save(&card.borrow(), card_path)
-            .map_err(|e| format!("cannot save {}: {e}", card_path.display()))?;
-    }
-    match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            eprintln!("failed: {e}");
-            eprintln!("{}", pos.trace);
-            eprintln!("{}", e.code().render());
-            Ok(ExitCode::from(1))
-        }
+        PosCmd::Load { amount, pin } => faults_cli::query(
+            &o,
+            faults_cli::Query::Load {
+                amount: fen(&amount)?,
+                pin,
+            },
+        ),
+        PosCmd::Balance => faults_cli::query(&o, faults_cli::Query::Balance),
+        PosCmd::History => faults_cli::query(&o, faults_cli::Query::History),
     }
 }
 

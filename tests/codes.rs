@@ -309,6 +309,16 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
     (Code::HDeclined, "the charge was already reversed", declined),
     (Code::HOta, "an over-the-air answer is cut short", ota),
     (
+        Code::PTerminalBusy,
+        "a terminal home is opened twice",
+        home_busy,
+    ),
+    (
+        Code::PTerminal,
+        "a terminal home that was never created is settled",
+        home_missing,
+    ),
+    (
         Code::VMismatch,
         "a vector expects other data",
         vector_mismatch,
@@ -336,6 +346,22 @@ fn ota() -> Reason {
             .unwrap_err()
             .code(),
     )
+}
+
+/// A second opener of a terminal home is refused while the first holds it.
+fn home_busy() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Profile::default_profile();
+    let _first = stk_wallet::home::TerminalHome::open(dir.path(), &p, None).unwrap();
+    let second = stk_wallet::home::TerminalHome::open(dir.path(), &p, None);
+    Reason::Code(second.err().expect("a second opener is refused").code())
+}
+
+/// Settlement names a home no `pos` command ever created.
+fn home_missing() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = stk_wallet::home::TerminalHome::open_existing(&dir.path().join("none"));
+    Reason::Code(missing.err().expect("no such home").code())
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::time::Duration;
 use stk_wallet::acquirer::SqliteBank;
 use stk_wallet::card::image;
 use stk_wallet::fault::SplitMix;
-use stk_wallet::journal::Journal;
+use stk_wallet::journal::{Journal, TopupState};
 
 #[test]
 fn killed_top_ups_resume_and_reconcile() {
@@ -56,10 +56,10 @@ fn killed_top_ups_resume_and_reconcile() {
             killed += 1;
             child.wait().unwrap();
             // Where the kill landed: the newest top-up's journaled state.
-            if let Ok(j) = Journal::open(&d.join("pos.db"))
+            if let Ok(j) = Journal::open(&d.join("pos").join("terminal.db"))
                 && let Some(t) = j.all_topups().unwrap_or_default().last()
             {
-                *at_kill.entry(t.state.clone()).or_insert(0u32) += 1;
+                *at_kill.entry(t.state).or_insert(0u32) += 1;
             }
         } else {
             child.wait().unwrap();
@@ -91,14 +91,17 @@ fn killed_top_ups_resume_and_reconcile() {
     );
     assert!(killed > 0, "no run was killed: the test proves nothing");
 
-    let journal = Journal::open(&d.join("pos.db")).unwrap();
+    let journal = Journal::open(&d.join("pos").join("terminal.db")).unwrap();
     let bank = SqliteBank::open(&d.join("bank.db")).unwrap();
     let card = image::load(&d.join("card.json")).unwrap();
     assert!(journal.pending_reversals().unwrap().is_empty());
     assert!(journal.unfinished_topups().unwrap().is_empty());
     let topups = journal.all_topups().unwrap();
     assert!(topups.len() as u64 <= runs);
-    let done = topups.iter().filter(|t| t.state == "done").count() as u64;
+    let done = topups
+        .iter()
+        .filter(|t| t.state == TopupState::Done)
+        .count() as u64;
     let t = bank.totals().unwrap();
     let loaded = u64::from(card.state().purse.balance) - 10000;
     assert_eq!(t.charged - t.reversed, loaded, "bank {t:?}, {topups:#?}");
@@ -122,15 +125,18 @@ fn killed_top_ups_resume_and_reconcile() {
         if let Some(ack) = tries.iter().position(|l| l.2 == "acknowledged") {
             assert_eq!(ack, tries.len() - 1, "{}: tried after the ack", top.txn);
         }
-        match top.state.as_str() {
-            "done" => assert_eq!(applied, 0, "{}: loaded and refunded", top.txn),
-            "reversed" => assert!(tries.iter().any(|l| l.2 == "acknowledged")),
-            "failed" => assert_eq!(charged, 0),
+        match top.state {
+            TopupState::Done => assert_eq!(applied, 0, "{}: loaded and refunded", top.txn),
+            TopupState::Reversed => assert!(tries.iter().any(|l| l.2 == "acknowledged")),
+            TopupState::Failed => assert_eq!(charged, 0),
             s => panic!("{}: unexpected final state {s}", top.txn),
         }
     }
     eprintln!(
         "{runs} top-ups, {killed} killed (journal state at the kill: {at_kill:?}), {done} loaded, {} reversed",
-        topups.iter().filter(|t| t.state == "reversed").count()
+        topups
+            .iter()
+            .filter(|t| t.state == TopupState::Reversed)
+            .count()
     );
 }

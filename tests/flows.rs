@@ -5,11 +5,11 @@ mod common;
 
 use common::{NOON, bed};
 use stk_wallet::card::Card;
-use stk_wallet::pos::{Pos, PosError};
+use stk_wallet::home::TerminalHome;
+use stk_wallet::pos::PosError;
 use stk_wallet::profile::Profile;
-use stk_wallet::psam::Psam;
 use stk_wallet::sw::Sw;
-use stk_wallet::transport::sim::{SimCard, SimPsam, shared};
+use stk_wallet::transport::sim::{SimCard, shared};
 
 #[test]
 fn purchase_debits_and_logs_with_a_valid_tac() {
@@ -109,10 +109,11 @@ fn any_apdu_crate_client_can_drive_the_card() {
     assert_eq!(r.payload, &10000u32.to_be_bytes());
 }
 
-/// The card side of a POS that reads the PSAM's file whenever a DEBIT FOR PURCHASE goes out.
+/// The card side of a POS that reads the terminal's stored TTC whenever a DEBIT FOR PURCHASE
+/// goes out (through its own connection to the database, as a second process would).
 struct WatchDebit {
     card: SimCard,
-    psam_file: std::path::PathBuf,
+    home: std::path::PathBuf,
     ttc_on_disk_at_debit: Vec<u32>,
 }
 
@@ -122,9 +123,8 @@ impl stk_wallet::transport::Transport for WatchDebit {
         apdu: &[u8],
     ) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
         if apdu.get(1) == Some(&0x54) {
-            let json = std::fs::read_to_string(&self.psam_file).expect("PSAM file exists");
-            let psam: Psam = serde_json::from_str(&json).expect("PSAM file is whole");
-            self.ttc_on_disk_at_debit.push(psam.ttc);
+            let (_, ttc) = TerminalHome::peek(&self.home).expect("the home is readable");
+            self.ttc_on_disk_at_debit.push(ttc);
         }
         self.card.transmit_raw(apdu)
     }
@@ -137,29 +137,40 @@ impl stk_wallet::transport::Transport for WatchDebit {
 }
 
 /// A POS process can be killed right after the card commits a DEBIT. The TTC the PSAM handed
-/// out for it must already be on disk by then, or the restarted POS would use it again and the
-/// clearing host would take the second sale for a replay of the first.
+/// out for it must already be committed to the terminal's home by then, or the restarted POS
+/// would use it again and the clearing host would take the second sale for a replay of the
+/// first. Two different cards share the terminal's counter.
 #[test]
-fn the_psam_file_holds_the_next_ttc_before_the_debit_goes_out() {
+fn the_terminal_home_holds_the_next_ttc_before_the_debit_goes_out() {
     let p = Profile::default_profile();
+    let mut q = p.clone();
+    q.issuer.serial[9] ^= 0x55;
     let dir = tempfile::tempdir().unwrap();
-    let psam_file = dir.path().join("card.psam.json");
-    let first = Psam::from_profile(&p).ttc;
-    let mut pos = Pos::new(
-        WatchDebit {
-            card: SimCard::contactless(shared(Card::personalise(&p))),
-            psam_file: psam_file.clone(),
-            ttc_on_disk_at_debit: Vec::new(),
-        },
-        SimPsam::persistent(&psam_file, &p).unwrap(),
-        NOON,
-        p.wallet_aid.clone(),
-    );
-    let a = pos.purchase(100).unwrap();
-    let b = pos.purchase(200).unwrap();
-    assert_eq!((a.ttc, b.ttc), (first, first + 1));
-    assert_eq!(pos.card.ttc_on_disk_at_debit, vec![first + 1, first + 2]);
-    // A POS started afresh from the file continues after the last TTC used.
-    let again = SimPsam::persistent(&psam_file, &p).unwrap();
-    assert_eq!(again.0.borrow().ttc, first + 2);
+    let home_dir = dir.path().join("pos");
+    let first = p.psam.ttc;
+    let home = TerminalHome::open(&home_dir, &p, None).unwrap();
+    let mut ttcs = Vec::new();
+    let mut on_disk = Vec::new();
+    for card in [&p, &q] {
+        let mut pos = home
+            .pos(
+                WatchDebit {
+                    card: SimCard::contactless(shared(Card::personalise(card))),
+                    home: home_dir.clone(),
+                    ttc_on_disk_at_debit: Vec::new(),
+                },
+                NOON,
+                p.wallet_aid.clone(),
+            )
+            .unwrap();
+        ttcs.push(pos.purchase(100).unwrap().ttc);
+        ttcs.push(pos.purchase(200).unwrap().ttc);
+        on_disk.extend(pos.card.ttc_on_disk_at_debit);
+    }
+    assert_eq!(ttcs, vec![first, first + 1, first + 2, first + 3]);
+    assert_eq!(on_disk, vec![first + 1, first + 2, first + 3, first + 4]);
+    // A POS started afresh from the home continues after the last TTC used.
+    drop(home);
+    let again = TerminalHome::open(&home_dir, &p, None).unwrap();
+    assert_eq!(again.psam().unwrap().0.borrow().ttc, first + 4);
 }

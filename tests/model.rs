@@ -829,7 +829,7 @@ impl StateMachineTest for WalletTest {
             .open_card(&serial, s.profile.purse.balance)
             .unwrap();
         for top in s.journal.all_topups().unwrap() {
-            if top.state == "done" {
+            if top.state == stk_wallet::journal::TopupState::Done {
                 clearing
                     .ledger
                     .add_load(&serial, top.counter.unwrap(), top.amount)

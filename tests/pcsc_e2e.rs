@@ -165,8 +165,7 @@ fn the_wallet_through_pcscd_and_vpcd() {
         ("tear:debit:3", false),
     ] {
         card_image(&img, &p);
-        let _ = std::fs::remove_file(img.with_extension("pending.json"));
-        let _ = std::fs::remove_file(img.with_extension("psam.json"));
+        let home = img.with_file_name(format!("pos-{}", fault.replace(':', "-")));
         let served = serve(&img, &["--fault", fault]);
         let out = Command::new(CLI)
             .args([
@@ -179,6 +178,8 @@ fn the_wallet_through_pcscd_and_vpcd() {
                 img.to_str().unwrap(),
                 "--clock",
                 "20261122 120000",
+                "--terminal",
+                home.to_str().unwrap(),
             ])
             .output()
             .unwrap();

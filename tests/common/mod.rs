@@ -113,6 +113,7 @@ impl Till {
 pub fn cli(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(CLI);
     c.current_dir(dir)
+        .env_remove("STK_TERMINAL")
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -327,6 +327,10 @@ codes! {
     PPsam = "P-PSAM",
     /// The reader or the link to it failed, or the card answered something malformed.
     PReader = "P-READER",
+    /// Another process holds the terminal's home.
+    PTerminalBusy = "P-TERMINAL-BUSY",
+    /// The terminal's home cannot be used (missing, damaged, another termID, a moved option).
+    PTerminal = "P-TERMINAL",
     /// The issuer host rejected the card's load MAC1 (or has no key for its index).
     HMac1 = "H-MAC1",
     /// The issuer or acquirer host cannot be reached.
@@ -407,6 +411,28 @@ impl Code {
          protocol mismatch (T=0 vs T=1)",
                 "check the PC/SC service (pcscd, SCardSvr) is running, reconnect the reader, close other \
          programs using it, list readers and pick the right one",
+            ),
+            Code::PTerminalBusy => e(
+                self.as_str(),
+                "terminal in use by another process",
+                "终端正被另一进程使用",
+                "another POS process (a sale, top-up, resume or settlement) holds the terminal's home: \
+         one terminal serves one flow at a time, so its transaction counter and journal stay \
+         consistent",
+                "wait for the other flow to finish and try again; if no other process is running, \
+         check nothing else has the home's lock file open",
+            ),
+            Code::PTerminal => e(
+                self.as_str(),
+                "terminal home unusable",
+                "终端数据目录无法使用",
+                "the terminal's home folder cannot be created, read or locked, its database is damaged, \
+         it does not exist yet (settlement of a terminal that never worked), a terminal number \
+         was given that differs from the one it was created with, or an option that moved into \
+         the home (--journal) was given",
+                "check the folder named in the message and its permissions; name the right home with \
+         --terminal; restore a damaged terminal.db from a backup, and settle it before retiring \
+         the terminal",
             ),
             // ---- hosts ----
             Code::HMac1 => e(
@@ -1138,6 +1164,8 @@ mod tests {
             "P-TORN-RECOVERED",
             "P-PSAM",
             "P-READER",
+            "P-TERMINAL-BUSY",
+            "P-TERMINAL",
             "H-MAC1",
             "H-UNREACHABLE",
             "H-REVERSAL-PENDING",

@@ -5,12 +5,101 @@
 //! Top-up states: `new` (journaled, the charge may be on its way) → `charged` → `loading`
 //! (INITIALIZE FOR LOAD done; counter, date and time saved: CREDIT may be on its way) →
 //! `loaded` → `done` (confirmed at the acquirer); or → `reversing` (reversal queued) →
-//! `reversed` (acknowledged). `failed`: stopped before any charge was sent.
+//! `reversed` (acknowledged). `failed`: stopped before any charge was sent. The states are a
+//! [`TopupState`], stored by name under a SQL CHECK constraint.
 
 use crate::acquirer::{StoreError, open_db};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::fmt;
 use std::path::Path;
 use stk_domain::records::PurchaseRecord;
+
+/// Where a top-up stands (see the module docs for the transitions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TopupState {
+    /// Journaled; the charge may be on its way.
+    New,
+    /// The acquirer charged the bank card.
+    Charged,
+    /// INITIALIZE FOR LOAD done: the CREDIT may be on its way.
+    Loading,
+    /// The card answered CREDIT FOR LOAD; the charge awaits confirmation.
+    Loaded,
+    /// Loaded and the charge confirmed.
+    Done,
+    /// The charge's reversal is queued.
+    Reversing,
+    /// The reversal was acknowledged.
+    Reversed,
+    /// Stopped before any charge was sent.
+    Failed,
+}
+
+impl TopupState {
+    pub const ALL: [TopupState; 8] = [
+        TopupState::New,
+        TopupState::Charged,
+        TopupState::Loading,
+        TopupState::Loaded,
+        TopupState::Done,
+        TopupState::Reversing,
+        TopupState::Reversed,
+        TopupState::Failed,
+    ];
+
+    /// The name stored in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopupState::New => "new",
+            TopupState::Charged => "charged",
+            TopupState::Loading => "loading",
+            TopupState::Loaded => "loaded",
+            TopupState::Done => "done",
+            TopupState::Reversing => "reversing",
+            TopupState::Reversed => "reversed",
+            TopupState::Failed => "failed",
+        }
+    }
+
+    /// A state no further step changes.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TopupState::Done | TopupState::Reversed | TopupState::Failed
+        )
+    }
+}
+
+impl fmt::Display for TopupState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TopupState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<TopupState, String> {
+        TopupState::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a top-up state"))
+    }
+}
+
+impl ToSql for TopupState {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for TopupState {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<TopupState> {
+        v.as_str()?
+            .parse()
+            .map_err(|e: String| FromSqlError::Other(e.into()))
+    }
+}
 
 /// A top-up as journaled.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +107,7 @@ pub struct TopupRow {
     pub txn: String,
     pub pan: String,
     pub amount: u32,
-    pub state: String,
+    pub state: TopupState,
     pub serial: Option<[u8; 10]>,
     /// Online counter INITIALIZE FOR LOAD returned (state `loading` and later).
     pub counter: Option<u16>,
@@ -52,7 +141,8 @@ impl Journal {
                 txn TEXT UNIQUE,
                 pan TEXT NOT NULL,
                 amount INTEGER NOT NULL,
-                state TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN
+                    ('new','charged','loading','loaded','done','reversing','reversed','failed')),
                 serial TEXT, counter INTEGER, date TEXT, time TEXT, term_id TEXT, tac TEXT
              );
              CREATE TABLE IF NOT EXISTS reversals (
@@ -86,8 +176,8 @@ impl Journal {
     ) -> Result<String, StoreError> {
         let tx = self.db.unchecked_transaction()?;
         tx.execute(
-            "INSERT INTO topups (pan, amount, state, term_id) VALUES (?1, ?2, 'new', ?3)",
-            params![pan, amount, hex::encode_upper(term_id)],
+            "INSERT INTO topups (pan, amount, state, term_id) VALUES (?1, ?2, ?3, ?4)",
+            params![pan, amount, TopupState::New, hex::encode_upper(term_id)],
         )?;
         let id = tx.last_insert_rowid();
         // The id is unique per terminal: termID ‖ journal sequence number.
@@ -97,7 +187,7 @@ impl Journal {
         Ok(txn)
     }
 
-    pub fn set_state(&self, txn: &str, state: &str) -> Result<(), StoreError> {
+    pub fn set_state(&self, txn: &str, state: TopupState) -> Result<(), StoreError> {
         self.db.execute(
             "UPDATE topups SET state=?1 WHERE txn=?2",
             params![state, txn],
@@ -115,13 +205,14 @@ impl Journal {
         time: &[u8; 3],
     ) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE topups SET state='loading', serial=?1, counter=?2, date=?3, time=?4 WHERE txn=?5",
+            "UPDATE topups SET state=?6, serial=?1, counter=?2, date=?3, time=?4 WHERE txn=?5",
             params![
                 hex::encode_upper(serial),
                 counter,
                 hex::encode_upper(date),
                 hex::encode_upper(time),
-                txn
+                txn,
+                TopupState::Loading
             ],
         )?;
         Ok(())
@@ -129,8 +220,8 @@ impl Journal {
 
     pub fn loaded(&self, txn: &str, tac: &[u8; 4]) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE topups SET state='loaded', tac=?1 WHERE txn=?2",
-            params![hex::encode_upper(tac), txn],
+            "UPDATE topups SET state=?3, tac=?1 WHERE txn=?2",
+            params![hex::encode_upper(tac), txn, TopupState::Loaded],
         )?;
         Ok(())
     }
@@ -138,7 +229,10 @@ impl Journal {
     /// Queues the reversal of `txn` (one transaction with the state change).
     pub fn queue_reversal(&self, txn: &str) -> Result<(), StoreError> {
         let tx = self.db.unchecked_transaction()?;
-        tx.execute("UPDATE topups SET state='reversing' WHERE txn=?1", [txn])?;
+        tx.execute(
+            "UPDATE topups SET state=?2 WHERE txn=?1",
+            params![txn, TopupState::Reversing],
+        )?;
         tx.execute(
             "INSERT OR IGNORE INTO reversals (txn, state) VALUES (?1, 'pending')",
             [txn],
@@ -177,7 +271,10 @@ impl Journal {
         )?;
         if acked {
             tx.execute("UPDATE reversals SET state='acked' WHERE txn=?1", [txn])?;
-            tx.execute("UPDATE topups SET state='reversed' WHERE txn=?1", [txn])?;
+            tx.execute(
+                "UPDATE topups SET state=?2 WHERE txn=?1",
+                params![txn, TopupState::Reversed],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -227,14 +324,11 @@ impl Journal {
 
     /// Top-ups not in a final state (`done`, `reversed`, `failed`), oldest first.
     pub fn unfinished_topups(&self) -> Result<Vec<TopupRow>, StoreError> {
-        let mut st = self.db.prepare(&format!(
-            "SELECT {} FROM topups WHERE state NOT IN ('done','reversed','failed') ORDER BY id",
-            Self::COLS
-        ))?;
-        let v = st
-            .query_map([], Self::row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(v)
+        Ok(self
+            .all_topups()?
+            .into_iter()
+            .filter(|t| !t.state.is_final())
+            .collect())
     }
 
     pub fn all_topups(&self) -> Result<Vec<TopupRow>, StoreError> {
@@ -291,5 +385,32 @@ impl Journal {
         }
         tx.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_by_name_and_the_table_refuses_any_other() {
+        let j = Journal::open(Path::new(":memory:")).unwrap();
+        let txn = j.begin_topup("6222", 100, &[1, 2, 3, 4, 5, 6]).unwrap();
+        for st in TopupState::ALL {
+            j.set_state(&txn, st).unwrap();
+            assert_eq!(j.topup(&txn).unwrap().unwrap().state, st);
+            assert_eq!(st.as_str().parse::<TopupState>(), Ok(st));
+        }
+        for bad in ["", "Done", "charging", "refunded"] {
+            let r =
+                j.db.execute("UPDATE topups SET state=?1 WHERE txn=?2", params![bad, txn]);
+            assert!(r.is_err(), "state `{bad}` was accepted");
+            assert!(bad.parse::<TopupState>().is_err());
+        }
+        assert_eq!(
+            j.topup(&txn).unwrap().unwrap().state,
+            TopupState::Failed,
+            "a refused update changes nothing"
+        );
     }
 }

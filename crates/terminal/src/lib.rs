@@ -6,6 +6,7 @@
 pub mod card_file;
 pub mod fault;
 pub mod handset;
+pub mod home;
 pub mod journal;
 pub mod network;
 pub mod pcap;

@@ -40,7 +40,8 @@ pub struct Psam {
     pending: Option<PsamPending>,
 }
 
-fn psam_key(version: u8, spec: &KeySpec) -> PsamKey {
+/// The PSAM key of `version` for a profile's purchase key (a master key is diversified per card).
+pub fn psam_key(version: u8, spec: &KeySpec) -> PsamKey {
     match (&spec.master, &spec.card) {
         (Some(m), _) => PsamKey {
             version,
@@ -76,24 +77,26 @@ impl Psam {
         }
     }
 
-    /// The PSAM state kept at `path` (the terminal transaction counter must never repeat), or a
-    /// new PSAM for the profile if there is none yet.
-    pub fn load_or_new(path: &std::path::Path, profile: &Profile) -> Result<Psam, String> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => {
-                serde_json::from_str(&t).map_err(|e| format!("PSAM state {}: {e}", path.display()))
-            }
-            Err(_) => Ok(Psam::from_profile(profile)),
+    /// A PSAM with these keys, terminal number and next TTC (a terminal home's).
+    pub fn with_state(keys: Vec<PsamKey>, term_id: [u8; 6], ttc: u32) -> Psam {
+        Psam {
+            keys,
+            term_id,
+            ttc,
+            pending: None,
         }
     }
 
-    /// Saves the PSAM state (see [`Psam::load_or_new`]) atomically, as a card image is saved
-    /// (temp file, fsync, rename): a POS killed mid-save leaves the old state or the new one,
-    /// never an empty or half-written file.
-    pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
-        let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        stk_domain::durable::save_bytes(json.as_bytes(), path)
-            .map_err(|e| format!("cannot save {}: {e}", path.display()))
+    /// The PSAM state an older version kept beside a card image (`<card>.psam.json`), if
+    /// there is such a file. Only read, to carry its TTC over into a terminal home.
+    pub fn read_legacy(path: &std::path::Path) -> Result<Option<Psam>, String> {
+        match std::fs::read_to_string(path) {
+            Ok(t) => serde_json::from_str(&t)
+                .map(Some)
+                .map_err(|e| format!("PSAM state {}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
     }
 
     pub fn reset(&mut self) {

@@ -114,12 +114,29 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         pending: &mut Option<InDoubt>,
         amount: u32,
     ) -> Result<SaleOutcome, PosError> {
-        // A tap powers the card up: a card torn on the last tap recovers its commit here.
+        let info = self.tap()?;
+        self.sale_tapped(&info, pending, amount)
+    }
+
+    /// A tap: powers the card up (a card torn on the last tap recovers its commit here),
+    /// SELECTs the wallet and reads file 0015.
+    pub fn tap(&mut self) -> Result<CardInfo, PosError> {
         self.card.reset().map_err(|err| PosError::Transport {
             step: "power up",
             err,
         })?;
-        let info = self.select()?;
+        self.select()
+    }
+
+    /// [`Pos::sale`] after [`Pos::tap`], so a terminal can look up the tapped card's sale in
+    /// doubt by its serial.
+    pub fn sale_tapped(
+        &mut self,
+        info: &CardInfo,
+        pending: &mut Option<InDoubt>,
+        amount: u32,
+    ) -> Result<SaleOutcome, PosError> {
+        let info = info.clone();
         let mut steps = Vec::new();
         let result = match pending.clone() {
             None => self

@@ -14,7 +14,7 @@ use crate::card::command::TxKind;
 use crate::crypto::TYPE_LOAD;
 use crate::errors::Code;
 use crate::host::{HostError, IssuerLink, LoadRequest};
-use crate::journal::{Journal, TopupRow};
+use crate::journal::{Journal, TopupRow, TopupState};
 use crate::sw::Sw;
 use crate::transport::Transport;
 use stk_domain::codec::ProofAnswer;
@@ -88,17 +88,17 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         {
             Ok(i) => i,
             Err(e) => {
-                journal.set_state(&txn, "failed")?;
+                journal.set_state(&txn, TopupState::Failed)?;
                 return Err(e);
             }
         };
         match acquirer.charge(&txn, pan, amount) {
             Ok(()) => {
-                journal.set_state(&txn, "charged")?;
+                journal.set_state(&txn, TopupState::Charged)?;
                 steps.push(format!("bank card charged {amount} fen"));
             }
             Err(HostError::Declined(why)) => {
-                journal.set_state(&txn, "failed")?;
+                journal.set_state(&txn, TopupState::Failed)?;
                 return Err(PosError::Host(HostError::Declined(why)));
             }
             Err(e) => {
@@ -165,7 +165,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         pause("loaded");
         match acquirer.confirm(&row.txn) {
             Ok(()) => {
-                journal.set_state(&row.txn, "done")?;
+                journal.set_state(&row.txn, TopupState::Done)?;
                 steps.push("charge confirmed".into());
             }
             Err(e) => steps.push(format!("confirmation not delivered ({e}): retried later")),
@@ -280,16 +280,16 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     ) -> Result<Vec<String>, PosError> {
         let mut steps = Vec::new();
         for row in journal.unfinished_topups()? {
-            match row.state.as_str() {
+            match row.state {
                 // No CREDIT was sent for these: reverse whatever the bank may hold.
-                "new" | "charged" => {
+                TopupState::New | TopupState::Charged => {
                     steps.push(format!(
                         "{}: interrupted in state {}: reversing",
                         row.txn, row.state
                     ));
                     journal.queue_reversal(&row.txn)?;
                 }
-                "loading" => {
+                TopupState::Loading => {
                     steps.push(format!("{}: load in doubt: asking the card", row.txn));
                     match self.settle_in_doubt(journal, acquirer, &row, Vec::new(), pause) {
                         Ok(r) => {
@@ -298,9 +298,9 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                         Err(e) => steps.push(format!("{}: still in doubt: {e}", row.txn)),
                     }
                 }
-                "loaded" => match acquirer.confirm(&row.txn) {
+                TopupState::Loaded => match acquirer.confirm(&row.txn) {
                     Ok(()) => {
-                        journal.set_state(&row.txn, "done")?;
+                        journal.set_state(&row.txn, TopupState::Done)?;
                         steps.push(format!("{}: charge confirmed", row.txn));
                     }
                     Err(e) => steps.push(format!("{}: confirmation not delivered: {e}", row.txn)),

@@ -2,10 +2,8 @@
 
 use super::{Transport, TransportError};
 use crate::card::{Card, Interface};
-use crate::profile::Profile;
 use crate::psam::Psam;
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// A simulated card shared by several terminals (the POS on the contactless side and the
@@ -53,9 +51,16 @@ impl Transport for SimCard {
     }
 }
 
+/// Where a PSAM keeps its persistent state (the terminal's home, see [`crate::home`]).
+pub trait PsamStore: std::fmt::Debug {
+    /// Commits the PSAM's persistent state after `command` changed it; called before the
+    /// answer goes back to the POS.
+    fn save(&self, psam: &Psam, command: &[u8]) -> Result<(), String>;
+}
+
 /// The simulated PSAM as a transport.
 #[derive(Clone, Debug)]
-pub struct SimPsam(pub Rc<RefCell<Psam>>, Option<Rc<PathBuf>>);
+pub struct SimPsam(pub Rc<RefCell<Psam>>, Option<Rc<dyn PsamStore>>);
 
 impl SimPsam {
     /// A PSAM held in memory only.
@@ -63,16 +68,11 @@ impl SimPsam {
         SimPsam(Rc::new(RefCell::new(psam)), None)
     }
 
-    /// The PSAM kept in the file `path` (a new one for `profile` if there is none yet). Its
-    /// persistent state (the TTC) is saved atomically after every command that changes it,
-    /// before the answer goes back to the POS, as a real PSAM writes its EEPROM: a POS process
-    /// killed at any point never hands out the same TTC twice.
-    pub fn persistent(path: &Path, profile: &Profile) -> Result<SimPsam, String> {
-        let psam = Psam::load_or_new(path, profile)?;
-        Ok(SimPsam(
-            Rc::new(RefCell::new(psam)),
-            Some(Rc::new(path.to_path_buf())),
-        ))
+    /// A PSAM whose persistent state (the TTC) is committed to `store` after every command that
+    /// changes it, before the answer goes back to the POS, as a real PSAM writes its EEPROM: a
+    /// POS process killed at any point never hands out the same TTC twice.
+    pub fn stored(psam: Psam, store: Rc<dyn PsamStore>) -> SimPsam {
+        SimPsam(Rc::new(RefCell::new(psam)), Some(store))
     }
 }
 
@@ -81,10 +81,10 @@ impl Transport for SimPsam {
         let mut psam = self.0.borrow_mut();
         let ttc = psam.ttc;
         let r = psam.process(apdu);
-        if let Some(path) = &self.1
+        if let Some(store) = &self.1
             && psam.ttc != ttc
         {
-            psam.save(path).map_err(TransportError::Reader)?;
+            store.save(&psam, apdu).map_err(TransportError::Reader)?;
         }
         Ok(r)
     }
