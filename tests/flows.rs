@@ -1,4 +1,4 @@
-//! POS flows against the simulated card: money arithmetic and the SPEC.md §3 refusals.
+//! POS flows against the simulated card: money arithmetic and the docs/spec.md §3 refusals.
 //! Expected values follow from the profile's figures (balance 100.00, limit 200.00, cap 1000.00).
 
 mod common;

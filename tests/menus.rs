@@ -1,4 +1,4 @@
-//! The SIM Toolkit menus (SPEC.md §1) walked through the simulated handset, against the same
+//! The SIM Toolkit menus (docs/spec.md §1) walked through the simulated handset, against the same
 //! card the POS sees.
 
 mod common;

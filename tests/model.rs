@@ -2,7 +2,7 @@
 //! random sequences of purchases, integrated top-ups, password tries, issuer PIN reloads,
 //! power cycles and image reloads, each step possibly carrying a fault from `fault.rs`.
 //!
-//! The model is written from SPEC.md, not from the implementation: a purchase commits iff the
+//! The model is written from docs/spec.md, not from the implementation: a purchase commits iff the
 //! wallet is open, amount ≤ the single-payment limit and ≤ the balance, and the card got a
 //! valid MAC1; the POS's recovery then makes "in doubt" end in exactly one debit. A top-up
 //! loads iff the password is not locked, the cap allows it, the issuer answered and the card

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent derivation of the byte-exact vectors' expected values.
 
-Everything here is computed from SPEC.md section 4's formulas with the `openssl` command line
+Everything here is computed from docs/spec.md §4's formulas with the `openssl` command line
 tool (3DES: `enc -des-ede-ecb`, single DES CBC: `enc -des-cbc` from the legacy provider). It does
 not import, call or read the Rust code. The keys, serial and card randoms are the test profile's
 (profiles/default.json, vectors/published/profiles/real-card-load.json), restated here.
@@ -38,7 +38,7 @@ def openssl(args, data):
 
 
 def tdes(key16, block8):
-    """SPEC §4: two-key 3DES EDE on one block (K1 = key[0..8], K2 = key[8..16])."""
+    """docs/spec.md §4: two-key 3DES EDE on one block (K1 = key[0..8], K2 = key[8..16])."""
     assert len(key16) == 16 and len(block8) == 8
     # openssl's des-ede takes the 16-byte key as K1 ‖ K2 and uses K1 again as K3.
     return openssl(["-des-ede-ecb", "-K", key16.hex(), "-nopad"], block8)
@@ -54,7 +54,7 @@ def des_cbc(key8, data):
 
 
 def mac(key8, data):
-    """SPEC §4: pad 80 00.. to a multiple of 8 (a whole block if aligned), single-DES CBC,
+    """docs/spec.md §4: pad 80 00.. to a multiple of 8 (a whole block if aligned), single-DES CBC,
     IV zero, first 4 bytes of the last block."""
     padded = data + b"\x80"
     while len(padded) % 8:
@@ -63,23 +63,23 @@ def mac(key8, data):
 
 
 def diversify(mk, serial10):
-    """SPEC §4: card key = 3DES(MK, F) ‖ 3DES(MK, NOT F), F = last 8 bytes of the serial."""
+    """docs/spec.md §4: card key = 3DES(MK, F) ‖ 3DES(MK, NOT F), F = last 8 bytes of the serial."""
     f = serial10[2:]
     return tdes(mk, f) + tdes(mk, bytes(b ^ 0xFF for b in f))
 
 
 def seslk(dlk, rnd, ctr):
-    """SPEC §4: SESLK = 3DES(DLK, random ‖ online ctr ‖ 80 00)."""
+    """docs/spec.md §4: SESLK = 3DES(DLK, random ‖ online ctr ‖ 80 00)."""
     return tdes(dlk, rnd + ctr + h("8000"))
 
 
 def sespk(dpk, rnd, ctr, ttc):
-    """SPEC §4: SESPK = 3DES(DPK, random ‖ offline ctr ‖ TTC[2..4])."""
+    """docs/spec.md §4: SESPK = 3DES(DPK, random ‖ offline ctr ‖ TTC[2..4])."""
     return tdes(dpk, rnd + ctr + ttc[2:4])
 
 
 def tac_key(dtk):
-    """SPEC §4: TAC key = DTK[0..8] XOR DTK[8..16]."""
+    """docs/spec.md §4: TAC key = DTK[0..8] XOR DTK[8..16]."""
     return bytes(a ^ b for a, b in zip(dtk[:8], dtk[8:]))
 
 
@@ -94,7 +94,7 @@ def u16(n):
 T_LOAD, T_PURCHASE = h("02"), h("06")
 
 
-# ---- check the derivation against SPEC.md §4's published examples first ----
+# ---- check the derivation against docs/spec.md §4's published examples first ----
 def self_check():
     k = seslk(h("3F01" * 8), h("F9CABA91"), h("0000"))
     assert k == h("03015BEA347EA231"), x(k)
@@ -128,12 +128,12 @@ def tlv(tag, value):
 
 
 def wallet_fci():
-    """SPEC §2: 6F L 84 L <DF name> A5 L 9F08 01 02 9F0C 1E <file 0015>."""
+    """docs/spec.md §2: 6F L 84 L <DF name> A5 L 9F08 01 02 9F0C 1E <file 0015>."""
     return tlv(h("6F"), tlv(h("84"), AID) + tlv(h("A5"), tlv(h("9F08"), h("02")) + tlv(h("9F0C"), EF0015)))
 
 
 def log_record(ctr, amount, ttype, term, date, time):
-    """SPEC §2: counter used 2 ‖ overdraft 000000 ‖ amount 4 ‖ type 1 ‖ termID 6 ‖ date 4 ‖ time 3."""
+    """docs/spec.md §2: counter used 2 ‖ overdraft 000000 ‖ amount 4 ‖ type 1 ‖ termID 6 ‖ date 4 ‖ time 3."""
     return ctr + h("000000") + u32(amount) + ttype + term + date + time
 
 
@@ -245,7 +245,7 @@ def load_exact():
 
 
 def reload_exact():
-    """RELOAD PIN's MAC (a layout SPEC §4 leaves to the design, documented in src/crypto.rs and
+    """RELOAD PIN's MAC (a layout docs/spec.md §4 leaves to the design, documented in src/crypto.rs and
     vectors/README.md): SESIK = 3DES(issuer card key, challenge ‖ 00000000); MAC over the
     command header 80 5E 00 00 07 ‖ new PIN."""
     v = Vector("pin/reload-exact.json", "lock the payment password, RELOAD PIN with the issuer MAC")
@@ -272,7 +272,7 @@ def reload_exact():
 
 
 def published_load_1():
-    """SPEC §4's first real-card example, completed with a CREDIT whose MAC2 and TAC are derived
+    """docs/spec.md §4's first real-card example, completed with a CREDIT whose MAC2 and TAC are derived
     here (they are not published): DTK 00112233..FF (the walkthrough's, TAC key 88..88)."""
     v = Vector("published/real-card-load.json", "real card EP load example 1, through the card")
     dlk = h("3F01" * 8)
@@ -456,7 +456,7 @@ def check(vectors):
 
 def main():
     self_check()
-    print("derivation reproduces every published value of SPEC.md section 4", file=LOG)
+    print("derivation reproduces every published value of docs/spec.md §4", file=LOG)
     vectors = [purchase_exact(), load_exact(), reload_exact(),
                published_load_1(), published_load_2(), published_purchase(), ota_load_exact()]
     if "--json" in sys.argv[1:]:

@@ -1,4 +1,4 @@
-//! Settlement (SPEC.md §5): the clearing host takes the POS's uploaded offline purchase records,
+//! Settlement (docs/spec.md §5): the clearing host takes the POS's uploaded offline purchase records,
 //! verifies every TAC with the issuer's keys, rejects duplicates and forgeries with a reason,
 //! and keeps a shadow balance per card: opening balance + verified loads − accepted purchases,
 //! which equals the card's balance once every record is in.
@@ -7,7 +7,7 @@
 //! PostgreSQL ledger would implement the same five methods). The duplicate rule is a UNIQUE key
 //! on (serial, counter), so replaying an upload is idempotent. A second UNIQUE key on
 //! (termID, TTC) catches a record replayed under another counter: the purchase TAC does not
-//! cover the card's counter (SPEC.md §4), so the TAC alone cannot.
+//! cover the card's counter (docs/spec.md §4), so the TAC alone cannot.
 
 use crate::acquirer::{StoreError, open_db};
 use crate::host::IssuerHost;

@@ -1,4 +1,4 @@
-//! SPEC.md §2: selection, the payment system environment, files 0015/0016 and the log (SFI 18).
+//! docs/spec.md §2: selection, the payment system environment, files 0015/0016 and the log (SFI 18).
 
 use super::{Card, Handled, Interface, Selected, refuse};
 use crate::apdu::ResponseApdu;

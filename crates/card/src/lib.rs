@@ -50,7 +50,7 @@ pub enum Selected {
     Wallet,
 }
 
-/// An open INITIALIZE session (SPEC.md §3): valid for exactly the next command.
+/// An open INITIALIZE session (docs/spec.md §3): valid for exactly the next command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     pub kind: TxKind,
@@ -277,7 +277,7 @@ impl Card {
             return None;
         }
         self.last_refusal = None;
-        // SPEC.md §3: an open INITIALIZE session lives for exactly the next command.
+        // docs/spec.md §3: an open INITIALIZE session lives for exactly the next command.
         let pending = self.session_mut(iface).pending.take();
         let challenge = self.session_mut(iface).challenge.take();
         let result = match CommandApdu::parse(apdu) {

@@ -1,4 +1,4 @@
-//! SPEC.md §1: the wallet's SIM Toolkit menu as a pure state machine.
+//! docs/spec.md §1: the wallet's SIM Toolkit menu as a pure state machine.
 //!
 //! The machine knows nothing about APDUs or the card's memory: it turns the holder's answers
 //! ([`TerminalResponse`]s) into the next screen (a [`Proactive`] command) and asks a
@@ -6,7 +6,7 @@
 //! pay, change a setting. Every change goes through the wallet, which commits atomically; the
 //! machine itself only holds what the holder typed so far (volatile, dropped with the session).
 //!
-//! Navigation (decisions where SPEC.md is silent):
+//! Navigation (decisions where docs/spec.md is silent):
 //! * every screen that leads somewhere is pushed on a stack; "back" (`11`) re-shows the
 //!   previous screen, and from the first screen of a session ends it (the handset shows its
 //!   SET UP MENU again); "end" (`10`), a time-out (`12`) or any other non-success result end
@@ -63,7 +63,7 @@ pub const OTA_PORT: u16 = 8080;
 /// The channel buffer the card asks for (bytes; the largest message is 36).
 pub const OTA_BUFFER: u16 = 256;
 
-/// One log record, decoded (SPEC.md §2).
+/// One log record, decoded (docs/spec.md §2).
 pub use stk_domain::records::HistoryEntry as Record;
 
 /// What the menu needs to know about the wallet to draw its screens.

@@ -1,4 +1,4 @@
-//! The menu's words in Chinese and English (SPEC.md §1 labels), amounts and log records as
+//! The menu's words in Chinese and English (docs/spec.md §1 labels), amounts and log records as
 //! text, and the amount parser for GET INPUT answers.
 
 use super::menu::Record;

@@ -1,4 +1,4 @@
-//! SPEC.md §1/§3/§4: the payment password (purse PIN), the operation password's issuer reset,
+//! docs/spec.md §1/§3/§4: the payment password (purse PIN), the operation password's issuer reset,
 //! and the issuer's challenge.
 //!
 //! A try is spent *before* the comparison is made and given back after a match, so cutting the

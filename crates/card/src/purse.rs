@@ -1,4 +1,4 @@
-//! SPEC.md §3: the electronic purse: balance, INITIALIZE → DEBIT/CREDIT, transaction proof.
+//! docs/spec.md §3: the electronic purse: balance, INITIALIZE → DEBIT/CREDIT, transaction proof.
 
 use super::command::TxKind;
 use super::state::{CardKey, KeyFailures, LOG_RECORD_LEN, Proof, Write};
@@ -92,11 +92,11 @@ impl Card {
         list.iter().find(|k| k.index == index).cloned()
     }
 
-    /// §3 INITIALIZE FOR LOAD / PURCHASE: checks in SPEC order, then opens the one-shot session.
+    /// §3 INITIALIZE FOR LOAD / PURCHASE: checks in spec order, then opens the one-shot session.
     ///
     /// Purchase: wallet open (`6A81`), key known (`9403`), amount ≤ single-payment limit
     /// (`6985`), amount ≤ balance (`9401`). Load: wallet open, key known, new balance ≤ cap
-    /// (`6985`), payment password verified in this session (`6982`). Decisions where SPEC is
+    /// (`6985`), payment password verified in this session (`6982`). Decisions where the spec is
     /// silent: a key blocked by the MAC-failure limit answers `6983` right after the key check;
     /// a counter at `FFFF` answers `9402` after that; a zero amount is refused with `6A80`.
     pub(crate) fn initialize(

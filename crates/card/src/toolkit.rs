@@ -1,8 +1,8 @@
-//! SPEC.md 1.1: the card's SIM Toolkit engine on the contact interface.
+//! docs/spec.md 1.1: the card's SIM Toolkit engine on the contact interface.
 //!
 //! TERMINAL PROFILE, FETCH, TERMINAL RESPONSE and ENVELOPE (MENU SELECTION), CLA `80` or `A0`.
 //! The engine holds at most one proactive command at a time and the open menu session
-//! ([`menu::Session`]); both are volatile (power off drops them). Decisions where SPEC.md is
+//! ([`menu::Session`]); both are volatile (power off drops them). Decisions where docs/spec.md is
 //! silent, all answered with the refusal reason in [`Card::last_refusal`]:
 //!
 //! * toolkit commands on the contactless interface: `6D00` (the toolkit is the handset's);

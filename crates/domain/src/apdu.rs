@@ -227,7 +227,7 @@ mod tests {
     }
     #[test]
     fn short_encoding_matches_iso_layout() {
-        // Independent: the bytes SPEC.md section 3 writes for INITIALIZE FOR LOAD.
+        // Independent: the bytes docs/spec.md §3 writes for INITIALIZE FOR LOAD.
         let c = CommandApdu::new(0x80, 0x50, 0x00, 0x02)
             .with_data(vec![1; 11])
             .with_le(0x10);

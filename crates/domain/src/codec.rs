@@ -2,47 +2,47 @@
 //!
 //! Requests to the card are [`crate::command::Command`] (built with `to_apdu`, parsed with
 //! `TryFrom<&CommandApdu>`); their answers are the structs here, each with `parse` (exact
-//! length, else a [`CodecError`]) and `to_bytes`. The PSAM's commands (SPEC.md §5) are
+//! length, else a [`CodecError`]) and `to_bytes`. The PSAM's commands (docs/spec.md §5) are
 //! [`PsamCommand`]. [`INSTRUCTIONS`] names every instruction byte for logs and fault plans.
 
 use crate::apdu::CommandApdu;
 use crate::sw::Sw;
 
-/// SPEC.md §2 SELECT.
+/// docs/spec.md §2 SELECT.
 pub const INS_SELECT: u8 = 0xA4;
-/// SPEC.md §2 READ BINARY.
+/// docs/spec.md §2 READ BINARY.
 pub const INS_READ_BINARY: u8 = 0xB0;
-/// SPEC.md §2 READ RECORD.
+/// docs/spec.md §2 READ RECORD.
 pub const INS_READ_RECORD: u8 = 0xB2;
-/// SPEC.md §3 VERIFY.
+/// docs/spec.md §3 VERIFY.
 pub const INS_VERIFY: u8 = 0x20;
-/// SPEC.md §3/§4 CHANGE PIN, RELOAD PIN, RESET OPERATION PASSWORD.
+/// docs/spec.md §3/§4 CHANGE PIN, RELOAD PIN, RESET OPERATION PASSWORD.
 pub const INS_PIN: u8 = 0x5E;
 /// GET CHALLENGE (for the issuer commands).
 pub const INS_GET_CHALLENGE: u8 = 0x84;
-/// SPEC.md §3 GET BALANCE.
+/// docs/spec.md §3 GET BALANCE.
 pub const INS_GET_BALANCE: u8 = 0x5C;
-/// SPEC.md §3 GET DATA.
+/// docs/spec.md §3 GET DATA.
 pub const INS_GET_DATA: u8 = 0xCA;
-/// SPEC.md §3 INITIALIZE FOR LOAD / PURCHASE.
+/// docs/spec.md §3 INITIALIZE FOR LOAD / PURCHASE.
 pub const INS_INITIALIZE: u8 = 0x50;
-/// SPEC.md §3 CREDIT FOR LOAD.
+/// docs/spec.md §3 CREDIT FOR LOAD.
 pub const INS_CREDIT: u8 = 0x52;
-/// SPEC.md §3 DEBIT FOR PURCHASE.
+/// docs/spec.md §3 DEBIT FOR PURCHASE.
 pub const INS_DEBIT: u8 = 0x54;
-/// SPEC.md §3 GET TRANSACTION PROOF.
+/// docs/spec.md §3 GET TRANSACTION PROOF.
 pub const INS_PROOF: u8 = 0x5A;
-/// SPEC.md §1.1 TERMINAL PROFILE.
+/// docs/spec.md §1.1 TERMINAL PROFILE.
 pub const INS_TERMINAL_PROFILE: u8 = 0x10;
-/// SPEC.md §1.1 FETCH.
+/// docs/spec.md §1.1 FETCH.
 pub const INS_FETCH: u8 = 0x12;
-/// SPEC.md §1.1 TERMINAL RESPONSE.
+/// docs/spec.md §1.1 TERMINAL RESPONSE.
 pub const INS_TERMINAL_RESPONSE: u8 = 0x14;
-/// SPEC.md §1.1 ENVELOPE.
+/// docs/spec.md §1.1 ENVELOPE.
 pub const INS_ENVELOPE: u8 = 0xC2;
-/// SPEC.md §5 INIT SAM FOR PURCHASE (PSAM).
+/// docs/spec.md §5 INIT SAM FOR PURCHASE (PSAM).
 pub const INS_INIT_SAM: u8 = 0x70;
-/// SPEC.md §5 CREDIT SAM FOR PURCHASE (PSAM).
+/// docs/spec.md §5 CREDIT SAM FOR PURCHASE (PSAM).
 pub const INS_CREDIT_SAM: u8 = 0x72;
 
 /// Offset of MAC1 in DEBIT FOR PURCHASE's data (TTC 4 ‖ date 4 ‖ time 3 ‖ MAC1 4).
@@ -50,7 +50,7 @@ pub const DEBIT_MAC1_AT: usize = 11;
 /// Offset of MAC2 in CREDIT FOR LOAD's data (date 4 ‖ time 3 ‖ MAC2 4).
 pub const CREDIT_MAC2_AT: usize = 7;
 
-/// An instruction byte with the name SPEC.md gives it and the short token the CLI's fault
+/// An instruction byte with the name docs/spec.md gives it and the short token the CLI's fault
 /// plans use (`lose-response:debit`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Instruction {
@@ -167,7 +167,7 @@ pub fn instruction_by_token(token: &str) -> Option<&'static Instruction> {
         .find(|i| i.token.eq_ignore_ascii_case(token))
 }
 
-/// An answer whose bytes do not have the layout SPEC.md gives it.
+/// An answer whose bytes do not have the layout docs/spec.md gives it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the answer to {what} is {expected} bytes, got {got}")]
 pub struct CodecError {
@@ -198,7 +198,7 @@ fn arr<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
     out
 }
 
-/// SPEC.md §3 GET BALANCE answer: balance 4.
+/// docs/spec.md §3 GET BALANCE answer: balance 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct BalanceAnswer {
     pub balance: u32,
@@ -217,7 +217,7 @@ impl BalanceAnswer {
     }
 }
 
-/// SPEC.md §3 GET DATA `9F78` answer: `9F 78 06` ‖ the single-payment limit in fen as 12 BCD
+/// docs/spec.md §3 GET DATA `9F78` answer: `9F 78 06` ‖ the single-payment limit in fen as 12 BCD
 /// digits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct LimitAnswer {
@@ -281,7 +281,7 @@ impl ChallengeAnswer {
     }
 }
 
-/// SPEC.md §3 INITIALIZE FOR LOAD answer: balance 4 ‖ online ctr 2 ‖ keyVer 1 ‖ algID 1 ‖
+/// docs/spec.md §3 INITIALIZE FOR LOAD answer: balance 4 ‖ online ctr 2 ‖ keyVer 1 ‖ algID 1 ‖
 /// random 4 ‖ MAC1 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct InitLoadAnswer {
@@ -318,7 +318,7 @@ impl InitLoadAnswer {
     }
 }
 
-/// SPEC.md §3 INITIALIZE FOR PURCHASE answer: balance 4 ‖ offline ctr 2 ‖ overdraft 3 ‖
+/// docs/spec.md §3 INITIALIZE FOR PURCHASE answer: balance 4 ‖ offline ctr 2 ‖ overdraft 3 ‖
 /// keyVer 1 ‖ algID 1 ‖ random 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct InitPurchaseAnswer {
@@ -356,7 +356,7 @@ impl InitPurchaseAnswer {
     }
 }
 
-/// SPEC.md §3 CREDIT FOR LOAD answer: TAC 4.
+/// docs/spec.md §3 CREDIT FOR LOAD answer: TAC 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CreditAnswer {
     pub tac: [u8; 4],
@@ -374,7 +374,7 @@ impl CreditAnswer {
     }
 }
 
-/// SPEC.md §3 DEBIT FOR PURCHASE answer: TAC 4 ‖ MAC2 4.
+/// docs/spec.md §3 DEBIT FOR PURCHASE answer: TAC 4 ‖ MAC2 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct DebitAnswer {
     pub tac: [u8; 4],
@@ -402,7 +402,7 @@ impl DebitAnswer {
     }
 }
 
-/// SPEC.md §3 GET TRANSACTION PROOF answer: MAC2 4 ‖ TAC 4.
+/// docs/spec.md §3 GET TRANSACTION PROOF answer: MAC2 4 ‖ TAC 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ProofAnswer {
     pub mac2: [u8; 4],
@@ -426,7 +426,7 @@ impl ProofAnswer {
     }
 }
 
-/// SPEC.md §2 file `0015` (30 bytes): issuer ID 8 ‖ app type 1 ‖ app version 1 ‖ application
+/// docs/spec.md §2 file `0015` (30 bytes): issuer ID 8 ‖ app type 1 ‖ app version 1 ‖ application
 /// serial number 10 ‖ start date 4 ‖ expiry date 4 ‖ issuer data 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct IssuerFile {
@@ -471,7 +471,7 @@ impl IssuerFile {
     }
 }
 
-/// SPEC.md §5 INIT SAM FOR PURCHASE data: random 4 ‖ offline ctr 2 ‖ amount 4 ‖ type 1 ‖
+/// docs/spec.md §5 INIT SAM FOR PURCHASE data: random 4 ‖ offline ctr 2 ‖ amount 4 ‖ type 1 ‖
 /// date 4 ‖ time 3 ‖ keyVer 1 ‖ algID 1 ‖ factor 8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct InitSam {
@@ -487,7 +487,7 @@ pub struct InitSam {
     pub factor: [u8; 8],
 }
 
-/// The PSAM's commands (SPEC.md §5).
+/// The PSAM's commands (docs/spec.md §5).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PsamCommand {
     /// Read the terminal number: `00 B0 96 00 06`.
@@ -591,7 +591,7 @@ impl TermIdAnswer {
     }
 }
 
-/// SPEC.md §5 INIT SAM FOR PURCHASE answer: TTC 4 ‖ MAC1 4.
+/// docs/spec.md §5 INIT SAM FOR PURCHASE answer: TTC 4 ‖ MAC1 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct InitSamAnswer {
     pub ttc: u32,
@@ -615,7 +615,7 @@ impl InitSamAnswer {
     }
 }
 
-/// Every byte string here is written from the layouts and worked examples of SPEC.md (section
+/// Every byte string here is written from the layouts and worked examples of docs/spec.md (section
 /// cited at each), not from this code's output; each is built, parsed back and compared.
 #[cfg(test)]
 mod tests {
@@ -826,7 +826,7 @@ mod tests {
             },
             "80 50 00 02 0B 01 00 00 12 34 00 00 00 00 00 01 10",
         );
-        // Its answer, as SPEC.md §4 quotes it: `00000000 0000 00 01 F9CABA91 6C394D64`.
+        // Its answer, as docs/spec.md §4 quotes it: `00000000 0000 00 01 F9CABA91 6C394D64`.
         let bytes = h("00000000 0000 00 01 F9CABA91 6C394D64");
         let a = InitLoadAnswer::parse(&bytes).unwrap();
         assert_eq!(

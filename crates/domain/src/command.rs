@@ -3,7 +3,7 @@
 //! Parsing is where length, class and parameter errors are caught (`6700`, `6E00`, `6D00`,
 //! `6A86`, `6Cxx`), before any handler runs, so a handler never sees a malformed command and a
 //! state-changing command is refused *before* it changes anything. Each variant names the
-//! SPEC.md section it implements.
+//! docs/spec.md section it implements.
 
 use crate::apdu::CommandApdu;
 use crate::codec::*;
@@ -82,7 +82,7 @@ pub enum Command {
 }
 
 impl Command {
-    /// The command's name as SPEC.md writes it.
+    /// The command's name as docs/spec.md writes it.
     pub fn name(&self) -> &'static str {
         match self {
             Command::Select { .. } | Command::SelectFile { .. } => "SELECT",
@@ -114,7 +114,7 @@ impl Command {
 }
 
 impl Command {
-    /// The APDU a terminal sends for this command (the layouts of SPEC.md §1.1, §2, §3). The
+    /// The APDU a terminal sends for this command (the layouts of docs/spec.md §1.1, §2, §3). The
     /// toolkit commands go in UICC class `80`; see [`Command::to_apdu_in_class`] for a GSM
     /// handset's `A0`.
     pub fn to_apdu(&self) -> CommandApdu {
@@ -215,7 +215,7 @@ impl Command {
         a
     }
 
-    /// CLA INS P1 P2 Lc of the command: what the issuer commands' MAC covers (SPEC.md §4).
+    /// CLA INS P1 P2 Lc of the command: what the issuer commands' MAC covers (docs/spec.md §4).
     pub fn header(&self) -> [u8; 5] {
         let a = self.to_apdu();
         [a.cla, a.ins, a.p1, a.p2, a.data.len() as u8]

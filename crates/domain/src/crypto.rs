@@ -1,4 +1,4 @@
-//! PBOC e-purse cryptography (SPEC.md section 4) on RustCrypto's `des` and `cbc-mac`.
+//! PBOC e-purse cryptography (docs/spec.md §4) on RustCrypto's `des` and `cbc-mac`.
 //!
 //! - 3DES is two-key EDE on one block ([`tdes`]).
 //! - The MAC is ISO 9797-1 padding method 2 followed by single-DES CBC-MAC with a zero IV,
@@ -75,7 +75,7 @@ pub fn is_degenerate(key: &Key16) -> bool {
     key[..8] == key[8..]
 }
 
-/// Transaction type bytes (SPEC.md section 3).
+/// Transaction type bytes (docs/spec.md §3).
 pub const TYPE_LOAD: u8 = 0x02;
 pub const TYPE_PURCHASE: u8 = 0x06;
 pub const TYPE_COMPOSITE: u8 = 0x09;
@@ -175,7 +175,7 @@ pub fn unhex<const N: usize>(s: &str) -> [u8; N] {
     v.try_into().expect("length")
 }
 
-/// Issuer command MAC (RELOAD PIN, RESET OPERATION PASSWORD; a layout SPEC.md §4 leaves to us):
+/// Issuer command MAC (RELOAD PIN, RESET OPERATION PASSWORD; a layout docs/spec.md §4 leaves to us):
 /// session key SESIK = 3DES(issuer card key, challenge ‖ `00 00 00 00`), where the challenge is
 /// the card's GET CHALLENGE answer, so a captured command cannot be replayed; the MAC covers
 /// the command header `CLA INS P1 P2 Lc` and the new value.
@@ -189,7 +189,7 @@ pub fn issuer_mac(issuer_key: &Key16, challenge: [u8; 4], header: [u8; 5], value
 
 #[cfg(test)]
 mod tests {
-    //! Every expected value here is published in SPEC.md section 4 (real cards and a public
+    //! Every expected value here is published in docs/spec.md §4 (real cards and a public
     //! walkthrough) and was re-derived with `openssl enc -des-ede-ecb` / `-des-cbc`.
     use super::*;
 

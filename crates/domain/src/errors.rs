@@ -1,4 +1,4 @@
-//! The error catalogue (SPEC.md section 6).
+//! The error catalogue (docs/spec.md §6).
 //!
 //! Every status word the wallet card returns and every failure the terminal side reports has a
 //! stable code, a one-line meaning in English and Chinese, the likely cause and what to do, in
@@ -89,7 +89,7 @@ static CATALOGUE: &[Entry] = &[
         "Lc does not match the command's fixed data length (VERIFY 03, INITIALIZE 0B, CREDIT FOR \
          LOAD 0B, DEBIT FOR PURCHASE 0F, GET TRANSACTION PROOF 02), or Le is missing; middleware \
          that adds or strips a byte (extended vs short APDU, an Le appended to a case-3 command)",
-        "compare the APDU byte by byte with the command table (SPEC.md section 3); capture the \
+        "compare the APDU byte by byte with the command table (docs/spec.md §3); capture the \
          trace at the reader to see what actually went to the card",
     ),
     e(
@@ -144,7 +144,7 @@ static CATALOGUE: &[Entry] = &[
         "数据域参数错误",
         "the data field is malformed for this command: password not 6 BCD digits, CHANGE PIN \
          without the FF separator, zero amount, a BCD date or time that is not a valid date",
-        "check the data field against SPEC.md section 3 field by field (BCD digits, lengths, \
+        "check the data field against docs/spec.md §3 field by field (BCD digits, lengths, \
          separators, amounts in fen)",
     ),
     e(
@@ -183,7 +183,7 @@ static CATALOGUE: &[Entry] = &[
         "P1 or P2 not valid for the instruction: INITIALIZE with P2 other than 02 (electronic \
          purse) or P1 other than 00 (load) / 01 (purchase), GET TRANSACTION PROOF with a type other \
          than 02/06/09, READ RECORD with a wrong reference byte",
-        "check P1/P2 against the command table (SPEC.md section 3)",
+        "check P1/P2 against the command table (docs/spec.md §3)",
     ),
     e(
         "6A88",
@@ -510,7 +510,7 @@ impl Code {
          difference (key, session key derivation, padding), state drift from an earlier step \
          (balance, counter), or a wrong vector",
                 "diff expected and actual byte by byte; rerun from the first failing step; check the \
-         crypto against the published examples in SPEC.md section 4",
+         crypto against the published examples in docs/spec.md §4",
             ),
             Code::VSw => e(
                 self.as_str(),

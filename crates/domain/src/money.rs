@@ -1,4 +1,4 @@
-//! Money: an amount in fen (0.01 CNY), the unit the purse counts in (SPEC.md: "Amounts are
+//! Money: an amount in fen (0.01 CNY), the unit the purse counts in (docs/spec.md: "Amounts are
 //! integers in fen"). One parser for what people type (`12.34` on a command line, `12*34` on a
 //! phone keypad) and one printer for what they read (`12.34`, `12.34元`, `12.34 yuan`).
 
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn parses_the_keypad_form() {
-        // SPEC.md §1 menu: the keypad has no point; `*` stands for it.
+        // docs/spec.md §1 menu: the keypad has no point; `*` stands for it.
         assert_eq!(Fen::parse_keypad("50*01"), Ok(Fen(5001)));
         assert_eq!(Fen::parse_keypad("0*5"), Ok(Fen(50)));
         assert_eq!(Fen::parse_keypad("50"), Ok(Fen(5000)));

@@ -1,9 +1,9 @@
 //! Card profiles: everything a wallet SIM is personalised with, as serde JSON.
 //!
 //! A profile holds the *issuer's* view: master keys (the card receives diversified keys at
-//! personalisation, SPEC.md §4) or, for cards whose keys were published without a master,
+//! personalisation, docs/spec.md §4) or, for cards whose keys were published without a master,
 //! the card keys themselves. [`Profile::default_profile`] is the embedded test profile; its keys
-//! are non-degenerate (halves differ) as SPEC.md §4 requires.
+//! are non-degenerate (halves differ) as docs/spec.md §4 requires.
 
 use crate::crypto::{self, Key16};
 use crate::hexser;
@@ -42,7 +42,7 @@ pub struct Profile {
     pub psam: PsamSetup,
 }
 
-/// File 0015 fields (SPEC.md §2).
+/// File 0015 fields (docs/spec.md §2).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerInfo {
@@ -60,7 +60,7 @@ pub struct IssuerInfo {
     pub issuer_data: [u8; 2],
 }
 
-/// File 0016 fields (SPEC.md §2). Text is stored as UTF-8, padded with `00`.
+/// File 0016 fields (docs/spec.md §2). Text is stored as UTF-8, padded with `00`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Holder {
@@ -252,7 +252,7 @@ impl Profile {
         check_key("keys.issuer", &self.keys.issuer)?;
         let tac = self.keys.tac.card_key(&self.issuer.serial);
         if crypto::is_degenerate(&tac) {
-            return Err("keys.tac: the card's TAC key has equal halves, so its TAC key would be all zeros (SPEC.md §4)".into());
+            return Err("keys.tac: the card's TAC key has equal halves, so its TAC key would be all zeros (docs/spec.md §4)".into());
         }
         let p = &self.passwords;
         if p.payment.len() != 6 || !p.payment.bytes().all(|b| b.is_ascii_digit()) {
@@ -358,7 +358,7 @@ mod tests {
 
     #[test]
     fn atr_tck_is_checked() {
-        // SPEC.md §2's example ATR ends in 01, but the XOR over T0..TCK says the TCK is 90.
+        // docs/spec.md §2's example ATR ends in 01, but the XOR over T0..TCK says the TCK is 90.
         let spec = hex::decode("3B9F95801FC78031E073FE211B633A204E8300900001").unwrap();
         assert_eq!(check_atr(&spec).unwrap_err(), "atr TCK is 01, should be 90");
         let fixed = hex::decode("3B9F95801FC78031E073FE211B633A204E8300900090").unwrap();

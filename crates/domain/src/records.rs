@@ -46,7 +46,7 @@ pub struct LoadReceipt {
     pub tac_ok: bool,
 }
 
-/// One record of the transaction log (SFI 0x18, SPEC.md §2), 23 bytes: counter used 2 ‖
+/// One record of the transaction log (SFI 0x18, docs/spec.md §2), 23 bytes: counter used 2 ‖
 /// overdraft limit 3 (`000000`) ‖ amount 4 ‖ type 1 ‖ termID 6 ‖ date 4 ‖ time 3. The card
 /// writes it, the POS reads it as history, the menu shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub struct HistoryEntry {
     pub time: [u8; 3],
 }
 
-/// The log record under the name SPEC.md §2 gives it.
+/// The log record under the name docs/spec.md §2 gives it.
 pub type LogRecord = HistoryEntry;
 
 impl HistoryEntry {

@@ -1,4 +1,4 @@
-//! Fault injection (SPEC.md §5): what goes wrong at a counter, on demand and
+//! Fault injection (docs/spec.md §5): what goes wrong at a counter, on demand and
 //! reproducibly.
 //!
 //! - [`FaultyTransport`] wraps any [`Transport`] and, according to a [`FaultPlan`], loses the

@@ -1,4 +1,4 @@
-//! A simulated handset: the phone side of SPEC.md 1.1 over any [`Transport`] (the card's
+//! A simulated handset: the phone side of docs/spec.md 1.1 over any [`Transport`] (the card's
 //! contact interface).
 //!
 //! It sends TERMINAL PROFILE, FETCHes every `91xx`, decodes proactive commands into the typed
@@ -44,7 +44,7 @@ use crate::sw::Sw;
 use crate::transport::{Transport, TransportError};
 use std::rc::Rc;
 
-/// The handset's TERMINAL PROFILE: SPEC.md 1.1's example (byte 2 b7 set: the handset displays
+/// The handset's TERMINAL PROFILE: docs/spec.md 1.1's example (byte 2 b7 set: the handset displays
 /// UCS2) extended with byte 8 b3 (PROVIDE LOCAL INFORMATION date/time), byte 12 `0F` (OPEN
 /// CHANNEL, CLOSE CHANNEL, RECEIVE DATA, SEND DATA), byte 13 `22` (GPRS bearer, one channel)
 /// and byte 17 `01` (TCP, UICC in client mode, remote connection).
@@ -57,7 +57,7 @@ pub const PROFILE_NO_UCS2: [u8; 17] = [
     0x09, 0x21, 0x0F, 0x21, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x0F, 0x22, 0x00, 0x00, 0x00,
     0x01,
 ];
-/// SPEC.md 1.1's worked-example profile as it stands: UCS2, no data channel (no BIP), so
+/// docs/spec.md 1.1's worked-example profile as it stands: UCS2, no data channel (no BIP), so
 /// the wallet's Top Up and Pay Phone Bill are refused on this handset.
 pub const PROFILE_NO_BIP: [u8; 9] = [0x09, 0x61, 0x0F, 0x21, 0x00, 0x00, 0x00, 0x10, 0x00];
 

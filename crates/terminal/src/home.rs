@@ -11,7 +11,7 @@
 //!
 //! * The TTC belongs to the terminal, not to a card: every card tapped here gets the next one,
 //!   and the PSAM commits it to `terminal.db` before its answer (and so the DEBIT) goes out.
-//! * Opening a home with a profile is the terminal's sign-in (SPEC.md §8): the PSAM's purchase
+//! * Opening a home with a profile is the terminal's sign-in (docs/spec.md §8): the PSAM's purchase
 //!   keys are loaded from the profile every time and stored with their versions, so a re-keyed
 //!   profile takes effect at once; the termID and the first TTC are taken only when the home is
 //!   created.
@@ -80,7 +80,7 @@ impl HomeDb {
 
     /// The sale that INIT SAM FOR PURCHASE `command` opened for the tapped card, which the
     /// PSAM has just given TTC `psam.ttc - 1`: random 4 ‖ offline counter 2 ‖ amount 4 ‖
-    /// type 1 ‖ date 4 ‖ time 3 ‖ keyVer 1 ‖ algID 1 ‖ factor 8 (SPEC.md §5).
+    /// type 1 ‖ date 4 ‖ time 3 ‖ keyVer 1 ‖ algID 1 ‖ factor 8 (docs/spec.md §5).
     fn sale_opened(&self, psam: &Psam, command: &[u8]) -> Option<InDoubt> {
         let serial = self.tapped.get()?;
         let d = command.get(5..5 + 0x1C)?;

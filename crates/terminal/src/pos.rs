@@ -1,4 +1,4 @@
-//! The simulated POS reader (SPEC.md §5): purchase, load, balance and history against any card
+//! The simulated POS reader (docs/spec.md §5): purchase, load, balance and history against any card
 //! reachable through a [`Transport`], with a PSAM reached the same way.
 //!
 //! Every APDU exchange is kept in a [`Trace`], so a failure can show exactly which step went
@@ -139,7 +139,7 @@ pub struct Pos<C: Transport, S: Transport> {
     term_id: Option<[u8; 6]>,
 }
 
-/// An answer whose layout is not the one SPEC.md gives (a reader or card fault).
+/// An answer whose layout is not the one docs/spec.md gives (a reader or card fault).
 impl From<CodecError> for PosError {
     fn from(e: CodecError) -> PosError {
         PosError::Unexpected {
@@ -351,7 +351,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         Ok(CreditAnswer::parse(&tac)?.tac)
     }
 
-    /// An offline purchase (SPEC.md §5): select, read 0015, INITIALIZE FOR PURCHASE, PSAM MAC1,
+    /// An offline purchase (docs/spec.md §5): select, read 0015, INITIALIZE FOR PURCHASE, PSAM MAC1,
     /// DEBIT, PSAM checks MAC2. A MAC2 the PSAM rejects is a digest error: the record is kept,
     /// flagged, and no receipt is given.
     pub fn purchase(&mut self, amount: u32) -> Result<PurchaseRecord, PosError> {

@@ -1,4 +1,4 @@
-//! The simulated PSAM (SPEC.md §5): the terminal's secure module. It holds the purchase master
+//! The simulated PSAM (docs/spec.md §5): the terminal's secure module. It holds the purchase master
 //! keys, its terminal number and the terminal transaction counter (TTC), computes MAC1 and
 //! checks the card's MAC2. It speaks APDUs, so the POS drives it through a [`crate::transport::Transport`]
 //! exactly as it would a real PSAM in a SAM slot.

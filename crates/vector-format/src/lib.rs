@@ -19,7 +19,7 @@ pub struct VectorFile {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// The SPEC.md section(s) this vector checks, e.g. "§3".
+    /// The docs/spec.md section(s) this vector checks, e.g. "§3".
     #[serde(default)]
     pub spec: String,
     /// `"default"` (the embedded profile), or a profile file path relative to this file.

@@ -1,4 +1,4 @@
-//! SIM Toolkit (ETSI TS 102 223) codec and typed model: the bytes of SPEC.md 1.1.
+//! SIM Toolkit (ETSI TS 102 223) codec and typed model: the bytes of docs/spec.md 1.1.
 //!
 //! * [`tlv`]: COMPREHENSION-TLV and the `D0`/`D3` BER-TLV wrappers;
 //! * [`text`]: GSM 03.38 default alphabet and UCS2 for alpha identifiers and TEXT STRINGs;

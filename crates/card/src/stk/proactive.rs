@@ -1,5 +1,5 @@
 //! Proactive commands, TERMINAL RESPONSE, the MENU SELECTION envelope and TERMINAL PROFILE,
-//! as typed values with exact encoders and tolerant-but-safe decoders (SPEC.md 1.1).
+//! as typed values with exact encoders and tolerant-but-safe decoders (docs/spec.md 1.1).
 //!
 //! Encoders write every COMPREHENSION-TLV tag with the comprehension-required bit set and
 //! minimal lengths, in the order TS 102 223 prescribes (command details, device identities,
@@ -48,7 +48,7 @@ pub enum Proactive {
     },
     /// GET INPUT `23`: prompt (TEXT STRING `8D`), response length (`91 02 min max`).
     /// Qualifier bits (TS 102 223 §8.6): b1 (`01`) set = any alphabet, clear = digits only;
-    /// b3 (`04`) = hide the input. So `04` = hidden digits, `00` = visible digits (SPEC.md).
+    /// b3 (`04`) = hide the input. So `04` = hidden digits, `00` = visible digits (docs/spec.md).
     GetInput {
         prompt: String,
         min: u8,
@@ -677,7 +677,7 @@ impl Envelope {
 /// The TERMINAL PROFILE the handset sent (`80 10 00 00 Lc` data).
 ///
 /// Bytes are numbered from 1 and bits b1..b8 from the least significant, as in TS 102 223
-/// §5.2: "byte 2 bit 7" is `profile[1] & 0x40`, *UCS2 display supported*. In SPEC.md's worked
+/// §5.2: "byte 2 bit 7" is `profile[1] & 0x40`, *UCS2 display supported*. In docs/spec.md's worked
 /// example `09 61 0F 21 ...` byte 2 is `61`, whose b7 is set, and the card then sends UCS2.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct TerminalProfile<'a>(pub &'a [u8]);
@@ -732,7 +732,7 @@ mod tests {
         hex::decode(s.replace(' ', "")).unwrap()
     }
 
-    // SPEC.md 1.1 worked examples, verbatim.
+    // docs/spec.md 1.1 worked examples, verbatim.
     const SPEC_SET_UP_MENU: &str = "D0 2C 81 03 01 25 00 82 02 81 82 85 09 80 62 4B 67 3A 94 B1 \
         53 05 8F 0A 01 80 62 11 76 84 94 B1 53 05 8F 0A 02 80 4E 1A 52 A1 7B A1 74 06";
     const SPEC_GET_INPUT: &str = "D0 1E 81 03 03 23 04 82 02 81 82 8D 0F 08 8B F7 8F 93 51 65 \

@@ -1,6 +1,6 @@
 //! Toolkit text codings: the GSM 03.38 (3GPP TS 23.038) default alphabet and UCS2.
 //!
-//! Two places carry text (SPEC.md 1.1):
+//! Two places carry text (docs/spec.md 1.1):
 //!
 //! * **Alpha identifiers and item texts** (tags `85`, `8F`) have no DCS byte. They are either
 //!   the GSM default alphabet unpacked (one septet per byte, bit 8 zero), or `80` followed by

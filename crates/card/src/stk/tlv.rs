@@ -178,7 +178,7 @@ pub fn parse_ctlvs(mut input: &[u8]) -> Result<Vec<Tlv<'_>>, TlvError> {
     Ok(out)
 }
 
-/// Appends a single-byte-tag COMPREHENSION-TLV object with the CR bit set (as SPEC.md 1.1
+/// Appends a single-byte-tag COMPREHENSION-TLV object with the CR bit set (as docs/spec.md 1.1
 /// writes them: `81`, `82`, `85`, `8D`, ...). `tag` is the value without the CR bit.
 pub fn push_ctlv(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
     out.push(0x80 | (tag & 0x7F));

@@ -1,4 +1,4 @@
-//! Torn purchase recovery (SPEC.md §5): a sale whose DEBIT answer was lost is *in doubt*. The
+//! Torn purchase recovery (docs/spec.md §5): a sale whose DEBIT answer was lost is *in doubt*. The
 //! POS keeps it ([`InDoubt`], serialisable so it survives a restart) and resolves it on the next
 //! tap of the same card, before anything else:
 //!
@@ -257,7 +257,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         }
     }
 
-    /// GET TRANSACTION PROOF (SPEC.md §3) for the `tx_type` transaction that used `counter`:
+    /// GET TRANSACTION PROOF (docs/spec.md §3) for the `tx_type` transaction that used `counter`:
     /// the card is asked with the counter after it.
     pub(super) fn transaction_proof(
         &mut self,

@@ -1,4 +1,4 @@
-//! Integrated top-up at a counter (SPEC.md §5): the till gives the amount; the POS charges the
+//! Integrated top-up at a counter (docs/spec.md §5): the till gives the amount; the POS charges the
 //! customer's bank card at the acquirer, loads the wallet, and confirms the charge. If the load
 //! cannot be completed, GET TRANSACTION PROOF (and the card's log) decide whether it happened
 //! after all: if so the charge is confirmed, if not it is reversed. Reversals go through the
