@@ -6,6 +6,31 @@
 //! pay, change a setting. Every change goes through the wallet, which commits atomically; the
 //! machine itself only holds what the holder typed so far (volatile, dropped with the session).
 //!
+//! # The tree is a table
+//!
+//! `ENTRIES` has one row per menu entry: the menu it is an item of, its item identifier, its
+//! label ([`Msg`]) and what choosing it opens: the SELECT ITEM list of another menu's rows
+//! (titled with the entry's label), or a flow. Showing and answering both read it: the SET UP
+//! MENU ([`main_menu`]) and every list of entries are a menu's rows in table order, and the
+//! identifier the handset answers is looked up in the same rows, so an item always opens the
+//! entry it shows.
+//!
+//! A flow is one type (`TopUp`, `History`, `Bill`, `OpToggle`, `ChangePassword` for the
+//! operation or the payment password, `Limit`, `Close`) whose variants or fields are its steps.
+//! It implements `Steps`: how each step is shown (`render`) and what the holder's answer to it
+//! does (`respond`, which returns a `Next`: forward to a step, say something and ask again, a
+//! result, a refusal to explain, the over-the-air exchange). The table row names the flow's
+//! `start` function, which gives its first step or only says something (Balance and a closed
+//! wallet's item are nothing more; Top Up, History, Pay Phone Bill and Close Wallet say why they
+//! cannot open). `Flow` holds the step of the running flow; the `flows!` list declares it.
+//!
+//! The session ([`Session`]) does the rest, the same for every entry: the operation password
+//! asked before a SET UP MENU entry when it is on, the stack for "back", messages and retries,
+//! a result returning to the nearest list above.
+//!
+//! Adding an entry: its row in `ENTRIES`; what it opens (a new `Menu`, a `start` function, or
+//! a flow type named in `flows!`); its words in `menu_text.rs`.
+//!
 //! Navigation (decisions where docs/spec.md is silent):
 //! * every screen that leads somewhere is pushed on a stack; "back" (`11`) re-shows the
 //!   previous screen, and from the first screen of a session ends it (the handset shows its
@@ -20,8 +45,8 @@
 //!
 //! Top Up and Pay Phone Bill need the issuer. The card cannot reach it by itself: it asks the
 //! handset to, with the Bearer Independent Protocol (TS 102 223 §6.4.27-31), one proactive
-//! command per step, each step a state of the session ([`Air`]) resumed by the handset's
-//! TERMINAL RESPONSE:
+//! command per step, each step ([`Air`]) the last step of the Top Up or Pay Phone Bill flow,
+//! resumed by the handset's TERMINAL RESPONSE:
 //!
 //! 1. the payment password verifies; the wallet opens the transaction (the INITIALIZE-like
 //!    session with MAC1, kept in volatile memory) and encodes the request
@@ -167,93 +192,214 @@ fn unreachable() -> Problem {
     Problem::Network(HostError::Unreachable.to_string())
 }
 
-/// The first-level entries (SET UP MENU item identifiers).
-pub const MY_WALLET: u8 = 1;
-pub const HISTORY: u8 = 2;
-pub const PAY_BILL: u8 = 3;
-pub const SETTINGS: u8 = 4;
-/// The only item of a closed wallet's menu.
-pub const CLOSED: u8 = 1;
+// ---------------------------------------------------------------------------------------------
+// The menu tree
+
+/// A menu: the SET UP MENU (of an open or a closed wallet) or a SELECT ITEM list below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Menu {
+    /// The SET UP MENU of an open wallet.
+    Main,
+    /// The SET UP MENU of a closed wallet.
+    Closed,
+    MyWallet,
+    Settings,
+    OpPassword,
+}
+
+/// What choosing an entry opens.
+#[derive(Clone, Copy)]
+enum Opens {
+    /// The SELECT ITEM list of this menu's entries, titled with the entry's label.
+    Menu(Menu),
+    /// A flow: where it starts, given what the wallet looks like.
+    Flow(fn(Lang, &View) -> Start),
+}
+
+/// One menu entry: a row of [`ENTRIES`].
+struct Entry {
+    /// The menu it is an item of.
+    menu: Menu,
+    /// Its item identifier there (what the handset answers when it is chosen).
+    id: u8,
+    label: Msg,
+    opens: Opens,
+}
+
+impl Entry {
+    const fn new(menu: Menu, id: u8, label: Msg, opens: Opens) -> Entry {
+        Entry {
+            menu,
+            id,
+            label,
+            opens,
+        }
+    }
+}
+
+/// The menu tree (docs/spec.md §1): every entry, each menu's items in the order shown. Both the
+/// lists (SET UP MENU, SELECT ITEM) and the answers to them (the chosen item identifier) are read
+/// from here.
+#[rustfmt::skip]
+const ENTRIES: &[Entry] = &[
+    //         menu         id  label                   opens
+    Entry::new(Menu::Main,       1, Msg::MyWallet,          Opens::Menu(Menu::MyWallet)),
+    Entry::new(Menu::Main,       2, Msg::History,           Opens::Flow(History::start)),
+    Entry::new(Menu::Main,       3, Msg::PayBill,           Opens::Flow(Bill::start)),
+    Entry::new(Menu::Main,       4, Msg::Settings,          Opens::Menu(Menu::Settings)),
+    Entry::new(Menu::Closed,     1, Msg::WalletClosedItem,  Opens::Flow(closed)),
+    Entry::new(Menu::MyWallet,   1, Msg::TopUp,             Opens::Flow(TopUp::start)),
+    Entry::new(Menu::MyWallet,   2, Msg::Balance,           Opens::Flow(balance)),
+    Entry::new(Menu::Settings,   1, Msg::OpPassword,        Opens::Menu(Menu::OpPassword)),
+    Entry::new(Menu::Settings,   2, Msg::Limit,             Opens::Flow(Limit::start)),
+    Entry::new(Menu::Settings,   3, Msg::ChangePayPassword, Opens::Flow(ChangePassword::payment)),
+    Entry::new(Menu::Settings,   4, Msg::CloseWallet,       Opens::Flow(Close::start)),
+    Entry::new(Menu::OpPassword, 1, Msg::EnableDisable,     Opens::Flow(OpToggle::start)),
+    Entry::new(Menu::OpPassword, 2, Msg::ChangeOp,          Opens::Flow(ChangePassword::operation)),
+];
+
+impl Menu {
+    /// The SET UP MENU for the wallet's state.
+    fn top(v: &View) -> Menu {
+        if v.open { Menu::Main } else { Menu::Closed }
+    }
+
+    fn entries(self) -> impl Iterator<Item = &'static Entry> {
+        ENTRIES.iter().filter(move |e| e.menu == self)
+    }
+
+    /// The entry the holder chose.
+    fn entry(self, id: u8) -> Option<&'static Entry> {
+        self.entries().find(|e| e.id == id)
+    }
+
+    fn items(self, l: Lang) -> Vec<Item> {
+        self.entries()
+            .map(|e| Item::new(e.id, l.s(e.label)))
+            .collect()
+    }
+
+    /// The label of the entry that opens it; the SET UP MENU's is the wallet's title.
+    fn title(self) -> Msg {
+        ENTRIES
+            .iter()
+            .find(|e| matches!(e.opens, Opens::Menu(m) if m == self))
+            .map_or(Msg::Title, |e| e.label)
+    }
+}
 
 /// The SET UP MENU for the wallet's current state.
 pub fn main_menu(lang: Lang, view: &View) -> Proactive {
-    let items = if view.open {
-        vec![
-            Item::new(MY_WALLET, lang.s(Msg::MyWallet)),
-            Item::new(HISTORY, lang.s(Msg::History)),
-            Item::new(PAY_BILL, lang.s(Msg::PayBill)),
-            Item::new(SETTINGS, lang.s(Msg::Settings)),
-        ]
-    } else {
-        vec![Item::new(CLOSED, lang.s(Msg::WalletClosedItem))]
-    };
     Proactive::SetUpMenu {
         title: lang.s(Msg::Title).into(),
-        items,
+        items: Menu::top(view).items(lang),
     }
 }
 
-/// A screen of the session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Screen {
-    /// The operation password, asked before entering a first-level entry.
-    OpGate(u8),
-    MyWallet,
-    TopUpAmount,
-    TopUpPin(u32),
-    HistoryList,
-    BillPhone,
-    BillAmount(String),
-    BillPin(String, u32),
-    Settings,
-    OpMenu,
-    OpToggle,
-    OpOld,
-    OpNew,
-    OpAgain(String),
-    LimitMenu,
-    LimitAmount,
-    LimitPin(u32),
-    PayOld,
-    PayNew,
-    PayAgain(String),
-    CloseConfirm,
-    /// Waiting for the network (never on the stack).
-    Air(Air),
-    /// A DISPLAY TEXT; after it, `resume` (or the end of the session).
-    Message {
-        text: String,
-        resume: Option<Box<Screen>>,
-    },
+// ---------------------------------------------------------------------------------------------
+// Flows: what an entry does, one type per flow, its variants (or fields) its steps
+
+/// How a flow opens.
+enum Start {
+    /// At this step.
+    Step(Flow),
+    /// It only shows this text (a result, or why it cannot open), then the menu it was chosen
+    /// from is shown again (the session ends if that was the SET UP MENU).
+    Say(String),
 }
 
-impl Screen {
+/// The holder's answer to a step.
+struct Answer {
+    /// GET INPUT: what was typed.
+    text: String,
+    /// SELECT ITEM: the item chosen.
+    item: Option<u8>,
+}
+
+/// What the session does after a step's answer.
+enum Next {
+    /// Forward to this step; "back" returns to the one answered.
+    Go(Flow),
+    /// Forward to this step; "back" skips the one answered (not needed again).
+    Replace(Flow),
+    /// Bad input: say why, then ask the same again.
+    Retry(Msg),
+    /// Say this, then show the same step again.
+    Say(String),
+    /// Done or refused: say this, then return to the nearest menu above.
+    Result(String),
+    /// Say this, drop the step remembered before the answered one and ask this one instead.
+    Restart(Msg, Flow),
+    /// Say this, then the session ends.
+    Finish(Msg),
+    /// The wallet refused (in the flow named by the label): explained to the holder.
+    Problem(Problem, Msg),
+    /// Start the over-the-air exchange for this operation.
+    Air(Ota),
+    /// The handset answered this step of the exchange.
+    Exchange(Air),
+}
+
+/// A flow's steps: how each is shown, and what the holder's answer to it does.
+trait Steps {
+    fn render(&self, l: Lang, v: &View) -> Proactive;
+    /// The answer to this step (a success result: navigation is the session's).
+    fn respond(self, a: &Answer, l: Lang, v: &View, w: &mut dyn Wallet) -> Next;
+    /// A list the holder comes back to after a result further down the flow.
     fn is_menu(&self) -> bool {
-        matches!(
-            self,
-            Screen::MyWallet
-                | Screen::HistoryList
-                | Screen::Settings
-                | Screen::OpMenu
-                | Screen::LimitMenu
-        )
+        false
+    }
+    /// The step of the over-the-air exchange it waits for, if it does.
+    fn air(&self) -> Option<&Air> {
+        None
     }
 }
 
-/// What the card does next.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reply {
-    Show(Proactive),
-    End,
+/// Declares [`Flow`], the flow a session is in: one variant per flow type, each wrapping the
+/// type's step, and the dispatch of [`Steps`] to it.
+macro_rules! flows {
+    ($($flow:ident),* $(,)?) => {
+        /// The flow a session is in, at one of its steps.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        enum Flow {
+            $($flow($flow),)*
+        }
+
+        $(impl From<$flow> for Flow {
+            fn from(step: $flow) -> Flow {
+                Flow::$flow(step)
+            }
+        })*
+
+        impl Flow {
+            fn render(&self, l: Lang, v: &View) -> Proactive {
+                match self {
+                    $(Flow::$flow(s) => s.render(l, v),)*
+                }
+            }
+
+            fn respond(self, a: &Answer, l: Lang, v: &View, w: &mut dyn Wallet) -> Next {
+                match self {
+                    $(Flow::$flow(s) => s.respond(a, l, v, w),)*
+                }
+            }
+
+            fn is_menu(&self) -> bool {
+                match self {
+                    $(Flow::$flow(s) => s.is_menu(),)*
+                }
+            }
+
+            fn air(&self) -> Option<&Air> {
+                match self {
+                    $(Flow::$flow(s) => s.air(),)*
+                }
+            }
+        }
+    };
 }
 
-/// An open menu session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Session {
-    lang: Lang,
-    stack: Vec<Screen>,
-    current: Screen,
-}
+flows!(TopUp, History, Bill, OpToggle, ChangePassword, Limit, Close);
 
 fn input(prompt: String, min: u8, max: u8, hidden: bool) -> Proactive {
     Proactive::GetInput {
@@ -273,25 +419,479 @@ fn select(title: &str, items: Vec<Item>) -> Proactive {
     }
 }
 
+/// GET INPUT of an amount in yuan.
+fn amount(l: Lang, prompt: Msg) -> Proactive {
+    input(l.s(prompt).into(), 1, 10, false)
+}
+
+/// The password kinds: `(min, max, wrong length)`.
+fn password_rules(operation: bool) -> (u8, u8, Msg) {
+    if operation {
+        (4, 12, Msg::BadOpPassword)
+    } else {
+        (6, 6, Msg::BadPayPassword)
+    }
+}
+
+/// GET INPUT of a password (hidden digits).
+fn password_input(l: Lang, operation: bool, prompt: Msg) -> Proactive {
+    let (min, max, _) = password_rules(operation);
+    input(l.s(prompt).into(), min, max, true)
+}
+
+/// Checks that `text` has the password's form: `Err` is what to do instead.
+fn password_form(text: &str, operation: bool) -> Result<(), Next> {
+    let (min, max, wrong_length) = password_rules(operation);
+    match check_digits(text, min.into(), max.into(), wrong_length) {
+        Some(m) => Err(Next::Retry(m)),
+        None => Ok(()),
+    }
+}
+
+/// Checks the typed password with the wallet (spending a try); `context` names the flow for
+/// the explanation of a refusal. `Err` is what to do instead.
+fn password(a: &Answer, operation: bool, context: Msg, w: &mut dyn Wallet) -> Result<(), Next> {
+    password_form(&a.text, operation)?;
+    w.check_password(operation, &a.text)
+        .map_err(|p| Next::Problem(p, context))
+}
+
+/// Balance: the offline balance.
+fn balance(l: Lang, v: &View) -> Start {
+    Start::Say(format!(
+        "{} {}",
+        l.s(Msg::BalanceIs),
+        amount_text(l, v.balance)
+    ))
+}
+
+/// A closed wallet's only item: it says so.
+fn closed(l: Lang, _: &View) -> Start {
+    Start::Say(l.s(Msg::WalletIsClosed).into())
+}
+
+/// Top Up: amount, payment password, then the over-the-air load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TopUp {
+    Amount,
+    Pin(u32),
+    Air(Air),
+}
+
+impl TopUp {
+    fn start(l: Lang, v: &View) -> Start {
+        if !v.bip {
+            return Start::Say(l.s(Msg::NoBip).into());
+        }
+        Start::Step(TopUp::Amount.into())
+    }
+}
+
+impl Steps for TopUp {
+    fn render(&self, l: Lang, _: &View) -> Proactive {
+        match self {
+            TopUp::Amount => amount(l, Msg::TopUpAmount),
+            TopUp::Pin(_) => password_input(l, false, Msg::EnterPayPassword),
+            TopUp::Air(step) => step.render(),
+        }
+    }
+
+    fn respond(self, a: &Answer, l: Lang, v: &View, w: &mut dyn Wallet) -> Next {
+        match self {
+            TopUp::Amount => match parse_yuan(&a.text) {
+                Err(m) => Next::Retry(m),
+                Ok(fen) if u64::from(v.balance) + u64::from(fen) > u64::from(v.cap) => {
+                    Next::Say(format!(
+                        "{} {}",
+                        l.s(Msg::OverCap),
+                        amount_text(l, v.cap.saturating_sub(v.balance))
+                    ))
+                }
+                Ok(fen) => Next::Go(TopUp::Pin(fen).into()),
+            },
+            TopUp::Pin(fen) => match password(a, false, Msg::TopUp, w) {
+                Err(next) => next,
+                Ok(()) => Next::Air(Ota::TopUp { fen }),
+            },
+            TopUp::Air(step) => Next::Exchange(step),
+        }
+    }
+
+    fn air(&self) -> Option<&Air> {
+        match self {
+            TopUp::Air(step) => Some(step),
+            _ => None,
+        }
+    }
+}
+
+/// History: the log records, newest first; choosing one shows it in full.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct History;
+
+impl History {
+    /// An empty history is a message, not an empty list.
+    fn start(l: Lang, v: &View) -> Start {
+        if v.history.is_empty() {
+            return Start::Say(l.s(Msg::NoHistory).into());
+        }
+        Start::Step(History.into())
+    }
+}
+
+impl Steps for History {
+    fn render(&self, l: Lang, v: &View) -> Proactive {
+        let items = v.history.iter().enumerate();
+        select(
+            l.s(Msg::History),
+            items
+                .map(|(i, r)| Item::new(i as u8 + 1, history_label(r)))
+                .collect(),
+        )
+    }
+
+    fn respond(self, a: &Answer, l: Lang, v: &View, _: &mut dyn Wallet) -> Next {
+        match a
+            .item
+            .and_then(|i| v.history.get(usize::from(i).wrapping_sub(1)))
+        {
+            Some(r) => Next::Say(history_detail(l, r)),
+            None => Next::Retry(Msg::BadChoice),
+        }
+    }
+
+    fn is_menu(&self) -> bool {
+        true
+    }
+}
+
+/// Pay Phone Bill: phone number, amount, payment password, then the over-the-air payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Bill {
+    Phone,
+    Amount(String),
+    Pin(String, u32),
+    Air(Air),
+}
+
+impl Bill {
+    fn start(l: Lang, v: &View) -> Start {
+        if !v.bip {
+            return Start::Say(l.s(Msg::NoBip).into());
+        }
+        Start::Step(Bill::Phone.into())
+    }
+}
+
+impl Steps for Bill {
+    fn render(&self, l: Lang, _: &View) -> Proactive {
+        match self {
+            Bill::Phone => input(l.s(Msg::PhoneNumber).into(), 11, 11, false),
+            Bill::Amount(_) => amount(l, Msg::BillAmount),
+            Bill::Pin(..) => password_input(l, false, Msg::EnterPayPassword),
+            Bill::Air(step) => step.render(),
+        }
+    }
+
+    fn respond(self, a: &Answer, l: Lang, v: &View, w: &mut dyn Wallet) -> Next {
+        match self {
+            Bill::Phone => {
+                let text = &a.text;
+                if text.len() != 11
+                    || !text.starts_with('1')
+                    || !text.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Next::Retry(Msg::BadPhone);
+                }
+                Next::Go(Bill::Amount(text.clone()).into())
+            }
+            Bill::Amount(phone) => match parse_yuan(&a.text) {
+                Err(m) => Next::Retry(m),
+                Ok(fen) if fen > v.balance => {
+                    Next::Say(format!("{} [9401]", l.s(Msg::Insufficient)))
+                }
+                Ok(fen) if fen > v.limit => Next::Say(format!(
+                    "{} {} [6985]",
+                    l.s(Msg::OverLimit),
+                    amount_text(l, v.limit)
+                )),
+                Ok(fen) => Next::Go(Bill::Pin(phone, fen).into()),
+            },
+            Bill::Pin(phone, fen) => match password(a, false, Msg::PayBill, w) {
+                Err(next) => next,
+                Ok(()) => Next::Air(Ota::Bill { phone, fen }),
+            },
+            Bill::Air(step) => Next::Exchange(step),
+        }
+    }
+
+    fn air(&self) -> Option<&Air> {
+        match self {
+            Bill::Air(step) => Some(step),
+            _ => None,
+        }
+    }
+}
+
+/// Operation password, Enable/Disable: the current operation password, then the switch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct OpToggle;
+
+impl OpToggle {
+    fn start(_: Lang, _: &View) -> Start {
+        Start::Step(OpToggle.into())
+    }
+}
+
+impl Steps for OpToggle {
+    fn render(&self, l: Lang, _: &View) -> Proactive {
+        password_input(l, true, Msg::EnterOpPassword)
+    }
+
+    fn respond(self, a: &Answer, l: Lang, v: &View, w: &mut dyn Wallet) -> Next {
+        if let Err(next) = password(a, true, Msg::OpPassword, w) {
+            return next;
+        }
+        let on = !v.op_enabled;
+        if let Err(p) = w.set_operation_enabled(on) {
+            return Next::Problem(p, Msg::OpPassword);
+        }
+        Next::Result(l.s(if on { Msg::OpNowOn } else { Msg::OpNowOff }).into())
+    }
+}
+
+/// Change the operation or the payment password: old, new, new again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ChangePassword {
+    /// The operation password (else the payment password).
+    operation: bool,
+    step: Change,
+}
+
+/// The steps of [`ChangePassword`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Change {
+    Old,
+    New,
+    /// The new password again; the first entry.
+    Again(String),
+}
+
+impl ChangePassword {
+    fn operation(_: Lang, _: &View) -> Start {
+        Start::Step(ChangePassword::at(true, Change::Old))
+    }
+
+    fn payment(_: Lang, _: &View) -> Start {
+        Start::Step(ChangePassword::at(false, Change::Old))
+    }
+
+    fn at(operation: bool, step: Change) -> Flow {
+        ChangePassword { operation, step }.into()
+    }
+
+    /// The flow's name for explanations, and its result.
+    fn words(&self) -> (Msg, Msg) {
+        if self.operation {
+            (Msg::OpPassword, Msg::OpChanged)
+        } else {
+            (Msg::ChangePayPassword, Msg::PayChanged)
+        }
+    }
+}
+
+impl Steps for ChangePassword {
+    fn render(&self, l: Lang, _: &View) -> Proactive {
+        let prompt = match (self.operation, &self.step) {
+            (true, Change::Old) => Msg::EnterOpPassword,
+            (true, Change::New) => Msg::NewOpPassword,
+            (true, Change::Again(_)) => Msg::NewOpPasswordAgain,
+            (false, Change::Old) => Msg::EnterPayPassword,
+            (false, Change::New) => Msg::NewPayPassword,
+            (false, Change::Again(_)) => Msg::NewPayPasswordAgain,
+        };
+        password_input(l, self.operation, prompt)
+    }
+
+    fn respond(self, a: &Answer, l: Lang, _: &View, w: &mut dyn Wallet) -> Next {
+        let op = self.operation;
+        let (context, done) = self.words();
+        match self.step {
+            Change::Old => match password(a, op, context, w) {
+                Err(next) => next,
+                // The old password is not needed again: "back" from here returns to the menu.
+                Ok(()) => Next::Replace(ChangePassword::at(op, Change::New)),
+            },
+            Change::New => match password_form(&a.text, op) {
+                Err(next) => next,
+                Ok(()) => Next::Go(ChangePassword::at(op, Change::Again(a.text.clone()))),
+            },
+            Change::Again(first) => {
+                if a.text != first {
+                    return Next::Restart(Msg::Mismatch, ChangePassword::at(op, Change::New));
+                }
+                match w.set_password(op, &a.text) {
+                    Ok(()) => Next::Result(l.s(done).into()),
+                    Err(p) => Next::Problem(p, context),
+                }
+            }
+        }
+    }
+}
+
+/// Single-Payment Limit: shows the limit and offers to set a new one (amount, then the payment
+/// password).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Limit {
+    Shown,
+    Amount,
+    Pin(u32),
+}
+
+impl Limit {
+    fn start(_: Lang, _: &View) -> Start {
+        Start::Step(Limit::Shown.into())
+    }
+}
+
+impl Steps for Limit {
+    fn render(&self, l: Lang, v: &View) -> Proactive {
+        match self {
+            Limit::Shown => select(
+                &format!("{} {}", l.s(Msg::Limit), amount_text(l, v.limit)),
+                vec![Item::new(1, l.s(Msg::SetLimit))],
+            ),
+            Limit::Amount => amount(l, Msg::NewLimit),
+            Limit::Pin(_) => password_input(l, false, Msg::EnterPayPassword),
+        }
+    }
+
+    fn respond(self, a: &Answer, l: Lang, v: &View, w: &mut dyn Wallet) -> Next {
+        match self {
+            Limit::Shown => match a.item {
+                Some(1) => Next::Go(Limit::Amount.into()),
+                _ => Next::Retry(Msg::BadChoice),
+            },
+            Limit::Amount => match parse_yuan(&a.text) {
+                Err(m) => Next::Retry(m),
+                Ok(fen) if fen > v.cap => Next::Say(format!(
+                    "{} {}",
+                    l.s(Msg::LimitOverCap),
+                    amount_text(l, v.cap)
+                )),
+                Ok(fen) => Next::Go(Limit::Pin(fen).into()),
+            },
+            Limit::Pin(fen) => {
+                if let Err(next) = password(a, false, Msg::Limit, w) {
+                    return next;
+                }
+                match w.set_limit(fen) {
+                    Ok(()) => {
+                        Next::Result(format!("{} {}", l.s(Msg::LimitSet), amount_text(l, fen)))
+                    }
+                    Err(p) => Next::Problem(p, Msg::Limit),
+                }
+            }
+        }
+    }
+
+    fn is_menu(&self) -> bool {
+        matches!(self, Limit::Shown)
+    }
+}
+
+/// Close Wallet: only at a zero balance, after a confirmation item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Close;
+
+impl Close {
+    fn start(l: Lang, v: &View) -> Start {
+        if v.balance != 0 {
+            return Start::Say(format!(
+                "{} {}",
+                l.s(Msg::CloseNeedsZero),
+                amount_text(l, v.balance)
+            ));
+        }
+        Start::Step(Close.into())
+    }
+}
+
+impl Steps for Close {
+    fn render(&self, l: Lang, _: &View) -> Proactive {
+        select(
+            l.s(Msg::CloseWallet),
+            vec![Item::new(1, l.s(Msg::ConfirmClose))],
+        )
+    }
+
+    fn respond(self, a: &Answer, _: Lang, _: &View, w: &mut dyn Wallet) -> Next {
+        match a.item {
+            Some(1) => match w.close_wallet() {
+                Ok(()) => Next::Finish(Msg::ClosedDone),
+                Err(p) => Next::Problem(p, Msg::CloseWallet),
+            },
+            _ => Next::Retry(Msg::BadChoice),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The session: navigation between menus and flow steps
+
+/// A screen of the session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Screen {
+    /// The operation password, asked before the SET UP MENU entry with this identifier.
+    Gate(u8),
+    /// A SELECT ITEM list of menu entries.
+    Menu(Menu),
+    /// A step of a flow (a step of the over-the-air exchange is never on the stack).
+    Flow(Flow),
+    /// A DISPLAY TEXT; after it, `resume` (or the end of the session).
+    Message {
+        text: String,
+        resume: Option<Box<Screen>>,
+    },
+}
+
+impl Screen {
+    fn is_menu(&self) -> bool {
+        match self {
+            Screen::Menu(_) => true,
+            Screen::Flow(f) => f.is_menu(),
+            Screen::Gate(_) | Screen::Message { .. } => false,
+        }
+    }
+}
+
+/// What the card does next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    Show(Proactive),
+    End,
+}
+
+/// An open menu session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    lang: Lang,
+    stack: Vec<Screen>,
+    current: Screen,
+}
+
 impl Session {
     /// A MENU SELECTION of `item` from the SET UP MENU. `None`: not an item of the menu.
     pub fn start(lang: Lang, item: u8, w: &mut dyn Wallet) -> Option<(Session, Reply)> {
         let view = w.view();
-        let valid = if view.open {
-            (MY_WALLET..=SETTINGS).contains(&item)
-        } else {
-            item == CLOSED
-        };
-        if !valid {
-            return None;
-        }
+        Menu::top(&view).entry(item)?;
         let mut s = Session {
             lang,
             stack: Vec::new(),
-            current: Screen::OpGate(item),
+            current: Screen::Gate(item),
         };
         let reply = if !view.open {
-            s.message(Msg::WalletIsClosed, None, &view)
+            s.enter(item, &view)
         } else if view.op_enabled && view.op_tries_left == 0 {
             s.message(Msg::MenuLocked, None, &view)
         } else if view.op_enabled {
@@ -302,25 +902,27 @@ impl Session {
         Some((s, reply))
     }
 
-    fn entry(item: u8) -> Screen {
-        match item {
-            MY_WALLET => Screen::MyWallet,
-            HISTORY => Screen::HistoryList,
-            PAY_BILL => Screen::BillPhone,
-            _ => Screen::Settings,
+    /// Enters the SET UP MENU entry `item` (the operation password, if on, was given).
+    fn enter(&mut self, item: u8, v: &View) -> Reply {
+        match Menu::top(v).entry(item) {
+            Some(e) => self.open(e, v),
+            None => Reply::End,
         }
     }
 
-    /// Enters a first-level entry (an empty history is a message, not an empty list).
-    fn enter(&mut self, item: u8, v: &View) -> Reply {
-        if item == HISTORY && v.history.is_empty() {
-            return self.message(Msg::NoHistory, None, v);
+    /// Opens the chosen entry, from the SELECT ITEM list shown (or from the SET UP MENU).
+    fn open(&mut self, e: &Entry, v: &View) -> Reply {
+        match e.opens {
+            Opens::Menu(m) => self.go(Screen::Menu(m), v),
+            Opens::Flow(start) => match start(self.lang, v) {
+                Start::Step(f) => self.go(Screen::Flow(f), v),
+                Start::Say(text) => {
+                    let here =
+                        matches!(self.current, Screen::Menu(_)).then(|| self.current.clone());
+                    self.say(text, here, v)
+                }
+            },
         }
-        if item == PAY_BILL && !v.bip {
-            return self.message(Msg::NoBip, None, v);
-        }
-        self.current = Self::entry(item);
-        self.show(v)
     }
 
     fn t(&self, m: Msg) -> String {
@@ -330,80 +932,15 @@ impl Session {
     /// The proactive command for the current screen.
     fn render(&self, v: &View) -> Proactive {
         let l = self.lang;
-        let pin = |m| input(self.t(m), 6, 6, true);
-        let op = |m| input(self.t(m), 4, 12, true);
-        let amount = |m| input(self.t(m), 1, 10, false);
-        let items = |list: &[Msg]| -> Vec<Item> {
-            list.iter()
-                .enumerate()
-                .map(|(i, m)| Item::new(i as u8 + 1, l.s(*m)))
-                .collect()
-        };
         match &self.current {
-            Screen::OpGate(_) | Screen::OpToggle | Screen::OpOld => op(Msg::EnterOpPassword),
-            Screen::OpNew => op(Msg::NewOpPassword),
-            Screen::OpAgain(_) => op(Msg::NewOpPasswordAgain),
-            Screen::MyWallet => select(l.s(Msg::MyWallet), items(&[Msg::TopUp, Msg::Balance])),
-            Screen::TopUpAmount => amount(Msg::TopUpAmount),
-            Screen::TopUpPin(_) | Screen::BillPin(..) | Screen::LimitPin(_) | Screen::PayOld => {
-                pin(Msg::EnterPayPassword)
-            }
-            Screen::PayNew => pin(Msg::NewPayPassword),
-            Screen::PayAgain(_) => pin(Msg::NewPayPasswordAgain),
-            Screen::HistoryList => select(
-                l.s(Msg::History),
-                v.history
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| Item::new(i as u8 + 1, history_label(r)))
-                    .collect(),
-            ),
-            Screen::BillPhone => input(self.t(Msg::PhoneNumber), 11, 11, false),
-            Screen::BillAmount(_) => amount(Msg::BillAmount),
-            Screen::Settings => select(
-                l.s(Msg::Settings),
-                items(&[
-                    Msg::OpPassword,
-                    Msg::Limit,
-                    Msg::ChangePayPassword,
-                    Msg::CloseWallet,
-                ]),
-            ),
-            Screen::OpMenu => select(
-                l.s(Msg::OpPassword),
-                items(&[Msg::EnableDisable, Msg::ChangeOp]),
-            ),
-            Screen::LimitMenu => select(
-                &format!("{} {}", l.s(Msg::Limit), amount_text(l, v.limit)),
-                items(&[Msg::SetLimit]),
-            ),
-            Screen::LimitAmount => amount(Msg::NewLimit),
-            Screen::CloseConfirm => select(l.s(Msg::CloseWallet), items(&[Msg::ConfirmClose])),
+            Screen::Gate(_) => password_input(l, true, Msg::EnterOpPassword),
+            Screen::Menu(m) => select(l.s(m.title()), m.items(l)),
+            Screen::Flow(f) => f.render(l, v),
             Screen::Message { text, .. } => Proactive::DisplayText {
                 text: text.clone(),
                 high_priority: false,
                 wait_for_user: true,
             },
-            Screen::Air(Air::Opening { .. }) => Proactive::OpenChannel {
-                bearer: vec![0x03],
-                buffer_size: OTA_BUFFER,
-                transport: Some((0x02, OTA_PORT)),
-                destination: Some([&[0x21][..], &OTA_GATEWAY].concat()),
-            },
-            Screen::Air(Air::Sending {
-                channel, request, ..
-            }) => Proactive::SendData {
-                channel: *channel,
-                data: request.clone(),
-                immediate: true,
-            },
-            Screen::Air(Air::Receiving { channel, .. }) => Proactive::ReceiveData {
-                channel: *channel,
-                length: OTA_ANSWER_LEN as u8,
-            },
-            Screen::Air(Air::Closing { channel, .. }) => {
-                Proactive::CloseChannel { channel: *channel }
-            }
         }
     }
 
@@ -414,7 +951,7 @@ impl Session {
     /// Moves forward to `next` (the current screen is remembered for "back").
     fn go(&mut self, next: Screen, v: &View) -> Reply {
         let prev = std::mem::replace(&mut self.current, next);
-        if !matches!(prev, Screen::Message { .. } | Screen::OpGate(_)) {
+        if !matches!(prev, Screen::Message { .. } | Screen::Gate(_)) {
             self.stack.push(prev);
         }
         self.show(v)
@@ -493,260 +1030,129 @@ impl Session {
 
     /// The holder answered the current screen.
     pub fn respond(&mut self, tr: &TerminalResponse, w: &mut dyn Wallet) -> Result<Reply, Problem> {
-        if let Screen::Air(step) = self.current.clone() {
-            return self.air(step, tr, w);
-        }
         let v = w.view();
-        match tr.result {
-            ResultCode::Ok | ResultCode::Other(0x01..=0x0F) => {}
-            ResultCode::Back => {
-                return Ok(match &self.current {
-                    Screen::Message { resume, .. } => match resume.clone() {
-                        Some(s) => {
-                            self.current = *s;
-                            self.show(&v)
-                        }
-                        None => Reply::End,
-                    },
-                    _ => self.back(&v),
+        // A step of the over-the-air exchange reads the handset's result itself.
+        let exchange = matches!(&self.current, Screen::Flow(f) if f.air().is_some());
+        if !exchange {
+            match tr.result {
+                ResultCode::Ok | ResultCode::Other(0x01..=0x0F) => {}
+                ResultCode::Back => {
+                    return Ok(match &self.current {
+                        Screen::Message { resume, .. } => match resume.clone() {
+                            Some(s) => {
+                                self.current = *s;
+                                self.show(&v)
+                            }
+                            None => Reply::End,
+                        },
+                        _ => self.back(&v),
+                    });
+                }
+                _ => return Ok(Reply::End),
+            }
+        }
+        let a = Answer {
+            text: tr.text.clone().unwrap_or_default(),
+            item: tr.item,
+        };
+        let next = match self.current.clone() {
+            Screen::Message { resume, .. } => {
+                return Ok(match resume {
+                    Some(s) => {
+                        self.current = *s;
+                        self.show(&v)
+                    }
+                    None => Reply::End,
                 });
             }
-            _ => return Ok(Reply::End),
+            Screen::Gate(item) => match password(&a, true, Msg::OpPassword, w) {
+                Ok(()) => return Ok(self.enter(item, &v)),
+                Err(Next::Problem(Problem::Card(Sw::BLOCKED), _)) => Next::Finish(Msg::MenuLocked),
+                Err(next) => next,
+            },
+            Screen::Menu(m) => match a.item.and_then(|id| m.entry(id)) {
+                Some(e) => return Ok(self.open(e, &v)),
+                None => Next::Retry(Msg::BadChoice),
+            },
+            Screen::Flow(f) => f.respond(&a, self.lang, &v, w),
+        };
+        self.follow(next, tr, w)
+    }
+
+    /// Does what a step's answer asked for.
+    fn follow(
+        &mut self,
+        next: Next,
+        tr: &TerminalResponse,
+        w: &mut dyn Wallet,
+    ) -> Result<Reply, Problem> {
+        let v = w.view();
+        Ok(match next {
+            Next::Go(f) => self.go(Screen::Flow(f), &v),
+            Next::Replace(f) => {
+                self.current = Screen::Flow(f);
+                self.show(&v)
+            }
+            Next::Retry(m) => self.retry(m, &v),
+            Next::Say(text) => {
+                let here = self.current.clone();
+                self.say(text, Some(here), &v)
+            }
+            Next::Result(text) => self.result(text, &v),
+            Next::Restart(m, f) => {
+                self.stack.pop();
+                self.message(m, Some(Screen::Flow(f)), &v)
+            }
+            Next::Finish(m) => self.message(m, None, &v),
+            Next::Problem(p, context) => return self.problem(p, context, w),
+            Next::Air(op) => return self.open_air(op, w),
+            Next::Exchange(step) => return self.air(step, tr, w),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The over-the-air exchange, a step of Top Up or Pay Phone Bill
+
+impl Air {
+    fn op(&self) -> &Ota {
+        match self {
+            Air::Opening { op, .. }
+            | Air::Sending { op, .. }
+            | Air::Receiving { op, .. }
+            | Air::Closing { op, .. } => op,
         }
-        let text = tr.text.clone().unwrap_or_default();
-        let item = tr.item;
-        let current = self.current.clone();
-        match current {
-            Screen::Message { resume, .. } => Ok(match resume {
-                Some(s) => {
-                    self.current = *s;
-                    self.show(&v)
-                }
-                None => Reply::End,
-            }),
-            Screen::OpGate(entry) => {
-                if let Some(m) = check_digits(&text, 4, 12, Msg::BadOpPassword) {
-                    return Ok(self.retry(m, &v));
-                }
-                match w.check_password(true, &text) {
-                    Ok(()) => Ok(self.enter(entry, &v)),
-                    Err(Problem::Card(Sw::BLOCKED)) => Ok(self.message(Msg::MenuLocked, None, &v)),
-                    Err(p) => self.problem(p, Msg::OpPassword, w),
-                }
-            }
-            Screen::MyWallet => match item {
-                Some(1) if !v.bip => {
-                    let here = self.current.clone();
-                    Ok(self.message(Msg::NoBip, Some(here), &v))
-                }
-                Some(1) => Ok(self.go(Screen::TopUpAmount, &v)),
-                Some(2) => {
-                    let text = format!(
-                        "{} {}",
-                        self.t(Msg::BalanceIs),
-                        amount_text(self.lang, v.balance)
-                    );
-                    let here = self.current.clone();
-                    Ok(self.say(text, Some(here), &v))
-                }
-                _ => Ok(self.retry(Msg::BadChoice, &v)),
+    }
+
+    fn render(&self) -> Proactive {
+        match self {
+            Air::Opening { .. } => Proactive::OpenChannel {
+                bearer: vec![0x03],
+                buffer_size: OTA_BUFFER,
+                transport: Some((0x02, OTA_PORT)),
+                destination: Some([&[0x21][..], &OTA_GATEWAY].concat()),
             },
-            Screen::TopUpAmount => match parse_yuan(&text) {
-                Err(m) => Ok(self.retry(m, &v)),
-                Ok(fen) if u64::from(v.balance) + u64::from(fen) > u64::from(v.cap) => {
-                    let t = format!(
-                        "{} {}",
-                        self.t(Msg::OverCap),
-                        amount_text(self.lang, v.cap.saturating_sub(v.balance))
-                    );
-                    let again = self.current.clone();
-                    Ok(self.say(t, Some(again), &v))
-                }
-                Ok(fen) => Ok(self.go(Screen::TopUpPin(fen), &v)),
+            Air::Sending {
+                channel, request, ..
+            } => Proactive::SendData {
+                channel: *channel,
+                data: request.clone(),
+                immediate: true,
             },
-            Screen::TopUpPin(fen) => {
-                if let Some(m) = check_digits(&text, 6, 6, Msg::BadPayPassword) {
-                    return Ok(self.retry(m, &v));
-                }
-                if let Err(p) = w.check_password(false, &text) {
-                    return self.problem(p, Msg::TopUp, w);
-                }
-                self.open_air(Ota::TopUp { fen }, w)
-            }
-            Screen::HistoryList => {
-                match item.and_then(|i| v.history.get(usize::from(i).wrapping_sub(1))) {
-                    Some(r) => {
-                        let t = history_detail(self.lang, r);
-                        let here = self.current.clone();
-                        Ok(self.say(t, Some(here), &v))
-                    }
-                    None => Ok(self.retry(Msg::BadChoice, &v)),
-                }
-            }
-            Screen::BillPhone => {
-                if text.len() != 11
-                    || !text.starts_with('1')
-                    || !text.bytes().all(|b| b.is_ascii_digit())
-                {
-                    return Ok(self.retry(Msg::BadPhone, &v));
-                }
-                Ok(self.go(Screen::BillAmount(text), &v))
-            }
-            Screen::BillAmount(phone) => match parse_yuan(&text) {
-                Err(m) => Ok(self.retry(m, &v)),
-                Ok(fen) if fen > v.balance => {
-                    let t = format!("{} [9401]", self.t(Msg::Insufficient));
-                    let again = self.current.clone();
-                    Ok(self.say(t, Some(again), &v))
-                }
-                Ok(fen) if fen > v.limit => {
-                    let t = format!(
-                        "{} {} [6985]",
-                        self.t(Msg::OverLimit),
-                        amount_text(self.lang, v.limit)
-                    );
-                    let again = self.current.clone();
-                    Ok(self.say(t, Some(again), &v))
-                }
-                Ok(fen) => Ok(self.go(Screen::BillPin(phone, fen), &v)),
+            Air::Receiving { channel, .. } => Proactive::ReceiveData {
+                channel: *channel,
+                length: OTA_ANSWER_LEN as u8,
             },
-            Screen::BillPin(phone, fen) => {
-                if let Some(m) = check_digits(&text, 6, 6, Msg::BadPayPassword) {
-                    return Ok(self.retry(m, &v));
-                }
-                if let Err(p) = w.check_password(false, &text) {
-                    return self.problem(p, Msg::PayBill, w);
-                }
-                self.open_air(Ota::Bill { phone, fen }, w)
-            }
-            Screen::Settings => match item {
-                Some(1) => Ok(self.go(Screen::OpMenu, &v)),
-                Some(2) => Ok(self.go(Screen::LimitMenu, &v)),
-                Some(3) => Ok(self.go(Screen::PayOld, &v)),
-                Some(4) if v.balance != 0 => {
-                    let t = format!(
-                        "{} {}",
-                        self.t(Msg::CloseNeedsZero),
-                        amount_text(self.lang, v.balance)
-                    );
-                    let here = self.current.clone();
-                    Ok(self.say(t, Some(here), &v))
-                }
-                Some(4) => Ok(self.go(Screen::CloseConfirm, &v)),
-                _ => Ok(self.retry(Msg::BadChoice, &v)),
-            },
-            Screen::OpMenu => match item {
-                Some(1) => Ok(self.go(Screen::OpToggle, &v)),
-                Some(2) => Ok(self.go(Screen::OpOld, &v)),
-                _ => Ok(self.retry(Msg::BadChoice, &v)),
-            },
-            Screen::OpToggle => {
-                if let Some(m) = check_digits(&text, 4, 12, Msg::BadOpPassword) {
-                    return Ok(self.retry(m, &v));
-                }
-                if let Err(p) = w.check_password(true, &text) {
-                    return self.problem(p, Msg::OpPassword, w);
-                }
-                let on = !v.op_enabled;
-                if let Err(p) = w.set_operation_enabled(on) {
-                    return self.problem(p, Msg::OpPassword, w);
-                }
-                let t = self.t(if on { Msg::OpNowOn } else { Msg::OpNowOff });
-                Ok(self.result(t, &w.view()))
-            }
-            Screen::OpOld => {
-                if let Some(m) = check_digits(&text, 4, 12, Msg::BadOpPassword) {
-                    return Ok(self.retry(m, &v));
-                }
-                if let Err(p) = w.check_password(true, &text) {
-                    return self.problem(p, Msg::OpPassword, w);
-                }
-                // The old password is not needed again: "back" from here returns to the menu.
-                self.current = Screen::OpNew;
-                Ok(self.show(&v))
-            }
-            Screen::OpNew => match check_digits(&text, 4, 12, Msg::BadOpPassword) {
-                Some(m) => Ok(self.retry(m, &v)),
-                None => Ok(self.go(Screen::OpAgain(text), &v)),
-            },
-            Screen::OpAgain(first) => {
-                if text != first {
-                    self.stack.pop();
-                    self.current = Screen::OpNew;
-                    return Ok(self.message(Msg::Mismatch, Some(Screen::OpNew), &v));
-                }
-                if let Err(p) = w.set_password(true, &text) {
-                    return self.problem(p, Msg::OpPassword, w);
-                }
-                let t = self.t(Msg::OpChanged);
-                Ok(self.result(t, &w.view()))
-            }
-            Screen::LimitMenu => match item {
-                Some(1) => Ok(self.go(Screen::LimitAmount, &v)),
-                _ => Ok(self.retry(Msg::BadChoice, &v)),
-            },
-            Screen::LimitAmount => match parse_yuan(&text) {
-                Err(m) => Ok(self.retry(m, &v)),
-                Ok(fen) if fen > v.cap => {
-                    let t = format!(
-                        "{} {}",
-                        self.t(Msg::LimitOverCap),
-                        amount_text(self.lang, v.cap)
-                    );
-                    let again = self.current.clone();
-                    Ok(self.say(t, Some(again), &v))
-                }
-                Ok(fen) => Ok(self.go(Screen::LimitPin(fen), &v)),
-            },
-            Screen::LimitPin(fen) => {
-                if let Some(m) = check_digits(&text, 6, 6, Msg::BadPayPassword) {
-                    return Ok(self.retry(m, &v));
-                }
-                if let Err(p) = w.check_password(false, &text) {
-                    return self.problem(p, Msg::Limit, w);
-                }
-                if let Err(p) = w.set_limit(fen) {
-                    return self.problem(p, Msg::Limit, w);
-                }
-                let t = format!("{} {}", self.t(Msg::LimitSet), amount_text(self.lang, fen));
-                Ok(self.result(t, &w.view()))
-            }
-            Screen::PayOld => {
-                if let Some(m) = check_digits(&text, 6, 6, Msg::BadPayPassword) {
-                    return Ok(self.retry(m, &v));
-                }
-                if let Err(p) = w.check_password(false, &text) {
-                    return self.problem(p, Msg::ChangePayPassword, w);
-                }
-                self.current = Screen::PayNew;
-                Ok(self.show(&v))
-            }
-            Screen::PayNew => match check_digits(&text, 6, 6, Msg::BadPayPassword) {
-                Some(m) => Ok(self.retry(m, &v)),
-                None => Ok(self.go(Screen::PayAgain(text), &v)),
-            },
-            Screen::PayAgain(first) => {
-                if text != first {
-                    self.stack.pop();
-                    self.current = Screen::PayNew;
-                    return Ok(self.message(Msg::Mismatch, Some(Screen::PayNew), &v));
-                }
-                if let Err(p) = w.set_password(false, &text) {
-                    return self.problem(p, Msg::ChangePayPassword, w);
-                }
-                let t = self.t(Msg::PayChanged);
-                Ok(self.result(t, &w.view()))
-            }
-            // Handled above, before the result code is read.
-            Screen::Air(step) => self.air(step, tr, w),
-            Screen::CloseConfirm => match item {
-                Some(1) => match w.close_wallet() {
-                    Ok(()) => Ok(self.message(Msg::ClosedDone, None, &w.view())),
-                    Err(p) => self.problem(p, Msg::CloseWallet, w),
-                },
-                _ => Ok(self.retry(Msg::BadChoice, &v)),
-            },
+            Air::Closing { channel, .. } => Proactive::CloseChannel { channel: *channel },
         }
+    }
+
+    /// The screen of this step: a step of the flow its operation belongs to.
+    fn screen(self) -> Screen {
+        Screen::Flow(match self.op() {
+            Ota::TopUp { .. } => TopUp::Air(self).into(),
+            Ota::Bill { .. } => Bill::Air(self).into(),
+        })
     }
 }
 
@@ -755,7 +1161,7 @@ impl Session {
     fn open_air(&mut self, op: Ota, w: &mut dyn Wallet) -> Result<Reply, Problem> {
         match w.ota_begin(&op) {
             Ok(request) => {
-                self.current = Screen::Air(Air::Opening { op, request });
+                self.current = Air::Opening { op, request }.screen();
                 Ok(self.show(&w.view()))
             }
             Err(p) => self.problem(p, op.context(), w),
@@ -820,7 +1226,7 @@ impl Session {
             // Whatever the handset says about closing, the exchange is over.
             Air::Closing { op, then, .. } => return self.air_end(&op, then, w),
         };
-        self.current = Screen::Air(next);
+        self.current = next.screen();
         Ok(self.show(&w.view()))
     }
 
@@ -864,5 +1270,251 @@ fn check_digits(s: &str, min: usize, max: usize, wrong_length: Msg) -> Option<Ms
         Some(wrong_length)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stk::ProactiveCommand;
+
+    /// A wallet that knows the operation password `1234` and the payment password `123456`.
+    struct Fake(View);
+
+    impl Wallet for Fake {
+        fn view(&self) -> View {
+            self.0.clone()
+        }
+        fn check_password(&mut self, operation: bool, guess: &str) -> Done<()> {
+            match (operation, guess) {
+                (true, "1234") | (false, "123456") => Ok(()),
+                _ => Err(Problem::Card(Sw(0x63C4))),
+            }
+        }
+        fn set_operation_enabled(&mut self, on: bool) -> Done<()> {
+            self.0.op_enabled = on;
+            Ok(())
+        }
+        fn set_password(&mut self, _: bool, _: &str) -> Done<()> {
+            Ok(())
+        }
+        fn set_limit(&mut self, fen: u32) -> Done<()> {
+            self.0.limit = fen;
+            Ok(())
+        }
+        fn ota_begin(&mut self, _: &Ota) -> Done<Vec<u8>> {
+            Ok(vec![0; 8])
+        }
+        fn ota_finish(&mut self, _: &[u8]) -> Done<u32> {
+            Ok(self.0.balance)
+        }
+        fn ota_abort(&mut self) {}
+        fn close_wallet(&mut self) -> Done<()> {
+            self.0.open = false;
+            Ok(())
+        }
+    }
+
+    fn wallet(open: bool) -> Fake {
+        Fake(View {
+            balance: 0,
+            limit: 5000,
+            cap: 100_000,
+            open,
+            op_enabled: false,
+            op_tries_left: 5,
+            history: vec![Record {
+                counter: 1,
+                amount: 100,
+                tx_type: crate::crypto::TYPE_LOAD,
+                term_id: [0x11; 6],
+                date: [0x20, 0x26, 0x11, 0x30],
+                time: [0x12, 0x00, 0x00],
+            }],
+            bip: true,
+        })
+    }
+
+    /// The holder's answers in the walk below.
+    #[derive(Clone, Copy)]
+    enum Do {
+        Pick(u8),
+        Type(&'static str),
+    }
+
+    /// For each entry (by label): what the screen it opens says (a list's title, a prompt, a
+    /// text), then answers to that flow with what each must show. Written out here, apart from
+    /// the table, so an entry that opens another entry's flow fails.
+    #[allow(clippy::type_complexity)]
+    const EXPECTED: &[(Msg, &str, &[(Do, &str)])] = &[
+        (Msg::MyWallet, "My Wallet", &[]),
+        (Msg::History, "History", &[]),
+        (Msg::PayBill, "Phone number (11 digits)", &[]),
+        (Msg::Settings, "Wallet Settings", &[]),
+        (
+            Msg::WalletClosedItem,
+            "The wallet is closed: no payments or top-ups [6A81]",
+            &[],
+        ),
+        (
+            Msg::TopUp,
+            "Top-up amount (yuan, * = point)",
+            &[(Do::Type("10"), "Payment password")],
+        ),
+        (Msg::Balance, "Balance 0.00", &[]),
+        (Msg::OpPassword, "Operation Password", &[]),
+        (
+            Msg::Limit,
+            "Single-Payment Limit 50.00",
+            &[(Do::Pick(1), "New limit (yuan, * = point)")],
+        ),
+        (
+            Msg::ChangePayPassword,
+            "Payment password",
+            &[(Do::Type("123456"), "New payment password (6 digits)")],
+        ),
+        (
+            Msg::CloseWallet,
+            "Close Wallet",
+            &[(Do::Pick(1), "The wallet is closed")],
+        ),
+        (
+            Msg::EnableDisable,
+            "Operation password",
+            &[(Do::Type("1234"), "Operation password is now on")],
+        ),
+        (
+            Msg::ChangeOp,
+            "Operation password",
+            &[(Do::Type("1234"), "New operation password (4-12 digits)")],
+        ),
+    ];
+
+    /// The entries to choose, from the SET UP MENU, to reach `menu`'s list.
+    fn path_to(menu: Menu) -> Vec<&'static Entry> {
+        match ENTRIES
+            .iter()
+            .find(|e| matches!(e.opens, Opens::Menu(m) if m == menu))
+        {
+            Some(e) => [path_to(e.menu), vec![e]].concat(),
+            None => Vec::new(),
+        }
+    }
+
+    fn shown(r: &Reply) -> &Proactive {
+        match r {
+            Reply::Show(p) => p,
+            Reply::End => panic!("the session ended"),
+        }
+    }
+
+    /// What the holder reads on a screen.
+    fn says(p: &Proactive) -> String {
+        match p {
+            Proactive::SelectItem { title, .. } => title.clone().unwrap_or_default(),
+            Proactive::GetInput { prompt, .. } => prompt.clone(),
+            Proactive::DisplayText { text, .. } => text.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn items(p: &Proactive) -> &[Item] {
+        match p {
+            Proactive::SetUpMenu { items, .. } | Proactive::SelectItem { items, .. } => items,
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+
+    /// Answers the screen `shown` with `what`.
+    fn answer(s: &mut Session, shown: &Proactive, what: Do, w: &mut Fake) -> Reply {
+        let cmd = ProactiveCommand::new(1, shown.clone());
+        let mut tr = TerminalResponse::to(&cmd, ResultCode::Ok);
+        match what {
+            Do::Pick(id) => tr.item = Some(id),
+            Do::Type(text) => tr.text = Some(text.into()),
+        }
+        s.respond(&tr, w).expect("no tear")
+    }
+
+    #[test]
+    fn every_entry_is_listed_and_opens_its_own_flow() {
+        for e in ENTRIES {
+            let Some((_, first, then)) = EXPECTED.iter().find(|x| x.0 == e.label) else {
+                panic!("no expectation for the entry {:?}", e.label);
+            };
+            let mut w = wallet(e.menu != Menu::Closed);
+            let mut screen = main_menu(Lang::En, &w.view());
+            let mut session: Option<Session> = None;
+            // Down the tree: each entry on the way is in the list shown, and chosen by its item.
+            for p in path_to(e.menu).into_iter().chain([e]) {
+                let item = Item::new(p.id, Lang::En.s(p.label));
+                assert!(items(&screen).contains(&item), "{item:?} not in {screen:?}");
+                let reply = match session.as_mut() {
+                    None => {
+                        let (s, r) = Session::start(Lang::En, p.id, &mut w).expect("in the menu");
+                        session = Some(s);
+                        r
+                    }
+                    Some(s) => answer(s, &screen, Do::Pick(p.id), &mut w),
+                };
+                screen = shown(&reply).clone();
+            }
+            assert!(
+                says(&screen).starts_with(first),
+                "{:?} opened {screen:?}",
+                e.label
+            );
+            let s = session.as_mut().expect("a session");
+            for &(what, want) in *then {
+                screen = shown(&answer(s, &screen, what, &mut w)).clone();
+                assert!(says(&screen).starts_with(want), "{:?}: {screen:?}", e.label);
+            }
+        }
+        // Every expectation is an entry's.
+        for (label, ..) in EXPECTED {
+            assert!(ENTRIES.iter().any(|e| e.label == *label), "{label:?}");
+        }
+    }
+
+    #[test]
+    fn each_list_has_distinct_items_and_each_submenu_one_entry() {
+        for e in ENTRIES {
+            let same = ENTRIES.iter().filter(|o| o.menu == e.menu && o.id == e.id);
+            assert_eq!(same.count(), 1, "item {} of {:?} twice", e.id, e.menu);
+            assert_ne!(e.id, 0, "item identifiers start at 1");
+        }
+        for menu in [Menu::MyWallet, Menu::Settings, Menu::OpPassword] {
+            let opening = ENTRIES
+                .iter()
+                .filter(|e| matches!(e.opens, Opens::Menu(m) if m == menu));
+            assert_eq!(opening.count(), 1, "{menu:?}");
+            assert!(menu.entries().next().is_some(), "{menu:?} is empty");
+        }
+    }
+
+    #[test]
+    fn the_gate_comes_before_a_first_level_entry_when_on() {
+        for e in Menu::Main.entries() {
+            let mut w = wallet(true);
+            w.0.op_enabled = true;
+            let (mut s, r) = Session::start(Lang::En, e.id, &mut w).expect("in the menu");
+            let gate = shown(&r).clone();
+            assert_eq!(says(&gate), "Operation password");
+            let wrong = shown(&answer(&mut s, &gate, Do::Type("9999"), &mut w)).clone();
+            assert_eq!(says(&wrong), "Wrong password, 4 tries left [63C4]");
+            let again = shown(&answer(&mut s, &wrong, Do::Pick(1), &mut w)).clone();
+            assert_eq!(again, gate);
+            let opened = shown(&answer(&mut s, &again, Do::Type("1234"), &mut w)).clone();
+            let first = EXPECTED
+                .iter()
+                .find(|x| x.0 == e.label)
+                .expect("expected")
+                .1;
+            assert!(
+                says(&opened).starts_with(first),
+                "{:?}: {opened:?}",
+                e.label
+            );
+        }
     }
 }
