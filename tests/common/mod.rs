@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use stk_wallet::acquirer::SqliteBank;
 use stk_wallet::card::Card;
-use stk_wallet::fault::{FaultPlan, FaultyTransport};
+use stk_wallet::fault::{CardFault, FaultyTransport};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
 use stk_wallet::pos::{Clock, Pos, PosError, TopupReport};
@@ -44,12 +44,12 @@ pub fn pos_with<T: Transport>(link: T, p: &Profile) -> Pos<T, SimPsam> {
 }
 
 /// `card`'s contactless interface behind the fault injector, which carries out `plan`.
-pub fn faulty(card: &SharedCard, plan: FaultPlan) -> FaultyTransport<SimCard> {
+pub fn faulty(card: &SharedCard, plan: CardFault) -> FaultyTransport<SimCard> {
     FaultyTransport::new(SimCard::contactless(card.clone()), Some(card.clone()), plan)
 }
 
-/// A fault plan written as the CLI's `--fault` takes it.
-pub fn plan(text: &str) -> FaultPlan {
+/// A card-side fault written as the CLI's `--fault` takes it.
+pub fn plan(text: &str) -> CardFault {
     text.parse().expect("plan")
 }
 
@@ -62,7 +62,7 @@ pub fn bed() -> (SharedCard, Pos<SimCard, SimPsam>, IssuerHost) {
 }
 
 /// As [`bed`], with the POS's card commands passing through the fault injector with `plan`.
-pub fn faulty_bed(plan: FaultPlan) -> (SharedCard, FaultyPos, IssuerHost) {
+pub fn faulty_bed(plan: CardFault) -> (SharedCard, FaultyPos, IssuerHost) {
     let p = Profile::default_profile();
     let card = new_card(&p);
     let pos = pos_with(faulty(&card, plan), &p);
@@ -81,7 +81,7 @@ pub struct Till {
 }
 
 /// A [`Till`] on a card from the default profile, the card link carrying out `plan`.
-pub fn till(plan: FaultPlan) -> Till {
+pub fn till(plan: CardFault) -> Till {
     let (card, pos, issuer) = faulty_bed(plan);
     let dir = tempfile::tempdir().unwrap();
     Till {
