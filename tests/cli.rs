@@ -9,6 +9,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::purchase_shape as shape;
+
 const BIN: &str = env!("CARGO_BIN_EXE_stk-wallet");
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -325,41 +328,6 @@ fn every_help_documents_the_exit_status() {
     .unwrap();
     let o = run(d.path(), &["run", bad.to_str().unwrap()]);
     assert!(matches!(o.status.code(), Some(1) | Some(2)), "{}", text(&o));
-}
-
-/// A purchase's lines reduced to their shape: the header's link and fault, hex and numbers
-/// blanked; fault notices (only a fault injected in this process prints them) dropped.
-pub fn shape(out: &str) -> Vec<String> {
-    out.lines()
-        .filter(|l| !l.starts_with("terminal: ") && !l.starts_with("  ! fault at"))
-        .map(|l| {
-            if let Some(i) = l.find(", fault: ") {
-                let link = if l.starts_with("card image ") {
-                    "card image"
-                } else if l.starts_with("card in reader ") {
-                    "card in reader"
-                } else {
-                    panic!("unknown link in `{l}`")
-                };
-                let _ = i;
-                return format!("<{link}>, fault: <fault>");
-            }
-            l.split_whitespace()
-                .map(|w| {
-                    if w.chars().any(|c| c.is_ascii_digit())
-                        && w.chars()
-                            .all(|c| c.is_ascii_hexdigit() || ".,:()".contains(c))
-                    {
-                        "#"
-                    } else {
-                        w
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .map(|l| l.replace("<card in reader>", "<card image>"))
-        .collect()
 }
 
 #[test]

@@ -124,3 +124,27 @@ pub fn cli(dir: &Path, args: &[&str]) -> Command {
 pub fn card_image(path: &Path, p: &Profile) {
     stk_wallet::card::image::save(&Card::personalise(p), path).unwrap();
 }
+
+/// A `pos` flow's lines reduced to their shape: the header (link and fault) and every hex
+/// string or number blanked; fault notices (only a fault injected in this process prints them)
+/// and the terminal's notes dropped.
+pub fn purchase_shape(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| !l.starts_with("terminal: ") && !l.starts_with("  ! fault at"))
+        .map(|l| {
+            let header = l.starts_with("card image ") || l.starts_with("card in reader ");
+            if header && l.contains(", fault: ") {
+                return "<link>, fault: <fault>".to_string();
+            }
+            l.split_whitespace()
+                .map(|w| {
+                    let number = w.chars().any(|c| c.is_ascii_digit())
+                        && w.chars()
+                            .all(|c| c.is_ascii_hexdigit() || ".,:()".contains(c));
+                    if number { "#" } else { w }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
