@@ -574,12 +574,6 @@ impl FaultPlan {
         };
         FaultPlan(Some(fault))
     }
-
-    /// Whether this plan acts on the card link or the card's power (as opposed to a host or
-    /// the upload).
-    pub fn is_card_fault(&self) -> bool {
-        self.card() != CardFault::None
-    }
 }
 
 /// What the injector did, for traces and the CLI.
