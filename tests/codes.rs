@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use stk_wallet::acquirer::{AcquirerHost, FlakyAcquirer, SqliteBank};
 use stk_wallet::card::{Card, image};
 use stk_wallet::errors::{self, Code, Reason};
-use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer};
+use stk_wallet::fault::{CardFault, FaultPlan, FaultyTransport, FlakyIssuer, IssuerFault};
 use stk_wallet::host::{HostError, IssuerHost};
 use stk_wallet::journal::Journal;
 use stk_wallet::pos::{Clock, Pos, PosError, PurchaseRecord};
@@ -40,7 +40,7 @@ fn pos_with(plan: &str, psam: impl FnOnce(&mut Psam)) -> FPos {
         FaultyTransport::new(
             SimCard::contactless(card.clone()),
             Some(card),
-            plan.parse().expect("fault plan"),
+            plan.parse::<CardFault>().expect("fault plan"),
         ),
         SimPsam::new(s),
         Clock::Fixed {
@@ -188,7 +188,7 @@ fn reversal_pending() -> Reason {
     let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
     let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
     let h = host();
-    let link = FlakyIssuer::new(&h, FaultPlan::HostDown(1));
+    let link = FlakyIssuer::new(&h, IssuerFault::Down(1));
     let acq = FlakyAcquirer::new(&bank, 0);
     let r = pos("none")
         .topup(&journal, &link, &acq, "6222", 5000, "123456", &mut |step| {
@@ -222,7 +222,7 @@ fn clearing(records: impl FnOnce(&mut FPos) -> Vec<PurchaseRecord>) -> Reason {
 
 fn tac() -> Reason {
     clearing(|pos| {
-        pos.card.rearm("bad-mac:tac".parse().unwrap());
+        pos.card.rearm("bad-mac:tac".parse::<CardFault>().unwrap());
         vec![pos.purchase(500).unwrap()]
     })
 }
@@ -276,6 +276,13 @@ fn corrupt_image() -> Reason {
     std::fs::write(&path, b"{\"format\": \"stk-wallet-card-image\", \"vers").unwrap();
     let e = image::load(&path).unwrap_err();
     assert!(e.to_string().starts_with("I-IMAGE: "), "{e}");
+    Reason::Code(e.code())
+}
+
+/// A `--fault` asking for a write the DEBIT's commit never reaches.
+fn bad_fault() -> Reason {
+    let e = "tear:debit:99".parse::<FaultPlan>().unwrap_err();
+    assert!(e.to_string().starts_with("I-FAULT: "), "{e}");
     Reason::Code(e.code())
 }
 
@@ -336,6 +343,11 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
     ),
     (Code::IImage, "a card image is cut short", corrupt_image),
     (Code::IProfile, "a profile misses its fields", bad_profile),
+    (
+        Code::IFault,
+        "a fault asks for a write never reached",
+        bad_fault,
+    ),
 ];
 
 /// The card decodes the issuer's over-the-air answer with this codec; a cut answer is refused.

@@ -34,7 +34,10 @@ use stk_wallet::acquirer::{FlakyAcquirer, SqliteBank};
 use stk_wallet::card::{Card, image};
 
 use stk_wallet::errors::Code;
-use stk_wallet::fault::{FaultPlan, FaultyTransport, FlakyIssuer, MacField, TearPoint, Trigger};
+use stk_wallet::fault::{
+    CardFault, Fault, FaultPlan, FaultyTransport, FlakyIssuer, IssuerFault, LinkFault, MacField,
+    Tear, TearPoint, Trigger,
+};
 use stk_wallet::handset::{Handset, Key};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
@@ -148,7 +151,7 @@ enum Link {
 enum Step {
     Purchase {
         amount: u32,
-        fault: FaultPlan,
+        fault: CardFault,
     },
     Topup {
         amount: u32,
@@ -186,29 +189,48 @@ enum Step {
     },
 }
 
-fn purchase_fault() -> BoxedStrategy<FaultPlan> {
+fn lose(t: Trigger) -> CardFault {
+    CardFault::Link(LinkFault::LoseResponse(t))
+}
+
+fn tear(ins: u8, k: u32) -> CardFault {
+    CardFault::Power(Tear {
+        ins,
+        at: TearPoint::Write(k),
+    })
+}
+
+fn card_plan(f: CardFault) -> FaultPlan {
+    FaultPlan(match f {
+        CardFault::None => None,
+        CardFault::Link(l) => Some(Fault::Link(l)),
+        CardFault::Power(t) => Some(Fault::CardPower(t)),
+    })
+}
+
+fn purchase_fault() -> BoxedStrategy<CardFault> {
     prop_oneof![
-        4 => Just(FaultPlan::None),
-        1 => Just(FaultPlan::LoseResponse(Trigger::Ins(INS_DEBIT))),
-        1 => (1u32..=6).prop_map(|n| FaultPlan::LoseResponse(Trigger::Nth(n))),
-        2 => (0..=MONEY_WRITES).prop_map(|k| FaultPlan::Tear { ins: INS_DEBIT, at: TearPoint::Write(k) }),
-        1 => (0u32..=4).prop_map(|k| FaultPlan::Tear { ins: INS_INIT, at: TearPoint::Write(k) }),
+        4 => Just(CardFault::None),
+        1 => Just(lose(Trigger::Ins(INS_DEBIT))),
+        1 => (1u32..=6).prop_map(|n| lose(Trigger::Nth(n))),
+        2 => (0..=MONEY_WRITES).prop_map(|k| tear(INS_DEBIT, k)),
+        1 => (0u32..=4).prop_map(|k| tear(INS_INIT, k)),
         1 => prop_oneof![Just(MacField::Mac1), Just(MacField::Mac2), Just(MacField::Tac)]
-            .prop_map(FaultPlan::BadMac),
+            .prop_map(|m| CardFault::Link(LinkFault::BadMac(m))),
     ]
     .boxed()
 }
 
 fn topup_fault() -> BoxedStrategy<FaultPlan> {
     prop_oneof![
-        4 => Just(FaultPlan::None),
-        1 => Just(FaultPlan::LoseResponse(Trigger::Ins(INS_CREDIT))),
-        1 => (1u32..=6).prop_map(|n| FaultPlan::LoseResponse(Trigger::Nth(n))),
-        2 => (0..=MONEY_WRITES).prop_map(|k| FaultPlan::Tear { ins: INS_CREDIT, at: TearPoint::Write(k) }),
-        1 => (0u32..=8).prop_map(|k| FaultPlan::Tear { ins: INS_VERIFY, at: TearPoint::Write(k) }),
-        1 => Just(FaultPlan::BadMac(MacField::LoadMac2)),
-        1 => Just(FaultPlan::BadMac(MacField::Tac)),
-        1 => Just(FaultPlan::HostDown(1)),
+        4 => Just(FaultPlan::NONE),
+        1 => Just(card_plan(lose(Trigger::Ins(INS_CREDIT)))),
+        1 => (1u32..=6).prop_map(|n| card_plan(lose(Trigger::Nth(n)))),
+        2 => (0..=MONEY_WRITES).prop_map(|k| card_plan(tear(INS_CREDIT, k))),
+        1 => (0u32..=8).prop_map(|k| card_plan(tear(INS_VERIFY, k))),
+        1 => Just(card_plan(CardFault::Link(LinkFault::BadMac(MacField::LoadMac2)))),
+        1 => Just(card_plan(CardFault::Link(LinkFault::BadMac(MacField::Tac)))),
+        1 => Just(FaultPlan(Some(Fault::Issuer(IssuerFault::Down(1))))),
     ]
     .boxed()
 }
@@ -298,12 +320,12 @@ impl ReferenceStateMachine for WalletModel {
                 // SELECT (1), READ BINARY (2), INITIALIZE (3) lost, or INITIALIZE's own
                 // one-change commit (4 writes) torn. A wrong MAC1 is refused by the card.
                 let stopped = match fault {
-                    FaultPlan::LoseResponse(Trigger::Nth(n)) => *n < 4,
-                    FaultPlan::Tear {
+                    CardFault::Link(LinkFault::LoseResponse(Trigger::Nth(n))) => *n < 4,
+                    CardFault::Power(Tear {
                         ins: INS_INIT,
                         at: TearPoint::Write(k),
-                    } => *k < 4,
-                    FaultPlan::BadMac(MacField::Mac1) => true,
+                    }) => *k < 4,
+                    CardFault::Link(LinkFault::BadMac(MacField::Mac1)) => true,
                     _ => false,
                 };
                 if allowed && !stopped {
@@ -311,7 +333,7 @@ impl ReferenceStateMachine for WalletModel {
                     m.balance -= amount;
                     m.offline += 1;
                     m.purchases += 1;
-                    if *fault == FaultPlan::BadMac(MacField::Tac) {
+                    if *fault == CardFault::Link(LinkFault::BadMac(MacField::Tac)) {
                         m.forged_amount += u64::from(*amount);
                     }
                 }
@@ -322,8 +344,8 @@ impl ReferenceStateMachine for WalletModel {
                 acquirer_down,
             } => {
                 // Commands: SELECT 1, READ BINARY 2, VERIFY 3, INITIALIZE 4, CREDIT 5.
-                let verify_sent =
-                    !matches!(fault, FaultPlan::LoseResponse(Trigger::Nth(n)) if *n < 3);
+                let card = fault.card();
+                let verify_sent = !matches!(card, CardFault::Link(LinkFault::LoseResponse(Trigger::Nth(n))) if n < 3);
                 if m.tries == 0 || !verify_sent {
                     return m; // locked password, or stopped before VERIFY: nothing charged
                 }
@@ -331,11 +353,11 @@ impl ReferenceStateMachine for WalletModel {
                 // then gives it back (copy 4, arm 5, apply 6, disarm 7). Torn before write k:
                 // k ≤ 1 the spend is dropped, 2-5 it stands, from 6 the tries are refilled
                 // (the password matched) but the answer is lost: no top-up.
-                let verified = match fault {
-                    FaultPlan::Tear {
+                let verified = match card {
+                    CardFault::Power(Tear {
                         ins: INS_VERIFY,
                         at: TearPoint::Write(k),
-                    } if *k < 8 => {
+                    }) if k < 8 => {
                         match k {
                             0 | 1 => {}
                             2..=5 => m.tries -= 1,
@@ -343,7 +365,7 @@ impl ReferenceStateMachine for WalletModel {
                         }
                         false
                     }
-                    FaultPlan::LoseResponse(Trigger::Nth(3)) => {
+                    CardFault::Link(LinkFault::LoseResponse(Trigger::Nth(3))) => {
                         m.tries = m.max_tries;
                         false
                     }
@@ -355,13 +377,14 @@ impl ReferenceStateMachine for WalletModel {
                 let fits = u64::from(m.balance) + u64::from(*amount) <= u64::from(m.cap);
                 // The acquirer down: the charge (its first call) fails and is reversed.
                 let stopped = *acquirer_down > 0
-                    || match fault {
-                        FaultPlan::LoseResponse(Trigger::Nth(4)) => true,
-                        FaultPlan::Tear {
+                    || fault.issuer().is_some()
+                    || match card {
+                        CardFault::Link(LinkFault::LoseResponse(Trigger::Nth(4))) => true,
+                        CardFault::Power(Tear {
                             ins: INS_CREDIT,
                             at: TearPoint::Write(k),
-                        } => *k < MONEY_ARM + 1,
-                        FaultPlan::BadMac(MacField::LoadMac2) | FaultPlan::HostDown(_) => true,
+                        }) => k < MONEY_ARM + 1,
+                        CardFault::Link(LinkFault::BadMac(MacField::LoadMac2)) => true,
                         _ => false,
                     };
                 if verified && m.open && fits && !stopped {
@@ -538,7 +561,7 @@ impl StateMachineTest for WalletTest {
                 FaultyTransport::new(
                     SimCard::contactless(card.clone()),
                     Some(card.clone()),
-                    FaultPlan::None,
+                    CardFault::None,
                 ),
                 SimPsam::new(Psam::from_profile(&p)),
                 Clock::System,
@@ -576,11 +599,11 @@ impl StateMachineTest for WalletTest {
                 let mut pending = None;
                 let mut r = s.pos.sale(&mut pending, amount);
                 if pending.is_some() {
-                    s.pos.card.rearm(FaultPlan::None);
+                    s.pos.card.rearm(CardFault::None);
                     r = s.pos.sale(&mut pending, amount);
                     assert!(pending.is_none(), "the second tap resolves the sale");
                 }
-                if fault == FaultPlan::None {
+                if fault == CardFault::None {
                     match (&r, refusal) {
                         (Ok(_), None) => {}
                         (Err(PosError::Card { sw, .. }), Some(want)) => assert_eq!(*sw, want),
@@ -598,16 +621,12 @@ impl StateMachineTest for WalletTest {
                 fault,
                 acquirer_down,
             } => {
-                s.pos.card.rearm(FaultPlan::None);
+                s.pos.card.rearm(CardFault::None);
                 let acq = FlakyAcquirer::new(&s.bank, 0);
                 let _ = s.pos.resume(&s.journal, &acq, &mut |_| {});
                 let acq = FlakyAcquirer::new(&s.bank, acquirer_down);
-                let link = FlakyIssuer::new(&s.issuer, fault);
-                s.pos.card.rearm(if fault.is_card_fault() {
-                    fault
-                } else {
-                    FaultPlan::None
-                });
+                let link = FlakyIssuer::maybe(&s.issuer, fault.issuer());
+                s.pos.card.rearm(fault.card());
                 let r = s
                     .pos
                     .topup(&s.journal, &link, &acq, "6222", amount, PIN, &mut |_| {});
@@ -618,7 +637,7 @@ impl StateMachineTest for WalletTest {
                 }
             }
             Step::Verify { right } => {
-                s.pos.card.rearm(FaultPlan::None);
+                s.pos.card.rearm(CardFault::None);
                 let _ = s
                     .pos
                     .card
@@ -811,7 +830,7 @@ impl StateMachineTest for WalletTest {
 
     fn teardown(mut s: Sut, m: Model) {
         // The acquirer is back: drain the queue; everything reconciles.
-        s.pos.card.rearm(FaultPlan::None);
+        s.pos.card.rearm(CardFault::None);
         s.pos.resume(&s.journal, &s.bank, &mut |_| {}).unwrap();
         assert!(s.journal.pending_reversals().unwrap().is_empty());
         assert!(s.journal.unfinished_topups().unwrap().is_empty());

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{CLI, card_image, pos_with};
+use common::{CLI, card_image, pos_with, purchase_shape};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -188,6 +188,23 @@ fn the_wallet_through_pcscd_and_vpcd() {
             out.status.success(),
             "{fault}: {text}{}",
             String::from_utf8_lossy(&out.stderr)
+        );
+        // The same sale with the same fault injected in this process, on a card image: the
+        // same lines (one format per flow, whatever the link).
+        let local = tempfile::tempdir().unwrap();
+        card_image(&local.path().join("card.json"), &p);
+        let here = Command::new(CLI)
+            .current_dir(local.path())
+            .env_remove("STK_TERMINAL")
+            .args(["pos", "purchase", "12.34", "--fault", fault])
+            .args(["--clock", "20261122 120000"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            purchase_shape(&text),
+            purchase_shape(&String::from_utf8_lossy(&here.stdout)),
+            "{fault}: the reader and the image print differently:\n{text}\n--\n{}",
+            String::from_utf8_lossy(&here.stdout)
         );
         assert!(
             text.contains("in doubt"),

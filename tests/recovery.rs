@@ -5,7 +5,7 @@ mod common;
 
 use common::{FaultyPos, faulty_bed};
 use stk_wallet::errors::Code;
-use stk_wallet::fault::{FaultPlan, TearPoint};
+use stk_wallet::fault::{CardFault, Tear, TearPoint};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::pos::{Clock, InDoubt, Pos, PosError, PurchaseRecord};
 use stk_wallet::profile::Profile;
@@ -52,10 +52,10 @@ fn lost_debit_answer_is_recovered_with_the_proof_tac() {
 #[test]
 fn a_tear_at_any_write_of_the_debit_ends_in_exactly_one_debit() {
     for k in 0..=12 {
-        let plan = FaultPlan::Tear {
+        let plan = CardFault::Power(Tear {
             ins: 0x54,
             at: TearPoint::Write(k),
-        };
+        });
         let (card, mut pos, host) = faulty_bed(plan);
         let mut pending = first_tap(&mut pos, 2500);
         assert_eq!(pending.is_some(), k < 12, "k={k}: in doubt iff torn");

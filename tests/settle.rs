@@ -5,7 +5,7 @@ mod common;
 
 use common::faulty_bed;
 use stk_wallet::errors::Code;
-use stk_wallet::fault::FaultPlan;
+use stk_wallet::fault::CardFault;
 use stk_wallet::journal::Journal;
 use stk_wallet::profile::Profile;
 use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
@@ -13,7 +13,7 @@ use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
 #[test]
 fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
     let p = Profile::default_profile();
-    let (card, mut pos, host) = faulty_bed(FaultPlan::None);
+    let (card, mut pos, host) = faulty_bed(CardFault::None);
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
     let mut clearing = ClearingHost::new(
@@ -28,7 +28,7 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
     let l = pos.load(&host, 3000, "123456").unwrap();
     assert!(clearing.book_load(&l).unwrap());
     // A purchase whose TAC is corrupted in transit: the card paid, but the record is forged.
-    pos.card.rearm("bad-mac:tac".parse().unwrap());
+    pos.card.rearm("bad-mac:tac".parse::<CardFault>().unwrap());
     let forged = pos.purchase(500).unwrap();
     journal.add_sale(&forged).unwrap();
 

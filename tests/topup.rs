@@ -6,7 +6,7 @@ mod common;
 use common::{Till, faulty, new_card, pos_with, till};
 use std::cell::Cell;
 use stk_wallet::acquirer::{AcquirerHost, FlakyAcquirer, SqliteBank};
-use stk_wallet::fault::{FaultPlan, FlakyIssuer, TearPoint};
+use stk_wallet::fault::{CardFault, FlakyIssuer, IssuerFault, Tear, TearPoint};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
 use stk_wallet::pos::TopupOutcome;
@@ -27,7 +27,7 @@ fn reconciles(b: &Till) {
 
 #[test]
 fn a_top_up_charges_loads_and_confirms() {
-    let mut b = till(FaultPlan::None);
+    let mut b = till(CardFault::None);
     let r = b
         .pos
         .topup(
@@ -47,8 +47,8 @@ fn a_top_up_charges_loads_and_confirms() {
 
 #[test]
 fn issuer_down_reverses_the_charge() {
-    let mut b = till(FaultPlan::None);
-    let link = FlakyIssuer::new(&b.issuer, FaultPlan::HostDown(1));
+    let mut b = till(CardFault::None);
+    let link = FlakyIssuer::new(&b.issuer, IssuerFault::Down(1));
     let r = b
         .pos
         .topup(
@@ -68,8 +68,8 @@ fn issuer_down_reverses_the_charge() {
 
 #[test]
 fn an_undeliverable_reversal_is_queued_and_retried_until_acknowledged() {
-    let mut b = till(FaultPlan::None);
-    let link = FlakyIssuer::new(&b.issuer, FaultPlan::HostDown(1));
+    let mut b = till(CardFault::None);
+    let link = FlakyIssuer::new(&b.issuer, IssuerFault::Down(1));
     let acq = FlakyAcquirer::new(&b.bank, 0);
     let r = b
         .pos
@@ -134,10 +134,10 @@ fn a_rejected_host_mac2_reverses() {
 fn a_tear_at_any_write_of_the_credit_is_either_confirmed_or_reversed() {
     let seen = Cell::new((0, 0));
     for k in 0..=12 {
-        let mut b = till(FaultPlan::Tear {
+        let mut b = till(CardFault::Power(Tear {
             ins: 0x52,
             at: TearPoint::Write(k),
-        });
+        }));
         let r = b.topup_5000().unwrap();
         match r.outcome {
             TopupOutcome::Loaded { .. } => {
@@ -157,7 +157,7 @@ fn a_tear_at_any_write_of_the_credit_is_either_confirmed_or_reversed() {
 
 #[test]
 fn a_charge_declined_because_already_reversed_loads_nothing() {
-    let mut b = till(FaultPlan::None);
+    let mut b = till(CardFault::None);
     // The terminal's first top-up id is reversed before it is ever charged.
     let term = b.pos.term_id().unwrap();
     b.bank

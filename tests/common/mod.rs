@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use stk_wallet::acquirer::SqliteBank;
 use stk_wallet::card::Card;
-use stk_wallet::fault::{FaultPlan, FaultyTransport};
+use stk_wallet::fault::{CardFault, FaultyTransport};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
 use stk_wallet::pos::{Clock, Pos, PosError, TopupReport};
@@ -44,12 +44,12 @@ pub fn pos_with<T: Transport>(link: T, p: &Profile) -> Pos<T, SimPsam> {
 }
 
 /// `card`'s contactless interface behind the fault injector, which carries out `plan`.
-pub fn faulty(card: &SharedCard, plan: FaultPlan) -> FaultyTransport<SimCard> {
+pub fn faulty(card: &SharedCard, plan: CardFault) -> FaultyTransport<SimCard> {
     FaultyTransport::new(SimCard::contactless(card.clone()), Some(card.clone()), plan)
 }
 
-/// A fault plan written as the CLI's `--fault` takes it.
-pub fn plan(text: &str) -> FaultPlan {
+/// A card-side fault written as the CLI's `--fault` takes it.
+pub fn plan(text: &str) -> CardFault {
     text.parse().expect("plan")
 }
 
@@ -62,7 +62,7 @@ pub fn bed() -> (SharedCard, Pos<SimCard, SimPsam>, IssuerHost) {
 }
 
 /// As [`bed`], with the POS's card commands passing through the fault injector with `plan`.
-pub fn faulty_bed(plan: FaultPlan) -> (SharedCard, FaultyPos, IssuerHost) {
+pub fn faulty_bed(plan: CardFault) -> (SharedCard, FaultyPos, IssuerHost) {
     let p = Profile::default_profile();
     let card = new_card(&p);
     let pos = pos_with(faulty(&card, plan), &p);
@@ -81,7 +81,7 @@ pub struct Till {
 }
 
 /// A [`Till`] on a card from the default profile, the card link carrying out `plan`.
-pub fn till(plan: FaultPlan) -> Till {
+pub fn till(plan: CardFault) -> Till {
     let (card, pos, issuer) = faulty_bed(plan);
     let dir = tempfile::tempdir().unwrap();
     Till {
@@ -123,4 +123,28 @@ pub fn cli(dir: &Path, args: &[&str]) -> Command {
 /// Writes a card freshly personalised from `p` as the image file `path`.
 pub fn card_image(path: &Path, p: &Profile) {
     stk_wallet::card::image::save(&Card::personalise(p), path).unwrap();
+}
+
+/// A `pos` flow's lines reduced to their shape: the header (link and fault) and every hex
+/// string or number blanked; fault notices (only a fault injected in this process prints them)
+/// and the terminal's notes dropped.
+pub fn purchase_shape(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| !l.starts_with("terminal: ") && !l.starts_with("  ! fault at"))
+        .map(|l| {
+            let header = l.starts_with("card image ") || l.starts_with("card in reader ");
+            if header && l.contains(", fault: ") {
+                return "<link>, fault: <fault>".to_string();
+            }
+            l.split_whitespace()
+                .map(|w| {
+                    let number = w.chars().any(|c| c.is_ascii_digit())
+                        && w.chars()
+                            .all(|c| c.is_ascii_hexdigit() || ".,:()".contains(c));
+                    if number { "#" } else { w }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
 }

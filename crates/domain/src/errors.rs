@@ -355,6 +355,8 @@ codes! {
     IImage = "I-IMAGE",
     /// A personalisation profile is invalid.
     IProfile = "I-PROFILE",
+    /// A `--fault` that is malformed, out of reach or for a layer the command does not reach.
+    IFault = "I-FAULT",
 }
 
 impl Code {
@@ -547,6 +549,17 @@ impl Code {
          key), payment password not 6 digits, operation password not 4-12 digits, retry limits \
          outside 1-15, balance above the cap, a bad ATR checksum or AID length",
                 "fix the field named in the message; start from one of the sample profiles",
+            ),
+            Code::IFault => e(
+                self.as_str(),
+                "fault plan refused",
+                "故障注入参数无效",
+                "`--fault` names no known fault, a number out of range (a write a commit never \
+         reaches, a zero command number), or a fault at a layer the command cannot reach (a \
+         duplicate upload for a purchase, an acquirer fault for a load, a power cut through a \
+         reader)",
+                "pick a fault the command lists in its message; docs/faults.md lists every fault \
+         and the commands that reach its layer",
             ),
         }
     }
@@ -1176,6 +1189,7 @@ mod tests {
             "V-FORMAT",
             "I-IMAGE",
             "I-PROFILE",
+            "I-FAULT",
         ];
         for code in required {
             let e = lookup(code).unwrap_or_else(|| panic!("{code} missing"));

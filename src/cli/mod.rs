@@ -1,0 +1,87 @@
+//! The subcommands, one module each. Every module parses its own arguments (clap) and prints;
+//! cards, readers, terminals and profiles are opened in [`open`] only, and the flows
+//! themselves are the crates'.
+
+pub mod card;
+pub mod explain;
+pub mod open;
+pub mod phone;
+pub mod pos;
+pub mod readers;
+pub mod run;
+pub mod serve;
+pub mod settle;
+pub mod vectors;
+
+use std::process::ExitCode;
+
+/// What `--help` says about the exit status (every command and subcommand).
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0  done: the command did what was asked (every vector passed, the sale or top-up completed)
+  1  a flow or a vector failed: a vector did not pass, a sale or top-up failed or stayed in
+     doubt, `pos resume` left a top-up unfinished, `settle` had a record rejected
+  2  usage or input error: bad flags or arguments, a bad or misplaced --fault, an unknown
+     code for `explain`, an unreadable card image, profile or terminal home, an unreachable
+     reader";
+
+/// Exit status 1: the flow or a vector failed.
+pub fn failed() -> ExitCode {
+    ExitCode::from(1)
+}
+
+/// Exit status 0 or 1.
+pub fn status(ok: bool) -> ExitCode {
+    if ok { ExitCode::SUCCESS } else { failed() }
+}
+
+/// Exit status 2, after printing the error.
+pub fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+/// Parses a yuan amount ("12.34", "12", "0.5") into fen.
+pub fn fen(s: &str) -> Result<u32, String> {
+    stk_domain::money::Fen::parse(s)
+        .map(u32::from)
+        .map_err(|e| format!("amount `{s}`: {e}"))
+}
+
+/// Which interface of the card a reader reaches.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum IfaceArg {
+    Contactless,
+    Contact,
+}
+
+impl IfaceArg {
+    pub fn interface(self) -> stk_wallet::card::Interface {
+        match self {
+            IfaceArg::Contactless => stk_wallet::card::Interface::Contactless,
+            IfaceArg::Contact => stk_wallet::card::Interface::Contact,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            IfaceArg::Contactless => "contactless",
+            IfaceArg::Contact => "contact",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yuan_amounts() {
+        assert_eq!(super::fen("12.34"), Ok(1234));
+        assert_eq!(super::fen("12.3"), Ok(1230));
+        assert_eq!(super::fen("7"), Ok(700));
+        assert!(
+            super::fen("1.234").is_err()
+                && super::fen("-1").is_err()
+                && super::fen("").is_err()
+                && super::fen("99999999999").is_err()
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! `phone`: the wallet's SIM Toolkit menu on a card image, interactive or replaying keys.
+
+use super::open;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use stk_wallet::handset::{Handset, HandsetError, PROFILE_NO_UCS2, PROFILE_UCS2, tokens};
+use stk_wallet::host::IssuerHost;
+use stk_wallet::transport::sim::{SharedCard, SimCard, shared};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The card image (saved after the session).
+    #[arg(long, default_value = "card.json")]
+    card: PathBuf,
+    /// zh: a handset that displays Chinese (UCS2); en: one that does not (English menus).
+    #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
+    lang: String,
+    /// Replay these comma-separated keys and print every screen, e.g. "1,2".
+    #[arg(long)]
+    keys: Option<String>,
+    /// The profile the card was made from (the issuer host's keys for Top Up).
+    #[arg(long, default_value = "default")]
+    profile: String,
+    /// Network date and time "YYYYMMDD HHMMSS" (default: now, UTC).
+    #[arg(long)]
+    clock: Option<String>,
+}
+
+fn report(e: HandsetError, card: &SharedCard) -> String {
+    let why = card
+        .borrow()
+        .last_refusal()
+        .map(|r| format!(" ({})", r.why))
+        .unwrap_or_default();
+    format!("{e}{why}")
+}
+
+pub fn run(a: Args) -> Result<ExitCode, String> {
+    let p = open::profile(&a.profile)?;
+    let card = shared(open::card(&a.card)?);
+    let clock = open::clock(a.clock.as_deref())?;
+    let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
+    let tp = if a.lang == "en" {
+        PROFILE_NO_UCS2
+    } else {
+        PROFILE_UCS2
+    };
+    let mut h = Handset::new(SimCard::contact(card.clone()))
+        .with_profile(&tp)
+        .with_network(std::rc::Rc::new(net));
+    if let Err(e) = h.power_on() {
+        return Err(report(e, &card));
+    }
+    match a.keys.as_deref() {
+        Some(script) => {
+            print!("{}", h.render());
+            for t in tokens(script) {
+                let shown = if h.hidden_input() {
+                    "*".repeat(t.len())
+                } else {
+                    t.clone()
+                };
+                println!("> {shown}");
+                if let Err(e) = h.press_token(&t) {
+                    println!("! {}", report(e, &card));
+                }
+                print!("{}", h.render());
+            }
+        }
+        None => {
+            let stdin = std::io::stdin();
+            let tty = stdin.is_terminal();
+            loop {
+                print!("{}q quit> ", h.render());
+                let _ = std::io::stdout().flush();
+                let hide = tty && h.hidden_input();
+                if hide {
+                    let _ = std::process::Command::new("stty").arg("-echo").status();
+                }
+                let mut line = String::new();
+                let n = stdin.lock().read_line(&mut line);
+                if hide {
+                    let _ = std::process::Command::new("stty").arg("echo").status();
+                    println!();
+                }
+                let line = line.trim();
+                if matches!(n, Ok(0) | Err(_)) || line == "q" {
+                    break;
+                }
+                let token = if line.is_empty() { "o" } else { line };
+                if let Err(e) = h.press_token(token) {
+                    println!("! {}", report(e, &card));
+                }
+            }
+        }
+    }
+    open::save_card(&card.borrow(), &a.card)?;
+    Ok(ExitCode::SUCCESS)
+}
