@@ -30,7 +30,7 @@ struct ImageCard {
 impl ImageCard {
     fn save(&self) -> Result<(), TransportError> {
         image::save(&self.inner.card.borrow(), &self.path)
-            .map_err(|e| TransportError::Reader(format!("cannot save the card image: {e}")))
+            .map_err(|e| TransportError::Storage(e.to_string()))
     }
 }
 
@@ -77,7 +77,7 @@ impl Link {
         Ok(match &o.reader {
             Some(r) => Link::Reader(r.clone()),
             None => Link::Image {
-                card: shared(image::load(&o.card).map_err(|e| e.to_string())?),
+                card: shared(image::load_owned(&o.card).map_err(|e| e.to_string())?),
                 path: o.card.clone(),
                 delay,
             },

@@ -449,7 +449,7 @@ fn serve(
             p.name
         );
     }
-    let card = shared(load_card(card_path)?);
+    let card = shared(image::load_owned(card_path).map_err(|e| e.to_string())?);
     let iface = match iface {
         IfaceArg::Contactless => stk_wallet::card::Interface::Contactless,
         IfaceArg::Contact => stk_wallet::card::Interface::Contact,
@@ -782,7 +782,7 @@ fn phone(
     use std::io::{BufRead, IsTerminal, Write};
     use stk_wallet::handset::{Handset, HandsetError, PROFILE_NO_UCS2, PROFILE_UCS2, tokens};
     let p = Profile::load(profile).map_err(|e| format!("{}: {e}", e.code()))?;
-    let card = shared(load_card(card_path)?);
+    let card = shared(image::load_owned(card_path).map_err(|e| e.to_string())?);
     let clock = Clock::from_arg(clock)?;
     let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
     let tp = if lang == "en" {

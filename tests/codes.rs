@@ -279,6 +279,27 @@ fn corrupt_image() -> Reason {
     Reason::Code(e.code())
 }
 
+/// A second process (here: a second handle) opens a card image another one holds.
+fn image_busy() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    let card = Card::personalise(&Profile::default_profile());
+    let _first = image::CardFile::create(&path, card).unwrap();
+    let e = image::CardFile::open(&path).unwrap_err();
+    assert!(e.to_string().starts_with("I-BUSY: "), "{e}");
+    Reason::Code(e.code())
+}
+
+/// A card image is saved into a "folder" that is a file.
+fn image_storage() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), b"x").unwrap();
+    let path = dir.path().join("file").join("card.json");
+    let e = image::save(&Card::personalise(&Profile::default_profile()), &path).unwrap_err();
+    assert!(e.to_string().starts_with("I-STORAGE: "), "{e}");
+    Reason::Code(e.code())
+}
+
 fn bad_profile() -> Reason {
     let e = Profile::from_json(r#"{"atr": "3B"}"#).unwrap_err();
     Reason::Code(e.code())
@@ -335,6 +356,12 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         scriptor_format,
     ),
     (Code::IImage, "a card image is cut short", corrupt_image),
+    (Code::IBusy, "a card image is opened twice", image_busy),
+    (
+        Code::IStorage,
+        "a card image is saved below a file",
+        image_storage,
+    ),
     (Code::IProfile, "a profile misses its fields", bad_profile),
 ];
 

@@ -353,6 +353,10 @@ codes! {
     VFormat = "V-FORMAT",
     /// A card image cannot be loaded or saved.
     IImage = "I-IMAGE",
+    /// Another process holds the card image.
+    IBusy = "I-BUSY",
+    /// A card image, a database or another file could not be written to storage.
+    IStorage = "I-STORAGE",
     /// A personalisation profile is invalid.
     IProfile = "I-PROFILE",
 }
@@ -538,6 +542,26 @@ impl Code {
          checksum, or was written by another version of the tool",
                 "restore the image from a backup or re-personalise from the profile; use the tool \
          version that wrote it; never edit images by hand",
+            ),
+            Code::IBusy => e(
+                self.as_str(),
+                "card image in use by another process",
+                "卡片镜像正被另一进程使用",
+                "another stk-wallet process (a POS sale, the phone, `serve`) holds the card image: \
+         a card is in one terminal at a time, so no update of its purse is lost",
+                "wait for the other process to finish (stop `serve` before using the image directly) \
+         and try again; if none is running, check nothing else has the image's lock file \
+         (.NAME.lock beside it) open",
+            ),
+            Code::IStorage => e(
+                self.as_str(),
+                "cannot write to storage",
+                "存储写入失败",
+                "the disk is full, the folder is read-only or missing, a path component is a file, \
+         or the target is not a regular file (a device, a folder); the previous content is \
+         kept unchanged",
+                "free space or fix the folder's permissions, check the path named in the message, \
+         and retry; nothing was half-written",
             ),
             Code::IProfile => e(
                 self.as_str(),

@@ -104,7 +104,7 @@ impl PsamStore for HomeDb {
     /// in doubt in the same transaction: from before the DEBIT goes out until its record is
     /// journaled, a POS killed at any instant leaves it for the next tap of that card.
     fn save(&self, psam: &Psam, command: &[u8]) -> Result<(), String> {
-        let fail = |e: rusqlite::Error| format!("cannot commit the TTC: {e}");
+        let fail = |e: rusqlite::Error| format!("{}: cannot commit the TTC: {e}", Code::IStorage);
         let tx = self.db.unchecked_transaction().map_err(fail)?;
         let n = tx
             .execute(
