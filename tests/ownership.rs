@@ -337,3 +337,123 @@ fn a_symlinked_image_is_followed_and_never_split() {
         }
     }
 }
+
+// ---- storage failures ----
+
+fn tmp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect()
+}
+
+/// A full disk and a read-only disk, for real: a tiny tmpfs mounted in a private mount namespace
+/// (`unshare -rm`, no privileges needed where user namespaces are allowed). The CLI runs inside
+/// it; what it printed and what it left on the disk are written outside for the checks.
+#[test]
+fn a_full_or_read_only_disk_is_i_storage_and_loses_nothing() {
+    if !Command::new("unshare")
+        .args(["-rm", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("skipped: this system allows no private mount namespace (unshare -rm)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // A 4 KiB disk holds one image (one page) but not its next version beside it.
+    let script = format!(
+        r#"set -u
+mkdir -p full && mount -t tmpfs -o size=4k tmpfs full || exit 99
+B={cli}
+$B card new -o full/card.json > /dev/null || exit 98
+$B pos purchase 1 --card full/card.json --terminal t > full.out 2>&1; echo $? > full.rc
+ls -a full > full.ls
+$B card show full/card.json > full.show 2>&1
+mount -o remount,ro full || exit 97
+$B pos purchase 1 --card full/card.json --terminal t > ro.out 2>&1; echo $? > ro.rc
+$B card show full/card.json > ro.show 2>&1
+$B pos purchase 1 --card card2.json --terminal full/t2 > home.out 2>&1; echo $? > home.rc
+"#,
+        cli = CLI
+    );
+    new_image(d, "card2.json");
+    let st = Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script])
+        .current_dir(d)
+        .status()
+        .unwrap();
+    assert!(st.success(), "the set-up failed: {st}");
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    // Full: the sale fails at the first save with I-STORAGE; the image is the old one, whole.
+    let full = read("full.out");
+    assert_eq!(read("full.rc").trim(), "1", "{full}");
+    assert!(
+        full.contains("failed (I-STORAGE)") && full.contains("No space left on device"),
+        "{full}"
+    );
+    assert!(!full.contains("P-READER"), "{full}");
+    assert!(read("full.show").contains("balance         100.00 yuan"));
+    assert!(
+        !read("full.ls").contains(".tmp"),
+        "the failed save removed its temporary file: {}",
+        read("full.ls")
+    );
+    // Read-only: the same, with its own cause.
+    let ro = read("ro.out");
+    assert_eq!(read("ro.rc").trim(), "1", "{ro}");
+    assert!(
+        ro.contains("failed (I-STORAGE)") && ro.contains("Read-only file system"),
+        "{ro}"
+    );
+    assert!(read("ro.show").contains("balance         100.00 yuan"));
+    // A terminal home that cannot be written is I-STORAGE too; the card is untouched.
+    let home = read("home.out");
+    assert_eq!(read("home.rc").trim(), "2", "{home}");
+    assert!(
+        home.contains("error: I-STORAGE: terminal home full/t2 cannot be written"),
+        "{home}"
+    );
+    assert_eq!(balance(&d.join("card2.json")), 10000);
+}
+
+/// Without privileges: the image's folder is a file.
+#[test]
+fn an_image_below_a_file_is_i_storage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("f"), b"not a folder").unwrap();
+    let o = cli(d, &["card", "new", "-o", "f/card.json"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("I-STORAGE: cannot write card image f/card.json"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read(d.join("f")).unwrap(), b"not a folder");
+    assert!(tmp_files(d).is_empty());
+}
+
+/// A writer killed mid-save leaves `.<name>.tmp<pid>`; the next owner removes it, but not the
+/// temporary file of a process that still runs.
+#[test]
+fn stale_temporary_files_are_removed_at_the_next_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    new_image(d, "card.json");
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let stale = d.join(format!(".card.json.tmp{dead}"));
+    let live = d.join(format!(".card.json.tmp{}", std::process::id()));
+    std::fs::write(&stale, b"half an image").unwrap();
+    std::fs::write(&live, b"being written").unwrap();
+    let f = image::CardFile::open(&d.join("card.json")).unwrap();
+    assert!(!stale.exists(), "the dead writer's file is removed");
+    assert!(live.exists(), "a running writer's file is kept");
+    drop(f);
+}

@@ -121,16 +121,21 @@ impl CardLock {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let lock = dir.join(format!(".{name}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock)
-            .map_err(|err| ImageError::Storage {
-                path: lock.display().to_string(),
-                err,
-            })?;
+        // Read-only is enough for flock: an existing lock file works on a read-only disk too
+        // (the image's saves then fail with I-STORAGE, which says why).
+        let file = match std::fs::File::open(&lock) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lock),
+            r => r,
+        }
+        .map_err(|err| ImageError::Storage {
+            path: lock.display().to_string(),
+            err,
+        })?;
         try_lock(&file).map_err(|e| match e {
             LockError::Busy => ImageError::Busy {
                 path: path.display().to_string(),
@@ -194,6 +199,8 @@ impl CardFile {
     /// Takes the image's lock (`I-BUSY` if another process holds it), removes temporary files
     /// a killed writer left beside it, and loads it.
     pub fn open(path: &Path) -> Result<CardFile, ImageError> {
+        // A missing image is reported as such, without leaving a lock file behind.
+        std::fs::metadata(path).map_err(|e| io_err(path, e))?;
         let lock = CardLock::acquire(path)?;
         clean_stale_temps(path);
         let card = load(path)?;
