@@ -262,6 +262,11 @@ fn vector_format() -> Reason {
     run_vector(r#"{"name": "f", "steps": [{"purchase": 100, "sw": "P-DIGST"}]}"#)
 }
 
+fn vector_limit() -> Reason {
+    // A repeat count beyond the runner's limit is refused when the file is loaded.
+    run_vector(r#"{"name": "l", "steps": [{"repeat": 4000000000, "steps": [{"select": true}]}]}"#)
+}
+
 fn scriptor_format() -> Reason {
     let e = scriptor::import("x", "80 5C 00 02 0").unwrap_err();
     assert!(e.to_string().starts_with("V-FORMAT: line 1"), "{e}");
@@ -349,6 +354,11 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         Code::VFormat,
         "a vector names an unknown code",
         vector_format,
+    ),
+    (
+        Code::VLimit,
+        "a vector repeats a step four billion times",
+        vector_limit,
     ),
     (
         Code::VFormat,

@@ -351,6 +351,9 @@ codes! {
     VSw = "V-SW",
     /// A vector file is malformed.
     VFormat = "V-FORMAT",
+    /// A vector file exceeds one of the runner's limits (file size, hex string length, repeat
+    /// count or nesting, expanded steps, transcript size, run time).
+    VLimit = "V-LIMIT",
     /// A card image cannot be loaded or saved.
     IImage = "I-IMAGE",
     /// Another process holds the card image.
@@ -532,6 +535,17 @@ impl Code {
                 "syntax error, bad or odd-length hex, a missing field, an unknown step kind, or an \
          unsupported format version",
                 "fix the file at the reported place; validate hex strings and field names",
+            ),
+            Code::VLimit => e(
+                self.as_str(),
+                "vector file exceeds a runner limit",
+                "测试向量文件超出运行限制",
+                "the file's size, a hex string's length, a `repeat` count or nesting depth, the \
+         steps it expands to, the exchanges its run records, or its run time is above the \
+         runner's limit: a mistyped count, a runaway generator, or a file that is not a vector",
+                "the message names the limit and its value; split the vector into smaller ones or fix \
+         the count; the run time limit per file (default 60 s) is set with the environment \
+         variable STK_VECTOR_TIME_LIMIT (seconds)",
             ),
             // ---- images and profiles ----
             Code::IImage => e(
