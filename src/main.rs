@@ -655,7 +655,7 @@ fn card(cmd: CardCmd) -> Result<ExitCode, String> {
                 ));
             }
             let c = Card::personalise(&p);
-            image::save(&c, &out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            image::CardFile::create(&out, c).map_err(|e| e.to_string())?;
             println!(
                 "card image {} written from profile `{}`: balance {} yuan, serial {}",
                 out.display(),

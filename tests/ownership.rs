@@ -457,3 +457,55 @@ fn stale_temporary_files_are_removed_at_the_next_open() {
     assert!(live.exists(), "a running writer's file is kept");
     drop(f);
 }
+
+/// `serve` owns its image for as long as it serves (here it keeps retrying a vpcd that is not
+/// listening): the phone and a POS are refused with I-BUSY, `card show` reads it.
+#[test]
+fn a_served_image_is_owned_by_serve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    new_image(d, "card.json");
+    let mut serve = cli(
+        d,
+        &["serve", "--card", "card.json", "--addr", "127.0.0.1:1"],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut err = serve.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("serving card.json") {
+        let n = std::io::Read::read(&mut err, &mut buf).unwrap();
+        assert!(n > 0, "serve ended: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let phone = cli(d, &["phone", "--card", "card.json", "--keys", "q"])
+        .output()
+        .unwrap();
+    let pos = cli(d, &["pos", "purchase", "1", "--card", "card.json"])
+        .output()
+        .unwrap();
+    let show = cli(d, &["card", "show", "card.json"]).output().unwrap();
+    let replace = cli(d, &["card", "new", "--force", "-o", "card.json"])
+        .output()
+        .unwrap();
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    for o in [&phone, &pos, &replace] {
+        assert_eq!(o.status.code(), Some(2), "{}", text(o));
+        assert!(
+            text(o).contains("error: I-BUSY: card image card.json is in use"),
+            "{}",
+            text(o)
+        );
+    }
+    assert!(show.status.success(), "{}", text(&show));
+    assert_eq!(balance(&d.join("card.json")), 10000);
+    // Once serve has stopped, the phone gets the card.
+    let phone = cli(d, &["phone", "--card", "card.json", "--keys", "q"])
+        .output()
+        .unwrap();
+    assert!(phone.status.success(), "{}", text(&phone));
+}

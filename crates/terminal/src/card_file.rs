@@ -133,8 +133,11 @@ impl CardLock {
             r => r,
         }
         .map_err(|err| ImageError::Storage {
-            path: lock.display().to_string(),
-            err,
+            path: path.display().to_string(),
+            err: std::io::Error::new(
+                err.kind(),
+                format!("cannot create its lock file {}: {err}", lock.display()),
+            ),
         })?;
         try_lock(&file).map_err(|e| match e {
             LockError::Busy => ImageError::Busy {
