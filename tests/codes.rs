@@ -262,6 +262,11 @@ fn vector_format() -> Reason {
     run_vector(r#"{"name": "f", "steps": [{"purchase": 100, "sw": "P-DIGST"}]}"#)
 }
 
+fn vector_limit() -> Reason {
+    // A repeat count beyond the runner's limit is refused when the file is loaded.
+    run_vector(r#"{"name": "l", "steps": [{"repeat": 4000000000, "steps": [{"select": true}]}]}"#)
+}
+
 fn scriptor_format() -> Reason {
     let e = scriptor::import("x", "80 5C 00 02 0").unwrap_err();
     assert!(e.to_string().starts_with("V-FORMAT: line 1"), "{e}");
@@ -283,6 +288,27 @@ fn corrupt_image() -> Reason {
 fn bad_fault() -> Reason {
     let e = "tear:debit:99".parse::<FaultPlan>().unwrap_err();
     assert!(e.to_string().starts_with("I-FAULT: "), "{e}");
+    Reason::Code(e.code())
+}
+
+/// A second process (here: a second handle) opens a card image another one holds.
+fn image_busy() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    let card = Card::personalise(&Profile::default_profile());
+    let _first = image::CardFile::create(&path, card).unwrap();
+    let e = image::CardFile::open(&path).unwrap_err();
+    assert!(e.to_string().starts_with("I-BUSY: "), "{e}");
+    Reason::Code(e.code())
+}
+
+/// A card image is saved into a "folder" that is a file.
+fn image_storage() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), b"x").unwrap();
+    let path = dir.path().join("file").join("card.json");
+    let e = image::save(&Card::personalise(&Profile::default_profile()), &path).unwrap_err();
+    assert!(e.to_string().starts_with("I-STORAGE: "), "{e}");
     Reason::Code(e.code())
 }
 
@@ -337,11 +363,22 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         vector_format,
     ),
     (
+        Code::VLimit,
+        "a vector repeats a step four billion times",
+        vector_limit,
+    ),
+    (
         Code::VFormat,
         "a scriptor line has odd hex",
         scriptor_format,
     ),
     (Code::IImage, "a card image is cut short", corrupt_image),
+    (Code::IBusy, "a card image is opened twice", image_busy),
+    (
+        Code::IStorage,
+        "a card image is saved below a file",
+        image_storage,
+    ),
     (Code::IProfile, "a profile misses its fields", bad_profile),
     (
         Code::IFault,

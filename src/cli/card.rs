@@ -39,7 +39,7 @@ pub fn run(cmd: Cmd) -> Result<ExitCode, String> {
                     out.display()
                 ));
             }
-            open::new_card(&p, &out)?;
+            open::create_card(&p, &out)?;
             println!(
                 "card image {} written from profile `{}`: balance {} yuan, serial {}",
                 out.display(),

@@ -18,9 +18,24 @@ pub fn profile(name: &str) -> Result<Profile, String> {
     Profile::load(name).map_err(|e| format!("{}: {e}", e.code()))
 }
 
-/// A card image.
+/// A card image, read only (a save renames a complete file into place, so a reader never sees
+/// half an image).
 pub fn card(path: &Path) -> Result<Card, String> {
     image::load(path).map_err(|e| e.to_string())
+}
+
+/// A card image this process owns until it exits: another process that wants to change it is
+/// refused with `I-BUSY` meanwhile.
+pub fn owned_card(path: &Path) -> Result<Card, String> {
+    image::load_owned(path).map_err(|e| e.to_string())
+}
+
+/// Writes a new card image personalised from `p`, refused (`I-BUSY`) while another process
+/// owns the image.
+pub fn create_card(p: &Profile, path: &Path) -> Result<(), String> {
+    image::CardFile::create(path, Card::personalise(p))
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// Writes `card` to its image (atomically).
@@ -128,7 +143,7 @@ struct ImageCard {
 impl ImageCard {
     fn save(&self) -> Result<(), TransportError> {
         image::save(&self.inner.card.borrow(), &self.path)
-            .map_err(|e| TransportError::Reader(format!("cannot save the card image: {e}")))
+            .map_err(|e| TransportError::Storage(e.to_string()))
     }
 }
 
@@ -166,7 +181,7 @@ impl Link {
         Ok(match reader {
             Some(r) => Link::Reader(r.to_string()),
             None => Link::Image {
-                card: shared(self::card(card)?),
+                card: shared(owned_card(card)?),
                 path: card.to_path_buf(),
                 delay,
             },

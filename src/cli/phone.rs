@@ -38,7 +38,7 @@ fn report(e: HandsetError, card: &SharedCard) -> String {
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let p = open::profile(&a.profile)?;
-    let card = shared(open::card(&a.card)?);
+    let card = shared(open::owned_card(&a.card)?);
     let clock = open::clock(a.clock.as_deref())?;
     let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
     let tp = if a.lang == "en" {

@@ -49,7 +49,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             p.name
         );
     }
-    let card = shared(open::card(&a.card)?);
+    let card = shared(open::owned_card(&a.card)?);
     let front: Box<dyn Transport> = Box::new(FaultyTransport::new(
         SimCard {
             card: card.clone(),

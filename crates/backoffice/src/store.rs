@@ -2,16 +2,41 @@
 
 use rusqlite::Connection;
 use std::path::Path;
+use stk_domain::errors::Code;
 
-/// A store error (SQLite), as text: the journal, bank and ledger report these.
+/// A store error (SQLite), as text: the journal, bank and ledger report these. A failure to
+/// write to storage (disk full, read-only or missing folder, I/O error) starts with its
+/// catalogue code, `I-STORAGE`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("storage: {0}")]
 pub struct StoreError(pub String);
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
-        StoreError(e.to_string())
+        if is_storage_failure(&e) {
+            StoreError(format!("{}: {e}", Code::IStorage))
+        } else {
+            StoreError(e.to_string())
+        }
     }
+}
+
+impl StoreError {
+    /// Whether the database could not be written to storage (`I-STORAGE`).
+    pub fn is_storage_failure(&self) -> bool {
+        self.0.starts_with(Code::IStorage.as_str())
+    }
+}
+
+/// Whether SQLite failed because of the storage under it: disk full, read-only file or folder,
+/// a file it cannot open or create, an I/O error.
+pub fn is_storage_failure(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, DiskFull | ReadOnly | CannotOpen | SystemIoFailure | PermissionDenied)
+    )
 }
 
 /// Opens a SQLite database in WAL mode with a busy timeout.

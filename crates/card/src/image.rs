@@ -44,12 +44,32 @@ pub enum ImageError {
         Code::IImage
     )]
     WrongVersion { path: String, found: u32 },
+    #[error(
+        "{}: card image {path} is {kind}, not a regular file; it was not opened",
+        Code::IImage
+    )]
+    NotAFile { path: String, kind: String },
+    #[error(
+        "{}: card image {path} is in use by another process (it holds {lock}); try again when it has finished",
+        Code::IBusy
+    )]
+    Busy { path: String, lock: String },
+    #[error(
+        "{}: cannot write card image {path}: {err}; the previous image is unchanged",
+        Code::IStorage
+    )]
+    Storage { path: String, err: std::io::Error },
 }
 
 impl ImageError {
-    /// The error-catalogue code (also the start of the message): always `I-IMAGE`.
+    /// The error-catalogue code (also the start of the message): `I-BUSY` when another process
+    /// holds the image, `I-STORAGE` when it cannot be written, otherwise `I-IMAGE`.
     pub fn code(&self) -> Code {
-        Code::IImage
+        match self {
+            ImageError::Busy { .. } => Code::IBusy,
+            ImageError::Storage { .. } => Code::IStorage,
+            _ => Code::IImage,
+        }
     }
 }
 

@@ -16,6 +16,10 @@ pub fn line(o: &Outcome) -> String {
             "BAD ",
             format!("  ({}: the vector file is malformed)", Code::VFormat),
         ),
+        Status::Limit(_) => (
+            "BAD ",
+            format!("  ({}: the vector exceeds a runner limit)", Code::VLimit),
+        ),
     };
     format!("{tag} {}  {}{extra}", o.path.display(), o.name)
 }
@@ -69,6 +73,10 @@ pub fn details(o: &Outcome) -> String {
             let _ = writeln!(s, "  {e}");
             let _ = writeln!(s, "    {}", Code::VFormat.entry().remedy);
         }
+        Status::Limit(e) => {
+            let _ = writeln!(s, "  {e}");
+            let _ = writeln!(s, "    {}", Code::VLimit.entry().remedy);
+        }
         _ => {}
     }
     s
@@ -87,7 +95,7 @@ pub fn counts(outcomes: &[Outcome]) -> (usize, usize, usize) {
     for o in outcomes {
         match o.status {
             Status::Passed => c.0 += 1,
-            Status::Failed(_) | Status::Invalid(_) => c.1 += 1,
+            Status::Failed(_) | Status::Invalid(_) | Status::Limit(_) => c.1 += 1,
             Status::Skipped(_) => c.2 += 1,
         }
     }
@@ -121,6 +129,11 @@ pub fn junit(outcomes: &[Outcome], suite: &str) -> String {
             Status::Invalid(e) => {
                 let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
                 st.set_message(format!("{}: {e}", Code::VFormat));
+                st
+            }
+            Status::Limit(e) => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+                st.set_message(e.clone());
                 st
             }
             Status::Skipped(why) => {

@@ -85,6 +85,8 @@ pub enum Status {
     Skipped(String),
     /// The file itself is malformed (V-FORMAT).
     Invalid(String),
+    /// The file exceeds one of the runner's limits (V-LIMIT): the message names it.
+    Limit(String),
 }
 
 impl Status {
@@ -93,6 +95,7 @@ impl Status {
         match self {
             Status::Failed(f) => Some(f.code()),
             Status::Invalid(_) => Some(Code::VFormat),
+            Status::Limit(_) => Some(Code::VLimit),
             Status::Passed | Status::Skipped(_) => None,
         }
     }
@@ -110,6 +113,58 @@ pub struct Outcome {
 
 pub use stk_vector_format::{load, parse};
 
+/// The environment variable that sets the run time limit per vector file, in seconds.
+pub const TIME_LIMIT_ENV: &str = "STK_VECTOR_TIME_LIMIT";
+
+/// What one vector file's run may take; a run beyond a limit stops with `V-LIMIT`. The static
+/// limits (file size, hex strings, repeats, expanded steps) are checked when the file is loaded
+/// ([`stk_vector_format::MAX_REPEAT`] and its neighbours).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time per file.
+    pub time: Duration,
+    /// Bytes the transcript may hold: every command and response, plus 64 per exchange.
+    pub transcript_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            time: Duration::from_secs(60),
+            transcript_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults, with the time limit from [`TIME_LIMIT_ENV`] if it is set (a number of
+    /// seconds; an unreadable value is an error message naming it).
+    pub fn from_env() -> Result<Limits, String> {
+        let mut l = Limits::default();
+        if let Some(v) = std::env::var_os(TIME_LIMIT_ENV) {
+            let v = v.to_string_lossy();
+            let secs: f64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 1e9)
+                .ok_or_else(|| {
+                    format!(
+                        "{}: {TIME_LIMIT_ENV}={v} is not a number of seconds",
+                        Code::VLimit
+                    )
+                })?;
+            l.time = Duration::from_secs_f64(secs);
+        }
+        Ok(l)
+    }
+}
+
+/// Bytes an exchange counts for in the transcript limit.
+fn exchange_bytes(e: &Exchange) -> usize {
+    64 + e.step.len() + e.command.len() + e.response.as_ref().map_or(0, Vec::len)
+}
+
 /// The state a run carries from step to step.
 struct Ctx<'t, 'a> {
     sim: Option<SharedCard>,
@@ -120,6 +175,41 @@ struct Ctx<'t, 'a> {
     clock: Clock,
     iface: Interface,
     transcript: Vec<Exchange>,
+    limits: Limits,
+    start: Instant,
+    /// Transcript entries already counted, and their bytes.
+    counted: usize,
+    bytes: usize,
+    /// The limit the run hit, if any.
+    limit: Option<String>,
+}
+
+impl Ctx<'_, '_> {
+    /// Whether the run may go on: within its time and transcript limits.
+    fn check_limits(&mut self) -> Result<(), String> {
+        for e in &self.transcript[self.counted..] {
+            self.bytes += exchange_bytes(e);
+        }
+        self.counted = self.transcript.len();
+        if self.bytes > self.limits.transcript_bytes {
+            return Err(format!(
+                "{}: the transcript holds {} bytes, more than the {} a run may record; split the vector",
+                Code::VLimit,
+                self.bytes,
+                self.limits.transcript_bytes
+            ));
+        }
+        let t = self.start.elapsed();
+        if t > self.limits.time {
+            return Err(format!(
+                "{}: the run took {:.1} s, more than its limit of {:.1} s (set with {TIME_LIMIT_ENV}=SECONDS)",
+                Code::VLimit,
+                t.as_secs_f64(),
+                self.limits.time.as_secs_f64()
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn iface_of(n: Option<InterfaceName>, default: Interface) -> Interface {
@@ -175,8 +265,23 @@ fn spaced(b: &[u8]) -> String {
         .join(" ")
 }
 
-/// Runs one vector file.
+/// Runs one vector file, within the [`Limits`] the environment sets.
 pub fn run_file(path: &Path, target: &mut Target) -> Outcome {
+    match Limits::from_env() {
+        Ok(l) => run_file_within(path, target, l),
+        Err(e) => Outcome {
+            path: path.to_path_buf(),
+            name: path.display().to_string(),
+            status: Status::Limit(e),
+            steps: 0,
+            duration: Duration::ZERO,
+            transcript: Vec::new(),
+        },
+    }
+}
+
+/// Runs one vector file within `limits`.
+pub fn run_file_within(path: &Path, target: &mut Target, limits: Limits) -> Outcome {
     let start = Instant::now();
     let mut out = Outcome {
         path: path.to_path_buf(),
@@ -188,13 +293,17 @@ pub fn run_file(path: &Path, target: &mut Target) -> Outcome {
     };
     let (v, profile) = match load(path) {
         Ok(x) => x,
+        Err(e) if stk_vector_format::is_limit(&e) => {
+            out.status = Status::Limit(e);
+            return out;
+        }
         Err(e) => {
             out.status = Status::Invalid(e);
             return out;
         }
     };
     out.name = v.name.clone();
-    let (status, steps, transcript) = run_vector(&v, profile, target);
+    let (status, steps, transcript) = run_vector_within(&v, profile, target, limits);
     out.status = status;
     out.steps = steps;
     out.transcript = transcript;
@@ -202,12 +311,23 @@ pub fn run_file(path: &Path, target: &mut Target) -> Outcome {
     out
 }
 
-/// Runs a parsed vector.
+/// Runs a parsed vector within the default [`Limits`].
 pub fn run_vector(
     v: &VectorFile,
     profile: Profile,
     target: &mut Target,
 ) -> (Status, usize, Vec<Exchange>) {
+    run_vector_within(v, profile, target, Limits::default())
+}
+
+/// Runs a parsed vector within `limits`.
+pub fn run_vector_within(
+    v: &VectorFile,
+    profile: Profile,
+    target: &mut Target,
+    limits: Limits,
+) -> (Status, usize, Vec<Exchange>) {
+    let start = Instant::now();
     let caps: Vec<String> = match target {
         Target::Simulator => vec![
             "fixed-random".into(),
@@ -270,6 +390,11 @@ pub fn run_vector(
         iface: iface_of(v.interface, Interface::Contactless),
         profile,
         transcript: Vec::new(),
+        limits,
+        start,
+        counted: 0,
+        bytes: 0,
+        limit: None,
     };
     if let Some(Err(e)) = ctx.external.as_mut().map(|t| t.reset()) {
         {
@@ -292,7 +417,13 @@ pub fn run_vector(
     let mut count = 0;
     let status = match run_steps(&mut ctx, &v.steps, "", &mut count) {
         Ok(()) => Status::Passed,
-        Err(f) => Status::Failed(f),
+        Err(f) => match ctx.limit.take() {
+            Some(l) => Status::Limit(match l.strip_prefix(&format!("{}: ", Code::VLimit)) {
+                Some(rest) => format!("{}: step {}: {rest}", Code::VLimit, f.step),
+                None => l,
+            }),
+            None => Status::Failed(f),
+        },
     };
     (status, count, ctx.transcript)
 }
@@ -322,6 +453,17 @@ fn run_steps(
 ) -> Result<(), Box<Failure>> {
     for (i, s) in steps.iter().enumerate() {
         let at = format!("{prefix}{}", i + 1);
+        if let Err(l) = ctx.check_limits() {
+            let f = fail(
+                &at,
+                s,
+                "(not run)".into(),
+                "a run within its limits".into(),
+                l.clone(),
+            );
+            ctx.limit = Some(l);
+            return Err(f);
+        }
         *count += 1;
         run_step(ctx, s, &at, count)?;
     }

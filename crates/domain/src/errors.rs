@@ -351,8 +351,15 @@ codes! {
     VSw = "V-SW",
     /// A vector file is malformed.
     VFormat = "V-FORMAT",
+    /// A vector file exceeds one of the runner's limits (file size, hex string length, repeat
+    /// count or nesting, expanded steps, transcript size, run time).
+    VLimit = "V-LIMIT",
     /// A card image cannot be loaded or saved.
     IImage = "I-IMAGE",
+    /// Another process holds the card image.
+    IBusy = "I-BUSY",
+    /// A card image, a database or another file could not be written to storage.
+    IStorage = "I-STORAGE",
     /// A personalisation profile is invalid.
     IProfile = "I-PROFILE",
     /// A `--fault` that is malformed, out of reach or for a layer the command does not reach.
@@ -531,6 +538,17 @@ impl Code {
          unsupported format version",
                 "fix the file at the reported place; validate hex strings and field names",
             ),
+            Code::VLimit => e(
+                self.as_str(),
+                "vector file exceeds a runner limit",
+                "测试向量文件超出运行限制",
+                "the file's size, a hex string's length, a `repeat` count or nesting depth, the \
+         steps it expands to, the exchanges its run records, or its run time is above the \
+         runner's limit: a mistyped count, a runaway generator, or a file that is not a vector",
+                "the message names the limit and its value; split the vector into smaller ones or fix \
+         the count; the run time limit per file (default 60 s) is set with the environment \
+         variable STK_VECTOR_TIME_LIMIT (seconds)",
+            ),
             // ---- images and profiles ----
             Code::IImage => e(
                 self.as_str(),
@@ -540,6 +558,26 @@ impl Code {
          checksum, or was written by another version of the tool",
                 "restore the image from a backup or re-personalise from the profile; use the tool \
          version that wrote it; never edit images by hand",
+            ),
+            Code::IBusy => e(
+                self.as_str(),
+                "card image in use by another process",
+                "卡片镜像正被另一进程使用",
+                "another stk-wallet process (a POS sale, the phone, `serve`) holds the card image: \
+         a card is in one terminal at a time, so no update of its purse is lost",
+                "wait for the other process to finish (stop `serve` before using the image directly) \
+         and try again; if none is running, check nothing else has the image's lock file \
+         (.NAME.lock beside it) open",
+            ),
+            Code::IStorage => e(
+                self.as_str(),
+                "cannot write to storage",
+                "存储写入失败",
+                "the disk is full, the folder is read-only or missing, a path component is a file, \
+         or the target is not a regular file (a device, a folder); the previous content is \
+         kept unchanged",
+                "free space or fix the folder's permissions, check the path named in the message, \
+         and retry; nothing was half-written",
             ),
             Code::IProfile => e(
                 self.as_str(),

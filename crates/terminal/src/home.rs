@@ -51,6 +51,9 @@ pub enum HomeError {
     Missing { dir: String },
     #[error("terminal home {dir}: {why}")]
     Unusable { dir: String, why: String },
+    /// Its folder or database cannot be written (disk full, read-only): `I-STORAGE`.
+    #[error("terminal home {dir} cannot be written: {why}")]
+    Storage { dir: String, why: String },
 }
 
 impl HomeError {
@@ -58,6 +61,7 @@ impl HomeError {
         match self {
             HomeError::Busy { .. } => Code::PTerminalBusy,
             HomeError::Missing { .. } | HomeError::Unusable { .. } => Code::PTerminal,
+            HomeError::Storage { .. } => Code::IStorage,
         }
     }
 }
@@ -104,7 +108,7 @@ impl PsamStore for HomeDb {
     /// in doubt in the same transaction: from before the DEBIT goes out until its record is
     /// journaled, a POS killed at any instant leaves it for the next tap of that card.
     fn save(&self, psam: &Psam, command: &[u8]) -> Result<(), String> {
-        let fail = |e: rusqlite::Error| format!("cannot commit the TTC: {e}");
+        let fail = |e: rusqlite::Error| format!("{}: cannot commit the TTC: {e}", Code::IStorage);
         let tx = self.db.unchecked_transaction().map_err(fail)?;
         let n = tx
             .execute(
@@ -143,10 +147,32 @@ pub struct TerminalHome {
     pub notes: Vec<String>,
 }
 
+/// The home cannot be used; a storage failure (its message starts with `I-STORAGE`, as a
+/// [`StoreError`] of a full or read-only disk does) is told apart as [`HomeError::Storage`].
 fn unusable(dir: &Path, why: impl std::fmt::Display) -> HomeError {
-    HomeError::Unusable {
-        dir: dir.display().to_string(),
-        why: why.to_string(),
+    let why = why.to_string();
+    let storage = format!("storage: {}: ", Code::IStorage);
+    match why.strip_prefix(&storage) {
+        Some(rest) => HomeError::Storage {
+            dir: dir.display().to_string(),
+            why: rest.to_string(),
+        },
+        None => HomeError::Unusable {
+            dir: dir.display().to_string(),
+            why,
+        },
+    }
+}
+
+/// A SQLite failure of the home: a storage failure is `I-STORAGE`, anything else `P-TERMINAL`.
+fn db_failure(dir: &Path, what: &str, e: rusqlite::Error) -> HomeError {
+    if stk_backoffice::store::is_storage_failure(&e) {
+        HomeError::Storage {
+            dir: dir.display().to_string(),
+            why: format!("{what}: {e}"),
+        }
+    } else {
+        unusable(dir, format!("{what}: {e}"))
     }
 }
 
@@ -186,7 +212,7 @@ impl TerminalHome {
     /// dropped (or the process dies). A second process is refused at once, never kept waiting.
     fn lock(dir: &Path) -> Result<Connection, HomeError> {
         let lock = Connection::open(dir.join(LOCK_FILE))
-            .map_err(|e| unusable(dir, format!("cannot open its lock file: {e}")))?;
+            .map_err(|e| db_failure(dir, "cannot open its lock file", e))?;
         lock.busy_timeout(std::time::Duration::ZERO)
             .map_err(|e| unusable(dir, e))?;
         match lock.execute_batch("BEGIN EXCLUSIVE") {
@@ -201,7 +227,7 @@ impl TerminalHome {
                     dir: dir.display().to_string(),
                 })
             }
-            Err(e) => Err(unusable(dir, format!("cannot lock it: {e}"))),
+            Err(e) => Err(db_failure(dir, "cannot lock it", e)),
         }
     }
 
@@ -223,7 +249,10 @@ impl TerminalHome {
         profile: &Profile,
         term_id: Option<[u8; 6]>,
     ) -> Result<TerminalHome, HomeError> {
-        std::fs::create_dir_all(dir).map_err(|e| unusable(dir, format!("cannot create: {e}")))?;
+        std::fs::create_dir_all(dir).map_err(|e| HomeError::Storage {
+            dir: dir.display().to_string(),
+            why: format!("cannot create its folder: {e}"),
+        })?;
         let (lock, db, journal) = Self::open_locked(dir)?;
         let mut notes = Vec::new();
         let stored = Self::identity(dir, &db)?;
@@ -306,7 +335,15 @@ impl TerminalHome {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()
-            .map_err(|e| unusable(dir, e))?;
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(..) => db_failure(dir, "cannot read terminal.db", e),
+                e => unusable(
+                    dir,
+                    format!(
+                        "terminal.db's terminal row is damaged ({e}); restore terminal.db from a backup"
+                    ),
+                ),
+            })?;
         row.map(|(t, ttc)| Ok((hex_array(dir, "termID", &t)?, ttc)))
             .transpose()
     }

@@ -103,6 +103,10 @@ impl PosError {
                 err: TransportError::NoResponse,
                 ..
             } => Code::PNoResponse.into(),
+            PosError::Transport {
+                err: TransportError::Storage(_),
+                ..
+            } => Code::IStorage.into(),
             PosError::Transport { .. } => Code::PReader.into(),
             PosError::Unexpected { .. } => Code::PReader.into(),
             PosError::Digest { .. } => Code::PDigest.into(),

@@ -46,7 +46,7 @@ impl CardServer {
         let writes_saved = card.borrow().eeprom.write_count;
         let image_crc = image
             .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|p| image::read_bounded(p).ok())
             .map(|b| crc32fast::hash(&b));
         CardServer {
             card,
@@ -87,7 +87,7 @@ impl CardServer {
             }
             Err(e) => self.notice(format!(
                 "{}: cannot save {}: {e}; the card keeps running from memory",
-                errors::Code::IImage,
+                errors::Code::IStorage,
                 path.display()
             )),
         }
@@ -98,8 +98,18 @@ impl CardServer {
         let Some(path) = self.image.clone() else {
             return;
         };
-        let Ok(bytes) = std::fs::read(&path) else {
-            return;
+        let bytes = match image::read_bounded(&path) {
+            Ok(b) => b,
+            Err(e @ (image::ImageError::TooLarge { .. } | image::ImageError::NotAFile { .. })) => {
+                // Remember the refusal so the notice is given once per replacement.
+                let crc = Some(crc32fast::hash(e.to_string().as_bytes()));
+                if crc != self.image_crc {
+                    self.image_crc = crc;
+                    self.notice(format!("{e}; still serving the last good card"));
+                }
+                return;
+            }
+            Err(_) => return,
         };
         let crc = crc32fast::hash(&bytes);
         if Some(crc) == self.image_crc {

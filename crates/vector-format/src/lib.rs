@@ -13,6 +13,38 @@ use stk_domain::errors::{Code, Reason};
 use stk_domain::profile::Profile;
 use stk_domain::sw::Sw;
 
+/// A vector file larger than this is refused before it is parsed (`V-LIMIT`).
+pub const MAX_FILE_BYTES: u64 = 8 << 20;
+/// A hex string (an APDU, expected data) longer than this is refused before it is decoded:
+/// room for the longest extended APDU, 65 544 bytes, written with a space between bytes.
+pub const MAX_HEX_CHARS: usize = 200_000;
+/// The largest `repeat` count.
+pub const MAX_REPEAT: u32 = 100_000;
+/// How deep `repeat`s may nest (a repeat inside a repeat is depth 2).
+pub const MAX_NESTING: usize = 4;
+/// The most steps a file may expand to, counting every round of every repeat.
+pub const MAX_EXPANDED_STEPS: u64 = 1_000_000;
+
+/// A limit message: starts with `V-LIMIT`, names the limit and its value.
+fn limit(what: String) -> String {
+    format!("{}: {what}", Code::VLimit)
+}
+
+/// Whether a load or parse error is a limit (`V-LIMIT`) rather than a malformed file.
+pub fn is_limit(e: &str) -> bool {
+    e.starts_with(Code::VLimit.as_str())
+}
+
+fn hex_within_limit(what: &str, s: &str) -> Result<(), String> {
+    if s.len() > MAX_HEX_CHARS {
+        return Err(limit(format!(
+            "{what} is {} characters long, more than the {MAX_HEX_CHARS} a hex string may have (the longest extended APDU); it was not decoded",
+            s.len()
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VectorFile {
@@ -327,6 +359,7 @@ impl StepSpec {
     pub fn action(&self) -> Result<Action, String> {
         let mut found: Vec<Action> = Vec::new();
         if let Some(a) = &self.apdu {
+            hex_within_limit("apdu", a)?;
             let b = stk_domain::hexser::decode(a)?;
             if b.len() < 4 {
                 return Err(format!("apdu `{a}` is shorter than a 4-byte header"));
@@ -355,11 +388,17 @@ impl StepSpec {
             found.push(Action::History(h.clone()));
         }
         match (self.repeat, &self.steps) {
+            (Some(n), _) if n > MAX_REPEAT => {
+                return Err(limit(format!(
+                    "repeat {n} is more than the {MAX_REPEAT} rounds a repeat may have; split the vector"
+                )));
+            }
             (Some(n), Some(s)) => found.push(Action::Repeat(n, s.clone())),
             (None, None) => {}
             _ => return Err("`repeat` and `steps` go together".into()),
         }
         if let Some(e) = &self.expect {
+            hex_within_limit("expect", e)?;
             Masked::parse(e)?;
         }
         match found.len() {
@@ -399,13 +438,41 @@ pub fn as_sw(s: &str) -> Option<Sw> {
 }
 
 /// Loads a vector file and its profile (with overrides applied).
+/// The file is read through a bounded reader: one larger than [`MAX_FILE_BYTES`] is refused
+/// with `V-LIMIT` before it is parsed.
 pub fn load(path: &Path) -> Result<(VectorFile, Profile), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    use std::io::Read as _;
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let too_big = |size: u64| {
+        limit(format!(
+            "the file is {size} bytes, more than the {MAX_FILE_BYTES} a vector file may have; split it"
+        ))
+    };
+    let meta = f.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("cannot read: not a regular file".into());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut text = String::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(text.len() as u64));
+    }
     parse(&text, path.parent().unwrap_or(Path::new(".")))
 }
 
 /// Parses vector JSON; `base` resolves a relative profile path.
 pub fn parse(text: &str, base: &Path) -> Result<(VectorFile, Profile), String> {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(limit(format!(
+            "the vector is {} bytes, more than the {MAX_FILE_BYTES} a vector file may have; split it",
+            text.len()
+        )));
+    }
     let v: VectorFile =
         serde_json::from_str(text).map_err(|e| format!("not a vector file: {e}"))?;
     let mut pj: serde_json::Value = if v.profile == "default" {
@@ -428,22 +495,44 @@ pub fn parse(text: &str, base: &Path) -> Result<(VectorFile, Profile), String> {
             ));
         }
     }
-    check_steps(&v.steps, "")?;
+    let expanded = check_steps(&v.steps, "", 1)?;
+    if expanded > MAX_EXPANDED_STEPS {
+        return Err(limit(format!(
+            "the steps expand to {expanded} with their repeats, more than the {MAX_EXPANDED_STEPS} a vector may run; split the vector"
+        )));
+    }
     Ok((v, profile))
 }
 
-fn check_steps(steps: &[StepSpec], prefix: &str) -> Result<(), String> {
+/// Checks the steps at nesting `depth` (1 for the file's own: a repeat among them nests 1
+/// deep); returns how many steps they expand to with every round of their repeats (saturating).
+fn check_steps(steps: &[StepSpec], prefix: &str, depth: usize) -> Result<u64, String> {
+    let mut expanded: u64 = 0;
     for (i, s) in steps.iter().enumerate() {
         let at = format!("{prefix}{}", i + 1);
-        match s.action().map_err(|e| format!("step {at}: {e}"))? {
-            Action::Repeat(_, inner) => check_steps(&inner, &format!("{at}."))?,
+        // A limit keeps V-LIMIT at the start of the message.
+        let place = |e: String| match e.strip_prefix(&format!("{}: ", Code::VLimit)) {
+            Some(rest) => limit(format!("step {at}: {rest}")),
+            None => format!("step {at}: {e}"),
+        };
+        expanded = expanded.saturating_add(1);
+        match s.action().map_err(place)? {
+            Action::Repeat(n, inner) => {
+                if depth > MAX_NESTING {
+                    return Err(limit(format!(
+                        "step {at}: repeats nest {depth} deep, more than the {MAX_NESTING} allowed"
+                    )));
+                }
+                let rounds = check_steps(&inner, &format!("{at}."), depth + 1)?;
+                expanded = expanded.saturating_add(rounds.saturating_mul(u64::from(n)));
+            }
             Action::Purchase(_) | Action::Load(_) if s.expect.is_some() => {
                 return Err(format!("step {at}: `expect` is for raw apdu steps"));
             }
             _ => {}
         }
     }
-    Ok(())
+    Ok(expanded)
 }
 
 #[cfg(test)]

@@ -615,8 +615,5 @@ impl InitSamAnswer {
     }
 }
 
-/// Every byte string here is written from the layouts and worked examples of docs/spec.md (section
-/// cited at each), not from this code's output; each is built, parsed back and compared.
-
 #[cfg(test)]
 mod tests;

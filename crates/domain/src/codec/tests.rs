@@ -1,3 +1,6 @@
+//! Every byte string here is written from the layouts and worked examples of docs/spec.md
+//! (section cited at each), not from this code's output; each is built, parsed back and compared.
+
 use super::*;
 use crate::command::{Command, TxKind};
 use crate::records::HistoryEntry;

@@ -23,6 +23,10 @@ pub enum TransportError {
     /// The reader, driver or socket failed.
     #[error("reader error: {0}")]
     Reader(String),
+    /// The card's or the terminal's persistent state could not be written (disk full,
+    /// read-only folder): the message starts with its catalogue code, `I-STORAGE`.
+    #[error("{0}")]
+    Storage(String),
 }
 
 /// A channel to one card.

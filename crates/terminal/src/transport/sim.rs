@@ -84,7 +84,7 @@ impl Transport for SimPsam {
         if let Some(store) = &self.1
             && psam.ttc != ttc
         {
-            store.save(&psam, apdu).map_err(TransportError::Reader)?;
+            store.save(&psam, apdu).map_err(TransportError::Storage)?;
         }
         Ok(r)
     }
