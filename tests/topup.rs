@@ -241,3 +241,113 @@ fn a_load_in_doubt_is_never_reversed_on_a_card_error() {
     assert_eq!((t.charged, t.reversed, t.open), (5000, 0, 0), "{t:?}");
     assert!(journal.unfinished_topups().unwrap().is_empty());
 }
+
+/// A card link that loses the card right after CREDIT FOR LOAD: the CREDIT reaches the card
+/// (or, with `deliver` false, never does), its answer is lost and every command, power-up
+/// included, fails until `gone` is cleared (the customer walked away).
+struct WalksAway<T> {
+    inner: T,
+    gone: std::rc::Rc<Cell<bool>>,
+    deliver: bool,
+}
+
+impl<T: stk_wallet::transport::Transport> stk_wallet::transport::Transport for WalksAway<T> {
+    fn transmit_raw(
+        &mut self,
+        apdu: &[u8],
+    ) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        if self.gone.get() {
+            return Err(stk_wallet::transport::TransportError::NoResponse);
+        }
+        if apdu.get(1) == Some(&0x52) {
+            if self.deliver {
+                self.inner.transmit_raw(apdu)?;
+            }
+            self.gone.set(true);
+            return Err(stk_wallet::transport::TransportError::NoResponse);
+        }
+        self.inner.transmit_raw(apdu)
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        if self.gone.get() {
+            return Err(stk_wallet::transport::TransportError::NoResponse);
+        }
+        self.inner.reset()
+    }
+    fn describe(&self) -> String {
+        "card taken away after the CREDIT".into()
+    }
+}
+
+/// A top-up of 50.00 whose CREDIT answer is lost (the CREDIT reaching the card or not), the
+/// card gone before the POS can ask it, then ten purchases of 1.00 (the load's log record is
+/// pushed out), then `resume`. Returns the card's balance, the bank's totals and the steps.
+fn lost_credit_then_ten_purchases(deliver: bool) -> (u32, (u64, u64, u64), Vec<String>) {
+    let p = Profile::default_profile();
+    let card = new_card(&p);
+    let dir = tempfile::tempdir().unwrap();
+    let gone = std::rc::Rc::new(Cell::new(false));
+    let mut pos = pos_with(
+        WalksAway {
+            inner: stk_wallet::transport::sim::SimCard::contactless(card.clone()),
+            gone: gone.clone(),
+            deliver,
+        },
+        &p,
+    );
+    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
+    let issuer = IssuerHost::from_profile(&p);
+    let r = pos.topup(
+        &journal,
+        &issuer,
+        &bank,
+        "6222",
+        5000,
+        "123456",
+        &mut |_| {},
+    );
+    assert!(
+        r.is_err(),
+        "the card is gone: the load stays in doubt: {r:?}"
+    );
+    assert_eq!(journal.unfinished_topups().unwrap().len(), 1);
+    assert!(journal.pending_reversals().unwrap().is_empty());
+    gone.set(false);
+    for _ in 0..10 {
+        pos.purchase(100).expect("purchase");
+    }
+    let steps = pos.resume(&journal, &bank, &mut |_| {}).unwrap();
+    assert!(journal.unfinished_topups().unwrap().is_empty(), "{steps:?}");
+    assert!(journal.pending_reversals().unwrap().is_empty(), "{steps:?}");
+    let t = bank.totals().unwrap();
+    (
+        card.borrow().state().purse.balance,
+        (t.charged, t.reversed, t.open),
+        steps,
+    )
+}
+
+#[test]
+fn a_load_in_doubt_after_ten_other_transactions_is_confirmed_from_the_online_counter() {
+    // The load's record has left the 10-record log and the proof is a purchase's: only the
+    // online counter, past the one INITIALIZE FOR LOAD answered, shows the load happened.
+    let (balance, bank, steps) = lost_credit_then_ten_purchases(true);
+    assert_eq!(balance, 10000 + 5000 - 1000, "the card keeps the load");
+    assert_eq!(bank, (5000, 0, 0), "the bank keeps the charge: {steps:?}");
+    assert!(
+        steps.iter().any(|s| s.contains("online counter 1 is past")),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn a_credit_that_never_reached_the_card_is_reversed_after_ten_other_transactions() {
+    let (balance, bank, steps) = lost_credit_then_ten_purchases(false);
+    assert_eq!(balance, 10000 - 1000, "no load");
+    assert_eq!(bank, (5000, 5000, 0), "the charge is given back: {steps:?}");
+    assert!(
+        steps.iter().any(|s| s.contains("counter is still 0")),
+        "{steps:?}"
+    );
+}
