@@ -449,7 +449,12 @@ pub fn topup(o: &PosOpts, a: TopupArgs) -> Result<ExitCode, String> {
 }
 
 /// `pos resume`: unfinished top-ups and queued reversals.
-pub fn resume(o: &PosOpts, bank: &Path, fault: Option<&str>) -> Result<ExitCode, String> {
+pub fn resume(
+    o: &PosOpts,
+    bank: &Path,
+    fault: Option<&str>,
+    step_delay_ms: u64,
+) -> Result<ExitCode, String> {
     let down = acquirer_down(fault)?.unwrap_or(0);
     let p = load_profile(&o.profile)?;
     let clock = Clock::from_arg(o.clock.as_deref())?;
@@ -466,8 +471,15 @@ pub fn resume(o: &PosOpts, bank: &Path, fault: Option<&str>) -> Result<ExitCode,
             p.wallet_aid.clone(),
         )
         .map_err(home_err)?;
+    let delay = std::time::Duration::from_millis(step_delay_ms);
+    let mut pause = |step: &str| {
+        if !delay.is_zero() {
+            println!("  step: {step}");
+            std::thread::sleep(delay);
+        }
+    };
     for st in pos
-        .resume(&home.journal, &acq, &mut |_| {})
+        .resume(&home.journal, &acq, &mut pause)
         .map_err(|e| e.to_string())?
     {
         println!("{st}");

@@ -257,6 +257,9 @@ enum PosCmd {
         /// acquirer-down[:N] keeps the acquirer unreachable.
         #[arg(long)]
         fault: Option<String>,
+        /// Sleep this long after each journaled step (crash tests).
+        #[arg(long, default_value_t = 0, hide = true)]
+        step_delay_ms: u64,
     },
     /// A top-up of AMOUNT (yuan) authorised by the issuer host.
     Load {
@@ -756,9 +759,10 @@ fn pos(cmd: PosCmd, o: faults_cli::PosOpts) -> Result<ExitCode, String> {
             journal,
             bank,
             fault,
+            step_delay_ms,
         } => {
             journal_moved(journal)?;
-            faults_cli::resume(&o, &bank, fault.as_deref())
+            faults_cli::resume(&o, &bank, fault.as_deref(), step_delay_ms)
         }
         PosCmd::Load { amount, pin } => faults_cli::query(
             &o,

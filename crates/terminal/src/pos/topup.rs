@@ -184,6 +184,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         mut steps: Vec<String>,
         pause: &mut dyn FnMut(&str),
     ) -> Result<TopupReport, PosError> {
+        pause("in doubt");
         let (tac, why) = match self.load_on_card(row)? {
             Evidence::Proof(p) => (
                 p.tac,
