@@ -158,10 +158,11 @@ fn a_tear_at_any_write_of_the_credit_is_either_confirmed_or_reversed() {
 #[test]
 fn a_charge_declined_because_already_reversed_loads_nothing() {
     let mut b = till(FaultPlan::None);
-    // The terminal's first top-up id is reversed before it is ever charged.
+    // The terminal's next top-up id is reversed before it is ever charged.
     let term = b.pos.term_id().unwrap();
+    let seq = b.journal.next_topup_seq().unwrap();
     b.bank
-        .reverse(&format!("{}-{:08}", hex::encode_upper(term), 1))
+        .reverse(&format!("{}-{seq:08}", hex::encode_upper(term)))
         .unwrap();
     assert!(b.topup_5000().is_err());
     reconciles(&b);
@@ -349,5 +350,51 @@ fn a_credit_that_never_reached_the_card_is_reversed_after_ten_other_transactions
     assert!(
         steps.iter().any(|s| s.contains("counter is still 0")),
         "{steps:?}"
+    );
+}
+
+#[test]
+fn a_new_journal_never_reuses_a_top_up_id_at_the_same_bank() {
+    // The bank outlives the terminal's journal: a journal started afresh (a home set up again
+    // for the same termID) must not hand out an id the bank already holds a charge for, or the
+    // bank would take the new top-up for a repeat of the old one and the load would go unpaid.
+    let p = Profile::default_profile();
+    let card = new_card(&p);
+    let dir = tempfile::tempdir().unwrap();
+    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+    let issuer = IssuerHost::from_profile(&p);
+    let mut txns = Vec::new();
+    for journal_file in ["old.db", "new.db"] {
+        let journal = Journal::open(&dir.path().join(journal_file)).unwrap();
+        let mut pos = pos_with(
+            stk_wallet::transport::sim::SimCard::contactless(card.clone()),
+            &p,
+        );
+        for _ in 0..2 {
+            let r = pos
+                .topup(
+                    &journal,
+                    &issuer,
+                    &bank,
+                    "6222",
+                    5000,
+                    "123456",
+                    &mut |_| {},
+                )
+                .unwrap();
+            assert!(matches!(r.outcome, TopupOutcome::Loaded { .. }), "{r:?}");
+            txns.push(r.txn);
+        }
+    }
+    let mut unique = txns.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "{txns:?}");
+    assert_eq!(card.borrow().state().purse.balance, 10000 + 4 * 5000);
+    let t = bank.totals().unwrap();
+    assert_eq!(
+        (t.charged, t.reversed, t.open),
+        (4 * 5000, 0, 0),
+        "{txns:?}"
     );
 }
