@@ -95,9 +95,11 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 journal.set_state(&txn, TopupState::Charged)?;
                 steps.push(format!("bank card charged {amount} fen"));
             }
-            Err(HostError::Declined(why)) => {
+            // Refused: this request charged nothing. A conflict's charge is another
+            // request's, so it must not be reversed either.
+            Err(e @ (HostError::Declined(_) | HostError::Conflict(_))) => {
                 journal.set_state(&txn, TopupState::Failed)?;
-                return Err(PosError::Host(HostError::Declined(why)));
+                return Err(PosError::Host(e));
             }
             Err(e) => {
                 // The charge may have gone through: reverse it (a no-op if it did not).
