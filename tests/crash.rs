@@ -32,6 +32,7 @@ fn killed_top_ups_resume_and_reconcile() {
     let mut rng = SplitMix(seed);
     let mut killed = 0;
     let mut resume_killed = 0;
+    let mut at_resume_kill = std::collections::BTreeMap::new();
     let mut at_kill = std::collections::BTreeMap::new();
     for i in 0..runs {
         let clock = format!("20261122 12{:02}{:02}", i / 60, i % 60);
@@ -76,8 +77,16 @@ fn killed_top_ups_resume_and_reconcile() {
             if child.try_wait().unwrap().is_none() {
                 child.kill().unwrap();
                 resume_killed += 1;
+                child.wait().unwrap();
+                // Where it landed: the states still unfinished after the kill.
+                if let Ok(j) = Journal::open(&d.join("pos").join("terminal.db")) {
+                    for t in j.unfinished_topups().unwrap_or_default() {
+                        *at_resume_kill.entry(t.state).or_insert(0u32) += 1;
+                    }
+                }
+            } else {
+                child.wait().unwrap();
             }
-            child.wait().unwrap();
         }
     }
     // Restart until everything is resolved (each run may itself find the acquirer back).
@@ -149,7 +158,7 @@ fn killed_top_ups_resume_and_reconcile() {
     }
     eprintln!(
         "{runs} top-ups, {killed} killed (journal state at the kill: {at_kill:?}), \
-         {resume_killed} resumes killed, {done} loaded, {} reversed (seed {seed})",
+         {resume_killed} resumes killed (unfinished after: {at_resume_kill:?}), {done} loaded, {} reversed (seed {seed})",
         topups
             .iter()
             .filter(|t| t.state == TopupState::Reversed)

@@ -243,13 +243,14 @@ fn a_load_in_doubt_is_never_reversed_on_a_card_error() {
     assert!(journal.unfinished_topups().unwrap().is_empty());
 }
 
-/// A card link that loses the card right after CREDIT FOR LOAD: the CREDIT reaches the card
-/// (or, with `deliver` false, never does), its answer is lost and every command, power-up
-/// included, fails until `gone` is cleared (the customer walked away).
+/// A card link that loses the card right after the first CREDIT FOR LOAD: the CREDIT reaches
+/// the card (or, with `deliver` `Some(false)`, never does), its answer is lost and every
+/// command, power-up included, fails until `gone` is cleared (the customer walked away).
 struct WalksAway<T> {
     inner: T,
     gone: std::rc::Rc<Cell<bool>>,
-    deliver: bool,
+    /// `None` once the CREDIT has been intercepted.
+    deliver: Option<bool>,
 }
 
 impl<T: stk_wallet::transport::Transport> stk_wallet::transport::Transport for WalksAway<T> {
@@ -260,8 +261,9 @@ impl<T: stk_wallet::transport::Transport> stk_wallet::transport::Transport for W
         if self.gone.get() {
             return Err(stk_wallet::transport::TransportError::NoResponse);
         }
-        if apdu.get(1) == Some(&0x52) {
-            if self.deliver {
+        if let (Some(0x52), Some(deliver)) = (apdu.get(1), self.deliver) {
+            self.deliver = None;
+            if deliver {
                 self.inner.transmit_raw(apdu)?;
             }
             self.gone.set(true);
@@ -284,6 +286,23 @@ impl<T: stk_wallet::transport::Transport> stk_wallet::transport::Transport for W
 /// card gone before the POS can ask it, then ten purchases of 1.00 (the load's log record is
 /// pushed out), then `resume`. Returns the card's balance, the bank's totals and the steps.
 fn lost_credit_then_ten_purchases(deliver: bool) -> (u32, (u64, u64, u64), Vec<String>) {
+    lost_credit_then(deliver, |pos, _| {
+        for _ in 0..10 {
+            pos.purchase(100).expect("purchase");
+        }
+    })
+}
+
+type WalkingPos = stk_wallet::pos::Pos<
+    WalksAway<stk_wallet::transport::sim::SimCard>,
+    stk_wallet::transport::sim::SimPsam,
+>;
+
+/// As [`lost_credit_then_ten_purchases`], with `meanwhile` instead of the purchases.
+fn lost_credit_then(
+    deliver: bool,
+    meanwhile: impl FnOnce(&mut WalkingPos, &IssuerHost),
+) -> (u32, (u64, u64, u64), Vec<String>) {
     let p = Profile::default_profile();
     let card = new_card(&p);
     let dir = tempfile::tempdir().unwrap();
@@ -292,7 +311,7 @@ fn lost_credit_then_ten_purchases(deliver: bool) -> (u32, (u64, u64, u64), Vec<S
         WalksAway {
             inner: stk_wallet::transport::sim::SimCard::contactless(card.clone()),
             gone: gone.clone(),
-            deliver,
+            deliver: Some(deliver),
         },
         &p,
     );
@@ -315,9 +334,7 @@ fn lost_credit_then_ten_purchases(deliver: bool) -> (u32, (u64, u64, u64), Vec<S
     assert_eq!(journal.unfinished_topups().unwrap().len(), 1);
     assert!(journal.pending_reversals().unwrap().is_empty());
     gone.set(false);
-    for _ in 0..10 {
-        pos.purchase(100).expect("purchase");
-    }
+    meanwhile(&mut pos, &issuer);
     let steps = pos.resume(&journal, &bank, &mut |_| {}).unwrap();
     assert!(journal.unfinished_topups().unwrap().is_empty(), "{steps:?}");
     assert!(journal.pending_reversals().unwrap().is_empty(), "{steps:?}");
@@ -396,5 +413,23 @@ fn a_new_journal_never_reuses_a_top_up_id_at_the_same_bank() {
         (t.charged, t.reversed, t.open),
         (4 * 5000, 0, 0),
         "{txns:?}"
+    );
+}
+
+#[test]
+fn a_load_in_doubt_whose_counter_another_load_took_is_reversed() {
+    // The CREDIT never reached the card; the holder then loads 30.00 by other means, which
+    // takes the same online counter. The counter has moved, but the log shows that counter
+    // used by another load: this one did not happen, and its charge is given back.
+    let (balance, bank, steps) = lost_credit_then(false, |pos, issuer| {
+        pos.load(issuer, 3000, "123456").expect("the other load");
+    });
+    assert_eq!(balance, 10000 + 3000, "only the other load");
+    assert_eq!(bank, (5000, 5000, 0), "{steps:?}");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("used by another transaction")),
+        "{steps:?}"
     );
 }
