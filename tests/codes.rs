@@ -181,6 +181,38 @@ fn declined() -> Reason {
     e.code()
 }
 
+fn conflict() -> Reason {
+    // The bank already holds a charge of another amount under the id the terminal hands out
+    // next (a second terminal with the same termID, say): the charge is refused, nothing is
+    // loaded, and the other charge is not reversed.
+    let dir = tempfile::tempdir().unwrap();
+    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
+    let mut pos = pos("none");
+    let txn = format!(
+        "{}-{:08}",
+        hex::encode_upper(pos.term_id().unwrap()),
+        journal.next_topup_seq().unwrap()
+    );
+    bank.charge(&txn, "6222", 100).unwrap();
+    let e = pos
+        .topup(
+            &journal,
+            &host(),
+            &bank,
+            "6222",
+            5000,
+            "123456",
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert!(matches!(e, PosError::Host(HostError::Conflict(_))), "{e}");
+    let t = bank.totals().unwrap();
+    assert_eq!((t.charged, t.reversed, t.open), (100, 0, 100), "{t:?}");
+    assert!(journal.pending_reversals().unwrap().is_empty());
+    e.code()
+}
+
 fn reversal_pending() -> Reason {
     // The issuer is down after the charge, so the charge is reversed; the acquirer link drops
     // right after the charge, so the reversal cannot be delivered and is queued.
@@ -340,6 +372,11 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
     (Code::HTac, "a record's TAC is corrupted", tac),
     (Code::HDuplicate, "a record is uploaded twice", duplicate),
     (Code::HDeclined, "the charge was already reversed", declined),
+    (
+        Code::HConflict,
+        "the bank holds another charge under the top-up's id",
+        conflict,
+    ),
     (Code::HOta, "an over-the-air answer is cut short", ota),
     (
         Code::PTerminalBusy,

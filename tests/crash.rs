@@ -8,6 +8,7 @@
 mod common;
 
 use common::cli;
+use std::io::BufRead;
 use std::process::Stdio;
 use std::time::Duration;
 use stk_wallet::acquirer::SqliteBank;
@@ -30,6 +31,8 @@ fn killed_top_ups_resume_and_reconcile() {
         .unwrap_or(0x5EED_0006);
     let mut rng = SplitMix(seed);
     let mut killed = 0;
+    let mut resume_killed = 0;
+    let mut at_resume_kill = std::collections::BTreeMap::new();
     let mut at_kill = std::collections::BTreeMap::new();
     for i in 0..runs {
         let clock = format!("20261122 12{:02}{:02}", i / 60, i % 60);
@@ -63,6 +66,27 @@ fn killed_top_ups_resume_and_reconcile() {
             }
         } else {
             child.wait().unwrap();
+        }
+        // Some runs are followed by a `pos resume` that is killed in turn (a load in doubt
+        // after a lost CREDIT answer is decided there).
+        if rng.below(3) == 0 {
+            let mut child = cli(d, &["pos", "resume", "--step-delay-ms", "15"])
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(rng.below(60)));
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                resume_killed += 1;
+                child.wait().unwrap();
+                // Where it landed: the states still unfinished after the kill.
+                if let Ok(j) = Journal::open(&d.join("pos").join("terminal.db")) {
+                    for t in j.unfinished_topups().unwrap_or_default() {
+                        *at_resume_kill.entry(t.state).or_insert(0u32) += 1;
+                    }
+                }
+            } else {
+                child.wait().unwrap();
+            }
         }
     }
     // Restart until everything is resolved (each run may itself find the acquirer back).
@@ -133,10 +157,89 @@ fn killed_top_ups_resume_and_reconcile() {
         }
     }
     eprintln!(
-        "{runs} top-ups, {killed} killed (journal state at the kill: {at_kill:?}), {done} loaded, {} reversed",
+        "{runs} top-ups, {killed} killed (journal state at the kill: {at_kill:?}), \
+         {resume_killed} resumes killed (unfinished after: {at_resume_kill:?}), {done} loaded, {} reversed (seed {seed})",
         topups
             .iter()
             .filter(|t| t.state == TopupState::Reversed)
             .count()
     );
+}
+
+/// Runs the CLI in `d` to completion; its standard output.
+fn run(d: &std::path::Path, args: &[&str]) -> String {
+    let out = cli(d, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{args:?}:\n{text}");
+    text
+}
+
+#[test]
+fn a_load_in_doubt_killed_then_ten_purchases_is_confirmed_by_resume() {
+    // The CREDIT reaches the card, its answer is lost, and the POS is killed before it can ask
+    // the card (it sleeps 1 s after each journaled step; the kill comes as soon as the load is
+    // in doubt, and the journal shows whether it came in time). Ten purchases push the load's record out of the card's log; `pos resume` must
+    // still see from the online counter that the load happened: the card keeps it, the bank
+    // keeps the charge, nothing is reversed.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run(d, &["card", "new"]);
+    let mut child = cli(
+        d,
+        &[
+            "pos",
+            "topup",
+            "20",
+            "--fault",
+            "lose-response:credit",
+            "--step-delay-ms",
+            "1000",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let stop = line.contains("step: in doubt");
+        said.push(line);
+        if stop {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        said.iter().any(|l| l.contains("step: in doubt")),
+        "never reached the load in doubt: {said:?}"
+    );
+    let journal = Journal::open(&d.join("pos").join("terminal.db")).unwrap();
+    assert_eq!(journal.unfinished_topups().unwrap().len(), 1);
+    drop(journal);
+    for _ in 0..10 {
+        run(d, &["pos", "purchase", "1.00"]);
+    }
+    let out = run(d, &["pos", "resume"]);
+    assert!(out.contains("online counter 1 is past"), "{out}");
+    assert!(!out.contains("reversing"), "{out}");
+    assert!(
+        out.contains("0 top-up(s) unfinished, 0 reversal(s) queued"),
+        "{out}"
+    );
+    let card = image::load(&d.join("card.json")).unwrap();
+    assert_eq!(card.state().purse.balance, 10000 + 2000 - 1000, "{out}");
+    let t = SqliteBank::open(&d.join("bank.db"))
+        .unwrap()
+        .totals()
+        .unwrap();
+    assert_eq!((t.charged, t.reversed, t.open), (2000, 0, 0), "{out}");
 }

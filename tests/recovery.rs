@@ -102,6 +102,42 @@ fn a_card_used_elsewhere_before_the_next_tap_is_still_not_debited_twice() {
 }
 
 #[test]
+fn a_sale_in_doubt_is_decided_by_the_counter_after_ten_sales_elsewhere() {
+    // Ten sales at another shop push this sale's record out of the card's 10-record log; its
+    // offline counter still shows the debit happened, so the sale completes (flagged) and the
+    // card is not debited again.
+    let p = Profile::default_profile();
+    let (card, mut pos, _) = faulty_bed("lose-response:debit".parse().unwrap());
+    let mut pending = first_tap(&mut pos, 2500);
+    assert!(pending.is_some());
+    let mut other = Pos::new(
+        SimCard::contactless(card.clone()),
+        SimPsam::new(Psam::from_profile(&p)),
+        Clock::Fixed {
+            date: [0x20, 0x26, 0x11, 0x23],
+            time: [0x09, 0, 0],
+        },
+        p.wallet_aid.clone(),
+    );
+    for _ in 0..10 {
+        other.purchase(100).expect("other purchase");
+    }
+    let out = pos.sale(&mut pending, 2500).expect("second tap");
+    assert!(pending.is_none());
+    assert!(
+        out.record.recovered && out.record.flagged,
+        "no proof or log left: flagged: {:?}",
+        out.steps
+    );
+    assert!(
+        out.steps.iter().any(|s| s.contains("offline counter 11")),
+        "{:?}",
+        out.steps
+    );
+    assert_eq!(purse(&card), (10000 - 2500 - 1000, 11), "debited once");
+}
+
+#[test]
 fn a_debit_that_never_reached_the_card_starts_over_once() {
     // The answer to INITIALIZE is lost: nothing in doubt, an ordinary error.
     let (card, mut pos, _) = faulty_bed("lose-response:3".parse().unwrap());

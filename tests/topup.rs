@@ -158,10 +158,11 @@ fn a_tear_at_any_write_of_the_credit_is_either_confirmed_or_reversed() {
 #[test]
 fn a_charge_declined_because_already_reversed_loads_nothing() {
     let mut b = till(CardFault::None);
-    // The terminal's first top-up id is reversed before it is ever charged.
+    // The terminal's next top-up id is reversed before it is ever charged.
     let term = b.pos.term_id().unwrap();
+    let seq = b.journal.next_topup_seq().unwrap();
     b.bank
-        .reverse(&format!("{}-{:08}", hex::encode_upper(term), 1))
+        .reverse(&format!("{}-{seq:08}", hex::encode_upper(term)))
         .unwrap();
     assert!(b.topup_5000().is_err());
     reconciles(&b);
@@ -240,4 +241,195 @@ fn a_load_in_doubt_is_never_reversed_on_a_card_error() {
     let t = bank.totals().unwrap();
     assert_eq!((t.charged, t.reversed, t.open), (5000, 0, 0), "{t:?}");
     assert!(journal.unfinished_topups().unwrap().is_empty());
+}
+
+/// A card link that loses the card right after the first CREDIT FOR LOAD: the CREDIT reaches
+/// the card (or, with `deliver` `Some(false)`, never does), its answer is lost and every
+/// command, power-up included, fails until `gone` is cleared (the customer walked away).
+struct WalksAway<T> {
+    inner: T,
+    gone: std::rc::Rc<Cell<bool>>,
+    /// `None` once the CREDIT has been intercepted.
+    deliver: Option<bool>,
+}
+
+impl<T: stk_wallet::transport::Transport> stk_wallet::transport::Transport for WalksAway<T> {
+    fn transmit_raw(
+        &mut self,
+        apdu: &[u8],
+    ) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        if self.gone.get() {
+            return Err(stk_wallet::transport::TransportError::NoResponse);
+        }
+        if let (Some(0x52), Some(deliver)) = (apdu.get(1), self.deliver) {
+            self.deliver = None;
+            if deliver {
+                self.inner.transmit_raw(apdu)?;
+            }
+            self.gone.set(true);
+            return Err(stk_wallet::transport::TransportError::NoResponse);
+        }
+        self.inner.transmit_raw(apdu)
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        if self.gone.get() {
+            return Err(stk_wallet::transport::TransportError::NoResponse);
+        }
+        self.inner.reset()
+    }
+    fn describe(&self) -> String {
+        "card taken away after the CREDIT".into()
+    }
+}
+
+/// A top-up of 50.00 whose CREDIT answer is lost (the CREDIT reaching the card or not), the
+/// card gone before the POS can ask it, then ten purchases of 1.00 (the load's log record is
+/// pushed out), then `resume`. Returns the card's balance, the bank's totals and the steps.
+fn lost_credit_then_ten_purchases(deliver: bool) -> (u32, (u64, u64, u64), Vec<String>) {
+    lost_credit_then(deliver, |pos, _| {
+        for _ in 0..10 {
+            pos.purchase(100).expect("purchase");
+        }
+    })
+}
+
+type WalkingPos = stk_wallet::pos::Pos<
+    WalksAway<stk_wallet::transport::sim::SimCard>,
+    stk_wallet::transport::sim::SimPsam,
+>;
+
+/// As [`lost_credit_then_ten_purchases`], with `meanwhile` instead of the purchases.
+fn lost_credit_then(
+    deliver: bool,
+    meanwhile: impl FnOnce(&mut WalkingPos, &IssuerHost),
+) -> (u32, (u64, u64, u64), Vec<String>) {
+    let p = Profile::default_profile();
+    let card = new_card(&p);
+    let dir = tempfile::tempdir().unwrap();
+    let gone = std::rc::Rc::new(Cell::new(false));
+    let mut pos = pos_with(
+        WalksAway {
+            inner: stk_wallet::transport::sim::SimCard::contactless(card.clone()),
+            gone: gone.clone(),
+            deliver: Some(deliver),
+        },
+        &p,
+    );
+    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
+    let issuer = IssuerHost::from_profile(&p);
+    let r = pos.topup(
+        &journal,
+        &issuer,
+        &bank,
+        "6222",
+        5000,
+        "123456",
+        &mut |_| {},
+    );
+    assert!(
+        r.is_err(),
+        "the card is gone: the load stays in doubt: {r:?}"
+    );
+    assert_eq!(journal.unfinished_topups().unwrap().len(), 1);
+    assert!(journal.pending_reversals().unwrap().is_empty());
+    gone.set(false);
+    meanwhile(&mut pos, &issuer);
+    let steps = pos.resume(&journal, &bank, &mut |_| {}).unwrap();
+    assert!(journal.unfinished_topups().unwrap().is_empty(), "{steps:?}");
+    assert!(journal.pending_reversals().unwrap().is_empty(), "{steps:?}");
+    let t = bank.totals().unwrap();
+    (
+        card.borrow().state().purse.balance,
+        (t.charged, t.reversed, t.open),
+        steps,
+    )
+}
+
+#[test]
+fn a_load_in_doubt_after_ten_other_transactions_is_confirmed_from_the_online_counter() {
+    // The load's record has left the 10-record log and the proof is a purchase's: only the
+    // online counter, past the one INITIALIZE FOR LOAD answered, shows the load happened.
+    let (balance, bank, steps) = lost_credit_then_ten_purchases(true);
+    assert_eq!(balance, 10000 + 5000 - 1000, "the card keeps the load");
+    assert_eq!(bank, (5000, 0, 0), "the bank keeps the charge: {steps:?}");
+    assert!(
+        steps.iter().any(|s| s.contains("online counter 1 is past")),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn a_credit_that_never_reached_the_card_is_reversed_after_ten_other_transactions() {
+    let (balance, bank, steps) = lost_credit_then_ten_purchases(false);
+    assert_eq!(balance, 10000 - 1000, "no load");
+    assert_eq!(bank, (5000, 5000, 0), "the charge is given back: {steps:?}");
+    assert!(
+        steps.iter().any(|s| s.contains("counter is still 0")),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn a_new_journal_never_reuses_a_top_up_id_at_the_same_bank() {
+    // The bank outlives the terminal's journal: a journal started afresh (a home set up again
+    // for the same termID) must not hand out an id the bank already holds a charge for, or the
+    // bank would take the new top-up for a repeat of the old one and the load would go unpaid.
+    let p = Profile::default_profile();
+    let card = new_card(&p);
+    let dir = tempfile::tempdir().unwrap();
+    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+    let issuer = IssuerHost::from_profile(&p);
+    let mut txns = Vec::new();
+    for journal_file in ["old.db", "new.db"] {
+        let journal = Journal::open(&dir.path().join(journal_file)).unwrap();
+        let mut pos = pos_with(
+            stk_wallet::transport::sim::SimCard::contactless(card.clone()),
+            &p,
+        );
+        for _ in 0..2 {
+            let r = pos
+                .topup(
+                    &journal,
+                    &issuer,
+                    &bank,
+                    "6222",
+                    5000,
+                    "123456",
+                    &mut |_| {},
+                )
+                .unwrap();
+            assert!(matches!(r.outcome, TopupOutcome::Loaded { .. }), "{r:?}");
+            txns.push(r.txn);
+        }
+    }
+    let mut unique = txns.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "{txns:?}");
+    assert_eq!(card.borrow().state().purse.balance, 10000 + 4 * 5000);
+    let t = bank.totals().unwrap();
+    assert_eq!(
+        (t.charged, t.reversed, t.open),
+        (4 * 5000, 0, 0),
+        "{txns:?}"
+    );
+}
+
+#[test]
+fn a_load_in_doubt_whose_counter_another_load_took_is_reversed() {
+    // The CREDIT never reached the card; the holder then loads 30.00 by other means, which
+    // takes the same online counter. The counter has moved, but the log shows that counter
+    // used by another load: this one did not happen, and its charge is given back.
+    let (balance, bank, steps) = lost_credit_then(false, |pos, issuer| {
+        pos.load(issuer, 3000, "123456").expect("the other load");
+    });
+    assert_eq!(balance, 10000 + 3000, "only the other load");
+    assert_eq!(bank, (5000, 5000, 0), "{steps:?}");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("used by another transaction")),
+        "{steps:?}"
+    );
 }

@@ -92,6 +92,9 @@ enum Cmd {
         /// acquirer-down[:N] keeps the acquirer unreachable.
         #[arg(long)]
         fault: Option<FaultPlan>,
+        /// Sleep this long after each journaled step (crash tests).
+        #[arg(long, default_value_t = 0, hide = true)]
+        step_delay_ms: u64,
     },
     /// A top-up of AMOUNT (yuan) authorised by the issuer host.
     Load {
@@ -221,10 +224,11 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             journal,
             bank,
             fault,
+            step_delay_ms,
         } => {
             journal_moved(journal.clone())?;
             let fault = a.fault("pos resume", *fault, &[Layer::Acquirer])?;
-            resume(&a, bank, fault)
+            resume(&a, bank, fault, *step_delay_ms)
         }
         Cmd::Load { amount, pin, fault } => {
             let layers = [Layer::Link, Layer::CardPower, Layer::Issuer];
@@ -495,7 +499,7 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
 }
 
 /// `pos resume`: unfinished top-ups and queued reversals.
-fn resume(a: &Args, bank: &Path, fault: FaultPlan) -> Result<ExitCode, String> {
+fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result<ExitCode, String> {
     let c = a.counter(Duration::ZERO)?;
     let bank = SqliteBank::open(bank).map_err(|e| e.to_string())?;
     let acq = AcquirerFault::link(&bank, fault.acquirer());
@@ -507,8 +511,15 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan) -> Result<ExitCode, String> {
             c.profile.wallet_aid.clone(),
         )
         .map_err(open::terminal_error)?;
+    let delay = Duration::from_millis(step_delay_ms);
+    let mut pause = |step: &str| {
+        if !delay.is_zero() {
+            println!("  step: {step}");
+            std::thread::sleep(delay);
+        }
+    };
     for st in pos
-        .resume(&c.home.journal, &acq, &mut |_| {})
+        .resume(&c.home.journal, &acq, &mut pause)
         .map_err(|e| e.to_string())?
     {
         println!("{st}");

@@ -2,7 +2,9 @@
 //! simulated implementation on SQLite.
 //!
 //! Every request carries the top-up's transaction id, and the bank applies each at most once:
-//! a repeated charge, confirm or reversal is acknowledged without effect. A reversal of a charge
+//! a repeated charge (same id, bank card and amount), confirm or reversal is acknowledged
+//! without effect; a charge with a known id but another bank card or amount is refused
+//! (`H-CONFLICT`) and leaves the first charge as it was. A reversal of a charge
 //! the bank never saw is acknowledged and leaves a tombstone, so a late charge with that id is
 //! refused. Every delivery is logged (`deliveries`), so tests can count what reached the bank.
 
@@ -80,7 +82,18 @@ impl SqliteBank {
                 "charged"
             }
             ("charge", Some("void")) => "refused: already reversed",
-            ("charge", Some(_)) => "duplicate",
+            ("charge", Some(_)) => {
+                let (had_pan, had_amount): (String, u32) = tx.query_row(
+                    "SELECT pan, amount FROM charges WHERE txn = ?1",
+                    [txn],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                if had_pan == pan && had_amount == amount {
+                    "duplicate"
+                } else {
+                    "refused: conflicting request"
+                }
+            }
             ("confirm", Some("charged")) => {
                 tx.execute("UPDATE charges SET state='confirmed' WHERE txn=?1", [txn])?;
                 "confirmed"
@@ -160,12 +173,31 @@ fn store_down(e: StoreError) -> HostError {
 impl AcquirerHost for SqliteBank {
     fn charge(&self, txn: &str, pan: &str, amount: u32) -> Result<(), HostError> {
         self.apply(txn, "charge", pan, amount).map_err(store_down)?;
-        match self.state(txn).map_err(store_down)?.as_deref() {
-            Some("void") => Err(HostError::Declined(
+        let (had_pan, had_amount, state): (String, u32, String) = self
+            .db
+            .query_row(
+                "SELECT pan, amount, state FROM charges WHERE txn = ?1",
+                [txn],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| store_down(e.into()))?;
+        if state == "void" {
+            return Err(HostError::Declined(
                 "the top-up was already reversed".into(),
-            )),
-            _ => Ok(()),
+            ));
         }
+        if had_pan != pan || had_amount != amount {
+            return Err(HostError::Conflict(format!(
+                "transaction {txn} is already a charge of {had_amount} fen to another request \
+                 (this one: {amount} fen{})",
+                if had_pan == pan {
+                    ""
+                } else {
+                    ", another bank card"
+                }
+            )));
+        }
+        Ok(())
     }
     fn confirm(&self, txn: &str) -> Result<(), HostError> {
         self.apply(txn, "confirm", "", 0).map_err(store_down)
@@ -244,5 +276,24 @@ mod tests {
         assert_eq!((t.charged, t.reversed, t.open), (800, 300, 0));
         assert_eq!(b.deliveries("T2", "reverse").unwrap(), (2, 1));
         assert_eq!(b.deliveries("T1", "charge").unwrap(), (2, 1));
+    }
+
+    #[test]
+    fn a_known_id_with_another_card_or_amount_is_a_conflict_not_a_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
+        b.charge("T1", "6222", 500).unwrap();
+        // The same request again: a harmless duplicate.
+        b.charge("T1", "6222", 500).unwrap();
+        for (pan, amount) in [("6222", 900), ("6223", 500), ("6223", 900)] {
+            let e = b.charge("T1", pan, amount).unwrap_err();
+            assert!(matches!(e, HostError::Conflict(_)), "{pan} {amount}: {e}");
+            assert_eq!(e.code(), stk_domain::errors::Code::HConflict);
+        }
+        // The first charge is untouched and still confirmable; nothing else was charged.
+        assert_eq!(b.deliveries("T1", "charge").unwrap(), (5, 1));
+        b.confirm("T1").unwrap();
+        let t = b.totals().unwrap();
+        assert_eq!((t.charged, t.reversed, t.open), (500, 0, 0));
     }
 }

@@ -155,13 +155,26 @@ impl Card {
         }
     }
 
-    /// §1 GET DATA `9F78`: the single-payment limit as 6 BCD bytes.
+    /// §1 GET DATA `9F78`: the single-payment limit as 6 BCD bytes; §3 `DF36`: the purse's
+    /// online and offline counters.
     pub(crate) fn get_data(&mut self, iface: Interface, tag: u16) -> Handled {
         self.require_wallet(iface)?;
+        if tag == stk_domain::codec::TAG_COUNTERS {
+            let purse = &self.eeprom.state.purse;
+            return Ok(ResponseApdu::ok(
+                stk_domain::codec::CountersAnswer {
+                    online_counter: purse.online_counter,
+                    offline_counter: purse.offline_counter,
+                }
+                .to_bytes(),
+            ));
+        }
         if tag != 0x9F78 {
             return Err(refuse(
                 Sw::DATA_NOT_FOUND,
-                format!("GET DATA knows tag 9F78 (single-payment limit), not {tag:04X}"),
+                format!(
+                    "GET DATA knows tags 9F78 (single-payment limit) and DF36 (counters), not {tag:04X}"
+                ),
             ));
         }
         let limit = self.eeprom.state.purse.single_payment_limit;

@@ -343,6 +343,8 @@ codes! {
     HDuplicate = "H-DUPLICATE",
     /// The acquirer declined the charge.
     HDeclined = "H-DECLINED",
+    /// The acquirer already holds a charge with this id for another card or amount.
+    HConflict = "H-CONFLICT",
     /// An over-the-air request or answer could not be decoded.
     HOta = "H-OTA",
     /// A vector step's response data differs.
@@ -499,6 +501,17 @@ impl Code {
                 "the acquirer refused the top-up's charge, e.g. because a reversal for the same \
          transaction id had already reached it (the POS had given up on that top-up)",
                 "nothing was charged and the wallet was not loaded; start a new top-up",
+            ),
+            Code::HConflict => e(
+                self.as_str(),
+                "acquirer refused a charge: its transaction id is already used by another charge",
+                "收单方拒绝扣款：交易号已被另一笔扣款使用",
+                "the bank already holds a charge with this top-up's id for another bank card or \
+         amount: a terminal handing out an id twice (its journal restored from an old copy, or \
+         a second terminal set up with the same termID), or a corrupted request",
+                "nothing was charged by this request and the wallet was not loaded; the earlier \
+         charge is untouched (do not reverse it); check that no two terminals share a termID \
+         and that the terminal's home was not restored from a copy, then start a new top-up",
             ),
             Code::HOta => e(
                 self.as_str(),

@@ -68,6 +68,9 @@ pub enum HostError {
     /// The acquirer refused the request (e.g. a charge whose id was already reversed).
     #[error("{code}: the acquirer declined: {0}", code = Code::HDeclined)]
     Declined(String),
+    /// The acquirer holds a charge with the same id for another card or amount.
+    #[error("{code}: the acquirer refused the charge: {0}", code = Code::HConflict)]
+    Conflict(String),
 }
 
 impl HostError {
@@ -77,6 +80,7 @@ impl HostError {
             HostError::BadMac1 | HostError::UnknownKey(_) => Code::HMac1,
             HostError::Unreachable => Code::HUnreachable,
             HostError::Declined(_) => Code::HDeclined,
+            HostError::Conflict(_) => Code::HConflict,
         }
     }
 }
@@ -177,7 +181,9 @@ impl OtaStatus {
             HostError::BadMac1 => OtaStatus::BadMac1,
             HostError::UnknownKey(_) => OtaStatus::UnknownKey,
             HostError::Unreachable => OtaStatus::Unavailable,
-            HostError::Declined(_) => OtaStatus::Declined,
+            // The issuer never reports a conflict (only the acquirer does); a refusal is a
+            // refusal to the SIM.
+            HostError::Declined(_) | HostError::Conflict(_) => OtaStatus::Declined,
         }
     }
 

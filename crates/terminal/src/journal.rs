@@ -162,9 +162,31 @@ impl Journal {
                 record TEXT NOT NULL,
                 uploaded INTEGER NOT NULL DEFAULT 0,
                 UNIQUE (serial, counter)
+             );
+             CREATE TABLE IF NOT EXISTS topup_ids (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                next INTEGER NOT NULL CHECK (next > 0)
              );",
         )?;
+        // The first id of a new journal is the time in microseconds: an earlier journal or
+        // home of this terminal used fewer ids than microseconds have passed since it began.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 2));
+        db.execute(
+            "INSERT OR IGNORE INTO topup_ids (id, next) \
+             SELECT 1, MAX(?1, COALESCE(MAX(id), 0) + 1) FROM topups",
+            [now],
+        )?;
         Ok(Journal { db })
+    }
+
+    /// The sequence number the next top-up will take (its id is `termID-<sequence>`).
+    pub fn next_topup_seq(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .db
+            .query_row("SELECT next FROM topup_ids WHERE id = 1", [], |r| r.get(0))?;
+        Ok(n as u64)
     }
 
     /// Journals a new top-up (before anything is sent) and returns its transaction id.
@@ -175,14 +197,21 @@ impl Journal {
         term_id: &[u8; 6],
     ) -> Result<String, StoreError> {
         let tx = self.db.unchecked_transaction()?;
+        // The id is unique for the terminal's life: termID ‖ a sequence that never restarts
+        // (it is not the journal's row number, and a new journal starts past any old one).
+        let seq: i64 = tx.query_row("SELECT next FROM topup_ids WHERE id = 1", [], |r| r.get(0))?;
+        tx.execute("UPDATE topup_ids SET next = next + 1 WHERE id = 1", [])?;
+        let txn = format!("{}-{seq:08}", hex::encode_upper(term_id));
         tx.execute(
-            "INSERT INTO topups (pan, amount, state, term_id) VALUES (?1, ?2, ?3, ?4)",
-            params![pan, amount, TopupState::New, hex::encode_upper(term_id)],
+            "INSERT INTO topups (txn, pan, amount, state, term_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                txn,
+                pan,
+                amount,
+                TopupState::New,
+                hex::encode_upper(term_id)
+            ],
         )?;
-        let id = tx.last_insert_rowid();
-        // The id is unique per terminal: termID ‖ journal sequence number.
-        let txn = format!("{}-{id:08}", hex::encode_upper(term_id));
-        tx.execute("UPDATE topups SET txn=?1 WHERE id=?2", params![txn, id])?;
         tx.commit()?;
         Ok(txn)
     }

@@ -263,6 +263,42 @@ impl LimitAnswer {
     }
 }
 
+/// The GET DATA tag of the purse's counters (a Decision of docs/spec.md §3).
+pub const TAG_COUNTERS: u16 = 0xDF36;
+
+/// GET DATA `DF36` answer: `DF 36 04` ‖ online counter 2 ‖ offline counter 2, the counters the
+/// next load and the next purchase will use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CountersAnswer {
+    pub online_counter: u16,
+    pub offline_counter: u16,
+}
+
+impl CountersAnswer {
+    pub const LEN: usize = 7;
+    pub fn parse(b: &[u8]) -> Result<Self, CodecError> {
+        let b = exact::<7>("GET DATA DF36", b)?;
+        if b[..3] != [0xDF, 0x36, 0x04] {
+            return Err(CodecError {
+                what: "GET DATA DF36 (DF 36 04 ‖ online 2 ‖ offline 2)",
+                expected: 7,
+                got: 7,
+            });
+        }
+        Ok(CountersAnswer {
+            online_counter: u16_at(&b, 3),
+            offline_counter: u16_at(&b, 5),
+        })
+    }
+    pub fn to_bytes(&self) -> [u8; 7] {
+        let mut out = [0u8; 7];
+        out[..3].copy_from_slice(&[0xDF, 0x36, 0x04]);
+        out[3..5].copy_from_slice(&self.online_counter.to_be_bytes());
+        out[5..].copy_from_slice(&self.offline_counter.to_be_bytes());
+        out
+    }
+}
+
 /// GET CHALLENGE answer: 4 random bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ChallengeAnswer {

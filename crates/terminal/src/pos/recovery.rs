@@ -2,14 +2,17 @@
 //! POS keeps it ([`InDoubt`], serialisable so it survives a restart) and resolves it on the next
 //! tap of the same card, before anything else:
 //!
-//! 1. GET TRANSACTION PROOF for type `06` and the saved counter + 1. `9000` means the card's
-//!    last transaction is a purchase that left the counter there; the newest log record must
-//!    then be this sale (counter, amount, termID, date, time), and the PSAM checks the MAC2
-//!    if it still has the session. The sale completes with the proof's TAC: `P-TORN-RECOVERED`.
-//! 2. `9406`: the debit did not happen *or* the card has transacted since. The log decides: a
-//!    record with the saved counter, this termID, amount, date and time means it happened (the
-//!    sale is completed but flagged: no TAC to settle with); none means it did not, and the
-//!    sale starts over with a fresh INITIALIZE.
+//! 1. The card's offline counter (GET DATA `DF36`) decides whether a purchase used the saved
+//!    counter: still equal, the debit did not happen and the sale starts over with a fresh
+//!    INITIALIZE; past it, a purchase with that counter was committed.
+//! 2. GET TRANSACTION PROOF for type `06` and the saved counter + 1, then the log, tell whether
+//!    it was this sale. `9000` with the newest log record being this sale (counter, amount,
+//!    termID, date, time): it completes with the proof's TAC (`P-TORN-RECOVERED`), the PSAM
+//!    checking the MAC2 if it still has the session. The proof gone but a log record of this
+//!    sale: completed, flagged (no TAC to settle with). A log record of another transaction with
+//!    that counter: this sale did not happen, it starts over. No record left (the card has made
+//!    ten transactions since): the counter alone says it happened; completed, flagged.
+//! 3. Any other answer (a read error, a counter behind the saved one) keeps the sale in doubt.
 //!
 //! The sale is never debited twice: a new DEBIT is sent only when the card shows no trace of
 //! the first.
@@ -23,7 +26,7 @@ use crate::sw::Sw;
 use crate::transport::Transport;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use stk_domain::codec::{ProofAnswer, PsamCommand};
+use stk_domain::codec::{CountersAnswer, ProofAnswer, PsamCommand, TAG_COUNTERS};
 
 /// A sale whose DEBIT answer was lost.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +51,33 @@ pub struct SaleOutcome {
     pub record: PurchaseRecord,
     /// What the recovery did, step by step (empty for an ordinary sale).
     pub steps: Vec<String>,
+}
+
+/// Where the log search for a counter ended.
+enum LogSearch {
+    /// Record `n` (1 = newest) has the counter.
+    Found(u8, HistoryEntry),
+    /// A record of the type with a smaller counter came first: the counter is not in the log.
+    OlderOnly,
+    /// The log ended (or has dropped the record): nothing of that counter is left.
+    NotThere,
+}
+
+/// What the card shows about a transaction in doubt (see [`Pos::decide`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// The counter moved past it, GET TRANSACTION PROOF answered and the newest log record is
+    /// this transaction: it happened, with this MAC2 and TAC.
+    Proof(ProofAnswer),
+    /// The counter moved past it and log record `n` is this transaction; the proof is gone.
+    Logged(u8),
+    /// The counter moved past it (to the value held) and no log record is left to tell which
+    /// transaction used it: the counter alone says it happened (the answer was lost after the
+    /// card committed).
+    CounterOnly(u16),
+    /// It did not happen, for the reason given (the counter is unchanged, or another
+    /// transaction used it).
+    NotDone(String),
 }
 
 impl InDoubt {
@@ -197,8 +227,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             serial: info.serial,
             ..d.record([0; 4], true)
         };
-        let proof = self.transaction_proof(TYPE_PURCHASE, d.counter)?;
-        let in_log = self.find_in_log(&HistoryEntry {
+        let evidence = self.decide(&HistoryEntry {
             counter: d.counter,
             amount: d.amount,
             tx_type: TYPE_PURCHASE,
@@ -206,11 +235,12 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             date: d.date,
             time: d.time,
         })?;
-        match proof.sw {
-            Sw::OK if proof.data.len() == ProofAnswer::LEN && in_log == Some(1) => {
-                let answer = ProofAnswer::parse(&proof.data)?;
+        match evidence {
+            Evidence::Proof(answer) => {
                 steps.push(format!(
-                    "GET TRANSACTION PROOF for counter {after}: the debit happened (log record 1 matches)"
+                    "offline counter past {}; GET TRANSACTION PROOF for counter {after}: the debit \
+                     happened (log record 1 matches)",
+                    d.counter
                 ));
                 record.tac = answer.tac;
                 let check = self.send(
@@ -233,27 +263,29 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 }
                 Ok(Some(record))
             }
-            Sw::OK | Sw::NO_PROOF => match in_log {
-                Some(n) => {
-                    steps.push(format!(
-                        "no proof for counter {after}, but log record {n} is this sale: it happened; \
-                         no TAC, record flagged for manual settlement"
-                    ));
-                    record.flagged = true;
-                    Ok(Some(record))
-                }
-                None => {
-                    steps.push(format!(
-                        "GET TRANSACTION PROOF for counter {after}: {}; no log record of this sale",
-                        proof.sw
-                    ));
-                    Ok(None)
-                }
-            },
-            sw => Err(PosError::Card {
-                step: "GET TRANSACTION PROOF",
-                sw,
-            }),
+            Evidence::Logged(n) => {
+                steps.push(format!(
+                    "offline counter past {}, no proof for counter {after}, but log record {n} is \
+                     this sale: it happened; no TAC, record flagged for manual settlement",
+                    d.counter
+                ));
+                record.flagged = true;
+                Ok(Some(record))
+            }
+            Evidence::CounterOnly(now) => {
+                steps.push(format!(
+                    "offline counter {now} is past {}: the debit happened (the card has \
+                     transacted since, so neither proof nor log is left); no TAC, record \
+                     flagged for manual settlement",
+                    d.counter
+                ));
+                record.flagged = true;
+                Ok(Some(record))
+            }
+            Evidence::NotDone(why) => {
+                steps.push(why);
+                Ok(None)
+            }
         }
     }
 
@@ -276,11 +308,100 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         )
     }
 
-    /// The log record number (1 = newest) that is exactly `want`, if the card logged it. The
-    /// search stops at a record of the same type with a smaller counter (older ones follow) or
-    /// at the end of the log (6A83). Any other answer is an error, never "not in the log": a
-    /// POS that took it for "not there" would sell again or reverse a load that happened.
-    pub(super) fn find_in_log(&mut self, want: &HistoryEntry) -> Result<Option<u8>, PosError> {
+    /// The card's online and offline counters (GET DATA `DF36`; the wallet must be selected).
+    pub(super) fn counters(&mut self) -> Result<CountersAnswer, PosError> {
+        let cmd = Command::GetData { tag: TAG_COUNTERS };
+        let data = self.card_ok(
+            "GET DATA counters",
+            cmd.to_apdu(),
+            Some(CountersAnswer::LEN),
+        )?;
+        Ok(CountersAnswer::parse(&data)?)
+    }
+
+    /// What the card says about `want`, the transaction INITIALIZE opened with counter
+    /// `want.counter` and whose answer was lost (docs/spec.md §5, "how a transaction in doubt is
+    /// decided"). The counter decides whether *a* transaction of that type used the counter;
+    /// GET TRANSACTION PROOF, then the log, tell whether it was this one. Any answer that is
+    /// not one of those proofs is an error: the transaction stays in doubt.
+    pub(super) fn decide(&mut self, want: &HistoryEntry) -> Result<Evidence, PosError> {
+        let c = want.counter;
+        let counters = self.counters()?;
+        let now = if want.tx_type == TYPE_PURCHASE {
+            counters.offline_counter
+        } else {
+            counters.online_counter
+        };
+        if now < c {
+            return Err(PosError::Unexpected {
+                step: "recovery",
+                why: format!(
+                    "the card's counter {now} is behind the {c} its INITIALIZE answered:                      is this an older copy of the card?"
+                ),
+            });
+        }
+        let proof = self.transaction_proof(want.tx_type, c)?;
+        if proof.sw != Sw::OK && proof.sw != Sw::NO_PROOF {
+            return Err(PosError::Card {
+                step: "GET TRANSACTION PROOF",
+                sw: proof.sw,
+            });
+        }
+        let logged = self.log_at_counter(want.tx_type, c)?;
+        if now == c {
+            // The counter, the log record and the proof are committed together: an unchanged
+            // counter proves the transaction did not happen. Anything claiming otherwise is
+            // a card to look at, not a verdict.
+            return match (proof.sw, &logged) {
+                (Sw::NO_PROOF, LogSearch::NotThere | LogSearch::OlderOnly) => {
+                    Ok(Evidence::NotDone(format!(
+                        "the card's counter is still {c}: it did not happen"
+                    )))
+                }
+                _ => Err(PosError::Unexpected {
+                    step: "recovery",
+                    why: format!(
+                        "the card's counter is still {c} but its proof or log shows counter {c} used"
+                    ),
+                }),
+            };
+        }
+        Ok(match logged {
+            LogSearch::Found(1, e) if e == *want && proof.sw == Sw::OK => {
+                if proof.data.len() != ProofAnswer::LEN {
+                    return Err(PosError::Unexpected {
+                        step: "GET TRANSACTION PROOF",
+                        why: format!(
+                            "expected {} bytes, got {}",
+                            ProofAnswer::LEN,
+                            proof.data.len()
+                        ),
+                    });
+                }
+                Evidence::Proof(ProofAnswer::parse(&proof.data)?)
+            }
+            LogSearch::Found(n, e) if e == *want => Evidence::Logged(n),
+            LogSearch::Found(n, e) => Evidence::NotDone(format!(
+                "counter {c} was used by another transaction (log record {n}: {e}): \
+                 this one did not happen"
+            )),
+            LogSearch::NotThere => Evidence::CounterOnly(now),
+            // The log is kept in order: the record of counter c would come before this one.
+            LogSearch::OlderOnly => {
+                return Err(PosError::Unexpected {
+                    step: "recovery",
+                    why: format!(
+                        "the card's counter is past {c} but its log has no record of counter {c}"
+                    ),
+                });
+            }
+        })
+    }
+
+    /// Searches the log (newest first) for the record of type `tx_type` that used `counter`.
+    /// Any answer but a record or the end of the log (6A83) is an error, never "not in the
+    /// log".
+    fn log_at_counter(&mut self, tx_type: u8, counter: u16) -> Result<LogSearch, PosError> {
         for n in 1..=10u8 {
             let r = self.send(
                 Device::Card,
@@ -290,15 +411,15 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             match r.sw {
                 Sw::OK => {
                     if let Some(e) = HistoryEntry::parse(&r.data) {
-                        if e == *want {
-                            return Ok(Some(n));
+                        if e.tx_type == tx_type && e.counter == counter {
+                            return Ok(LogSearch::Found(n, e));
                         }
-                        if e.tx_type == want.tx_type && e.counter < want.counter {
-                            return Ok(None);
+                        if e.tx_type == tx_type && e.counter < counter {
+                            return Ok(LogSearch::OlderOnly);
                         }
                     }
                 }
-                Sw::RECORD_NOT_FOUND => return Ok(None),
+                Sw::RECORD_NOT_FOUND => return Ok(LogSearch::NotThere),
                 sw => {
                     return Err(PosError::Card {
                         step: "READ RECORD log",
@@ -307,6 +428,6 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 }
             }
         }
-        Ok(None)
+        Ok(LogSearch::NotThere)
     }
 }

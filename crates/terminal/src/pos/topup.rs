@@ -1,13 +1,16 @@
 //! Integrated top-up at a counter (docs/spec.md §5): the till gives the amount; the POS charges the
 //! customer's bank card at the acquirer, loads the wallet, and confirms the charge. If the load
-//! cannot be completed, GET TRANSACTION PROOF (and the card's log) decide whether it happened
-//! after all: if so the charge is confirmed, if not it is reversed. Reversals go through the
+//! cannot be completed, the card's online counter decides whether it happened after all (the
+//! journal keeps the counter INITIALIZE FOR LOAD answered, before the CREDIT goes out; GET
+//! TRANSACTION PROOF and the log supply the TAC and cross-check): if so the charge is confirmed,
+//! if not it is reversed. Reversals go through the
 //! journal's store-and-forward queue and are retried until the acquirer acknowledges them.
 //!
 //! Every step is journaled ([`Journal`]) *before* the step it enables, so a POS killed anywhere
 //! resumes with [`Pos::resume`]: `new`/`charged` → reverse (no CREDIT was sent), `loading` →
 //! ask the card, `loaded` → confirm, `reversing` → deliver the reversal.
 
+use super::recovery::Evidence;
 use super::{CardInfo, HistoryEntry, Pos, PosError};
 use crate::acquirer::{AcquirerHost, StoreError};
 use crate::card::command::TxKind;
@@ -15,9 +18,7 @@ use crate::crypto::TYPE_LOAD;
 use crate::errors::Code;
 use crate::host::{HostError, IssuerLink, LoadRequest};
 use crate::journal::{Journal, TopupRow, TopupState};
-use crate::sw::Sw;
 use crate::transport::Transport;
-use stk_domain::codec::ProofAnswer;
 
 impl From<StoreError> for PosError {
     fn from(e: StoreError) -> PosError {
@@ -55,9 +56,6 @@ pub struct TopupReport {
     pub outcome: TopupOutcome,
     pub steps: Vec<String>,
 }
-
-/// Whether a load is on the card: `Some(tac)` (zeros if only the log shows it), or `None`.
-type LoadFound = Option<[u8; 4]>;
 
 impl<C: Transport, S: Transport> Pos<C, S> {
     /// The integrated top-up of `amount` fen charged to bank card `pan`. `pause` is called
@@ -97,9 +95,11 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 journal.set_state(&txn, TopupState::Charged)?;
                 steps.push(format!("bank card charged {amount} fen"));
             }
-            Err(HostError::Declined(why)) => {
+            // Refused: this request charged nothing. A conflict's charge is another
+            // request's, so it must not be reversed either.
+            Err(e @ (HostError::Declined(_) | HostError::Conflict(_))) => {
                 journal.set_state(&txn, TopupState::Failed)?;
-                return Err(PosError::Host(HostError::Declined(why)));
+                return Err(PosError::Host(e));
             }
             Err(e) => {
                 // The charge may have gone through: reverse it (a no-op if it did not).
@@ -186,24 +186,36 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         mut steps: Vec<String>,
         pause: &mut dyn FnMut(&str),
     ) -> Result<TopupReport, PosError> {
-        match self.load_on_card(row)? {
-            Some(tac) => {
-                steps.push("GET TRANSACTION PROOF: the load happened; confirming".into());
-                self.finish_loaded(journal, acquirer, row, tac, steps, pause)
+        pause("in doubt");
+        let (tac, why) = match self.load_on_card(row)? {
+            Evidence::Proof(p) => (
+                p.tac,
+                "online counter moved on; GET TRANSACTION PROOF: the load happened".to_string(),
+            ),
+            Evidence::Logged(n) => (
+                [0; 4],
+                format!("online counter moved on; log record {n} is this load: it happened"),
+            ),
+            Evidence::CounterOnly(now) => (
+                [0; 4],
+                format!(
+                    "online counter {now} is past the {} INITIALIZE answered: the load happened",
+                    row.counter.unwrap_or_default()
+                ),
+            ),
+            Evidence::NotDone(why) => {
+                steps.push(format!("the card has no such load ({why}); reversing"));
+                return self.reverse(journal, acquirer, row.txn.clone(), steps);
             }
-            None => {
-                steps.push(
-                    "GET TRANSACTION PROOF and the log: the card has no such load; reversing"
-                        .into(),
-                );
-                self.reverse(journal, acquirer, row.txn.clone(), steps)
-            }
-        }
+        };
+        steps.push(format!("{why}; confirming"));
+        self.finish_loaded(journal, acquirer, row, tac, steps, pause)
     }
 
-    /// Asks the card (power-up, select, GET TRANSACTION PROOF, log) whether `row`'s load
-    /// happened. Errors if the card is not there or is another card.
-    fn load_on_card(&mut self, row: &TopupRow) -> Result<LoadFound, PosError> {
+    /// Asks the card (power-up, select, its online counter, GET TRANSACTION PROOF, log) whether
+    /// `row`'s load happened. Errors if the card is not there, is another card or answers
+    /// anything that is not a proof either way.
+    fn load_on_card(&mut self, row: &TopupRow) -> Result<Evidence, PosError> {
         let (Some(serial), Some(counter), Some(date), Some(time), Some(term)) =
             (row.serial, row.counter, row.date, row.time, row.term_id)
         else {
@@ -227,28 +239,13 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 ),
             });
         }
-        let proof = self.transaction_proof(TYPE_LOAD, counter)?;
-        let found = self.find_in_log(&HistoryEntry {
+        self.decide(&HistoryEntry {
             counter,
             amount: row.amount,
             tx_type: TYPE_LOAD,
             term_id: term,
             date,
             time,
-        })?;
-        Ok(match (proof.sw, found) {
-            (Sw::OK, Some(1)) if proof.data.len() == ProofAnswer::LEN => {
-                Some(ProofAnswer::parse(&proof.data)?.tac)
-            }
-            (_, Some(_)) => Some([0; 4]),
-            (Sw::OK | Sw::NO_PROOF, None) => None,
-            // Only a card that says "no such load" gets the charge reversed.
-            (sw, None) => {
-                return Err(PosError::Card {
-                    step: "GET TRANSACTION PROOF",
-                    sw,
-                });
-            }
         })
     }
 
