@@ -1,0 +1,252 @@
+//! The entries of the terminal side's own codes, one per [`Code`] variant through an
+//! exhaustive match, so a code cannot exist without its entry.
+
+use super::*;
+
+impl Code {
+    /// The catalogue entry of this code (every code has one: the match is exhaustive).
+    pub fn entry(self) -> Entry {
+        match self {
+            // ---- POS, PSAM and reader ----
+            Code::PDigest => e(
+                self.as_str(),
+                "card's MAC2 rejected by the PSAM",
+                "PSAM校验卡片MAC2失败（摘要错误）",
+                "DEBIT FOR PURCHASE succeeded but the PSAM's CREDIT SAM FOR PURCHASE answered 9302: the \
+         PSAM and the card disagree on the purchase key, the amount differs, or the card is not \
+         genuine; the card has already debited",
+                "no receipt; the record is kept, flagged, and goes to settlement where the clearing host \
+         decides on its TAC; do not debit again; many cards failing: check the PSAM's key set; \
+         one card: note its serial and refer the holder to the issuer",
+            ),
+            Code::PNoResponse => e(
+                self.as_str(),
+                "card answer lost (card removed)",
+                "卡片无应答（卡片已移开）",
+                "the phone left the field during the exchange, RF interference, the phone's battery died \
+         (SIM unpowered), or the reader timed out",
+                "ask the holder to tap the same card again: the POS reads balance and counter and \
+         resolves the sale with GET TRANSACTION PROOF; never re-key the sale by hand, and do not \
+         cancel it until it is resolved",
+            ),
+            Code::PTornRecovered => e(
+                self.as_str(),
+                "interrupted transaction recovered",
+                "中断的交易已恢复",
+                "the answer to DEBIT was lost but the card had committed; on the next tap the POS fetched \
+         MAC2 and TAC with GET TRANSACTION PROOF and completed the sale",
+                "informational: the receipt is printed from the recovered proof; do not charge again",
+            ),
+            Code::PPsam => e(
+                self.as_str(),
+                "PSAM refused",
+                "PSAM拒绝处理",
+                "the PSAM answered an error: missing or badly seated, not the PSAM for this issuer, key \
+         not present in the PSAM, PSAM locked, terminal transaction counter exhausted, or its \
+         termID could not be read",
+                "check the PSAM is seated in the right slot and reset the reader; read the PSAM's status \
+         word in the log and look it up; a locked or exhausted PSAM is replaced through the \
+         acquirer",
+            ),
+            Code::PReader => e(
+                self.as_str(),
+                "card reader error (PC/SC)",
+                "读卡器错误（PC/SC）",
+                "the PC/SC service is not running, the reader was unplugged, no card in the field or the \
+         wrong reader chosen, another program holds the reader (sharing violation), or a \
+         protocol mismatch (T=0 vs T=1)",
+                "check the PC/SC service (pcscd, SCardSvr) is running, reconnect the reader, close other \
+         programs using it, list readers and pick the right one",
+            ),
+            Code::PTerminalBusy => e(
+                self.as_str(),
+                "terminal in use by another process",
+                "终端正被另一进程使用",
+                "another POS process (a sale, top-up, resume or settlement) holds the terminal's home: \
+         one terminal serves one flow at a time, so its transaction counter and journal stay \
+         consistent",
+                "wait for the other flow to finish and try again; if no other process is running, \
+         check nothing else has the home's lock file open",
+            ),
+            Code::PTerminal => e(
+                self.as_str(),
+                "terminal home unusable",
+                "终端数据目录无法使用",
+                "the terminal's home folder cannot be created, read or locked, its database is damaged, \
+         it does not exist yet (settlement of a terminal that never worked), a terminal number \
+         was given that differs from the one it was created with, or an option that moved into \
+         the home (--journal) was given",
+                "check the folder named in the message and its permissions; name the right home with \
+         --terminal; restore a damaged terminal.db from a backup, and settle it before retiring \
+         the terminal",
+            ),
+            // ---- hosts ----
+            Code::HMac1 => e(
+                self.as_str(),
+                "issuer host rejected the card's load MAC1",
+                "发卡方主机校验圈存MAC1失败",
+                "the host's load master key or diversification differs from the card's, the key index \
+         does not match the card's keyVer, the amount or termID sent to the host differ from \
+         those in INITIALIZE FOR LOAD, or the card's answer was altered",
+                "no CREDIT is sent and the card is unchanged; the bank charge is reversed automatically; \
+         check the load key index and the host's key set; persistent for one card: refer the \
+         holder to the issuer",
+            ),
+            Code::HUnreachable => e(
+                self.as_str(),
+                "issuer or acquirer host unreachable",
+                "发卡方或收单方主机无法连接",
+                "network down, host down or overloaded, time-out, wrong address or port, or a TLS or \
+         certificate problem",
+                "offline purchases still work; top-up is unavailable until the link is back; check the \
+         network and host address; if a charge's outcome is unknown the POS queues a reversal",
+            ),
+            Code::HReversalPending => e(
+                self.as_str(),
+                "reversal queued for retry",
+                "冲正已排队等待重发",
+                "a load could not be completed (confirmed with GET TRANSACTION PROOF) and the reversal of \
+         the bank charge could not be delivered to the acquirer",
+                "nothing for the cashier: the POS retries until the acquirer acknowledges; do not refund \
+         in cash as well; if the queue keeps growing, check the host link",
+            ),
+            Code::HTac => e(
+                self.as_str(),
+                "clearing host: TAC invalid, record rejected",
+                "清算主机：TAC校验失败，疑似伪造记录",
+                "the TAC recomputed under the card's key differs from the record's: the record was \
+         altered after the card signed it, the POS stored a wrong amount/TTC/date/time/termID, \
+         the wrong key set for this serial (test vs production), or a forged record",
+                "the record is not paid to the merchant; compare it with the POS's own log; many records \
+         from one POS: check that POS's software; report suspected forgeries to risk control",
+            ),
+            Code::HDuplicate => e(
+                self.as_str(),
+                "clearing host: duplicate record (same serial and counter)",
+                "清算主机：重复记录（卡号与交易计数器相同）",
+                "the same transaction was uploaded twice (a batch resent after a lost acknowledgement, a \
+         recovered sale stored twice) or a record was replayed",
+                "the duplicate is dropped and the first kept; no action if the first was accepted; \
+         investigate if the two differ in amount",
+            ),
+            Code::HDeclined => e(
+                self.as_str(),
+                "acquirer declined the bank-card charge",
+                "收单方拒绝银行卡扣款",
+                "the acquirer refused the top-up's charge, e.g. because a reversal for the same \
+         transaction id had already reached it (the POS had given up on that top-up)",
+                "nothing was charged and the wallet was not loaded; start a new top-up",
+            ),
+            Code::HConflict => e(
+                self.as_str(),
+                "acquirer refused a charge: its transaction id is already used by another charge",
+                "收单方拒绝扣款：交易号已被另一笔扣款使用",
+                "the bank already holds a charge with this top-up's id for another bank card or \
+         amount: a terminal handing out an id twice (its journal restored from an old copy, or \
+         a second terminal set up with the same termID), or a corrupted request",
+                "nothing was charged by this request and the wallet was not loaded; the earlier \
+         charge is untouched (do not reverse it); check that no two terminals share a termID \
+         and that the terminal's home was not restored from a copy, then start a new top-up",
+            ),
+            Code::HOta => e(
+                self.as_str(),
+                "over-the-air message not understood",
+                "空中充值报文无法解析",
+                "the issuer's answer to the SIM's over-the-air request (or the request itself) had the \
+         wrong length, type or status byte: a gateway or issuer software mismatch, or data \
+         damaged on the way",
+                "nothing was loaded or debited; try again; if it persists, check the OTA gateway and \
+         the issuer's message format",
+            ),
+            // ---- conformance vectors ----
+            Code::VMismatch => e(
+                self.as_str(),
+                "vector step: response data differs",
+                "测试向量步骤：响应数据不符",
+                "the implementation returned other response bytes than the vector expects: a crypto \
+         difference (key, session key derivation, padding), state drift from an earlier step \
+         (balance, counter), or a wrong vector",
+                "diff expected and actual byte by byte; rerun from the first failing step; check the \
+         crypto against the published examples in docs/spec.md §4",
+            ),
+            Code::VSw => e(
+                self.as_str(),
+                "vector step: status word differs",
+                "测试向量步骤：状态字不符",
+                "the card answered another status word than the vector expects: a check in a different \
+         order, or a missing preceding step (VERIFY, INITIALIZE, SELECT)",
+                "explain both status words to see which check fired; check the earlier steps set up the \
+         state the step needs",
+            ),
+            Code::VFormat => e(
+                self.as_str(),
+                "vector file malformed",
+                "测试向量文件格式错误",
+                "syntax error, bad or odd-length hex, a missing field, an unknown step kind, or an \
+         unsupported format version",
+                "fix the file at the reported place; validate hex strings and field names",
+            ),
+            Code::VLimit => e(
+                self.as_str(),
+                "vector file exceeds a runner limit",
+                "测试向量文件超出运行限制",
+                "the file's size, a hex string's length, a `repeat` count or nesting depth, the \
+         steps it expands to, the exchanges its run records, or its run time is above the \
+         runner's limit: a mistyped count, a runaway generator, or a file that is not a vector",
+                "the message names the limit and its value; split the vector into smaller ones or fix \
+         the count; the run time limit per file (default 60 s) is set with the environment \
+         variable STK_VECTOR_TIME_LIMIT (seconds)",
+            ),
+            // ---- images and profiles ----
+            Code::IImage => e(
+                self.as_str(),
+                "card image corrupt, truncated or wrong version",
+                "卡片镜像文件损坏、不完整或版本不符",
+                "the file was cut short (interrupted write, disk full), edited by hand, fails its \
+         checksum, or was written by another version of the tool",
+                "restore the image from a backup or re-personalise from the profile; use the tool \
+         version that wrote it; never edit images by hand",
+            ),
+            Code::IBusy => e(
+                self.as_str(),
+                "card image in use by another process",
+                "卡片镜像正被另一进程使用",
+                "another stk-wallet process (a POS sale, the phone, `serve`) holds the card image: \
+         a card is in one terminal at a time, so no update of its purse is lost",
+                "wait for the other process to finish (stop `serve` before using the image directly) \
+         and try again; if none is running, check nothing else has the image's lock file \
+         (.NAME.lock beside it) open",
+            ),
+            Code::IStorage => e(
+                self.as_str(),
+                "cannot write to storage",
+                "存储写入失败",
+                "the disk is full, the folder is read-only or missing, a path component is a file, \
+         or the target is not a regular file (a device, a folder); the previous content is \
+         kept unchanged",
+                "free space or fix the folder's permissions, check the path named in the message, \
+         and retry; nothing was half-written",
+            ),
+            Code::IProfile => e(
+                self.as_str(),
+                "profile invalid",
+                "个人化配置文件无效",
+                "a missing or malformed field: keys not 16 bytes or with equal halves (an all-zero TAC \
+         key), payment password not 6 digits, operation password not 4-12 digits, retry limits \
+         outside 1-15, balance above the cap, a bad ATR checksum or AID length",
+                "fix the field named in the message; start from one of the sample profiles",
+            ),
+            Code::IFault => e(
+                self.as_str(),
+                "fault plan refused",
+                "故障注入参数无效",
+                "`--fault` names no known fault, a number out of range (a write a commit never \
+         reaches, a zero command number), or a fault at a layer the command cannot reach (a \
+         duplicate upload for a purchase, an acquirer fault for a load, a power cut through a \
+         reader)",
+                "pick a fault the command lists in its message; docs/faults.md lists every fault \
+         and the commands that reach its layer",
+            ),
+        }
+    }
+}
