@@ -369,3 +369,20 @@ fn a_purchase_prints_one_shape_with_or_without_a_fault() {
         "{s:?}"
     );
 }
+
+/// A reader that goes away (`stk-wallet explain --list | head -1`) ends the CLI quietly, as it
+/// ends any Unix tool, instead of a "failed printing to stdout" panic.
+#[test]
+fn a_closed_pipe_ends_the_cli_quietly() {
+    let mut child = Command::new(common::CLI)
+        .args(["explain", "--list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line is printed
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{err}");
+}

@@ -38,8 +38,8 @@ fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
 pub fn run(cmd: Cmd) -> Result<ExitCode, String> {
     match cmd {
         Cmd::ImportScriptor { script, out } => {
-            let text = std::fs::read_to_string(&script)
-                .map_err(|e| format!("cannot read {}: {e}", script.display()))?;
+            let text = stk_wallet::vectors::format::read_text(&script)
+                .map_err(|e| format!("{}: {e}", script.display()))?;
             let name = script
                 .file_stem()
                 .map(|n| n.to_string_lossy().into_owned())

@@ -441,6 +441,14 @@ pub fn as_sw(s: &str) -> Option<Sw> {
 /// The file is read through a bounded reader: one larger than [`MAX_FILE_BYTES`] is refused
 /// with `V-LIMIT` before it is parsed.
 pub fn load(path: &Path) -> Result<(VectorFile, Profile), String> {
+    let text = read_text(path)?;
+    parse(&text, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// The text of a vector or script file, read through a bounded reader: a file that is not a
+/// regular file, or larger than [`MAX_FILE_BYTES`], is refused (`V-LIMIT` for the size) before
+/// anything is parsed.
+pub fn read_text(path: &Path) -> Result<String, String> {
     use std::io::Read as _;
     let f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let too_big = |size: u64| {
@@ -462,7 +470,7 @@ pub fn load(path: &Path) -> Result<(VectorFile, Profile), String> {
     if text.len() as u64 > MAX_FILE_BYTES {
         return Err(too_big(text.len() as u64));
     }
-    parse(&text, path.parent().unwrap_or(Path::new(".")))
+    Ok(text)
 }
 
 /// Parses vector JSON; `base` resolves a relative profile path.
