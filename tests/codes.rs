@@ -412,6 +412,11 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
     (Code::IImage, "a card image is cut short", corrupt_image),
     (Code::IBusy, "a card image is opened twice", image_busy),
     (
+        Code::IDamaged,
+        "a journal file is not a database",
+        damaged_store,
+    ),
+    (
         Code::IStorage,
         "a card image is saved below a file",
         image_storage,
@@ -432,6 +437,16 @@ fn ota() -> Reason {
             .unwrap_err()
             .code(),
     )
+}
+
+/// A journal file that is not a database (damaged on disk, or another file in its place).
+fn damaged_store() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    std::fs::write(&path, [0x5Au8; 4096]).unwrap();
+    let e = Journal::open(&path).err().expect("not a database");
+    assert!(e.to_string().contains("I-DAMAGED: "), "{e}");
+    Reason::Code(e.code().expect("a catalogue code"))
 }
 
 /// A second opener of a terminal home is refused while the first holds it.
@@ -594,4 +609,30 @@ fn cli_failures_carry_their_code() {
     let o = cli(&["card", "show", out.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).starts_with("error: I-IMAGE: "), "{}", stderr(&o));
+}
+
+/// A sale row damaged after it was journaled: settlement says which code, not SQLite's words, and
+/// uploads nothing.
+#[test]
+fn a_damaged_sale_row_is_reported_as_damaged_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cli = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(d)
+            .env_remove("STK_TERMINAL")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(cli(&["card", "new"]).status.success());
+    assert!(cli(&["pos", "purchase", "1.00"]).status.success());
+    let db = rusqlite::Connection::open(d.join("pos").join("terminal.db")).unwrap();
+    assert_eq!(db.execute("UPDATE sales SET record = '{'", []).unwrap(), 1);
+    drop(db);
+    let out = cli(&["settle"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("I-DAMAGED"), "{err}");
+    assert!(err.contains("sale record"), "{err}");
 }

@@ -468,7 +468,7 @@ impl TerminalHome {
             )
             .optional()?;
         json.map(|j| {
-            serde_json::from_str(&j).map_err(|e| StoreError(format!("sale in doubt: {e}")))
+            serde_json::from_str(&j).map_err(|e| StoreError::damaged(format!("sale in doubt: {e}")))
         })
         .transpose()
     }
@@ -483,7 +483,10 @@ impl TerminalHome {
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         v.iter()
-            .map(|j| serde_json::from_str(j).map_err(|e| StoreError(format!("sale in doubt: {e}"))))
+            .map(|j| {
+                serde_json::from_str(j)
+                    .map_err(|e| StoreError::damaged(format!("sale in doubt: {e}")))
+            })
             .collect()
     }
 

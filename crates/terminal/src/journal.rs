@@ -400,7 +400,10 @@ impl Journal {
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         v.iter()
-            .map(|j| serde_json::from_str(j).map_err(|e| StoreError(e.to_string())))
+            .map(|j| {
+                serde_json::from_str(j)
+                    .map_err(|e| StoreError::damaged(format!("sale record: {e}")))
+            })
             .collect()
     }
 

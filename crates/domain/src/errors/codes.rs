@@ -217,6 +217,16 @@ impl Code {
          and try again; if none is running, check nothing else has the image's lock file \
          (.NAME.lock beside it) open",
             ),
+            Code::IDamaged => e(
+                self.as_str(),
+                "stored data damaged",
+                "存储数据损坏",
+                "a terminal's, the bank's or the clearing ledger's SQLite database, or a row in it, \
+         cannot be read back: the file was edited by hand, copied while it was being written, or \
+         damaged on disk",
+                "restore the file named in the message from a backup; keep the damaged one (a \
+         terminal's holds its transaction counter and unsettled sales) for investigation",
+            ),
             Code::IStorage => e(
                 self.as_str(),
                 "cannot write to storage",

@@ -129,6 +129,8 @@ codes! {
     IBusy = "I-BUSY",
     /// A card image, a database or another file could not be written to storage.
     IStorage = "I-STORAGE",
+    /// A database or a row in it cannot be read back.
+    IDamaged = "I-DAMAGED",
     /// A personalisation profile is invalid.
     IProfile = "I-PROFILE",
     /// A `--fault` that is malformed, out of reach or for a layer the command does not reach.
