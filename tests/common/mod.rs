@@ -148,3 +148,20 @@ pub fn purchase_shape(out: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Card `i` of a fleet: the default profile with the last byte of its serial changed (so its
+/// keys, diversified from the serial, are its own); every card shares the issuer's keys.
+pub fn fleet_profile(i: u8) -> Profile {
+    let mut p = Profile::default_profile();
+    p.issuer.serial[9] = p.issuer.serial[9].wrapping_add(i);
+    p
+}
+
+/// A fixed POS clock `t` seconds into 2026-11-01 (one instant per model step).
+pub fn tick_clock(t: u32) -> Clock {
+    let bcd = |v: u32| (((v / 10) << 4) | (v % 10)) as u8;
+    Clock::Fixed {
+        date: [0x20, 0x26, 0x11, bcd(1 + t / 86_400 % 28)],
+        time: [bcd(t / 3600 % 24), bcd(t / 60 % 60), bcd(t % 60)],
+    }
+}
