@@ -260,9 +260,12 @@ fn tac() -> Reason {
 }
 
 fn duplicate() -> Reason {
+    // A sale replayed under another card counter (the TAC does not cover the counter).
     clearing(|pos| {
         let r = pos.purchase(500).unwrap();
-        vec![r.clone(), r]
+        let mut replay = r.clone();
+        replay.counter += 1;
+        vec![r, replay]
     })
 }
 
@@ -370,7 +373,11 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         reversal_pending,
     ),
     (Code::HTac, "a record's TAC is corrupted", tac),
-    (Code::HDuplicate, "a record is uploaded twice", duplicate),
+    (
+        Code::HDuplicate,
+        "a sale replayed under another counter",
+        duplicate,
+    ),
     (Code::HDeclined, "the charge was already reversed", declined),
     (
         Code::HConflict,

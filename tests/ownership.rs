@@ -141,6 +141,40 @@ fn concurrent_purchases_on_one_image_never_lose_an_update() {
     );
 }
 
+/// A phone killed (SIGKILL) after the menu said "Topped up" keeps the load on the card: the
+/// image is saved as the card answers each command, not when the session ends.
+#[test]
+fn a_phone_killed_after_a_top_up_keeps_it_on_the_card() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    new_image(d, "card.json");
+    let before = image::load(&d.join("card.json")).unwrap();
+    let mut phone = cli(d, &["phone", "--card", "card.json", "--lang", "en"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(phone.stdin.as_mut().unwrap(), b"1\n1\n5\n123456\n").unwrap();
+    let mut out = phone.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("Topped up 5.00 yuan") {
+        let n = std::io::Read::read(&mut out, &mut buf).unwrap();
+        assert!(n > 0, "the phone ended: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    // The phone now waits for the holder's next key, its stdin still open.
+    phone.kill().unwrap();
+    phone.wait().unwrap();
+    let after = image::load(&d.join("card.json")).unwrap();
+    assert_eq!(
+        after.state().purse.balance,
+        before.state().purse.balance + 500
+    );
+    assert_eq!(after.state().purse.online_counter, 1);
+}
+
 /// The phone holds the image while its menu is open: a POS is refused at once, `card show`
 /// still reads it; when the phone is done the POS goes through.
 #[test]

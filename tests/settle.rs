@@ -1,5 +1,5 @@
 //! Settlement: TACs verified with the issuer's keys, duplicates and forgeries
-//! rejected with reasons, replay idempotent, shadow balance = card balance.
+//! rejected with reasons, an upload sent again settled once, shadow balance = card balance.
 
 mod common;
 
@@ -48,21 +48,25 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
         Some(card_balance + 500)
     );
 
-    // Duplicate upload: everything rejected as a duplicate, nothing changes.
+    // The same upload again (its answer lost, or the POS killed before it noted the upload):
+    // the booked records are settled already, neither booked again nor rejected; the forged
+    // one is rejected again; nothing changes.
     let again = clearing.settle(&upload).unwrap();
     assert!(again.accepted.is_empty());
-    assert_eq!(
-        again
-            .rejected
-            .iter()
-            .filter(|r| r.code == Code::HDuplicate)
-            .count(),
-        3
-    );
+    assert_eq!(again.already.len(), 3);
+    assert_eq!(again.rejected.len(), 1);
+    assert_eq!(again.rejected[0].code, Code::HTac);
     assert_eq!(
         clearing.shadow_balance(&serial).unwrap(),
         Some(card_balance + 500)
     );
+
+    // A genuine record under another booked card counter (the TAC does not cover the
+    // counter): not the same record, so a duplicate.
+    let mut other = upload[1].clone();
+    other.counter = upload[0].counter;
+    let r = clearing.settle(&[other]).unwrap();
+    assert_eq!(r.rejected[0].code, Code::HDuplicate);
 
     // A valid record replayed under another counter: caught by (termID, TTC).
     let mut replay = upload[0].clone();
@@ -78,4 +82,35 @@ fn upload_settles_once_and_the_shadow_balance_matches_the_card() {
     );
     // Unknown card: no shadow balance.
     assert_eq!(clearing.shadow_balance(&[9; 10]).unwrap(), None);
+}
+
+#[test]
+fn a_settlement_killed_after_the_booking_is_settled_once_when_run_again() {
+    // The clearing host booked the upload, the terminal never noted it (its journal as it was
+    // before `settle`, as after a kill between the two): running `settle` again pays the
+    // merchant once and reports no rejection.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let o = common::output(d, args);
+        assert!(o.status.success(), "{args:?}:\n{}", common::said(&o));
+        common::said(&o)
+    };
+    run(&["card", "new"]);
+    run(&["pos", "purchase", "2"]);
+    let db = d.join("pos").join("terminal.db");
+    let before = std::fs::read(&db).unwrap();
+    assert!(run(&["settle"]).contains("upload 1: 1 record(s), 1 accepted, 0 rejected"));
+    std::fs::write(&db, before).unwrap();
+    let again = run(&["settle"]);
+    assert!(
+        again.contains(
+            "upload 1: 1 record(s), 0 accepted, 0 rejected, 1 settled by an earlier upload"
+        ),
+        "{again}"
+    );
+    assert!(
+        again.contains("shadow balance 98.00; card balance 98.00"),
+        "{again}"
+    );
 }

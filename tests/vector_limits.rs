@@ -168,12 +168,13 @@ fn the_cli_takes_its_time_limit_from_the_environment() {
         );
         (o.status.code(), out, start.elapsed())
     };
-    let (code, out, took) = run("0.5");
+    // 0.2 s of GET BALANCE steps records far less than the transcript cap on any machine, so
+    // the time limit is the one that stops this run, whatever the machine's speed or load.
+    let (code, out, _) = run("0.2");
     assert_eq!(code, Some(1), "{out}");
-    assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(
         out.contains("V-LIMIT: the vector exceeds a runner limit")
-            && out.contains("more than its limit of 0.5 s"),
+            && out.contains("more than its limit of 0.2 s"),
         "{out}"
     );
     let (code, out, _) = run("soon");

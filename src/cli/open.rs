@@ -131,9 +131,9 @@ pub fn terminal_error(e: HomeError) -> String {
     home_err(e)
 }
 
-/// The card as an image file: saved after every command, so a killed POS process loses
-/// nothing the card committed (the save is atomic: temp file + rename).
-struct ImageCard {
+/// The card as an image file: saved after every command, so a killed POS or phone process
+/// loses nothing the card committed (the save is atomic: temp file + rename).
+pub struct ImageCard {
     inner: SimCard,
     path: PathBuf,
     /// A pause after each command (crash tests).
@@ -141,6 +141,15 @@ struct ImageCard {
 }
 
 impl ImageCard {
+    /// `card`'s contact interface (the handset's side), saved to `path` after every command.
+    pub fn contact(card: SharedCard, path: &Path) -> ImageCard {
+        ImageCard {
+            inner: SimCard::contact(card),
+            path: path.to_path_buf(),
+            delay: Duration::ZERO,
+        }
+    }
+
     fn save(&self) -> Result<(), TransportError> {
         image::save(&self.inner.card.borrow(), &self.path)
             .map_err(|e| TransportError::Storage(e.to_string()))

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use stk_wallet::handset::{Handset, HandsetError, PROFILE_NO_UCS2, PROFILE_UCS2, tokens};
 use stk_wallet::host::IssuerHost;
-use stk_wallet::transport::sim::{SharedCard, SimCard, shared};
+use stk_wallet::transport::sim::{SharedCard, shared};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The card image (saved after the session).
+    /// The card image (saved after every command the card answers).
     #[arg(long, default_value = "card.json")]
     card: PathBuf,
     /// zh: a handset that displays Chinese (UCS2); en: one that does not (English menus).
@@ -46,7 +46,9 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     } else {
         PROFILE_UCS2
     };
-    let mut h = Handset::new(SimCard::contact(card.clone()))
+    // Every command is saved as the card answers it: the card's memory survives a phone
+    // killed mid-session, as a SIM's EEPROM survives a handset switched off.
+    let mut h = Handset::new(open::ImageCard::contact(card.clone(), &a.card))
         .with_profile(&tp)
         .with_network(std::rc::Rc::new(net));
     if let Err(e) = h.power_on() {

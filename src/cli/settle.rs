@@ -90,10 +90,15 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     for round in 1..=SettlementFault::uploads(fault.settlement()) {
         let rep = clearing.settle(&upload).map_err(|e| e.to_string())?;
         println!(
-            "upload {round}: {} record(s), {} accepted, {} rejected",
+            "upload {round}: {} record(s), {} accepted, {} rejected{}",
             upload.len(),
             rep.accepted.len(),
-            rep.rejected.len()
+            rep.rejected.len(),
+            if rep.already.is_empty() {
+                String::new()
+            } else {
+                format!(", {} settled by an earlier upload", rep.already.len())
+            }
         );
         for r in &rep.rejected {
             println!(

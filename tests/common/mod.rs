@@ -165,3 +165,51 @@ pub fn tick_clock(t: u32) -> Clock {
         time: [bcd(t / 3600 % 24), bcd(t / 60 % 60), bcd(t % 60)],
     }
 }
+
+/// A whole number from the environment variable `name`, else `default`.
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A process's standard output and error, one after the other.
+pub fn said(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The CLI with `args` in `dir`, run to its end, its output kept.
+pub fn output(dir: &Path, args: &[&str]) -> std::process::Output {
+    cli(dir, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+/// Writes `NAME.json` in `dir`: the default profile with another last serial byte, so its card
+/// is another card at the same terminals and clearing host.
+pub fn other_profile(dir: &Path, name: &str, last_serial_byte: u8) -> Profile {
+    let mut p = Profile::default_profile();
+    p.name = name.into();
+    p.issuer.serial[9] = last_serial_byte;
+    p.validate().unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.json")),
+        serde_json::to_string_pretty(&p).unwrap(),
+    )
+    .unwrap();
+    p
+}
+
+/// The TTC of a completed sale's line (`purchase of … TTC n, TAC …`), if the output has one.
+pub fn sale_ttc(out: &str) -> Option<u32> {
+    let line = out.lines().find(|l| l.starts_with("purchase of"))?;
+    let rest = &line[line.find("TTC ")? + 4..];
+    rest[..rest.find(',')?].parse().ok()
+}

@@ -7,7 +7,10 @@
 //! PostgreSQL ledger would implement the same five methods). The duplicate rule is a UNIQUE key
 //! on (serial, counter), so replaying an upload is idempotent. A second UNIQUE key on
 //! (termID, TTC) catches a record replayed under another counter: the purchase TAC does not
-//! cover the card's counter (docs/spec.md §4), so the TAC alone cannot.
+//! cover the card's counter (docs/spec.md §4), so the TAC alone cannot. A record identical in
+//! every field to one already booked is the same sale sent again (an upload whose answer never
+//! reached the POS, or a POS killed before it noted the upload): it is reported as already
+//! settled, neither booked again nor rejected.
 
 use crate::acquirer::{StoreError, open_db};
 use crate::host::IssuerHost;
@@ -20,8 +23,11 @@ use stk_domain::records::{LoadReceipt, PurchaseRecord};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Insert {
     Added,
-    /// Same (serial, counter) — or same (termID, TTC) for purchases — already there.
+    /// Same (serial, counter) — or same (termID, TTC) for purchases — already there, with
+    /// other contents.
     Duplicate,
+    /// This very record (every field equal) is already there.
+    Same,
 }
 
 /// Clearing storage.
@@ -87,20 +93,31 @@ impl Ledger for SqliteLedger {
         Ok(())
     }
     fn add_purchase(&mut self, r: &PurchaseRecord) -> Result<Insert, StoreError> {
-        inserted(self.db.execute(
+        let fields = params![
+            hex::encode_upper(r.serial),
+            r.counter,
+            r.amount,
+            hex::encode_upper(r.term_id),
+            r.ttc,
+            hex::encode_upper(r.date),
+            hex::encode_upper(r.time),
+            hex::encode_upper(r.tac)
+        ];
+        let added = inserted(self.db.execute(
             "INSERT INTO purchases (serial, counter, amount, term_id, ttc, date, time, tac) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                hex::encode_upper(r.serial),
-                r.counter,
-                r.amount,
-                hex::encode_upper(r.term_id),
-                r.ttc,
-                hex::encode_upper(r.date),
-                hex::encode_upper(r.time),
-                hex::encode_upper(r.tac)
-            ],
-        ))
+            fields,
+        ))?;
+        if added == Insert::Added {
+            return Ok(added);
+        }
+        let same: u32 = self.db.query_row(
+            "SELECT COUNT(*) FROM purchases WHERE serial=?1 AND counter=?2 AND amount=?3 \
+             AND term_id=?4 AND ttc=?5 AND date=?6 AND time=?7 AND tac=?8",
+            fields,
+            |row| row.get(0),
+        )?;
+        Ok(if same > 0 { Insert::Same } else { added })
     }
     fn add_load(
         &mut self,
@@ -159,6 +176,8 @@ pub struct Rejected {
 pub struct SettleReport {
     pub accepted: Vec<PurchaseRecord>,
     pub rejected: Vec<Rejected>,
+    /// Records identical to ones an earlier upload had booked: settled then, not booked again.
+    pub already: Vec<PurchaseRecord>,
 }
 
 /// The clearing host.
@@ -188,6 +207,10 @@ impl<L: Ledger> ClearingHost<L> {
             } else {
                 match self.ledger.add_purchase(r)? {
                     Insert::Added => None,
+                    Insert::Same => {
+                        rep.already.push(r.clone());
+                        continue;
+                    }
                     Insert::Duplicate => Some((
                         Code::HDuplicate,
                         format!(

@@ -124,10 +124,11 @@ impl Code {
                 self.as_str(),
                 "clearing host: duplicate record (same serial and counter)",
                 "清算主机：重复记录（卡号与交易计数器相同）",
-                "the same transaction was uploaded twice (a batch resent after a lost acknowledgement, a \
-         recovered sale stored twice) or a record was replayed",
-                "the duplicate is dropped and the first kept; no action if the first was accepted; \
-         investigate if the two differ in amount",
+                "a record claims a card counter or a terminal's TTC that another, different record \
+         already holds: a sale replayed under another counter, or a recovered sale stored with other \
+         contents (a record sent again unchanged is not a duplicate: it is reported as settled by an \
+         earlier upload)",
+                "the duplicate is dropped and the first kept; investigate if the two differ in amount",
             ),
             Code::HDeclined => e(
                 self.as_str(),
