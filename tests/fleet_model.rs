@@ -39,7 +39,6 @@ mod common;
 
 use common::{fleet_profile, tick_clock};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -881,17 +880,8 @@ impl StateMachineTest for FleetTest {
     }
 }
 
-fn config() -> Config {
-    Config {
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-            "proptest-regressions",
-        ))),
-        ..Config::default()
-    }
-}
-
 prop_state_machine! {
-    #![proptest_config(config())]
+    #![proptest_config(common::model_config())]
     #[test]
     fn fleet_matches_its_model(sequential 1..60 => FleetTest);
 }

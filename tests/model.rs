@@ -25,8 +25,9 @@
 //! `PROPTEST_CASES=100000 cargo test --release --test model`. Failing cases shrink to a
 //! minimal schedule and are saved in `tests/model.proptest-regressions`.
 
+mod common;
+
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 use std::path::Path;
 use std::rc::Rc;
@@ -884,23 +885,14 @@ impl StateMachineTest for WalletTest {
     }
 }
 
-fn config() -> Config {
-    Config {
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-            "proptest-regressions",
-        ))),
-        ..Config::default()
-    }
-}
-
 prop_state_machine! {
-    #![proptest_config(config())]
+    #![proptest_config(common::model_config())]
     #[test]
     fn wallet_matches_its_model(sequential 1..40 => WalletTest);
 }
 
 prop_state_machine! {
-    #![proptest_config(config())]
+    #![proptest_config(common::model_config())]
     /// The throughput figure of `benches/README.md`: schedules of exactly 50 steps.
     /// `PROPTEST_CASES=10000 cargo test --release --test model -- --ignored fifty`
     #[test]

@@ -209,38 +209,31 @@ fn a_load_in_doubt_is_never_reversed_on_a_card_error() {
     // load did happen: reversing now would refund a charge whose money is in the wallet.
     let p = Profile::default_profile();
     let card = new_card(&p);
-    let dir = tempfile::tempdir().unwrap();
     let glitch = std::rc::Rc::new(Cell::new(true));
-    let mut pos = pos_with(
+    let pos = pos_with(
         GlitchyLog {
             inner: faulty(&card, "lose-response:credit".parse().unwrap()),
             glitch: glitch.clone(),
         },
         &p,
     );
-    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
-    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
-    let issuer = IssuerHost::from_profile(&p);
-    let r = pos.topup(
-        &journal,
-        &issuer,
-        &bank,
-        "6222",
-        5000,
-        "123456",
-        &mut |_| {},
-    );
+    let mut t = Till::around(card.clone(), pos, IssuerHost::from_profile(&p));
+    let r = t.topup_5000();
     assert!(r.is_err(), "{r:?}");
     assert_eq!(card.borrow().state().purse.balance, 15000);
-    assert!(journal.pending_reversals().unwrap().is_empty());
-    assert_eq!(journal.unfinished_topups().unwrap().len(), 1);
-    assert_eq!(bank.totals().unwrap().open, 5000, "the charge stays open");
+    assert!(t.journal.pending_reversals().unwrap().is_empty());
+    assert_eq!(t.journal.unfinished_topups().unwrap().len(), 1);
+    assert_eq!(t.bank.totals().unwrap().open, 5000, "the charge stays open");
     // The card answers again: the next resume finds the load and confirms the charge.
     glitch.set(false);
-    pos.resume(&journal, &bank, &mut |_| {}).unwrap();
-    let t = bank.totals().unwrap();
-    assert_eq!((t.charged, t.reversed, t.open), (5000, 0, 0), "{t:?}");
-    assert!(journal.unfinished_topups().unwrap().is_empty());
+    t.pos.resume(&t.journal, &t.bank, &mut |_| {}).unwrap();
+    let totals = t.bank.totals().unwrap();
+    assert_eq!(
+        (totals.charged, totals.reversed, totals.open),
+        (5000, 0, 0),
+        "{totals:?}"
+    );
+    assert!(t.journal.unfinished_topups().unwrap().is_empty());
 }
 
 /// A card link that loses the card right after the first CREDIT FOR LOAD: the CREDIT reaches
@@ -305,9 +298,8 @@ fn lost_credit_then(
 ) -> (u32, (u64, u64, u64), Vec<String>) {
     let p = Profile::default_profile();
     let card = new_card(&p);
-    let dir = tempfile::tempdir().unwrap();
     let gone = std::rc::Rc::new(Cell::new(false));
-    let mut pos = pos_with(
+    let pos = pos_with(
         WalksAway {
             inner: stk_wallet::transport::sim::SimCard::contactless(card.clone()),
             gone: gone.clone(),
@@ -315,33 +307,29 @@ fn lost_credit_then(
         },
         &p,
     );
-    let bank = SqliteBank::open(&dir.path().join("bank.db")).unwrap();
-    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
-    let issuer = IssuerHost::from_profile(&p);
-    let r = pos.topup(
-        &journal,
-        &issuer,
-        &bank,
-        "6222",
-        5000,
-        "123456",
-        &mut |_| {},
-    );
+    let mut t = Till::around(card.clone(), pos, IssuerHost::from_profile(&p));
+    let r = t.topup_5000();
     assert!(
         r.is_err(),
         "the card is gone: the load stays in doubt: {r:?}"
     );
-    assert_eq!(journal.unfinished_topups().unwrap().len(), 1);
-    assert!(journal.pending_reversals().unwrap().is_empty());
+    assert_eq!(t.journal.unfinished_topups().unwrap().len(), 1);
+    assert!(t.journal.pending_reversals().unwrap().is_empty());
     gone.set(false);
-    meanwhile(&mut pos, &issuer);
-    let steps = pos.resume(&journal, &bank, &mut |_| {}).unwrap();
-    assert!(journal.unfinished_topups().unwrap().is_empty(), "{steps:?}");
-    assert!(journal.pending_reversals().unwrap().is_empty(), "{steps:?}");
-    let t = bank.totals().unwrap();
+    meanwhile(&mut t.pos, &t.issuer);
+    let steps = t.pos.resume(&t.journal, &t.bank, &mut |_| {}).unwrap();
+    assert!(
+        t.journal.unfinished_topups().unwrap().is_empty(),
+        "{steps:?}"
+    );
+    assert!(
+        t.journal.pending_reversals().unwrap().is_empty(),
+        "{steps:?}"
+    );
+    let totals = t.bank.totals().unwrap();
     (
         card.borrow().state().purse.balance,
-        (t.charged, t.reversed, t.open),
+        (totals.charged, totals.reversed, totals.open),
         steps,
     )
 }

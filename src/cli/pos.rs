@@ -424,6 +424,20 @@ struct Topup<'a> {
     step_delay_ms: u64,
 }
 
+/// What the top-up flow does at each journaled step: print it (always, or only when pausing),
+/// then sleep `delay_ms` (crash tests widen the window between steps with it).
+fn steps(always_print: bool, delay_ms: u64) -> impl FnMut(&str) {
+    let delay = Duration::from_millis(delay_ms);
+    move |step: &str| {
+        if always_print || !delay.is_zero() {
+            println!("  step: {step}");
+        }
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
+    }
+}
+
 /// `pos topup`: resume, then one integrated top-up.
 fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
     let c = a.counter(Duration::ZERO)?;
@@ -440,13 +454,7 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
             c.profile.wallet_aid.clone(),
         )
         .map_err(open::terminal_error)?;
-    let delay = Duration::from_millis(t.step_delay_ms);
-    let mut pause = |step: &str| {
-        println!("  step: {step}");
-        if !delay.is_zero() {
-            std::thread::sleep(delay);
-        }
-    };
+    let mut pause = steps(true, t.step_delay_ms);
     for st in pos
         .resume(&c.home.journal, &acq, &mut pause)
         .map_err(|e| e.to_string())?
@@ -511,13 +519,7 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result
             c.profile.wallet_aid.clone(),
         )
         .map_err(open::terminal_error)?;
-    let delay = Duration::from_millis(step_delay_ms);
-    let mut pause = |step: &str| {
-        if !delay.is_zero() {
-            println!("  step: {step}");
-            std::thread::sleep(delay);
-        }
-    };
+    let mut pause = steps(false, step_delay_ms);
     for st in pos
         .resume(&c.home.journal, &acq, &mut pause)
         .map_err(|e| e.to_string())?

@@ -69,11 +69,12 @@ pub fn faulty_bed(plan: CardFault) -> (SharedCard, FaultyPos, IssuerHost) {
     (card, pos, IssuerHost::from_profile(&p))
 }
 
-/// A shop's till for integrated top-ups: [`faulty_bed`] plus the acquirer (bank) and the POS
+/// A shop's till for integrated top-ups: a card, a POS reaching it through the link `C` (the
+/// fault injector unless a test brings its own), the issuer, the acquirer (bank) and the POS
 /// journal, both SQLite files in a temporary folder that lives as long as the till.
-pub struct Till {
+pub struct Till<C: Transport = FaultyTransport<SimCard>> {
     pub card: SharedCard,
-    pub pos: FaultyPos,
+    pub pos: Pos<C, SimPsam>,
     pub issuer: IssuerHost,
     pub bank: SqliteBank,
     pub journal: Journal,
@@ -83,18 +84,23 @@ pub struct Till {
 /// A [`Till`] on a card from the default profile, the card link carrying out `plan`.
 pub fn till(plan: CardFault) -> Till {
     let (card, pos, issuer) = faulty_bed(plan);
-    let dir = tempfile::tempdir().unwrap();
-    Till {
-        card,
-        pos,
-        issuer,
-        bank: SqliteBank::open(&dir.path().join("bank.db")).unwrap(),
-        journal: Journal::open(&dir.path().join("pos.db")).unwrap(),
-        _dir: dir,
-    }
+    Till::around(card, pos, issuer)
 }
 
-impl Till {
+impl<C: Transport> Till<C> {
+    /// A till around `pos`, which reaches `card`, with a fresh bank and journal.
+    pub fn around(card: SharedCard, pos: Pos<C, SimPsam>, issuer: IssuerHost) -> Till<C> {
+        let dir = tempfile::tempdir().unwrap();
+        Till {
+            card,
+            pos,
+            issuer,
+            bank: SqliteBank::open(&dir.path().join("bank.db")).unwrap(),
+            journal: Journal::open(&dir.path().join("pos.db")).unwrap(),
+            _dir: dir,
+        }
+    }
+
     /// The till's top-up of 50.00 yuan, card 6222, the right payment password.
     pub fn topup_5000(&mut self) -> Result<TopupReport, PosError> {
         self.pos.topup(
@@ -212,4 +218,15 @@ pub fn sale_ttc(out: &str) -> Option<u32> {
     let line = out.lines().find(|l| l.starts_with("purchase of"))?;
     let rest = &line[line.find("TTC ")? + 4..];
     rest[..rest.find(',')?].parse().ok()
+}
+
+/// The property tests' configuration: shrunk failures are kept in `proptest-regressions/`
+/// beside the test file, so a failing case replays on the next run.
+pub fn model_config() -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
 }
