@@ -7,11 +7,13 @@ use stk_card::stk::proactive::{ProactiveCommand, TerminalResponse};
 fuzz_target!(|data: &[u8]| {
     let _ = stk_card::stk::tlv::parse_ctlvs(data);
     if let Ok(cmd) = ProactiveCommand::decode(data) {
-        let again = ProactiveCommand::decode(&cmd.encode(true)).expect("re-encoded command decodes");
+        let again =
+            ProactiveCommand::decode(&cmd.encode(true)).expect("re-encoded command decodes");
         assert_eq!(again, cmd);
     }
     if let Ok(tr) = TerminalResponse::decode(data) {
-        let again = TerminalResponse::decode(&tr.encode(true)).expect("re-encoded response decodes");
+        let again =
+            TerminalResponse::decode(&tr.encode(true)).expect("re-encoded response decodes");
         assert_eq!(again, tr);
     }
 });
