@@ -146,9 +146,12 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     }
     let reader = vpcd::reader_name(&a.addr);
     let insertions = server.insertions.clone();
+    let activity = server.activity.clone();
     let atr = server.atr_bytes().to_vec();
     let addr = a.addr.clone();
     let on_connect = move |_: &str| {
+        // The idle time before the scenario's end counts from the insertion too.
+        activity.store(stk_wallet::serve::millis_now(), Ordering::SeqCst);
         insertions.fetch_add(1, Ordering::SeqCst);
         announce(&addr, reader.clone(), atr.clone());
     };
