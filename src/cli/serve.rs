@@ -101,22 +101,45 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     // Refused at once, before anything waits on it.
     vpcd::resolve(&a.addr).map_err(|e| format!("{}: {e}", Code::PReader))?;
     let scenario = scenario(&a)?;
-    if !a.card.exists() {
-        let p = open::profile(&scenario.profile)?;
-        open::new_card(&p, &a.card)?;
+    let mut deck = stk_wallet::lab::deck::deal_all(&scenario.deck)
+        .map_err(|e| format!("{}: scenario: {e}", Code::IScenario))?;
+    let (card, image, first_name) = if deck.is_empty() {
+        if !a.card.exists() {
+            let p = open::profile(&scenario.profile)?;
+            open::new_card(&p, &a.card)?;
+            log::info!(
+                "created card image {} from profile `{}`",
+                a.card.display(),
+                p.name
+            );
+        }
+        (
+            shared(open::owned_card(&a.card)?),
+            Some(a.card.clone()),
+            None,
+        )
+    } else {
+        // A deck lives in memory: each card keeps its state for the run, none is saved.
         log::info!(
-            "created card image {} from profile `{}`",
-            a.card.display(),
-            p.name
+            "deck of {} card(s), in this order: {}",
+            deck.len(),
+            deck.iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-    }
-    let card = shared(open::owned_card(&a.card)?);
+        let first = deck.remove(0);
+        (shared(first.card), None, Some(first.name))
+    };
     let sim = SimCard {
         card: card.clone(),
         iface: a.interface.interface(),
     };
     let name = scenario.name.clone();
-    let mut server = CardServer::new(card, Box::new(sim.clone()), Some(a.card.clone()));
+    let mut server = CardServer::new(card, Box::new(sim.clone()), image);
+    if let Some(first) = first_name {
+        server.set_deck(first, deck);
+    }
     server.lab = Some(Lab::new(scenario, sim));
     server.verbose = a.verbose;
     if let Some(p) = &a.log {
@@ -163,6 +186,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let opts = ServeOptions {
         stop: Some(stop),
         on_connect: Some(Box::new(on_connect)),
+        eject: Some(server.eject.clone()),
         ..ServeOptions::default()
     };
     let served = vpcd::serve(&mut server, &a.addr, opts);

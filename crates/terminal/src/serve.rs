@@ -117,6 +117,16 @@ pub struct CardServer {
     pub insertions: Arc<AtomicU32>,
     /// When the last command came ([`millis_now`]; 0: none yet).
     pub activity: Arc<AtomicU64>,
+    /// The other cards of a deck, next first; the card in the reader goes to the back when the
+    /// reader lets go of it.
+    deck: std::collections::VecDeque<crate::lab::deck::Dealt>,
+    /// The name of the deck card in the reader.
+    dealt: String,
+    /// Raised to make the serve loop take the card out of the reader (vpcd's connection
+    /// closed); the next card goes in after the removal dwell.
+    pub eject: Arc<std::sync::atomic::AtomicBool>,
+    /// The card answered a command since it went into the reader.
+    used: bool,
 }
 
 impl CardServer {
@@ -143,7 +153,50 @@ impl CardServer {
             pcap: None,
             insertions: Arc::new(AtomicU32::new(0)),
             activity: Arc::new(AtomicU64::new(0)),
+            deck: Default::default(),
+            dealt: String::new(),
+            eject: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            used: false,
         }
+    }
+
+    /// Serves a deck: the card given to [`CardServer::new`] is `first`, then `rest` in order,
+    /// round and round, each keeping its state. The card changes when the reader lets go of it
+    /// (vpcd powers it off after it answered at least one command).
+    pub fn set_deck(&mut self, first: String, rest: Vec<crate::lab::deck::Dealt>) {
+        self.dealt = first;
+        self.deck = rest.into();
+    }
+
+    /// The deck card in the reader (empty without a deck).
+    pub fn dealt(&self) -> &str {
+        &self.dealt
+    }
+
+    /// After a power-off: with a deck, the used card leaves and the next one is made ready.
+    fn next_card(&mut self) {
+        if self.deck.is_empty() || !self.used {
+            return;
+        }
+        let Some(next) = self.deck.pop_front() else {
+            return;
+        };
+        let old = std::mem::replace(&mut *self.card.borrow_mut(), next.card);
+        let old_name = std::mem::replace(&mut self.dealt, next.name);
+        self.deck.push_back(crate::lab::deck::Dealt {
+            name: old_name.clone(),
+            card: old,
+        });
+        self.atr = self.card.borrow().atr().to_vec();
+        self.writes_saved = self.card.borrow().eeprom.write_count;
+        self.used = false;
+        let msg = format!(
+            "deck: the reader let go of card `{old_name}`; it leaves and card `{}` goes in",
+            self.dealt
+        );
+        log::info!("{msg}");
+        self.log_line(&msg);
+        self.eject.store(true, Ordering::SeqCst);
     }
 
     /// The ATR the card presents.
@@ -303,6 +356,7 @@ impl vpicc::VSmartCard for CardServer {
         if self.verbose {
             log::info!("power off: volatile state dropped");
         }
+        self.next_card();
     }
 
     fn reset(&mut self) {
@@ -313,6 +367,7 @@ impl vpicc::VSmartCard for CardServer {
         let name = Command::name_of(apdu).unwrap_or("(not a wallet command)");
         self.log_line(&format!("> {}   {name}", hex::encode_upper(apdu)));
         let (resp, injected) = self.exchange(apdu);
+        self.used = true;
         self.save_if_changed();
         self.activity.store(millis_now(), Ordering::SeqCst);
         if let Some(what) = &injected {

@@ -3,6 +3,7 @@
 //! [`Lab`] carries them out in front of the card and records every exchange; [`verdict`] judges
 //! the reader from that record. docs/reader-lab.md is the user's guide.
 
+pub mod deck;
 pub mod scenario;
 pub mod verdict;
 

@@ -85,7 +85,30 @@ pub struct Scenario {
     /// Taps the scenario plays; the verdict is given when the card is idle after the last.
     pub taps: Option<u32>,
     pub faults: Vec<Scheduled>,
+    /// A deck of cards, the next one inserted each time the reader lets go of the card (empty:
+    /// the one card of `profile`).
+    pub deck: Vec<DeckCard>,
 }
+
+/// One card of a deck: a profile, and states a profile cannot give.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeckCard {
+    /// `default` or a profile file (a relative path is taken from the scenario's folder).
+    pub profile: String,
+    /// What the card is called in logs (default: the profile's file name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `false`: the holder closed the wallet (purchases answer `6A81`).
+    #[serde(default)]
+    pub wallet_open: Option<bool>,
+    /// Payment-password tries left (`0`: locked).
+    #[serde(default)]
+    pub payment_tries_left: Option<u8>,
+}
+
+/// The most cards a deck holds.
+pub const MAX_DECK: usize = 64;
 
 /// A scenario file refused, with `I-SCENARIO`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,6 +149,8 @@ struct File {
     taps: Option<u32>,
     #[serde(default)]
     faults: Vec<FaultEntry>,
+    #[serde(default)]
+    deck: Vec<DeckCard>,
 }
 
 fn default_profile() -> String {
@@ -190,6 +215,7 @@ impl Scenario {
             description: String::new(),
             profile: default_profile(),
             taps: None,
+            deck: Vec::new(),
             faults: match fault {
                 CardFault::None => Vec::new(),
                 f => vec![Scheduled {
@@ -219,7 +245,15 @@ impl Scenario {
         }
         let text =
             std::fs::read_to_string(path).map_err(|e| err(format!("cannot read it: {e}")))?;
-        Scenario::parse(&text).map_err(err)
+        let mut s = Scenario::parse(&text).map_err(err)?;
+        // Profile files are found from the scenario's folder.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for c in &mut s.deck {
+            if c.profile != "default" && Path::new(&c.profile).is_relative() {
+                c.profile = dir.join(&c.profile).display().to_string();
+            }
+        }
+        Ok(s)
     }
 
     /// Parses and checks a scenario's JSON text.
@@ -227,6 +261,12 @@ impl Scenario {
         let f: File = serde_json::from_str(text).map_err(|e| format!("not a scenario: {e}"))?;
         if f.faults.len() > MAX_FAULTS {
             return Err(format!("{} faults: at most {MAX_FAULTS}", f.faults.len()));
+        }
+        if f.deck.len() > MAX_DECK {
+            return Err(format!(
+                "{} cards in the deck: at most {MAX_DECK}",
+                f.deck.len()
+            ));
         }
         if f.taps == Some(0) {
             return Err("`taps` counts from 1".into());
@@ -275,6 +315,7 @@ impl Scenario {
             profile: f.profile,
             taps: f.taps,
             faults,
+            deck: f.deck,
         })
     }
 

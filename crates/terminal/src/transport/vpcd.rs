@@ -164,6 +164,9 @@ pub struct ServeOptions {
     pub on_apdu: Option<ApduHook>,
     /// Called when vpcd adopts the card on a connection, with the address.
     pub on_connect: Option<ConnectHook>,
+    /// When raised (by the card, e.g. to change cards), the card leaves the reader after the
+    /// message being handled, and comes back after [`ServeOptions::removal_dwell`].
+    pub eject: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ServeOptions {
@@ -180,6 +183,7 @@ impl Default for ServeOptions {
             stop: None,
             on_apdu: None,
             on_connect: None,
+            eject: None,
             removal_dwell: Duration::from_millis(1500),
         }
     }
@@ -240,6 +244,7 @@ pub fn serve<C: VSmartCard>(card: &mut C, addr: &str, mut opts: ServeOptions) ->
             let mut session = Session {
                 conn,
                 stop: opts.stop.clone(),
+                eject: opts.eject.clone(),
                 control_wait: opts.control_wait,
             };
             // vpcd polls a slot it serves: silence means another card holds the slot.
@@ -275,13 +280,12 @@ pub fn serve<C: VSmartCard>(card: &mut C, addr: &str, mut opts: ServeOptions) ->
         if stopped(&opts) {
             return Ok(());
         }
-        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::ConnectionAborted) {
-            // Not a failure: the card left the reader on purpose (no answer to give); it
-            // comes back once pcscd has seen it go.
-            log::info!(
-                "vpcd: the card gave no answer, so it left the reader; inserting it again in {:?}",
-                opts.removal_dwell
-            );
+        if let Err(e) = &result
+            && e.kind() == io::ErrorKind::ConnectionAborted
+        {
+            // Not a failure: the card left the reader on purpose (no answer to give, or a
+            // deck changing cards); it comes back once pcscd has seen it go.
+            log::info!("vpcd: {e}; inserting it again in {:?}", opts.removal_dwell);
             std::thread::sleep(opts.removal_dwell);
             continue;
         }
@@ -334,6 +338,7 @@ enum Next {
 struct Session {
     conn: Conn,
     stop: Option<Arc<AtomicBool>>,
+    eject: Option<Arc<AtomicBool>>,
     control_wait: Duration,
 }
 
@@ -353,6 +358,16 @@ impl Session {
     fn run<V: VSmartCard>(&mut self, first: Vec<u8>, card: &mut V) -> io::Result<()> {
         let mut msg = first;
         loop {
+            if self
+                .eject
+                .as_ref()
+                .is_some_and(|e| e.swap(false, Ordering::SeqCst))
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the card was taken out of the reader",
+                ));
+            }
             match msg.as_slice() {
                 [] => {
                     return Err(io::Error::new(
@@ -394,11 +409,21 @@ impl Session {
                         // inserts it again when it reconnects.
                         return Err(io::Error::new(
                             io::ErrorKind::ConnectionAborted,
-                            "the card gave no answer: removed from the reader",
+                            "the card gave no answer, so it left the reader",
                         ));
                     }
                     self.conn.write_msg(&response)?;
                 }
+            }
+            if self
+                .eject
+                .as_ref()
+                .is_some_and(|e| e.swap(false, Ordering::SeqCst))
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the card was taken out of the reader",
+                ));
             }
             msg = match self.next(None)? {
                 Next::Msg(m) => m,
