@@ -559,6 +559,147 @@ fn waits_for_late(ex: &[Exchange]) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::card::command::Command;
+
+    const TERM: [u8; 6] = [0, 0x11, 0x22, 0x33, 0x44, 0x55];
+
+    fn ex(seq: u64, tap: u32, c: Command, answer: Option<&[u8]>) -> Exchange {
+        Exchange {
+            seq,
+            tap,
+            power: tap,
+            command: c.to_apdu().to_bytes(),
+            answer: answer.map(<[u8]>::to_vec),
+            injected: None,
+            late_ms: None,
+            limit_refusal: false,
+        }
+    }
+
+    fn init(seq: u64, tap: u32) -> Exchange {
+        let c = Command::Initialize {
+            kind: TxKind::Purchase,
+            key_index: 1,
+            amount: 700,
+            term_id: TERM,
+        };
+        ex(seq, tap, c, Some(&[0x90, 0x00]))
+    }
+
+    fn debit(seq: u64, tap: u32, ttc: u32, answered: bool) -> Exchange {
+        let c = Command::DebitForPurchase {
+            ttc,
+            date: [0x20, 0x26, 0x11, 0x30],
+            time: [0x12, 0, 0],
+            mac1: [0; 4],
+        };
+        ex(seq, tap, c, answered.then_some(&[0x90, 0x00][..]))
+    }
+
+    const NOW: u64 = 1_796_040_000;
+
+    #[test]
+    fn a_blind_retry_after_a_lost_debit_is_a_possible_double_debit() {
+        let run = [
+            init(1, 1),
+            debit(2, 1, 1, false),
+            init(3, 2),
+            debit(4, 2, 2, true),
+        ];
+        let v = judge("t", &run, NOW);
+        let Outcome::Fail(why) = v.outcome(CheckName::NoDoubleDebit) else {
+            panic!("{v}");
+        };
+        assert!(
+            why.contains("tap 1's DEBIT FOR PURCHASE (command 2) got no answer")
+                && why.contains("tap 2 sent DEBIT FOR PURCHASE (command 4, TTC 2)")
+                && why.contains("tap 2's commands: INITIALIZE FOR PURCHASE, DEBIT FOR PURCHASE"),
+            "{why}"
+        );
+        assert!(v.failed());
+        assert!(v.junit().contains("failures=\"1\""));
+    }
+
+    #[test]
+    fn a_proof_before_the_next_debit_passes_and_no_loss_is_not_exercised() {
+        let proof = Command::GetTransactionProof {
+            tx_type: 6,
+            counter: 1,
+        };
+        let run = [
+            init(1, 1),
+            debit(2, 1, 1, false),
+            ex(3, 2, proof, Some(&[0x90, 0x00])),
+            init(4, 2),
+            debit(5, 2, 2, true),
+        ];
+        let v = judge("t", &run, NOW);
+        assert!(
+            matches!(v.outcome(CheckName::NoDoubleDebit), Outcome::Pass(_)),
+            "{v}"
+        );
+        let v = judge("t", &[init(1, 1), debit(2, 1, 1, true)], NOW);
+        assert!(
+            matches!(
+                v.outcome(CheckName::NoDoubleDebit),
+                Outcome::NotExercised(_)
+            ),
+            "{v}"
+        );
+        assert!(
+            matches!(v.outcome(CheckName::DebitAfterInitialize), Outcome::Pass(_)),
+            "{v}"
+        );
+        assert!(!v.failed());
+    }
+
+    #[test]
+    fn reused_ttc_debit_without_initialize_retried_refusal_and_odd_dates_fail() {
+        let v = judge(
+            "t",
+            &[
+                init(1, 1),
+                debit(2, 1, 5, true),
+                init(3, 2),
+                debit(4, 2, 5, true),
+            ],
+            NOW,
+        );
+        assert!(
+            matches!(v.outcome(CheckName::TtcNeverReused), Outcome::Fail(_)),
+            "{v}"
+        );
+        let v = judge("t", &[debit(1, 1, 1, true)], NOW);
+        assert!(
+            matches!(v.outcome(CheckName::DebitAfterInitialize), Outcome::Fail(_)),
+            "{v}"
+        );
+        let mut refused = init(1, 1);
+        refused.answer = Some(vec![0x94, 0x01]);
+        let mut again = init(2, 1);
+        again.answer = Some(vec![0x94, 0x01]);
+        let v = judge("t", &[refused, again], NOW);
+        assert!(
+            matches!(v.outcome(CheckName::StopsAfterRefusal), Outcome::Fail(_)),
+            "{v}"
+        );
+        let v = judge("t", &[init(1, 1), debit(2, 1, 1, true)], NOW + 30 * 86_400);
+        assert!(
+            matches!(v.outcome(CheckName::PlausibleDateTime), Outcome::Fail(_)),
+            "{v}"
+        );
+        let mut limit = init(1, 1);
+        limit.answer = Some(vec![0x69, 0x85]);
+        limit.limit_refusal = true;
+        let v = judge("t", &[limit], NOW);
+        assert!(
+            matches!(
+                v.outcome(CheckName::ReadsLimitAfterRefusal),
+                Outcome::Fail(_)
+            ),
+            "{v}"
+        );
+    }
 
     #[test]
     fn dates_are_checked_against_the_clock() {
