@@ -84,3 +84,47 @@ fn every_shipped_scenario_loads() {
     }
     assert!(n >= 7, "{n} scenarios");
 }
+
+/// Over a reader, a vector that uses both interfaces of one card is skipped with what it needs
+/// (the simulator); a vector on the other interface only says which flags serve it.
+#[test]
+fn the_runner_says_exactly_what_a_skipped_vector_needs() {
+    use stk_wallet::card::Card;
+    use stk_wallet::profile::Profile;
+    use stk_wallet::transport::sim::{SimCard, shared};
+    use stk_wallet::vectors::runner::{Status, Target, run_vector};
+    let (both, profile) = stk_wallet::vectors::format::load(std::path::Path::new(
+        "vectors/toolkit/close-wallet.json",
+    ))
+    .unwrap();
+    let mut link = SimCard::contactless(shared(Card::personalise(&Profile::default_profile())));
+    let mut target = Target::External {
+        transport: &mut link,
+        capabilities: vec!["contactless".into(), "fixed-random".into()],
+        fresh_card: None,
+    };
+    let (status, ..) = run_vector(&both, profile.clone(), &mut target);
+    drop(target);
+    let Status::Skipped(why) = status else {
+        panic!("{status:?}");
+    };
+    assert!(
+        why.contains("uses both interfaces of one card") && why.contains("without `--reader`"),
+        "{why}"
+    );
+    let mut contact_only = both.clone();
+    contact_only.steps.retain(|s| s.interface.is_none());
+    let mut target = Target::External {
+        transport: &mut link,
+        capabilities: vec!["contactless".into(), "fixed-random".into()],
+        fresh_card: None,
+    };
+    let (status, ..) = run_vector(&contact_only, profile, &mut target);
+    let Status::Skipped(why) = status else {
+        panic!("{status:?}");
+    };
+    assert!(
+        why.contains("contact interface only") && why.contains("--interface contact"),
+        "{why}"
+    );
+}
