@@ -213,6 +213,67 @@ fn naive_reader() -> PathBuf {
     p
 }
 
+/// serve's log has millisecond timestamps, decoded commands and the injected fault; tshark
+/// (an independent decoder) reads from serve's capture the card commands the POS says were
+/// answered, in order (the DEBIT whose answer was lost is in the log only).
+fn check_log_and_capture(log: &Path, pcap: &Path, pos_said: &str) {
+    let log = std::fs::read_to_string(log).unwrap();
+    for line in log.lines() {
+        let b = line.as_bytes();
+        assert!(
+            b.len() > 24
+                && b[4] == b'-'
+                && b[10] == b' '
+                && b[13] == b':'
+                && b[19] == b'.'
+                && b[20..23].iter().all(u8::is_ascii_digit)
+                && line[23..].starts_with(" tap "),
+            "not a timestamped log line: {line}"
+        );
+    }
+    assert!(
+        log.contains("injected: debit executed by the card, answer")
+            && log.contains("DEBIT FOR PURCHASE: no answer")
+            && log.contains("GET TRANSACTION PROOF"),
+        "{log}"
+    );
+    // The card commands that got an answer, as the POS printed them: `card NAME > HEX < HEX`.
+    let sent: Vec<String> = pos_said
+        .lines()
+        .filter(|l| l.trim_start().starts_with("card ") && !l.contains("(no response)"))
+        .filter_map(|l| l.split("> ").nth(1))
+        .filter_map(|h| h.split_whitespace().next())
+        .map(|h| format!("0x{}", h[2..4].to_lowercase()))
+        .collect();
+    assert!(sent.len() >= 8, "{pos_said}");
+    if Command::new("tshark").arg("--version").output().is_err() {
+        eprintln!("SKIPPED the capture check: tshark is not installed");
+        return;
+    }
+    let o = Command::new("tshark")
+        .args(["-r", pcap.to_str().unwrap(), "-T", "fields"])
+        .args(["-e", "gsm_sim.apdu.ins", "-e", "gsm_sim.apdu.sw"])
+        .output()
+        .expect("tshark");
+    let rows: Vec<(String, String)> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let mut f = l.split('\t');
+            let ins = f.next().unwrap_or_default().to_string();
+            (ins, f.next().unwrap_or_default().to_string())
+        })
+        .collect();
+    let ins: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    assert_eq!(
+        ins, sent,
+        "tshark's decoding of serve's capture vs the POS's trace"
+    );
+    assert!(
+        rows.iter().all(|r| r.1.starts_with("0x") && r.0 != "0x54"),
+        "every frame has a status word and the unanswered DEBIT is not one: {rows:?}"
+    );
+}
+
 #[test]
 fn the_reader_lab_through_pcscd() {
     if !list_readers().is_ok_and(|r| r.iter().any(|n| n == READER)) {
@@ -265,6 +326,8 @@ fn the_reader_lab_through_pcscd() {
     for s in &scenarios {
         let tag = s.file_stem().unwrap().to_str().unwrap().to_string();
         let junit = dir.join(format!("{tag}.xml"));
+        let log = dir.join(format!("{tag}.log"));
+        let pcap = dir.join(format!("{tag}.pcap"));
         let served = match serve(
             dir,
             &tag,
@@ -273,6 +336,10 @@ fn the_reader_lab_through_pcscd() {
                 s.to_str().unwrap(),
                 "--junit",
                 junit.to_str().unwrap(),
+                "--log",
+                log.to_str().unwrap(),
+                "--pcap",
+                pcap.to_str().unwrap(),
             ],
         ) {
             Start::Up(s) => s,
@@ -297,6 +364,9 @@ fn the_reader_lab_through_pcscd() {
         );
         if tag != "clean-purchase" && tag != "slow-card" {
             assert!(verdict.contains("1 fault(s) injected"), "{tag}: {verdict}");
+        }
+        if tag == "lost-debit-answer" {
+            check_log_and_capture(&log, &pcap, &text(&sale));
         }
     }
 

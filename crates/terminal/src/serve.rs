@@ -380,7 +380,11 @@ impl vpicc::VSmartCard for CardServer {
         } else {
             self.log_line(&format!("< {}   {meaning}", hex::encode_upper(&resp)));
         }
-        if let Some(p) = self.pcap.as_mut()
+        // GSMTAP SIM frames hold a command and its answer with nothing between them, so a
+        // command alone would be decoded with its last bytes as a status word: a command that
+        // got no answer is in the log only.
+        if !resp.is_empty()
+            && let Some(p) = self.pcap.as_mut()
             && let Err(e) = p.add(apdu, &resp)
         {
             let path = p.path.display().to_string();
