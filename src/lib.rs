@@ -14,7 +14,9 @@ pub use stk_domain::{
     apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, profile, records,
     sw,
 };
-pub use stk_terminal::{fault, handset, home, journal, network, pcap, pos, psam, serve, transport};
+pub use stk_terminal::{
+    fault, handset, home, journal, lab, network, pcap, pos, psam, serve, transport,
+};
 
 /// The card (re-exported from [`stk_card`]), with its image files from the terminal side.
 pub mod card {

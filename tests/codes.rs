@@ -434,7 +434,47 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         "a fault asks for a write never reached",
         bad_fault,
     ),
+    (
+        Code::PSlotTaken,
+        "a card is served to a vpcd slot that never speaks",
+        slot_taken,
+    ),
+    (
+        Code::IScenario,
+        "a scenario schedules a fault for a tap it never plays",
+        bad_scenario,
+    ),
 ];
+
+/// A listener that accepts and never speaks is what a taken vpcd slot looks like.
+fn slot_taken() -> Reason {
+    use stk_wallet::transport::vpcd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let opts = vpcd::ServeOptions {
+        adopt_timeout: std::time::Duration::from_millis(200),
+        ..vpcd::ServeOptions::default()
+    };
+    let card = shared(Card::personalise(&Profile::default_profile()));
+    let mut server = stk_wallet::serve::CardServer::new(
+        card.clone(),
+        Box::new(SimCard::contactless(card)),
+        None,
+    );
+    let e = vpcd::serve(&mut server, &addr, opts).unwrap_err();
+    Reason::Code(vpcd::serve_error(&e).expect("a serve error").code())
+}
+
+fn bad_scenario() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    std::fs::write(
+        &path,
+        r#"{"scenario":"x","taps":1,"faults":[{"tap":2,"fault":"lose-response:debit"}]}"#,
+    )
+    .unwrap();
+    Reason::Code(stk_wallet::lab::Scenario::load(&path).unwrap_err().code())
+}
 
 /// The card decodes the issuer's over-the-air answer with this codec; a cut answer is refused.
 fn ota() -> Reason {

@@ -20,10 +20,11 @@ pub const EXIT_CODES: &str = "\
 Exit status:
   0  done: the command did what was asked (every vector passed, the sale or top-up completed)
   1  a flow or a vector failed: a vector did not pass, a sale or top-up failed or stayed in
-     doubt, `pos resume` left a top-up unfinished, `settle` had a record rejected
+     doubt, `pos resume` left a top-up unfinished, `settle` had a record rejected, `serve`'s
+     verdict failed a check on the reader
   2  usage or input error: bad flags or arguments, a bad or misplaced --fault, an unknown
-     code for `explain`, an unreadable card image, profile or terminal home, an unreachable
-     reader";
+     code for `explain`, an unreadable card image, profile, scenario or terminal home, an
+     unreachable reader, a bad vpcd address or a vpcd slot already taken";
 
 /// Exit status 1: the flow or a vector failed.
 pub fn failed() -> ExitCode {

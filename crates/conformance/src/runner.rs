@@ -340,8 +340,9 @@ pub fn run_vector_within(
     // The interfaces a vector speaks on are requirements too: a reader reaches one of them.
     let default = v.interface.unwrap_or(InterfaceName::Contactless);
     let mut requires = v.requires.clone();
-    for i in interfaces_used(&v.steps, default) {
-        requires.push(if i == InterfaceName::Contact {
+    let used = interfaces_used(&v.steps, default);
+    for i in &used {
+        requires.push(if *i == InterfaceName::Contact {
             "contact".into()
         } else {
             "contactless".into()
@@ -350,12 +351,18 @@ pub fn run_vector_within(
     if let Some(missing) = requires.iter().find(|r| !caps.contains(r)) {
         let why = match missing.as_str() {
             "fixed-random" => {
-                "needs the card to use the profile's fixed random numbers (byte-exact MACs)"
+                "needs the card to use the profile's fixed random numbers (byte-exact MACs)".into()
             }
-            "contact" | "contactless" => {
-                "speaks on the card's other interface (a served card: `serve --interface`, then `run --interface`)"
+            "contact" | "contactless" if used.len() > 1 => {
+                "uses both interfaces of one card, and a reader reaches one of them: run it \
+                 on the simulator (`run` without `--reader`)"
+                    .to_string()
             }
-            _ => "needs the simulated card (a step only a simulator can do)",
+            "contact" | "contactless" => format!(
+                "speaks on the {missing} interface only: serve the card with `serve \
+                 --interface {missing}` and run with `run --reader … --interface {missing}`"
+            ),
+            _ => "needs the simulated card (a step only a simulator can do)".into(),
         };
         return (
             Status::Skipped(format!("requires {missing}: {why}")),

@@ -13,16 +13,86 @@
 //!   command that gets no answer (lost response, power cut mid-commit) is reported to the serve
 //!   loop as an empty answer, which closes the connection: PC/SC applications see the card
 //!   removed, and it is inserted again when the loop reconnects;
-//! - with `verbose`, every exchange is logged with its decoded meaning.
+//! - with `verbose`, every exchange is logged with its decoded meaning; with a [`log`](CardServer::log)
+//!   file, every exchange and power event is written with a millisecond UTC timestamp, its tap
+//!   and the command's name from the domain codec; with a [`pcap`](CardServer::pcap), every
+//!   exchange goes to a GSMTAP capture as `run --pcap` writes it;
+//! - with a [`Lab`], a reader-lab scenario's faults are injected per tap and per command, each
+//!   logged as injected, and every exchange is recorded for the verdict on the reader.
 
 use crate::card::Card;
 use crate::card::command::Command;
 use crate::card_file as image;
 use crate::errors;
+use crate::lab::Lab;
+use crate::pcap::Pcap;
 use crate::sw::Sw;
 use crate::transport::Transport;
 use crate::transport::sim::SharedCard;
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Milliseconds since the Unix epoch.
+pub fn millis_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Now, UTC, to the millisecond: `2026-11-30 20:40:01.123`.
+pub fn timestamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let (date, time) = stk_domain::clock::bcd_datetime(now.as_secs());
+    let (d, t) = (hex::encode(date), hex::encode(time));
+    format!(
+        "{}-{}-{} {}:{}:{}.{:03}",
+        &d[..4],
+        &d[4..6],
+        &d[6..8],
+        &t[..2],
+        &t[2..4],
+        &t[4..6],
+        now.subsec_millis()
+    )
+}
+
+/// A capture written as it grows, so it is complete whenever the server stops.
+pub struct PcapFile {
+    path: PathBuf,
+    pcap: Pcap,
+    written: usize,
+    file: std::fs::File,
+}
+
+impl PcapFile {
+    pub fn create(path: PathBuf) -> std::io::Result<PcapFile> {
+        let mut file = std::fs::File::create(&path)?;
+        let pcap = Pcap::new();
+        file.write_all(pcap.bytes())?;
+        let written = pcap.bytes().len();
+        Ok(PcapFile {
+            path,
+            pcap,
+            written,
+            file,
+        })
+    }
+
+    fn add(&mut self, command: &[u8], response: &[u8]) -> std::io::Result<()> {
+        self.pcap.add_apdu(command, response);
+        self.file.write_all(&self.pcap.bytes()[self.written..])?;
+        self.written = self.pcap.bytes().len();
+        Ok(())
+    }
+
+    pub fn frames(&self) -> u32 {
+        self.pcap.frames()
+    }
+}
 
 /// The served card.
 pub struct CardServer {
@@ -36,6 +106,27 @@ pub struct CardServer {
     pub verbose: bool,
     /// Messages for the operator (image errors), drained by the caller or logged.
     pub notices: Vec<String>,
+    /// A reader-lab scenario played in front of the card (then `front` is not used).
+    pub lab: Option<Lab>,
+    /// The exchange log (`serve --log FILE`).
+    pub log: Option<Box<dyn Write>>,
+    /// The GSMTAP capture (`serve --pcap FILE`).
+    pub pcap: Option<PcapFile>,
+    /// Insertions of the card in the reader so far (vpcd connections), raised by the serve
+    /// loop's connect hook: the tap number.
+    pub insertions: Arc<AtomicU32>,
+    /// When the last command came ([`millis_now`]; 0: none yet).
+    pub activity: Arc<AtomicU64>,
+    /// The other cards of a deck, next first; the card in the reader goes to the back when the
+    /// reader lets go of it.
+    deck: std::collections::VecDeque<crate::lab::deck::Dealt>,
+    /// The name of the deck card in the reader.
+    dealt: String,
+    /// Raised to make the serve loop take the card out of the reader (vpcd's connection
+    /// closed); the next card goes in after the removal dwell.
+    pub eject: Arc<std::sync::atomic::AtomicBool>,
+    /// The card answered a command since it went into the reader.
+    used: bool,
 }
 
 impl CardServer {
@@ -57,6 +148,97 @@ impl CardServer {
             atr,
             verbose: false,
             notices: Vec::new(),
+            lab: None,
+            log: None,
+            pcap: None,
+            insertions: Arc::new(AtomicU32::new(0)),
+            activity: Arc::new(AtomicU64::new(0)),
+            deck: Default::default(),
+            dealt: String::new(),
+            eject: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            used: false,
+        }
+    }
+
+    /// Serves a deck: the card given to [`CardServer::new`] is `first`, then `rest` in order,
+    /// round and round, each keeping its state. The card changes when the reader lets go of it
+    /// (vpcd powers it off after it answered at least one command).
+    pub fn set_deck(&mut self, first: String, rest: Vec<crate::lab::deck::Dealt>) {
+        self.dealt = first;
+        self.deck = rest.into();
+    }
+
+    /// The deck card in the reader (empty without a deck).
+    pub fn dealt(&self) -> &str {
+        &self.dealt
+    }
+
+    /// After a power-off: with a deck, the used card leaves and the next one is made ready.
+    fn next_card(&mut self) {
+        if self.deck.is_empty() || !self.used {
+            return;
+        }
+        let Some(next) = self.deck.pop_front() else {
+            return;
+        };
+        let old = std::mem::replace(&mut *self.card.borrow_mut(), next.card);
+        let old_name = std::mem::replace(&mut self.dealt, next.name);
+        self.deck.push_back(crate::lab::deck::Dealt {
+            name: old_name.clone(),
+            card: old,
+        });
+        self.atr = self.card.borrow().atr().to_vec();
+        self.writes_saved = self.card.borrow().eeprom.write_count;
+        self.used = false;
+        let msg = format!(
+            "deck: the reader let go of card `{old_name}`; it leaves and card `{}` goes in",
+            self.dealt
+        );
+        log::info!("{msg}");
+        self.log_line(&msg);
+        self.eject.store(true, Ordering::SeqCst);
+    }
+
+    /// The ATR the card presents.
+    pub fn atr_bytes(&self) -> &[u8] {
+        &self.atr
+    }
+
+    /// The tap now in the reader (1 before the connect hook ever ran).
+    fn tap(&self) -> u32 {
+        self.insertions.load(Ordering::SeqCst).max(1)
+    }
+
+    /// Writes one line to the exchange log; a failing log is reported once and dropped.
+    fn log_line(&mut self, line: &str) {
+        let Some(w) = self.log.as_mut() else { return };
+        let r = writeln!(
+            w,
+            "{} tap {} {line}",
+            timestamp(),
+            self.insertions.load(Ordering::SeqCst).max(1)
+        )
+        .and_then(|()| w.flush());
+        if let Err(e) = r {
+            self.log = None;
+            self.notice(format!(
+                "{}: cannot write the exchange log: {e}; logging stopped",
+                errors::Code::IStorage
+            ));
+        }
+    }
+
+    /// One command through the lab or the plain front: the answer (empty: none) and what was
+    /// injected.
+    fn exchange(&mut self, apdu: &[u8]) -> (Vec<u8>, Option<String>) {
+        let tap = self.tap();
+        match self.lab.as_mut() {
+            Some(lab) => {
+                lab.begin_tap(tap);
+                let h = lab.execute(apdu);
+                (h.answer.unwrap_or_default(), h.injected)
+            }
+            None => (self.front.transmit_raw(apdu).unwrap_or_default(), None),
         }
     }
 
@@ -157,17 +339,24 @@ impl vpicc::VSmartCard for CardServer {
         self.reload_if_replaced();
         self.card.borrow_mut().power_cycle();
         self.save_if_changed();
+        if let Some(lab) = self.lab.as_mut() {
+            lab.power_cycle();
+        }
+        let msg = format!("power on (ATR {})", hex::encode_upper(&self.atr));
+        self.log_line(&msg);
         if self.verbose {
-            log::info!("power on (ATR {})", hex::encode_upper(&self.atr));
+            log::info!("{msg}");
         }
     }
 
     fn power_off(&mut self) {
         self.card.borrow_mut().power_off();
         self.save_if_changed();
+        self.log_line("power off: volatile state dropped");
         if self.verbose {
             log::info!("power off: volatile state dropped");
         }
+        self.next_card();
     }
 
     fn reset(&mut self) {
@@ -175,11 +364,39 @@ impl vpicc::VSmartCard for CardServer {
     }
 
     fn execute(&mut self, apdu: &[u8]) -> Vec<u8> {
-        let resp = self.front.transmit_raw(apdu).unwrap_or_default();
+        let name = Command::name_of(apdu).unwrap_or("(not a wallet command)");
+        self.log_line(&format!("> {}   {name}", hex::encode_upper(apdu)));
+        let (resp, injected) = self.exchange(apdu);
+        self.used = true;
         self.save_if_changed();
+        self.activity.store(millis_now(), Ordering::SeqCst);
+        if let Some(what) = &injected {
+            log::info!("injected: {what}");
+            self.log_line(&format!("injected: {what}"));
+        }
+        let meaning = describe(apdu, &resp);
+        if resp.is_empty() {
+            self.log_line(&format!("< (no answer)   {meaning}"));
+        } else {
+            self.log_line(&format!("< {}   {meaning}", hex::encode_upper(&resp)));
+        }
+        // GSMTAP SIM frames hold a command and its answer with nothing between them, so a
+        // command alone would be decoded with its last bytes as a status word: a command that
+        // got no answer is in the log only.
+        if !resp.is_empty()
+            && let Some(p) = self.pcap.as_mut()
+            && let Err(e) = p.add(apdu, &resp)
+        {
+            let path = p.path.display().to_string();
+            self.pcap = None;
+            self.notice(format!(
+                "{}: cannot write the capture {path}: {e}; capture stopped",
+                errors::Code::IStorage
+            ));
+        }
         if self.verbose {
             log::info!("> {}", hex::encode_upper(apdu));
-            log::info!("< {}   {}", hex::encode_upper(&resp), describe(apdu, &resp));
+            log::info!("< {}   {meaning}", hex::encode_upper(&resp));
             if let Some(r) = self
                 .card
                 .borrow()

@@ -58,6 +58,16 @@ impl Code {
                 "check the PC/SC service (pcscd, SCardSvr) is running, reconnect the reader, close other \
          programs using it, list readers and pick the right one",
             ),
+            Code::PSlotTaken => e(
+                self.as_str(),
+                "virtual reader slot already has a card",
+                "虚拟读卡器槽位已有卡片",
+                "another `stk-wallet serve` (or another virtual card) is connected to this vpcd \
+         port: vpcd takes one card per slot and leaves a second connection waiting, silent, in \
+         its backlog",
+                "stop the other served card, or serve on the other slot (`--addr 127.0.0.1:35964` is \
+         reader `Virtual PCD 00 01`)",
+            ),
             Code::PTerminalBusy => e(
                 self.as_str(),
                 "terminal in use by another process",
@@ -257,6 +267,16 @@ impl Code {
          reader)",
                 "pick a fault the command lists in its message; docs/faults.md lists every fault \
          and the commands that reach its layer",
+            ),
+            Code::IScenario => e(
+                self.as_str(),
+                "reader-lab scenario refused",
+                "读卡器测试场景无效",
+                "the scenario file is not valid JSON of the scenario format, names an unknown card \
+         profile or command, or schedules a fault that can never fire (a tap beyond the \
+         scenario's taps, an EEPROM write a commit never reaches, a command number of zero)",
+                "fix the field the message names; docs/reader-lab.md describes the format and \
+         scenarios/ holds working examples",
             ),
         }
     }

@@ -94,6 +94,8 @@ codes! {
     PPsam = "P-PSAM",
     /// The reader or the link to it failed, or the card answered something malformed.
     PReader = "P-READER",
+    /// The vpcd reader slot `serve` was pointed at already has a card served.
+    PSlotTaken = "P-SLOT-TAKEN",
     /// Another process holds the terminal's home.
     PTerminalBusy = "P-TERMINAL-BUSY",
     /// The terminal's home cannot be used (missing, damaged, another termID, a moved option).
@@ -135,6 +137,9 @@ codes! {
     IProfile = "I-PROFILE",
     /// A `--fault` that is malformed, out of reach or for a layer the command does not reach.
     IFault = "I-FAULT",
+    /// A reader-lab scenario file is malformed, names an unknown card profile, or schedules a
+    /// fault that can never fire.
+    IScenario = "I-SCENARIO",
 }
 
 impl std::fmt::Display for Code {

@@ -63,6 +63,75 @@ pub struct ApduEvent<'a> {
 /// A per-APDU log hook.
 pub type ApduHook = Box<dyn FnMut(&ApduEvent<'_>) + Send>;
 
+/// Called once per connection, when vpcd has adopted the card (its first message arrived).
+pub type ConnectHook = Box<dyn FnMut(&str) + Send>;
+
+/// Why [`serve`] stopped with an error of its own (not an I/O error from the socket).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServeError {
+    /// `addr` is not a `host:port` that resolves.
+    BadAddr(String, String),
+    /// Connected, but vpcd sent nothing: another card is already served on that slot (vpcd
+    /// takes one card per slot and leaves later connections waiting in its backlog).
+    SlotTaken(String),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::BadAddr(a, why) => {
+                write!(f, "`{a}` is not a vpcd address (host:port): {why}")
+            }
+            ServeError::SlotTaken(a) => write!(
+                f,
+                "the vpcd slot at {a} already has a card: the connection was accepted but vpcd \
+                 sent nothing (it serves one card per slot; stop the other `serve` or use the \
+                 other slot's port)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+impl ServeError {
+    /// The catalogue code: `P-READER` for a bad address, `P-SLOT-TAKEN` for a taken slot.
+    pub fn code(&self) -> stk_domain::errors::Code {
+        match self {
+            ServeError::BadAddr(..) => stk_domain::errors::Code::PReader,
+            ServeError::SlotTaken(_) => stk_domain::errors::Code::PSlotTaken,
+        }
+    }
+}
+
+/// Resolves `addr` at once: a bad address is refused before anything waits on it.
+pub fn resolve(addr: &str) -> Result<Vec<std::net::SocketAddr>, ServeError> {
+    let list: Vec<_> = addr
+        .to_socket_addrs()
+        .map_err(|e| ServeError::BadAddr(addr.to_string(), e.to_string()))?
+        .collect();
+    if list.is_empty() {
+        return Err(ServeError::BadAddr(
+            addr.to_string(),
+            "resolves to nothing".into(),
+        ));
+    }
+    Ok(list)
+}
+
+/// The vpcd port of reader slot 0 (`Virtual PCD 00 00`); slot `k` listens on this plus `k`.
+pub const BASE_PORT: u16 = 35963;
+
+/// The PC/SC name pcscd gives the vpcd slot listening on `addr`'s port, when vpcd is pcscd's
+/// first reader and keeps its default base port (`/etc/reader.conf.d/vpcd`):
+/// `Virtual PCD 00 0k` for port 35963 + k. pcscd names a slot `<FRIENDLYNAME> <reader> <slot>`
+/// with two hex digits each.
+pub fn reader_name(addr: &str) -> Option<String> {
+    let port = resolve(addr).ok()?.first()?.port();
+    let slot = port.checked_sub(BASE_PORT).filter(|k| *k < 16)?;
+    Some(format!("Virtual PCD 00 {slot:02X}"))
+}
+
 /// How [`serve`] behaves.
 pub struct ServeOptions {
     /// How long a card that gave no answer stays out of the reader before it is inserted
@@ -82,11 +151,22 @@ pub struct ServeOptions {
     pub max_backoff: Duration,
     /// While reconnecting, at most one log line per this period.
     pub quiet_period: Duration,
-    /// When set to true (from another thread), [`serve`] returns `Ok(())` at the next
-    /// reconnection point. It does not interrupt a live connection.
+    /// vpcd polls a slot it serves about every 400 ms; a connection that hears nothing for this
+    /// long is waiting in the backlog of a slot that already has a card ([`ServeError::SlotTaken`]).
+    pub adopt_timeout: Duration,
+    /// How long a power frame (`00`, `01`, `02`) waits for vpcd's next message before it is
+    /// taken as a one-byte command APDU instead (see docs/pcsc.md, "One-byte frames").
+    pub control_wait: Duration,
+    /// When set to true (from another thread or a signal handler), [`serve`] returns `Ok(())`
+    /// within about 200 ms, between two messages.
     pub stop: Option<Arc<AtomicBool>>,
     /// Called after every APDU with the command and the response.
     pub on_apdu: Option<ApduHook>,
+    /// Called when vpcd adopts the card on a connection, with the address.
+    pub on_connect: Option<ConnectHook>,
+    /// When raised (by the card, e.g. to change cards), the card leaves the reader after the
+    /// message being handled, and comes back after [`ServeOptions::removal_dwell`].
+    pub eject: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ServeOptions {
@@ -98,8 +178,12 @@ impl Default for ServeOptions {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
             quiet_period: Duration::from_secs(30),
+            adopt_timeout: Duration::from_secs(3),
+            control_wait: Duration::from_secs(2),
             stop: None,
             on_apdu: None,
+            on_connect: None,
+            eject: None,
             removal_dwell: Duration::from_millis(1500),
         }
     }
@@ -114,27 +198,68 @@ impl std::fmt::Debug for ServeOptions {
             .field("initial_backoff", &self.initial_backoff)
             .field("max_backoff", &self.max_backoff)
             .field("quiet_period", &self.quiet_period)
+            .field("adopt_timeout", &self.adopt_timeout)
+            .field("control_wait", &self.control_wait)
             .field("stop", &self.stop)
             .field("on_apdu", &self.on_apdu.as_ref().map(|_| "<hook>"))
             .finish()
     }
 }
 
+fn slot_taken(e: &io::Error) -> bool {
+    e.get_ref()
+        .and_then(|i| i.downcast_ref::<ServeError>())
+        .is_some_and(|s| matches!(s, ServeError::SlotTaken(_)))
+}
+
+/// The [`ServeError`] inside an error returned by [`serve`], if it is one of ours.
+pub fn serve_error(e: &io::Error) -> Option<&ServeError> {
+    e.get_ref().and_then(|i| i.downcast_ref::<ServeError>())
+}
+
 /// Serves `card` to the vpcd driver at `addr` (e.g. [`DEFAULT_ADDR`]) until the connection
 /// ends (with `reconnect` off) or `stop` is raised (with `reconnect` on).
 ///
 /// The card keeps its state across reconnections: a vpcd restart looks to it like a card
-/// removal and re-insertion, which vpcd signals with power off / power on.
+/// removal and re-insertion, which vpcd signals with power off / power on. A bad `addr` and a
+/// slot that already has a card (on the first connection) end it at once with a
+/// [`ServeError`] inside the `io::Error`.
 pub fn serve<C: VSmartCard>(card: &mut C, addr: &str, mut opts: ServeOptions) -> io::Result<()> {
+    resolve(addr).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let mut seq = 0u64;
     let mut backoff = opts.initial_backoff;
+    let mut ever_adopted = false;
     // Start of the current streak of failures, and when we last logged about it.
     let mut failing_since: Option<(Instant, Instant, u32)> = None;
     loop {
-        if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+        if stopped(&opts) {
             return Ok(());
         }
         let result = connect(addr, &opts).and_then(|conn| {
+            let mut wrapped = Wrapped {
+                card: &mut *card,
+                hook: opts.on_apdu.as_mut(),
+                seq: &mut seq,
+            };
+            let mut session = Session {
+                conn,
+                stop: opts.stop.clone(),
+                eject: opts.eject.clone(),
+                control_wait: opts.control_wait,
+            };
+            // vpcd polls a slot it serves: silence means another card holds the slot.
+            let first = session.next(Some(opts.adopt_timeout))?;
+            let first = match first {
+                Next::Msg(m) => m,
+                Next::Eof | Next::Stop => return Ok(()),
+                Next::Timeout => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        ServeError::SlotTaken(addr.to_string()),
+                    ));
+                }
+            };
+            ever_adopted = true;
             if let Some((since, _, attempts)) = failing_since.take() {
                 log::info!(
                     "vpcd: connected to {addr} after {attempts} failed attempt(s) over {:.1?}",
@@ -143,16 +268,26 @@ pub fn serve<C: VSmartCard>(card: &mut C, addr: &str, mut opts: ServeOptions) ->
             } else {
                 log::info!("vpcd: connected to {addr}");
             }
+            if let Some(h) = opts.on_connect.as_mut() {
+                h(addr);
+            }
             backoff = opts.initial_backoff;
-            let mut wrapped = Wrapped {
-                card: &mut *card,
-                hook: opts.on_apdu.as_mut(),
-                seq: &mut seq,
-            };
-            run(conn, &mut wrapped)
+            session.run(first, &mut wrapped)
         });
-        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::ConnectionAborted) {
+        if matches!(&result, Err(e) if slot_taken(e)) && (!ever_adopted || !opts.reconnect) {
+            return result;
+        }
+        if stopped(&opts) {
+            return Ok(());
+        }
+        if let Err(e) = &result
+            && e.kind() == io::ErrorKind::ConnectionAborted
+        {
+            // Not a failure: the card left the reader on purpose (no answer to give, or a
+            // deck changing cards); it comes back once pcscd has seen it go.
+            log::info!("vpcd: {e}; inserting it again in {:?}", opts.removal_dwell);
             std::thread::sleep(opts.removal_dwell);
+            continue;
         }
         let err = match result {
             Ok(()) if !opts.reconnect => return Ok(()),
@@ -184,43 +319,124 @@ pub fn serve<C: VSmartCard>(card: &mut C, addr: &str, mut opts: ServeOptions) ->
     }
 }
 
-/// Runs one connection until it ends. A clean close by vpcd (EOF before a message) is `Ok`.
-fn run<V: VSmartCard>(mut conn: Conn, card: &mut V) -> io::Result<()> {
-    loop {
-        let msg = match conn.read_msg()? {
-            Some(m) => m,
-            None => return Ok(()),
-        };
-        match msg.as_slice() {
-            [] => {
+fn stopped(opts: &ServeOptions) -> bool {
+    opts.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+}
+
+/// The answer to a one-byte frame that is not vpcd's (`67 00`, wrong length).
+pub const ONE_BYTE_ANSWER: [u8; 2] = [0x67, 0x00];
+
+/// What the next read gave.
+enum Next {
+    Msg(Vec<u8>),
+    Eof,
+    Timeout,
+    Stop,
+}
+
+/// One connection to vpcd.
+struct Session {
+    conn: Conn,
+    stop: Option<Arc<AtomicBool>>,
+    eject: Option<Arc<AtomicBool>>,
+    control_wait: Duration,
+}
+
+impl Session {
+    fn next(&mut self, wait: Option<Duration>) -> io::Result<Next> {
+        self.conn.read_msg(wait, self.stop.as_deref())
+    }
+
+    /// Runs the connection until it ends. A clean close by vpcd (EOF before a message) is `Ok`.
+    ///
+    /// A power frame (`00`, `01`, `02`) is also what vpcd sends for a one-byte command APDU
+    /// from a PC/SC client, and only the timing tells them apart: vpcd follows a real power-on
+    /// or reset at once with "get ATR" and a real power-off with its next presence poll, while
+    /// for a command it waits for our answer and sends nothing. So a power frame is held until
+    /// the next message: if one comes within [`ServeOptions::control_wait`], the frame was
+    /// vpcd's and is carried out; if not, it was a command and is answered `67 00`.
+    fn run<V: VSmartCard>(&mut self, first: Vec<u8>, card: &mut V) -> io::Result<()> {
+        let mut msg = first;
+        loop {
+            if self
+                .eject
+                .as_ref()
+                .is_some_and(|e| e.swap(false, Ordering::SeqCst))
+            {
                 return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "vpcd sent an empty message",
+                    io::ErrorKind::ConnectionAborted,
+                    "the card was taken out of the reader",
                 ));
             }
-            [0] => card.power_off(),
-            [1] => card.power_on(),
-            [2] => card.reset(),
-            [4] => conn.write_msg(card.atr())?,
-            [c] => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("vpcd sent unknown control code {c}"),
-                ));
-            }
-            apdu => {
-                let response = card.execute(apdu);
-                if response.is_empty() {
-                    // The card gave no answer (it lost power or its answer was lost): vpcd
-                    // cannot say "no answer", so the card leaves the reader; the serve loop
-                    // inserts it again when it reconnects.
+            match msg.as_slice() {
+                [] => {
                     return Err(io::Error::new(
-                        io::ErrorKind::ConnectionAborted,
-                        "the card gave no answer: removed from the reader",
+                        io::ErrorKind::InvalidData,
+                        "vpcd sent an empty message",
                     ));
                 }
-                conn.write_msg(&response)?;
+                [c @ 0..=2] => {
+                    let c = *c;
+                    match self.next(Some(self.control_wait))? {
+                        Next::Msg(m) => {
+                            self.power(card, c);
+                            msg = m;
+                            continue;
+                        }
+                        Next::Eof => {
+                            self.power(card, c);
+                            return Ok(());
+                        }
+                        Next::Stop => return Ok(()),
+                        Next::Timeout => {
+                            log::info!(
+                                "vpcd: frame {c:02X} was not followed by vpcd: taken as a one-byte \
+                                 command and answered 6700"
+                            );
+                            self.conn.write_msg(&ONE_BYTE_ANSWER)?;
+                        }
+                    }
+                }
+                // Indistinguishable: "get ATR" from vpcd and a command `04` from a client
+                // both get the ATR.
+                [4] => self.conn.write_msg(card.atr())?,
+                [_] => self.conn.write_msg(&ONE_BYTE_ANSWER)?,
+                apdu => {
+                    let response = card.execute(apdu);
+                    if response.is_empty() {
+                        // The card gave no answer (it lost power or its answer was lost): vpcd
+                        // cannot say "no answer", so the card leaves the reader; the serve loop
+                        // inserts it again when it reconnects.
+                        return Err(io::Error::new(
+                            io::ErrorKind::ConnectionAborted,
+                            "the card gave no answer, so it left the reader",
+                        ));
+                    }
+                    self.conn.write_msg(&response)?;
+                }
             }
+            if self
+                .eject
+                .as_ref()
+                .is_some_and(|e| e.swap(false, Ordering::SeqCst))
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the card was taken out of the reader",
+                ));
+            }
+            msg = match self.next(None)? {
+                Next::Msg(m) => m,
+                Next::Eof | Next::Stop | Next::Timeout => return Ok(()),
+            };
+        }
+    }
+
+    fn power<V: VSmartCard>(&mut self, card: &mut V, c: u8) {
+        match c {
+            0 => card.power_off(),
+            1 => card.power_on(),
+            _ => card.reset(),
         }
     }
 }
@@ -239,22 +455,51 @@ impl Conn {
         }
     }
 
-    /// The next message, or `None` on a clean EOF before its first byte.
-    fn read_msg(&mut self) -> io::Result<Option<Vec<u8>>> {
+    /// The next message; `wait` bounds the wait for its first byte (none: until a message,
+    /// EOF or `stop`). Once a message has begun, the rest is read whatever the wait.
+    fn read_msg(&mut self, wait: Option<Duration>, stop: Option<&AtomicBool>) -> io::Result<Next> {
+        let start = Instant::now();
         let mut len = [0u8; 2];
-        let n = self.stream.read(&mut len)?;
+        let n = loop {
+            match self.stream.read(&mut len) {
+                Ok(n) => break n,
+                Err(e) if is_timeout(&e) => {
+                    if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                        return Ok(Next::Stop);
+                    }
+                    if wait.is_some_and(|w| start.elapsed() >= w) {
+                        return Ok(Next::Timeout);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
         if n == 0 {
-            return Ok(None);
+            return Ok(Next::Eof);
         }
         if n == 1 {
-            self.stream.read_exact(&mut len[1..])?;
+            self.read_rest(&mut len[1..])?;
         }
         // Here vpcd is typically holding the body back (Nagle) until it sees our ACK.
         self.rearm();
         let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        self.stream.read_exact(&mut msg)?;
+        self.read_rest(&mut msg)?;
         self.rearm();
-        Ok(Some(msg))
+        Ok(Next::Msg(msg))
+    }
+
+    /// `read_exact` through the socket's poll time-out.
+    fn read_rest(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.stream.read(buf) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => buf = &mut buf[n..],
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     fn write_msg(&mut self, data: &[u8]) -> io::Result<()> {
@@ -272,12 +517,24 @@ impl Conn {
     }
 }
 
+/// How often a blocked read looks at `stop` and at its deadline.
+const POLL: Duration = Duration::from_millis(200);
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 fn connect(addr: &str, opts: &ServeOptions) -> io::Result<Conn> {
     let mut last = io::Error::new(io::ErrorKind::InvalidInput, "address resolved to nothing");
     for sa in addr.to_socket_addrs()? {
         match TcpStream::connect(sa) {
             Ok(stream) => {
                 stream.set_nodelay(opts.nodelay)?;
+                // A poll period: reads wake up to look at `stop` and at their deadline.
+                stream.set_read_timeout(Some(POLL))?;
                 let quickack = opts.quickack && cfg!(target_os = "linux");
                 if quickack {
                     set_quickack(&stream)?;
@@ -441,6 +698,73 @@ mod tests {
         assert_eq!(log.len(), 4);
         assert_eq!(log.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!(log[2].2, [0x80, 0x5C, 0x00, 0x02, 0x01, 0x90, 0x00]);
+    }
+
+    /// One-byte frames: an unknown one answered 6700; a power frame vpcd does not follow up is
+    /// a client's one-byte command (answered 6700, the card keeps its power); `04` gets the ATR.
+    #[test]
+    fn one_byte_frames_are_answered_and_do_not_wedge() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            send(&mut s, &[1]);
+            send(&mut s, &[4]);
+            assert_eq!(recv(&mut s), [0x3B, 0x00]);
+            send(&mut s, &[0x05]);
+            assert_eq!(recv(&mut s), [0x67, 0x00]);
+            for c in [0u8, 1, 2] {
+                send(&mut s, &[c]);
+                assert_eq!(recv(&mut s), [0x67, 0x00], "frame {c}");
+            }
+            // Still powered: the lone 00 was not a power-off.
+            send(&mut s, &[0x80, 0x5C, 0x00, 0x02, 0x04]);
+            assert_eq!(recv(&mut s), [0x80, 0x5C, 0x00, 0x02, 0x04, 0x90, 0x00]);
+            // A real power-off, followed by vpcd's next message.
+            send(&mut s, &[0]);
+            send(&mut s, &[0x80, 0x5C, 0x00, 0x02, 0x04]);
+            assert_eq!(recv(&mut s), [0x80, 0x5C, 0x00, 0x02, 0x04, 0x69, 0x85]);
+        });
+        let opts = ServeOptions {
+            reconnect: false,
+            control_wait: Duration::from_millis(300),
+            ..ServeOptions::default()
+        };
+        serve(&mut Echo { powered: false }, &addr, opts).unwrap();
+        server.join().unwrap();
+    }
+
+    /// A connection vpcd never talks to is a slot that already has a card.
+    #[test]
+    fn a_silent_slot_is_reported_taken() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let opts = ServeOptions {
+            adopt_timeout: Duration::from_millis(300),
+            ..ServeOptions::default()
+        };
+        let e = serve(&mut Echo { powered: false }, &addr, opts).unwrap_err();
+        assert_eq!(serve_error(&e), Some(&ServeError::SlotTaken(addr)));
+        drop(listener);
+    }
+
+    #[test]
+    fn a_bad_address_is_refused_at_once() {
+        let e = serve(
+            &mut Echo { powered: false },
+            "nonsense",
+            ServeOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(serve_error(&e), Some(ServeError::BadAddr(..))),
+            "{e}"
+        );
+        assert_eq!(
+            reader_name("127.0.0.1:35964").as_deref(),
+            Some("Virtual PCD 00 01")
+        );
+        assert_eq!(reader_name("127.0.0.1:80"), None);
     }
 
     #[test]
