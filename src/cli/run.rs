@@ -1,19 +1,42 @@
 //! `run [PATHS]`: conformance vectors against the embedded simulated card or a card in a
-//! reader.
+//! reader; text, JSON, JUnit and HTML reports; the exit status of [`super::EXIT_CODES`].
 
-use super::{IfaceArg, open, status};
+use super::{IfaceArg, open};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stk_wallet::profile::Profile;
-use stk_wallet::vectors::{report, runner};
+use stk_wallet::vectors::report::{self, RunInfo};
+use stk_wallet::vectors::select::{self, Filter};
+use stk_wallet::vectors::{decode, html, junit, runner};
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// Vector files or folders (default: vectors/); a file reached twice runs once.
     paths: Vec<PathBuf>,
-    /// Also write a JUnit XML report here.
+    /// List the vectors that would run (path, name, spec sections, tags) and run nothing.
     #[arg(long)]
+    list: bool,
+    /// Run only matching vectors: TEXT (in the name or path), name:TEXT, folder:PATH,
+    /// spec:§N (a section or its subsections) or tag:NAME. Repeat to combine: terms of one
+    /// kind are alternatives, different kinds must all match.
+    #[arg(long, value_name = "TERM")]
+    filter: Vec<Filter>,
+    /// Exit 0 instead of 4 when nothing ran (every vector skipped or filtered out).
+    #[arg(long)]
+    allow_empty: bool,
+    /// Standard output: `text` (a line per vector, a block per failure) or `json` (one JSON
+    /// object per vector, then one with the summary).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Print every APDU exchange of every vector.
+    /// Also write a self-contained HTML report here (every exchange decoded, differences
+    /// highlighted).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Print every APDU exchange of every vector, decoded (command names, fields, status words).
     #[arg(short, long)]
     verbose: bool,
     /// Run against the card in this PC/SC reader (exact name or a unique part of it).
@@ -37,10 +60,37 @@ pub struct Args {
     interface: IfaceArg,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Exit status 3: the target or a report's file failed.
+fn target_error(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(3)
+}
+
+/// Exit status 4 (or 0 with --allow-empty): nothing ran.
+fn nothing_ran(allow: bool, why: &str) -> ExitCode {
+    if allow {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("error: nothing ran: {why} (--allow-empty accepts that)");
+        ExitCode::from(4)
+    }
+}
+
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let Args {
         paths,
+        list,
+        filter,
+        allow_empty,
+        format,
         junit,
+        html,
         verbose,
         reader,
         card_image,
@@ -49,34 +99,96 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         interface,
     } = a;
     assume.push(interface.name().into());
-    let mut capture = stk_wallet::pcap::Pcap::new();
-    let mut reader = reader
-        .as_deref()
-        .map(|r| open::reader(r, true))
-        .transpose()?;
     if card_image.is_some() && !assume.iter().any(|a| a == "fixed-random") {
         assume.push("fixed-random".into());
     }
-
     let paths = if paths.is_empty() {
         vec![PathBuf::from("vectors")]
     } else {
         paths
     };
-    let files = runner::collect(&paths)?;
-    if files.is_empty() {
-        return Err(format!(
-            "no vector files (*.json) under {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+    let all = select::collect(&paths)?;
+    let typed = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if all.is_empty() {
+        return Ok(nothing_ran(
+            allow_empty,
+            &format!("no vector files (*.json) under {typed}"),
         ));
+    }
+    let files: Vec<PathBuf> = if filter.is_empty() {
+        all.clone()
+    } else {
+        all.iter()
+            .filter(|f| {
+                let v = runner::load(f).ok().map(|(v, _)| v);
+                select::selected(&filter, f, v.as_ref())
+            })
+            .cloned()
+            .collect()
+    };
+    if list {
+        for f in &files {
+            match runner::load(f) {
+                Ok((v, _)) => println!(
+                    "{}\t{}\t{}\t{}",
+                    f.display(),
+                    v.name,
+                    v.spec,
+                    v.tags.join(",")
+                ),
+                Err(e) => println!("{}\t(malformed: {e})\t\t", f.display()),
+            }
+        }
+        eprintln!("{} of {} vector files", files.len(), all.len());
+        return Ok(if files.is_empty() {
+            nothing_ran(allow_empty, "no vector matches the filter")
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    if files.is_empty() {
+        return Ok(nothing_ran(
+            allow_empty,
+            &format!(
+                "no vector of the {} under {typed} matches the filter",
+                all.len()
+            ),
+        ));
+    }
+
+    let mut capture = stk_wallet::pcap::Pcap::new();
+    let mut reader_t = match reader.as_deref().map(|r| open::reader(r, true)).transpose() {
+        Ok(t) => t,
+        Err(e) => return Ok(target_error(&e)),
+    };
+    let (target, atr) = match (&reader, reader_t.as_mut()) {
+        (Some(name), Some(t)) => match t.reset() {
+            Ok(atr) => (name.clone(), Some(atr)),
+            Err(e) => {
+                return Ok(target_error(&format!(
+                    "{}: the card in {name} does not answer reset: {e}",
+                    stk_wallet::errors::Code::PReader
+                )));
+            }
+        },
+        _ => (
+            "simulator".to_string(),
+            Some(Profile::default_profile().atr),
+        ),
+    };
+    let mut info = RunInfo::start(&target, atr, &assume);
+    let started = std::time::Instant::now();
+    let mut out = std::io::stdout().lock();
+    if !filter.is_empty() && format == Format::Text {
+        let _ = writeln!(out, "filter: {} of {} vector files", files.len(), all.len());
     }
     let mut outcomes = Vec::with_capacity(files.len());
     for f in &files {
-        let o = match reader.as_mut() {
+        let o = match reader_t.as_mut() {
             None => runner::run_file(f, &mut runner::Target::Simulator),
             Some(t) => {
                 let fresh_card: Option<runner::FreshCard> = card_image.as_ref().map(|img| {
@@ -93,17 +205,16 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
                 )
             }
         };
-        println!("{}", report::line(&o));
-        print!("{}", report::details(&o));
-        if verbose {
-            for e in &o.transcript {
-                println!("    > {}  ({})", hex::encode_upper(&e.command), e.step);
-                println!(
-                    "    < {}",
-                    e.response
-                        .as_ref()
-                        .map_or("(no response)".into(), hex::encode_upper)
-                );
+        match format {
+            Format::Text => {
+                let _ = writeln!(out, "{}", report::line(&o));
+                let _ = write!(out, "{}", report::details(&o));
+                if verbose {
+                    let _ = write!(out, "{}", decode::transcript_text(&o.transcript, "    "));
+                }
+            }
+            Format::Json => {
+                let _ = writeln!(out, "{}", report::json(&o));
             }
         }
         for e in o.transcript.iter().filter(|e| !e.command.is_empty()) {
@@ -111,21 +222,62 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         }
         outcomes.push(o);
     }
-    println!("{}", report::summary(&outcomes));
+    info.duration = started.elapsed();
+    info.add_profiles(&outcomes);
+
+    let (passed, failed, _) = report::counts(&outcomes);
+    let target_failed = outcomes.iter().any(|o| o.status.is_target_failure());
+    let exit: u8 = if target_failed {
+        3
+    } else if failed > 0 {
+        1
+    } else if passed == 0 && !allow_empty {
+        4
+    } else {
+        0
+    };
+    match format {
+        Format::Text => {
+            let _ = writeln!(out, "{}", report::summary(&outcomes));
+        }
+        Format::Json => {
+            let _ = writeln!(out, "{}", report::json_summary(&outcomes, &info, exit));
+        }
+    }
+    drop(out);
+    let write = |p: &PathBuf, text: &[u8]| {
+        std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    };
     if let Some(p) = pcap {
-        capture
-            .write(&p)
-            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
-        println!(
-            "{} APDU exchanges written to {}",
-            capture.frames(),
-            p.display()
+        if let Err(e) = capture.write(&p) {
+            return Ok(target_error(&format!("cannot write {}: {e}", p.display())));
+        }
+        if format == Format::Text {
+            println!(
+                "{} APDU exchanges written to {}",
+                capture.frames(),
+                p.display()
+            );
+        }
+    }
+    if let Some(j) = junit
+        && let Err(e) = write(&j, junit::junit(&outcomes, &info).as_bytes())
+    {
+        return Ok(target_error(&e));
+    }
+    if let Some(h) = html
+        && let Err(e) = write(&h, html::page(&outcomes, &info).as_bytes())
+    {
+        return Ok(target_error(&e));
+    }
+    if target_failed {
+        eprintln!(
+            "error: the target failed (reader gone or card mute): see the vectors marked with {} or {}",
+            stk_wallet::errors::Code::PReader,
+            stk_wallet::errors::Code::PNoResponse
         );
+    } else if exit == 4 {
+        eprintln!("error: nothing ran: every vector was skipped (--allow-empty accepts that)");
     }
-    if let Some(j) = junit {
-        std::fs::write(&j, report::junit(&outcomes, "stk-wallet vectors"))
-            .map_err(|e| format!("cannot write {}: {e}", j.display()))?;
-    }
-    let (_, failed, _) = report::counts(&outcomes);
-    Ok(status(failed == 0))
+    Ok(ExitCode::from(exit))
 }
