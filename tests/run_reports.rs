@@ -382,3 +382,39 @@ fn json_format_prints_one_object_per_vector_then_a_summary() {
         (Some(1), Some(3), Some(1))
     );
 }
+
+/// A card that answers reset and then nothing (a mute card, a reader pulled mid-run).
+struct Mute;
+
+impl stk_wallet::transport::Transport for Mute {
+    fn transmit_raw(&mut self, _: &[u8]) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        Err(stk_wallet::transport::TransportError::NoResponse)
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        Ok(stk_wallet::profile::Profile::default_profile().atr)
+    }
+    fn describe(&self) -> String {
+        "mute card".into()
+    }
+}
+
+#[test]
+fn a_mute_card_is_a_target_failure_not_a_card_defect() {
+    use stk_wallet::vectors::{junit, report, runner};
+    let mut mute = Mute;
+    let mut t = runner::Target::External {
+        transport: &mut mute,
+        capabilities: vec!["contactless".into()],
+        fresh_card: None,
+    };
+    let o = runner::run_file(&repo().join("vectors/purse/balance.json"), &mut t);
+    assert!(o.status.is_target_failure(), "{:?}", o.status);
+    assert_eq!(o.status.code(), Some(stk_wallet::errors::Code::PNoResponse));
+    assert_eq!(report::status_name(&o.status), "error");
+    let info = report::RunInfo::start("mute card", None, &[]);
+    let x = junit::junit(std::slice::from_ref(&o), &info);
+    assert!(
+        x.contains("<error type=\"P-NO-RESPONSE\"") && x.contains("failures=\"0\" errors=\"1\""),
+        "{x}"
+    );
+}
