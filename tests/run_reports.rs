@@ -418,3 +418,28 @@ fn a_mute_card_is_a_target_failure_not_a_card_defect() {
         "{x}"
     );
 }
+
+#[test]
+fn test_keys_with_equal_halves_run_with_a_warning() {
+    let d = tempfile::tempdir().unwrap();
+    let v = d.path().join("weak.json");
+    std::fs::write(
+        &v,
+        r#"{"name": "a purchase with a vendor's test key", "profile_overrides":
+            {"keys": {"purchase": [{"index": 1, "version": 1, "alg": 0,
+                                    "master": "11111111111111111111111111111111"}]}},
+            "steps": [{"purchase": 100}, {"balance": 9900}]}"#,
+    )
+    .unwrap();
+    let o = output(&repo(), &["run", v.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{}", said(&o));
+    assert!(
+        err.contains("warning: keys.purchase[index 1]: the master key 1111")
+            && err.contains("single DES"),
+        "{err}"
+    );
+    // The shipped vectors use the default profile: no warning.
+    let o = output(&repo(), &["run", "vectors/purse/smoke.json"]);
+    assert!(!said(&o).contains("warning"), "{}", said(&o));
+}

@@ -187,6 +187,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         let _ = writeln!(out, "filter: {} of {} vector files", files.len(), all.len());
     }
     let mut outcomes = Vec::with_capacity(files.len());
+    let mut warned: Vec<String> = Vec::new();
     for f in &files {
         let o = match reader_t.as_mut() {
             None => runner::run_file(f, &mut runner::Target::Simulator),
@@ -215,6 +216,12 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             }
             Format::Json => {
                 let _ = writeln!(out, "{}", report::json(&o));
+            }
+        }
+        for w in &o.meta.warnings {
+            if !warned.contains(w) {
+                eprintln!("{w} (profile {} of {})", o.meta.profile, o.path.display());
+                warned.push(w.clone());
             }
         }
         for e in o.transcript.iter().filter(|e| !e.command.is_empty()) {

@@ -136,6 +136,9 @@ fn vector(h: &mut String, i: usize, o: &Outcome) {
         },
         o.duration.as_secs_f64()
     );
+    for w in &o.meta.warnings {
+        let _ = writeln!(h, "<p class=\"warning\">{}</p>", html_escape(w));
+    }
     if !o.meta.description.is_empty() {
         let _ = writeln!(h, "<p>{}</p>", html_escape(&o.meta.description));
     }

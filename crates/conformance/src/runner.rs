@@ -145,6 +145,8 @@ pub struct Meta {
     pub profile: String,
     /// Its top-level steps, each in a few words (`purchase 1234, expect 9000`).
     pub steps: Vec<String>,
+    /// The profile's warnings (test keys with equal halves).
+    pub warnings: Vec<String>,
 }
 
 impl Meta {
@@ -155,6 +157,7 @@ impl Meta {
             tags: v.tags.clone(),
             profile: v.profile.clone(),
             steps: v.steps.iter().map(describe_step).collect(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -330,6 +333,7 @@ pub fn run_file_within(path: &Path, target: &mut Target, limits: Limits) -> Outc
     };
     out.name = v.name.clone();
     out.meta = Meta::of(&v);
+    out.meta.warnings = profile.warnings();
     let (status, steps, transcript) = run_vector_within(&v, profile, target, limits);
     out.status = status;
     out.steps = steps;

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Vector files under `paths`: files as given, folders searched for `*.json` (sorted; folders
-/// named `profiles` are skipped). A file reached twice (`vectors/purse` and
+/// named `profiles` and JSON Schema files, `*.schema.json`, are skipped). A file reached twice (`vectors/purse` and
 /// `vectors/purse/smoke.json`, or a relative and an absolute path) is listed once, where it was
 /// first reached.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
@@ -34,7 +34,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
             if p.file_name().is_some_and(|n| n != "profiles") {
                 walk(&p, out)?;
             }
-        } else if p.extension().is_some_and(|x| x == "json") {
+        } else if p.extension().is_some_and(|x| x == "json")
+            && !p.to_string_lossy().ends_with(".schema.json")
+        {
             out.push(p);
         }
     }

@@ -46,8 +46,8 @@ fn hex_within_limit(what: &str, s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// One vector file. The JSON Schema shipped as `vectors/schema.json` is generated from these
-/// types ([`json_schema`]).
+/// One vector file (the JSON Schema shipped as `vectors/vector.schema.json` is generated from
+/// these types).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "stk-wallet conformance vector")]
@@ -448,7 +448,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 pub use stk_domain::clock::parse_clock;
 
 /// The JSON Schema of a vector file, generated from [`VectorFile`] (pretty-printed, with a
-/// final newline: the text shipped as `vectors/schema.json`).
+/// final newline: the text shipped as `vectors/vector.schema.json`).
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(VectorFile);
     let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();

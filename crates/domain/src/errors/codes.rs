@@ -242,8 +242,8 @@ impl Code {
                 self.as_str(),
                 "profile invalid",
                 "个人化配置文件无效",
-                "a missing or malformed field: keys not 16 bytes or with equal halves (an all-zero TAC \
-         key), payment password not 6 digits, operation password not 4-12 digits, retry limits \
+                "a missing or malformed field: keys not 16 bytes, a TAC card key with equal \
+         halves (an all-zero TAC key), payment password not 6 digits, operation password not 4-12 digits, retry limits \
          outside 1-15, balance above the cap, a bad ATR checksum or AID length",
                 "fix the field named in the message; start from one of the sample profiles",
             ),
