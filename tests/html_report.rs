@@ -151,6 +151,12 @@ fn the_html_report_reads_in_a_real_browser() {
     assert!(
         dom_text.contains("INITIALIZE FOR PURCHASE") && dom_text.contains("DEBIT FOR PURCHASE")
     );
+    // The requirement coverage of the run's vectors: smoke names §2 and §3, the data vector §3.
+    assert!(
+        dom_text.contains("<p id=\"coverage-summary\">2 of 9 requirements checked by a vector</p>"),
+        "coverage summary"
+    );
+    assert_eq!(dom_text.matches("<tr class=\"unchecked\">").count(), 7);
     // A screenshot for people (and a check that the page renders).
     let shot = out_dir.join("report.png");
     let _ = std::fs::remove_file(&shot);

@@ -443,3 +443,58 @@ fn test_keys_with_equal_halves_run_with_a_warning() {
     let o = output(&repo(), &["run", "vectors/purse/smoke.json"]);
     assert!(!said(&o).contains("warning"), "{}", said(&o));
 }
+
+/// The requirements `run --coverage` says the vectors under `path` check, each with its count.
+fn covered(path: &str) -> Vec<(String, usize)> {
+    let o = output(&repo(), &["run", path, "--coverage", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", said(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["requirement"].as_str().unwrap().to_string(),
+                v["vectors"].as_array().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+/// The requirements of `vectors/covered-requirements.txt` that have no vector under `path`.
+fn lost(path: &str) -> Vec<String> {
+    let have = covered(path);
+    std::fs::read_to_string(repo().join("vectors/covered-requirements.txt"))
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|id| !have.iter().any(|(r, n)| r == id && *n > 0))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn no_requirement_loses_its_last_vector() {
+    let all = covered("vectors");
+    let ids: Vec<&str> = all.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["§1", "§1.1", "§2", "§3", "§4", "§5", "§6", "§7", "§8"],
+        "the specification's numbered sections"
+    );
+    assert_eq!(
+        lost("vectors"),
+        Vec::<String>::new(),
+        "requirements without a vector"
+    );
+    // The check can fail: the PIN vectors alone leave most requirements unchecked.
+    assert!(lost("vectors/pin").contains(&"§1.1".to_string()));
+    // The text matrix names the requirements no vector checks.
+    let o = output(&repo(), &["run", "vectors", "--coverage"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("requirements: 7 of 9 checked by a vector; no vector checks §7, §8"),
+        "{text}"
+    );
+    assert!(text.contains("vectors/purse/smoke.json"), "{text}");
+}

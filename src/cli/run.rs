@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stk_wallet::profile::Profile;
+use stk_wallet::vectors::coverage::{self, Matrix};
 use stk_wallet::vectors::report::{self, RunInfo};
 use stk_wallet::vectors::select::{self, Filter};
 use stk_wallet::vectors::{decode, html, junit, runner};
@@ -25,6 +26,15 @@ pub struct Args {
     /// Exit 0 instead of 4 when nothing ran (every vector skipped or filtered out).
     #[arg(long)]
     allow_empty: bool,
+    /// Print the requirement coverage of the selected vectors (each numbered section of the
+    /// specification → the vectors whose `spec` names it, then the sections none checks) and
+    /// run nothing.
+    #[arg(long)]
+    coverage: bool,
+    /// The specification whose numbered sections are the requirements (for --coverage and
+    /// the HTML report).
+    #[arg(long, value_name = "FILE", default_value = "docs/spec.md")]
+    spec: PathBuf,
     /// Standard output: `text` (a line per vector, a block per failure) or `json` (one JSON
     /// object per vector, then one with the summary).
     #[arg(long, value_enum, default_value = "text")]
@@ -88,6 +98,8 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         list,
         filter,
         allow_empty,
+        coverage,
+        spec,
         format,
         junit,
         html,
@@ -130,6 +142,32 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             .cloned()
             .collect()
     };
+    let matrix = |files: &[PathBuf]| -> Result<Matrix, String> {
+        let text = std::fs::read_to_string(&spec)
+            .map_err(|e| format!("cannot read the specification {}: {e}", spec.display()))?;
+        let loaded: Vec<_> = files
+            .iter()
+            .filter_map(|f| runner::load(f).ok().map(|(v, _)| (f.clone(), v)))
+            .collect();
+        Ok(Matrix::of(&coverage::requirements(&text), &loaded))
+    };
+    if coverage {
+        let m = matrix(&files)?;
+        match format {
+            Format::Text => print!("{}", m.text()),
+            Format::Json => {
+                for (r, v) in &m.rows {
+                    let vectors: Vec<String> =
+                        v.iter().map(|(p, _)| p.display().to_string()).collect();
+                    println!(
+                        "{}",
+                        serde_json::json!({"requirement": r.id, "title": r.title, "vectors": vectors})
+                    );
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if list {
         for f in &files {
             match runner::load(f) {
@@ -272,8 +310,12 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     {
         return Ok(target_error(&e));
     }
+    // The HTML report shows the coverage when the specification can be read.
     if let Some(h) = html
-        && let Err(e) = write(&h, html::page(&outcomes, &info).as_bytes())
+        && let Err(e) = write(
+            &h,
+            html::page(&outcomes, &info, matrix(&files).ok().as_ref()).as_bytes(),
+        )
     {
         return Ok(target_error(&e));
     }

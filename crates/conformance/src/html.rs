@@ -5,6 +5,7 @@
 //! reason and the catalogue's cause and remedy. Every text from a vector, a card or a file is
 //! HTML-escaped.
 
+use crate::coverage::Matrix;
 use crate::decode::{decode, spaced};
 use crate::errors::Reason;
 use crate::format::Masked;
@@ -48,8 +49,8 @@ ol.steps li.failed{color:#c22;font-weight:bold}ol.steps li.not-run{color:#888}
 .meta{color:#555;font-size:.9em}
 ";
 
-/// The whole page for a run.
-pub fn page(outcomes: &[Outcome], info: &RunInfo) -> String {
+/// The whole page for a run, with the requirement coverage of its vectors if known.
+pub fn page(outcomes: &[Outcome], info: &RunInfo, coverage: Option<&Matrix>) -> String {
     let (p, f, s) = counts(outcomes);
     let mut h = String::new();
     let _ = write!(
@@ -86,11 +87,49 @@ pub fn page(outcomes: &[Outcome], info: &RunInfo) -> String {
         );
     }
     h.push_str("</ol>\n");
+    if let Some(m) = coverage {
+        coverage_table(&mut h, m);
+    }
     for (i, o) in outcomes.iter().enumerate() {
         vector(&mut h, i, o);
     }
     h.push_str("</body>\n</html>\n");
     h
+}
+
+/// The requirement matrix: requirement, title, the vectors that check it (none: marked).
+fn coverage_table(h: &mut String, m: &Matrix) {
+    let un = m.unchecked().len();
+    let _ = writeln!(
+        h,
+        "<h2>Requirement coverage</h2>\n<p id=\"coverage-summary\">{} of {} requirements checked by a vector</p>\n<table id=\"coverage\"><tr><th>requirement</th><th>title</th><th>vectors</th></tr>",
+        m.rows.len() - un,
+        m.rows.len()
+    );
+    for (r, v) in &m.rows {
+        let class = if v.is_empty() { "unchecked" } else { "checked" };
+        let list = if v.is_empty() {
+            "<mark>no vector checks it</mark>".to_string()
+        } else {
+            v.iter()
+                .map(|(p, n)| {
+                    format!(
+                        "<code>{}</code> {}",
+                        html_escape(&p.display().to_string()),
+                        html_escape(n)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let _ = writeln!(
+            h,
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{list}</td></tr>",
+            html_escape(&r.id),
+            html_escape(&r.title)
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 /// The top-level step a failure's step number (`3`, `3.2#4`) falls in, 0-based.

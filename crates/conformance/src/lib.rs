@@ -4,6 +4,7 @@
 //! import/export.
 
 pub use stk_vector_format as format;
+pub mod coverage;
 pub mod decode;
 pub mod html;
 pub mod junit;
