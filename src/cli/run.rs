@@ -57,6 +57,16 @@ pub struct Args {
     /// loads it at the next power-on), so every vector starts from a fresh card.
     #[arg(long, requires = "reader")]
     card_image: Option<PathBuf>,
+    /// With --reader: a command that puts a card freshly personalised from the vector's profile
+    /// in the reader (your personalisation tool), run with `sh -c` before each vector that needs
+    /// a fresh card, with STK_PROFILE naming a JSON file of that profile; it must exit 0.
+    #[arg(
+        long,
+        value_name = "CMD",
+        requires = "reader",
+        conflicts_with = "card_image"
+    )]
+    personalise: Option<String>,
     /// Capabilities the reader's card has (e.g. `fixed-random` for a test card with the
     /// profile's fixed random numbers); --card-image implies fixed-random.
     #[arg(long, requires = "reader")]
@@ -74,6 +84,25 @@ pub struct Args {
 pub enum Format {
     Text,
     Json,
+}
+
+/// Runs the vendor's personalisation command for a card from `p` (its profile in the file that
+/// STK_PROFILE names).
+fn personalise_hook(cmd: &str, p: &Profile) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(p).map_err(|e| e.to_string())?;
+    let file = std::env::temp_dir().join(format!("stk-wallet-profile-{}.json", std::process::id()));
+    std::fs::write(&file, json).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    let st = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .env("STK_PROFILE", &file)
+        .status();
+    let _ = std::fs::remove_file(&file);
+    match st {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("--personalise `{cmd}` exited with {s}")),
+        Err(e) => Err(format!("--personalise `{cmd}` cannot run: {e}")),
+    }
 }
 
 /// Exit status 3: the target or a report's file failed.
@@ -106,6 +135,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         verbose,
         reader,
         card_image,
+        personalise,
         mut assume,
         pcap,
         interface,
@@ -230,10 +260,17 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         let o = match reader_t.as_mut() {
             None => runner::run_file(f, &mut runner::Target::Simulator),
             Some(t) => {
-                let fresh_card: Option<runner::FreshCard> = card_image.as_ref().map(|img| {
-                    let img = img.clone();
-                    Box::new(move |p: &Profile| open::new_card(p, &img)) as runner::FreshCard
-                });
+                let fresh_card: Option<runner::FreshCard> = match (&card_image, &personalise) {
+                    (Some(img), _) => {
+                        let img = img.clone();
+                        Some(Box::new(move |p: &Profile| open::new_card(p, &img)))
+                    }
+                    (None, Some(cmd)) => {
+                        let cmd = cmd.clone();
+                        Some(Box::new(move |p: &Profile| personalise_hook(&cmd, p)))
+                    }
+                    (None, None) => None,
+                };
                 runner::run_file(
                     f,
                     &mut runner::Target::External {

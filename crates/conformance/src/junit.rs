@@ -41,7 +41,7 @@ pub fn junit(outcomes: &[Outcome], info: &RunInfo) -> String {
     let (mut failures, mut errors, mut skipped) = (0, 0, 0);
     for o in outcomes {
         match &o.status {
-            Status::Failed(f) if f.is_target() => errors += 1,
+            Status::Failed(f) if f.is_error() => errors += 1,
             Status::Failed(_) => failures += 1,
             Status::Invalid(_) | Status::Limit(_) => errors += 1,
             Status::Skipped(_) => skipped += 1,
@@ -87,7 +87,7 @@ pub fn junit(outcomes: &[Outcome], info: &RunInfo) -> String {
             }
             Status::Skipped(why) => ("skipped", None, why.clone(), String::new()),
             Status::Failed(f) => (
-                if f.is_target() { "error" } else { "failure" },
+                if f.is_error() { "error" } else { "failure" },
                 Some(f.code()),
                 format!("step {}: expected {}, got {}", f.step, f.expected, f.actual),
                 details(o),

@@ -13,6 +13,7 @@ pub mod report;
 pub mod runner;
 pub mod scriptor;
 pub mod select;
+pub mod state;
 
 use stk_backoffice::host;
 use stk_card as card;

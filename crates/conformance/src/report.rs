@@ -198,7 +198,7 @@ pub fn utc_timestamp(t: std::time::SystemTime) -> String {
 pub fn status_name(s: &Status) -> &'static str {
     match s {
         Status::Passed => "passed",
-        Status::Failed(f) if f.is_target() => "error",
+        Status::Failed(f) if f.is_error() => "error",
         Status::Failed(_) => "failed",
         Status::Skipped(_) => "skipped",
         Status::Invalid(_) | Status::Limit(_) => "error",

@@ -4,7 +4,8 @@
 //! real card personalised with the same test keys.
 
 use super::format::{
-    Action, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile, parse_clock,
+    Action, CardState, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile,
+    parse_clock,
 };
 use crate::apdu::ResponseApdu;
 use crate::card::command::Command;
@@ -84,6 +85,12 @@ impl Failure {
     /// Whether the target failed (reader or card link) rather than the card answering wrong.
     pub fn is_target(&self) -> bool {
         is_target_code(self.code)
+    }
+
+    /// Whether this is an error rather than a card defect: a failed target, or a card not in
+    /// the state the vector needs (`V-STATE`).
+    pub fn is_error(&self) -> bool {
+        self.is_target() || self.code == Code::VState
     }
 }
 
@@ -402,7 +409,8 @@ pub fn run_vector_within(
             fresh_card,
             ..
         } => {
-            if let Some(Err(e)) = fresh_card.as_mut().map(|f| f(&profile)) {
+            let fresh = fresh_card.as_mut().filter(|_| v.state == CardState::Fresh);
+            if let Some(Err(e)) = fresh.map(|f| f(&profile)) {
                 return (
                     Status::Invalid(format!("cannot put a fresh card in the reader: {e}")),
                     0,
@@ -446,6 +454,37 @@ pub fn run_vector_within(
                 0,
                 Vec::new(),
             );
+        }
+    }
+    if let (Some(t), CardState::Fresh) = (ctx.external.as_mut(), v.state) {
+        let checked = crate::state::check_fresh(&mut **t, &ctx.profile, &mut ctx.transcript);
+        // The check selected the wallet: power-cycle so the vector starts as it expects.
+        let reset = t.reset();
+        if let Err(drift) = checked {
+            let mut f = fail(
+                "0",
+                &StepSpec::default(),
+                "check the card's state".into(),
+                "a freshly personalised card".into(),
+                format!("card not in the required state: {drift} (personalise it first)"),
+            );
+            f.code = Code::VState;
+            f.reason = Some(Code::VState.into());
+            f.explanation = explain(Code::VState);
+            return (Status::Failed(f), 0, ctx.transcript);
+        }
+        if let Err(e) = reset {
+            let mut f = fail(
+                "0",
+                &StepSpec::default(),
+                "reset".into(),
+                "an ATR".into(),
+                e.to_string(),
+            );
+            f.code = Code::PReader;
+            f.reason = Some(Code::PReader.into());
+            f.explanation = explain(Code::PReader);
+            return (Status::Failed(f), 0, ctx.transcript);
         }
     }
     let mut count = 0;

@@ -76,6 +76,11 @@ pub struct VectorFile {
     /// `contactless` (default: the POS side) or `contact` (the handset side).
     #[serde(default)]
     pub interface: Option<InterfaceName>,
+    /// The card state the vector needs: `fresh` (default: freshly personalised from the
+    /// profile; checked first on a card in a reader) or `any` (written relative to the card's
+    /// state).
+    #[serde(default)]
+    pub state: CardState,
     /// Date and time for symbolic steps, `"YYYYMMDD HHMMSS"`.
     #[serde(default = "default_clock")]
     pub clock: String,
@@ -87,6 +92,17 @@ fn default_profile() -> String {
 }
 fn default_clock() -> String {
     "20261122 120000".into()
+}
+
+/// The card state a vector needs.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CardState {
+    /// Freshly personalised from the vector's profile: its balance, an empty log.
+    #[default]
+    Fresh,
+    /// Any state: the vector's steps are written relative to what the card holds.
+    Any,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]

@@ -187,6 +187,17 @@ impl Code {
          unsupported format version",
                 "fix the file at the reported place; validate hex strings and field names",
             ),
+            Code::VState => e(
+                self.as_str(),
+                "card not in the required state",
+                "卡片状态不符合测试向量要求",
+                "the vector expects a freshly personalised card (the profile's balance, an empty \
+         transaction log) but the card in the reader has been used: earlier vectors or \
+         transactions changed its balance or log. This is state drift, not a card defect",
+                "personalise the card again before the vector (run --personalise CMD runs your \
+         personalisation tool before each vector; a card served by stk-wallet serve takes \
+         --card-image), or run the vector alone on a fresh card",
+            ),
             Code::VLimit => e(
                 self.as_str(),
                 "vector file exceeds a runner limit",
