@@ -367,3 +367,20 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     }
     Ok(ExitCode::from(exit))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_personalise_hook_gets_the_profile_and_its_exit_status_counts() {
+        let p = Profile::default_profile();
+        let ok = personalise_hook(
+            r#"test -s "$STK_PROFILE" && grep -q '"wallet_aid"' "$STK_PROFILE""#,
+            &p,
+        );
+        assert_eq!(ok, Ok(()));
+        let e = personalise_hook("exit 3", &p).unwrap_err();
+        assert!(e.contains("--personalise `exit 3` exited"), "{e}");
+    }
+}
