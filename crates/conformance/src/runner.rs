@@ -456,36 +456,10 @@ pub fn run_vector_within(
             );
         }
     }
-    if let (Some(t), CardState::Fresh) = (ctx.external.as_mut(), v.state) {
-        let checked = crate::state::check_fresh(&mut **t, &ctx.profile, &mut ctx.transcript);
-        // The check selected the wallet: power-cycle so the vector starts as it expects.
-        let reset = t.reset();
-        if let Err(drift) = checked {
-            let mut f = fail(
-                "0",
-                &StepSpec::default(),
-                "check the card's state".into(),
-                "a freshly personalised card".into(),
-                format!("card not in the required state: {drift} (personalise it first)"),
-            );
-            f.code = Code::VState;
-            f.reason = Some(Code::VState.into());
-            f.explanation = explain(Code::VState);
-            return (Status::Failed(f), 0, ctx.transcript);
-        }
-        if let Err(e) = reset {
-            let mut f = fail(
-                "0",
-                &StepSpec::default(),
-                "reset".into(),
-                "an ATR".into(),
-                e.to_string(),
-            );
-            f.code = Code::PReader;
-            f.reason = Some(Code::PReader.into());
-            f.explanation = explain(Code::PReader);
-            return (Status::Failed(f), 0, ctx.transcript);
-        }
+    if let (Some(t), CardState::Fresh) = (ctx.external.as_mut(), v.state)
+        && let Some(f) = crate::state::precondition(&mut **t, &ctx.profile, &mut ctx.transcript)
+    {
+        return (Status::Failed(f), 0, ctx.transcript);
     }
     let mut count = 0;
     let status = match run_steps(&mut ctx, &v.steps, "", &mut count) {
