@@ -323,6 +323,8 @@ fn list_and_filter_find_vectors_by_name_folder_spec_and_tag() {
             .all(|p| p.starts_with("vectors/toolkit/") || p.contains("menu") || p.contains("stk")),
         "{s:?}"
     );
+    let (_, shipped) = listed(&["--filter", "tag:smoke"]);
+    assert_eq!(shipped, vec!["vectors/purse/smoke.json".to_string()]);
     let (_, n) = listed(&["--filter", "name:smoke"]);
     assert_eq!(n, vec!["vectors/purse/smoke.json".to_string()]);
     // Different kinds narrow; the same kind widens.
