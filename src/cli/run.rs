@@ -307,17 +307,8 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     info.duration = started.elapsed();
     info.add_profiles(&outcomes);
 
-    let (passed, failed, _) = report::counts(&outcomes);
-    let target_failed = outcomes.iter().any(|o| o.status.is_target_failure());
-    let exit: u8 = if target_failed {
-        3
-    } else if failed > 0 {
-        1
-    } else if passed == 0 && !allow_empty {
-        4
-    } else {
-        0
-    };
+    let exit = report::exit_status(&outcomes, allow_empty);
+    let target_failed = exit == 3;
     match format {
         Format::Text => {
             let _ = writeln!(out, "{}", report::summary(&outcomes));

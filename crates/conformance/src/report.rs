@@ -98,6 +98,22 @@ pub fn counts(outcomes: &[Outcome]) -> (usize, usize, usize) {
     c
 }
 
+/// The exit status of a run (docs/conformance-runs.md): 3 when the target failed, else 1 when a
+/// vector failed or is malformed, else 4 when nothing ran (every vector skipped; 0 with
+/// `allow_empty`), else 0.
+pub fn exit_status(outcomes: &[Outcome], allow_empty: bool) -> u8 {
+    let (passed, failed, _) = counts(outcomes);
+    if outcomes.iter().any(|o| o.status.is_target_failure()) {
+        3
+    } else if failed > 0 {
+        1
+    } else if passed == 0 && !allow_empty {
+        4
+    } else {
+        0
+    }
+}
+
 /// The closing line, in the plain form CI readers recognise.
 pub fn summary(outcomes: &[Outcome]) -> String {
     let (p, f, s) = counts(outcomes);
@@ -256,7 +272,62 @@ pub fn json_summary(outcomes: &[Outcome], info: &RunInfo, exit: u8) -> serde_jso
 
 #[cfg(test)]
 mod tests {
+    use crate::runner::{Failure, Meta, Outcome, Status};
     use std::time::{Duration, UNIX_EPOCH};
+
+    fn outcome(status: Status) -> Outcome {
+        Outcome {
+            path: "v.json".into(),
+            name: "v".into(),
+            meta: Meta::default(),
+            status,
+            steps: 0,
+            duration: Duration::ZERO,
+            transcript: Vec::new(),
+        }
+    }
+
+    fn failed(code: crate::errors::Code) -> Status {
+        Status::Failed(Box::new(Failure {
+            code,
+            reason: None,
+            bytes: None,
+            step: "1".into(),
+            note: None,
+            action: String::new(),
+            expected: String::new(),
+            actual: String::new(),
+            diff: None,
+            explanation: String::new(),
+            card_reason: None,
+        }))
+    }
+
+    #[test]
+    fn exit_statuses() {
+        use crate::errors::Code;
+        let pass = || outcome(Status::Passed);
+        let skip = || outcome(Status::Skipped("requires fixed-random".into()));
+        let exit = |o: Vec<Outcome>, allow| super::exit_status(&o, allow);
+        assert_eq!(exit(vec![pass(), skip()], false), 0);
+        assert_eq!(exit(vec![pass(), outcome(failed(Code::VSw))], false), 1);
+        assert_eq!(
+            exit(vec![pass(), outcome(Status::Invalid("x".into()))], false),
+            1
+        );
+        assert_eq!(exit(vec![pass(), outcome(failed(Code::VState))], false), 1);
+        // A target failure outranks a vector failure.
+        let both = vec![
+            outcome(failed(Code::VSw)),
+            outcome(failed(Code::PNoResponse)),
+        ];
+        assert_eq!(exit(both, false), 3);
+        assert_eq!(exit(vec![outcome(failed(Code::PReader))], true), 3);
+        // Every vector skipped: nothing ran.
+        assert_eq!(exit(vec![skip(), skip()], false), 4);
+        assert_eq!(exit(vec![skip(), skip()], true), 0);
+        assert_eq!(exit(Vec::new(), false), 4);
+    }
 
     #[test]
     fn timestamps() {
