@@ -47,6 +47,10 @@ enum Cmd {
     /// The holder's phone: the wallet's SIM Toolkit menu on a card image, interactive or
     /// replaying --keys (item numbers, text input, o ok, b back, e end, t time-out).
     Phone(cli::phone::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cli::docs::CompletionArgs),
+    /// Print the manual page (roff), or write one page per command with --out-dir.
+    Man(cli::docs::ManArgs),
 }
 
 /// The command line, every command's help ending with the exit status.
@@ -80,6 +84,8 @@ fn main() -> ExitCode {
         Cmd::Settle(a) => cli::settle::run(a),
         Cmd::Pos(a) => cli::pos::run(a),
         Cmd::Phone(a) => cli::phone::run(a),
+        Cmd::Completions(a) => cli::docs::completions(command(), a),
+        Cmd::Man(a) => cli::docs::man(command(), a),
     };
     r.unwrap_or_else(|msg| cli::usage_error(&msg))
 }

@@ -302,6 +302,25 @@ fn vector_limit() -> Reason {
     run_vector(r#"{"name": "l", "steps": [{"repeat": 4000000000, "steps": [{"select": true}]}]}"#)
 }
 
+fn vector_state() -> Reason {
+    // A card in a reader whose balance moved: a vector for a fresh card is not run on it.
+    let mut p = Profile::default_profile();
+    p.purse.balance = 1;
+    let mut link = SimCard::contactless(shared(Card::personalise(&p)));
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v.json");
+    std::fs::write(&v, r#"{"name": "st", "steps": [{"balance": 10000}]}"#).unwrap();
+    let o = runner::run_file(
+        &v,
+        &mut Target::External {
+            transport: &mut link,
+            capabilities: vec!["contactless".into()],
+            fresh_card: None,
+        },
+    );
+    Reason::Code(o.status.code().expect("the vector does not pass"))
+}
+
 fn scriptor_format() -> Reason {
     let e = scriptor::import("x", "80 5C 00 02 0").unwrap_err();
     assert!(e.to_string().starts_with("V-FORMAT: line 1"), "{e}");
@@ -410,6 +429,11 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         Code::VLimit,
         "a vector repeats a step four billion times",
         vector_limit,
+    ),
+    (
+        Code::VState,
+        "a vector for a fresh card meets a used card in a reader",
+        vector_state,
     ),
     (
         Code::VFormat,

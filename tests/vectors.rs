@@ -11,6 +11,7 @@ fn vector_file_passes(
     #[files("vectors/**/*.json")]
     #[exclude("/profiles/")]
     #[exclude("/derive/")]
+    #[exclude("\\.schema\\.json$")]
     path: PathBuf,
 ) {
     let o = runner::run_file(&path, &mut Target::Simulator);

@@ -3,6 +3,7 @@
 //! themselves are the crates'.
 
 pub mod card;
+pub mod docs;
 pub mod explain;
 pub mod open;
 pub mod phone;
@@ -18,13 +19,19 @@ use std::process::ExitCode;
 /// What `--help` says about the exit status (every command and subcommand).
 pub const EXIT_CODES: &str = "\
 Exit status:
-  0  done: the command did what was asked (every vector passed, the sale or top-up completed)
-  1  a flow or a vector failed: a vector did not pass, a sale or top-up failed or stayed in
-     doubt, `pos resume` left a top-up unfinished, `settle` had a record rejected, `serve`'s
-     verdict failed a check on the reader
-  2  usage or input error: bad flags or arguments, a bad or misplaced --fault, an unknown
-     code for `explain`, an unreadable card image, profile, scenario or terminal home, an
-     unreachable reader, a bad vpcd address or a vpcd slot already taken";
+  0  done: the command did what was asked (every vector that ran passed, the sale or top-up
+     completed)
+  1  a flow or a vector failed: a vector did not pass or its file is malformed, a sale or
+     top-up failed or stayed in doubt, `pos resume` left a top-up unfinished, `settle` had a
+     record rejected, `serve`'s verdict failed a check on the reader
+  2  usage or input error: bad flags or arguments, a path that does not exist, a bad --filter
+     or --fault, an unknown code for `explain`, an unreadable card image, profile, scenario or
+     terminal home, a bad vpcd address or a vpcd slot already taken; for commands other than
+     `run`, an unreachable reader
+  3  `run`: the target or I/O failed: the reader is unreachable or gone, the card is mute or
+     answers garbage, a report file cannot be written
+  4  `run`: nothing ran: every vector was skipped or filtered out, or no vector file was found
+     (`--allow-empty` makes that 0)";
 
 /// Exit status 1: the flow or a vector failed.
 pub fn failed() -> ExitCode {

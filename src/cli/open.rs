@@ -15,7 +15,11 @@ use stk_wallet::transport::{Transport, TransportError};
 
 /// A key profile: `default` or a profile JSON file.
 pub fn profile(name: &str) -> Result<Profile, String> {
-    Profile::load(name).map_err(|e| format!("{}: {e}", e.code()))
+    let p = Profile::load(name).map_err(|e| format!("{}: {e}", e.code()))?;
+    for w in p.warnings() {
+        eprintln!("{w}");
+    }
+    Ok(p)
 }
 
 /// A card image, read only (a save renames a complete file into place, so a reader never sees

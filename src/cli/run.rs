@@ -1,19 +1,52 @@
 //! `run [PATHS]`: conformance vectors against the embedded simulated card or a card in a
-//! reader.
+//! reader; text, JSON, JUnit and HTML reports; the exit status of [`super::EXIT_CODES`].
 
-use super::{IfaceArg, open, status};
+use super::{IfaceArg, open};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stk_wallet::profile::Profile;
-use stk_wallet::vectors::{report, runner};
+use stk_wallet::vectors::coverage::{self, Matrix};
+use stk_wallet::vectors::report::{self, RunInfo};
+use stk_wallet::vectors::select::{self, Filter};
+use stk_wallet::vectors::{decode, html, junit, runner};
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// Vector files or folders (default: vectors/); a file reached twice runs once.
     paths: Vec<PathBuf>,
-    /// Also write a JUnit XML report here.
+    /// List the vectors that would run (path, name, spec sections, tags) and run nothing.
     #[arg(long)]
+    list: bool,
+    /// Run only matching vectors: TEXT (in the name or path), name:TEXT, folder:PATH,
+    /// spec:§N (a section or its subsections) or tag:NAME. Repeat to combine: terms of one
+    /// kind are alternatives, different kinds must all match.
+    #[arg(long, value_name = "TERM")]
+    filter: Vec<Filter>,
+    /// Exit 0 instead of 4 when nothing ran (every vector skipped or filtered out).
+    #[arg(long)]
+    allow_empty: bool,
+    /// Print the requirement coverage of the selected vectors (each numbered section of the
+    /// specification → the vectors whose `spec` names it, then the sections none checks) and
+    /// run nothing.
+    #[arg(long)]
+    coverage: bool,
+    /// The specification whose numbered sections are the requirements (for --coverage and
+    /// the HTML report).
+    #[arg(long, value_name = "FILE", default_value = "docs/spec.md")]
+    spec: PathBuf,
+    /// Standard output: `text` (a line per vector, a block per failure) or `json` (one JSON
+    /// object per vector, then one with the summary).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Print every APDU exchange of every vector.
+    /// Also write a self-contained HTML report here (every exchange decoded, differences
+    /// highlighted).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Print every APDU exchange of every vector, decoded (command names, fields, status words).
     #[arg(short, long)]
     verbose: bool,
     /// Run against the card in this PC/SC reader (exact name or a unique part of it).
@@ -24,6 +57,16 @@ pub struct Args {
     /// loads it at the next power-on), so every vector starts from a fresh card.
     #[arg(long, requires = "reader")]
     card_image: Option<PathBuf>,
+    /// With --reader: a command that puts a card freshly personalised from the vector's profile
+    /// in the reader (your personalisation tool), run with `sh -c` before each vector that needs
+    /// a fresh card, with STK_PROFILE naming a JSON file of that profile; it must exit 0.
+    #[arg(
+        long,
+        value_name = "CMD",
+        requires = "reader",
+        conflicts_with = "card_image"
+    )]
+    personalise: Option<String>,
     /// Capabilities the reader's card has (e.g. `fixed-random` for a test card with the
     /// profile's fixed random numbers); --card-image implies fixed-random.
     #[arg(long, requires = "reader")]
@@ -37,52 +80,197 @@ pub struct Args {
     interface: IfaceArg,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Runs the vendor's personalisation command for a card from `p` (its profile in the file that
+/// STK_PROFILE names).
+fn personalise_hook(cmd: &str, p: &Profile) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(p).map_err(|e| e.to_string())?;
+    let file = std::env::temp_dir().join(format!("stk-wallet-profile-{}.json", std::process::id()));
+    std::fs::write(&file, json).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    let st = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .env("STK_PROFILE", &file)
+        .status();
+    let _ = std::fs::remove_file(&file);
+    match st {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("--personalise `{cmd}` exited with {s}")),
+        Err(e) => Err(format!("--personalise `{cmd}` cannot run: {e}")),
+    }
+}
+
+/// Exit status 3: the target or a report's file failed.
+fn target_error(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(3)
+}
+
+/// Exit status 4 (or 0 with --allow-empty): nothing ran.
+fn nothing_ran(allow: bool, why: &str) -> ExitCode {
+    if allow {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("error: nothing ran: {why} (--allow-empty accepts that)");
+        ExitCode::from(4)
+    }
+}
+
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let Args {
         paths,
+        list,
+        filter,
+        allow_empty,
+        coverage,
+        spec,
+        format,
         junit,
+        html,
         verbose,
         reader,
         card_image,
+        personalise,
         mut assume,
         pcap,
         interface,
     } = a;
     assume.push(interface.name().into());
-    let mut capture = stk_wallet::pcap::Pcap::new();
-    let mut reader = reader
-        .as_deref()
-        .map(|r| open::reader(r, true))
-        .transpose()?;
     if card_image.is_some() && !assume.iter().any(|a| a == "fixed-random") {
         assume.push("fixed-random".into());
     }
-
     let paths = if paths.is_empty() {
         vec![PathBuf::from("vectors")]
     } else {
         paths
     };
-    let files = runner::collect(&paths)?;
-    if files.is_empty() {
-        return Err(format!(
-            "no vector files (*.json) under {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+    let all = select::collect(&paths)?;
+    let typed = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if all.is_empty() {
+        return Ok(nothing_ran(
+            allow_empty,
+            &format!("no vector files (*.json) under {typed}"),
         ));
     }
+    let files: Vec<PathBuf> = if filter.is_empty() {
+        all.clone()
+    } else {
+        all.iter()
+            .filter(|f| {
+                let v = runner::load(f).ok().map(|(v, _)| v);
+                select::selected(&filter, f, v.as_ref())
+            })
+            .cloned()
+            .collect()
+    };
+    let matrix = |files: &[PathBuf]| -> Result<Matrix, String> {
+        let text = std::fs::read_to_string(&spec)
+            .map_err(|e| format!("cannot read the specification {}: {e}", spec.display()))?;
+        let loaded: Vec<_> = files
+            .iter()
+            .filter_map(|f| runner::load(f).ok().map(|(v, _)| (f.clone(), v)))
+            .collect();
+        Ok(Matrix::of(&coverage::requirements(&text), &loaded))
+    };
+    if coverage {
+        let m = matrix(&files)?;
+        match format {
+            Format::Text => print!("{}", m.text()),
+            Format::Json => {
+                for (r, v) in &m.rows {
+                    let vectors: Vec<String> =
+                        v.iter().map(|(p, _)| p.display().to_string()).collect();
+                    println!(
+                        "{}",
+                        serde_json::json!({"requirement": r.id, "title": r.title, "vectors": vectors})
+                    );
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if list {
+        for f in &files {
+            match runner::load(f) {
+                Ok((v, _)) => println!(
+                    "{}\t{}\t{}\t{}",
+                    f.display(),
+                    v.name,
+                    v.spec,
+                    v.tags.join(",")
+                ),
+                Err(e) => println!("{}\t(malformed: {e})\t\t", f.display()),
+            }
+        }
+        eprintln!("{} of {} vector files", files.len(), all.len());
+        return Ok(if files.is_empty() {
+            nothing_ran(allow_empty, "no vector matches the filter")
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    if files.is_empty() {
+        return Ok(nothing_ran(
+            allow_empty,
+            &format!(
+                "no vector of the {} under {typed} matches the filter",
+                all.len()
+            ),
+        ));
+    }
+
+    let mut capture = stk_wallet::pcap::Pcap::new();
+    let mut reader_t = match reader.as_deref().map(|r| open::reader(r, true)).transpose() {
+        Ok(t) => t,
+        Err(e) => return Ok(target_error(&e)),
+    };
+    let (target, atr) = match (&reader, reader_t.as_mut()) {
+        (Some(name), Some(t)) => match t.reset() {
+            Ok(atr) => (name.clone(), Some(atr)),
+            Err(e) => {
+                return Ok(target_error(&format!(
+                    "{}: the card in {name} does not answer reset: {e}",
+                    stk_wallet::errors::Code::PReader
+                )));
+            }
+        },
+        _ => (
+            "simulator".to_string(),
+            Some(Profile::default_profile().atr),
+        ),
+    };
+    let mut info = RunInfo::start(&target, atr, &assume);
+    let started = std::time::Instant::now();
+    let mut out = std::io::stdout().lock();
+    if !filter.is_empty() && format == Format::Text {
+        let _ = writeln!(out, "filter: {} of {} vector files", files.len(), all.len());
+    }
     let mut outcomes = Vec::with_capacity(files.len());
+    let mut warned: Vec<String> = Vec::new();
     for f in &files {
-        let o = match reader.as_mut() {
+        let o = match reader_t.as_mut() {
             None => runner::run_file(f, &mut runner::Target::Simulator),
             Some(t) => {
-                let fresh_card: Option<runner::FreshCard> = card_image.as_ref().map(|img| {
-                    let img = img.clone();
-                    Box::new(move |p: &Profile| open::new_card(p, &img)) as runner::FreshCard
-                });
+                let fresh_card: Option<runner::FreshCard> = match (&card_image, &personalise) {
+                    (Some(img), _) => {
+                        let img = img.clone();
+                        Some(Box::new(move |p: &Profile| open::new_card(p, &img)))
+                    }
+                    (None, Some(cmd)) => {
+                        let cmd = cmd.clone();
+                        Some(Box::new(move |p: &Profile| personalise_hook(&cmd, p)))
+                    }
+                    (None, None) => None,
+                };
                 runner::run_file(
                     f,
                     &mut runner::Target::External {
@@ -93,17 +281,22 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
                 )
             }
         };
-        println!("{}", report::line(&o));
-        print!("{}", report::details(&o));
-        if verbose {
-            for e in &o.transcript {
-                println!("    > {}  ({})", hex::encode_upper(&e.command), e.step);
-                println!(
-                    "    < {}",
-                    e.response
-                        .as_ref()
-                        .map_or("(no response)".into(), hex::encode_upper)
-                );
+        match format {
+            Format::Text => {
+                let _ = writeln!(out, "{}", report::line(&o));
+                let _ = write!(out, "{}", report::details(&o));
+                if verbose {
+                    let _ = write!(out, "{}", decode::transcript_text(&o.transcript, "    "));
+                }
+            }
+            Format::Json => {
+                let _ = writeln!(out, "{}", report::json(&o));
+            }
+        }
+        for w in &o.meta.warnings {
+            if !warned.contains(w) {
+                eprintln!("{w} (profile {} of {})", o.meta.profile, o.path.display());
+                warned.push(w.clone());
             }
         }
         for e in o.transcript.iter().filter(|e| !e.command.is_empty()) {
@@ -111,21 +304,74 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         }
         outcomes.push(o);
     }
-    println!("{}", report::summary(&outcomes));
+    info.duration = started.elapsed();
+    info.add_profiles(&outcomes);
+
+    let exit = report::exit_status(&outcomes, allow_empty);
+    let target_failed = exit == 3;
+    match format {
+        Format::Text => {
+            let _ = writeln!(out, "{}", report::summary(&outcomes));
+        }
+        Format::Json => {
+            let _ = writeln!(out, "{}", report::json_summary(&outcomes, &info, exit));
+        }
+    }
+    drop(out);
+    let write = |p: &PathBuf, text: &[u8]| {
+        std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    };
     if let Some(p) = pcap {
-        capture
-            .write(&p)
-            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
-        println!(
-            "{} APDU exchanges written to {}",
-            capture.frames(),
-            p.display()
+        if let Err(e) = capture.write(&p) {
+            return Ok(target_error(&format!("cannot write {}: {e}", p.display())));
+        }
+        if format == Format::Text {
+            println!(
+                "{} APDU exchanges written to {}",
+                capture.frames(),
+                p.display()
+            );
+        }
+    }
+    if let Some(j) = junit
+        && let Err(e) = write(&j, junit::junit(&outcomes, &info).as_bytes())
+    {
+        return Ok(target_error(&e));
+    }
+    // The HTML report shows the coverage when the specification can be read.
+    if let Some(h) = html
+        && let Err(e) = write(
+            &h,
+            html::page(&outcomes, &info, matrix(&files).ok().as_ref()).as_bytes(),
+        )
+    {
+        return Ok(target_error(&e));
+    }
+    if target_failed {
+        eprintln!(
+            "error: the target failed (reader gone or card mute): see the vectors marked with {} or {}",
+            stk_wallet::errors::Code::PReader,
+            stk_wallet::errors::Code::PNoResponse
         );
+    } else if exit == 4 {
+        eprintln!("error: nothing ran: every vector was skipped (--allow-empty accepts that)");
     }
-    if let Some(j) = junit {
-        std::fs::write(&j, report::junit(&outcomes, "stk-wallet vectors"))
-            .map_err(|e| format!("cannot write {}: {e}", j.display()))?;
+    Ok(ExitCode::from(exit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_personalise_hook_gets_the_profile_and_its_exit_status_counts() {
+        let p = Profile::default_profile();
+        let ok = personalise_hook(
+            r#"test -s "$STK_PROFILE" && grep -q '"wallet_aid"' "$STK_PROFILE""#,
+            &p,
+        );
+        assert_eq!(ok, Ok(()));
+        let e = personalise_hook("exit 3", &p).unwrap_err();
+        assert!(e.contains("--personalise `exit 3` exited"), "{e}");
     }
-    let (_, failed, _) = report::counts(&outcomes);
-    Ok(status(failed == 0))
 }

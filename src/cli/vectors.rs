@@ -1,4 +1,4 @@
-//! `vectors import-scriptor`, `vectors export-scriptor`.
+//! `vectors import-scriptor`, `vectors export-scriptor`, `vectors schema`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,6 +21,12 @@ pub enum Cmd {
         #[arg(short, long)]
         out: Option<PathBuf>,
     },
+    /// The JSON Schema of vector files (generated from the format's types; shipped as
+    /// vectors/vector.schema.json for editors).
+    Schema {
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
@@ -37,6 +43,9 @@ fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
 
 pub fn run(cmd: Cmd) -> Result<ExitCode, String> {
     match cmd {
+        Cmd::Schema { out } => {
+            write_out(out.as_deref(), &stk_wallet::vectors::format::json_schema())?;
+        }
         Cmd::ImportScriptor { script, out } => {
             let text = stk_wallet::vectors::format::read_text(&script)
                 .map_err(|e| format!("{}: {e}", script.display()))?;

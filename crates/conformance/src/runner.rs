@@ -4,11 +4,13 @@
 //! real card personalised with the same test keys.
 
 use super::format::{
-    Action, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile, parse_clock,
+    Action, CardState, HistorySpec, InterfaceName, Masked, StepSpec, SwSpec, VectorFile,
+    parse_clock,
 };
 use crate::apdu::ResponseApdu;
 use crate::card::command::Command;
 use crate::card::{Card, Interface};
+use crate::decode::spaced;
 use crate::errors::{Code, Reason};
 use crate::host::IssuerHost;
 use crate::pos::{Clock, Pos, PosError};
@@ -49,6 +51,14 @@ pub struct Exchange {
 /// Why a vector failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// What kind of failure: `V-SW` (another status word), `V-MISMATCH` (other data or
+    /// outcome), `P-READER` / `P-NO-RESPONSE` (the target failed: the reader is gone, the card
+    /// is mute).
+    pub code: Code,
+    /// The status word or code that came back, for its catalogue entry.
+    pub reason: Option<Reason>,
+    /// Expected and actual bytes when response data differs (for byte-by-byte reports).
+    pub bytes: Option<(Masked, Vec<u8>)>,
     /// Step number (1-based; `3.2` is the second step of the third step's repeat, `3.2#4` its
     /// fourth round).
     pub step: String,
@@ -67,15 +77,26 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// The catalogue code of the failure: `V-SW` when the status word differs, `V-MISMATCH`
-    /// otherwise.
+    /// The catalogue code of the failure (its `code` field).
     pub fn code(&self) -> Code {
-        if self.expected.starts_with("SW") {
-            Code::VSw
-        } else {
-            Code::VMismatch
-        }
+        self.code
     }
+
+    /// Whether the target failed (reader or card link) rather than the card answering wrong.
+    pub fn is_target(&self) -> bool {
+        is_target_code(self.code)
+    }
+
+    /// Whether this is an error rather than a card defect: a failed target, or a card not in
+    /// the state the vector needs (`V-STATE`).
+    pub fn is_error(&self) -> bool {
+        self.is_target() || self.code == Code::VState
+    }
+}
+
+/// The codes of a failed target: the reader or its link, a mute card.
+pub fn is_target_code(c: Code) -> bool {
+    matches!(c, Code::PReader | Code::PNoResponse)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,12 +120,19 @@ impl Status {
             Status::Passed | Status::Skipped(_) => None,
         }
     }
+
+    /// Whether the target failed (see [`Failure::is_target`]).
+    pub fn is_target_failure(&self) -> bool {
+        matches!(self, Status::Failed(f) if f.is_target())
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub path: PathBuf,
     pub name: String,
+    /// The vector's metadata (empty when the file could not be loaded).
+    pub meta: Meta,
     pub status: Status,
     pub steps: usize,
     pub duration: Duration,
@@ -113,57 +141,70 @@ pub struct Outcome {
 
 pub use stk_vector_format::{load, parse};
 
-/// The environment variable that sets the run time limit per vector file, in seconds.
-pub const TIME_LIMIT_ENV: &str = "STK_VECTOR_TIME_LIMIT";
-
-/// What one vector file's run may take; a run beyond a limit stops with `V-LIMIT`. The static
-/// limits (file size, hex strings, repeats, expanded steps) are checked when the file is loaded
-/// ([`stk_vector_format::MAX_REPEAT`] and its neighbours).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Wall-clock time per file.
-    pub time: Duration,
-    /// Bytes the transcript may hold: every command and response, plus 64 per exchange.
-    pub transcript_bytes: usize,
+/// What a vector file says about itself, kept with its outcome for reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Meta {
+    pub description: String,
+    /// The spec sections it checks (`"§2 §3"`).
+    pub spec: String,
+    pub tags: Vec<String>,
+    /// The profile it personalises the card from (`"default"` or a path relative to the file).
+    pub profile: String,
+    /// Its top-level steps, each in a few words (`purchase 1234, expect 9000`).
+    pub steps: Vec<String>,
+    /// The profile's warnings (test keys with equal halves).
+    pub warnings: Vec<String>,
 }
 
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            time: Duration::from_secs(60),
-            transcript_bytes: 64 << 20,
+impl Meta {
+    pub fn of(v: &VectorFile) -> Meta {
+        Meta {
+            description: v.description.clone(),
+            spec: v.spec.clone(),
+            tags: v.tags.clone(),
+            profile: v.profile.clone(),
+            steps: v.steps.iter().map(describe_step).collect(),
+            warnings: Vec::new(),
         }
     }
 }
 
-impl Limits {
-    /// The defaults, with the time limit from [`TIME_LIMIT_ENV`] if it is set (a number of
-    /// seconds; an unreadable value is an error message naming it).
-    pub fn from_env() -> Result<Limits, String> {
-        let mut l = Limits::default();
-        if let Some(v) = std::env::var_os(TIME_LIMIT_ENV) {
-            let v = v.to_string_lossy();
-            let secs: f64 = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 1e9)
-                .ok_or_else(|| {
-                    format!(
-                        "{}: {TIME_LIMIT_ENV}={v} is not a number of seconds",
-                        Code::VLimit
-                    )
-                })?;
-            l.time = Duration::from_secs_f64(secs);
-        }
-        Ok(l)
+/// A step in a few words: its action, what it expects, its note.
+pub fn describe_step(s: &StepSpec) -> String {
+    let action = match s.action() {
+        Ok(Action::Apdu(b)) => format!(
+            "apdu {}{}",
+            spaced(&b),
+            Command::name_of(&b)
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        ),
+        Ok(Action::Select) => "select the wallet".into(),
+        Ok(Action::Verify(p)) => format!("verify {p}"),
+        Ok(Action::Purchase(a)) => format!("purchase {a} fen"),
+        Ok(Action::Load(a)) => format!("load {a} fen"),
+        Ok(Action::PowerCycle) => "power cycle".into(),
+        Ok(Action::Balance(b)) => format!("balance is {b} fen"),
+        Ok(Action::History(h)) => format!("history has {} entries", h.len()),
+        Ok(Action::Repeat(n, inner)) => format!("repeat {n} times: {} steps", inner.len()),
+        Err(e) => format!("(malformed: {e})"),
+    };
+    let mut out = action;
+    if let Some(sw) = &s.sw {
+        out.push_str(&format!(", expect {}", sw.describe()));
     }
+    if let Some(e) = &s.expect {
+        out.push_str(&format!(", data {e}"));
+    }
+    if let Some(n) = &s.note {
+        out.push_str(&format!(" — {n}"));
+    }
+    out
 }
 
-/// Bytes an exchange counts for in the transcript limit.
-fn exchange_bytes(e: &Exchange) -> usize {
-    64 + e.step.len() + e.command.len() + e.response.as_ref().map_or(0, Vec::len)
-}
+use crate::limits::exchange_bytes;
+pub use crate::limits::{Limits, TIME_LIMIT_ENV};
+pub use crate::select::collect;
 
 /// The state a run carries from step to step.
 struct Ctx<'t, 'a> {
@@ -258,13 +299,6 @@ fn diff_marker(expected: &Masked, actual: &[u8]) -> String {
         .to_string()
 }
 
-fn spaced(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Runs one vector file, within the [`Limits`] the environment sets.
 pub fn run_file(path: &Path, target: &mut Target) -> Outcome {
     match Limits::from_env() {
@@ -272,6 +306,7 @@ pub fn run_file(path: &Path, target: &mut Target) -> Outcome {
         Err(e) => Outcome {
             path: path.to_path_buf(),
             name: path.display().to_string(),
+            meta: Meta::default(),
             status: Status::Limit(e),
             steps: 0,
             duration: Duration::ZERO,
@@ -286,6 +321,7 @@ pub fn run_file_within(path: &Path, target: &mut Target, limits: Limits) -> Outc
     let mut out = Outcome {
         path: path.to_path_buf(),
         name: path.display().to_string(),
+        meta: Meta::default(),
         status: Status::Passed,
         steps: 0,
         duration: Duration::ZERO,
@@ -303,6 +339,8 @@ pub fn run_file_within(path: &Path, target: &mut Target, limits: Limits) -> Outc
         }
     };
     out.name = v.name.clone();
+    out.meta = Meta::of(&v);
+    out.meta.warnings = profile.warnings();
     let (status, steps, transcript) = run_vector_within(&v, profile, target, limits);
     out.status = status;
     out.steps = steps;
@@ -378,7 +416,8 @@ pub fn run_vector_within(
             fresh_card,
             ..
         } => {
-            if let Some(Err(e)) = fresh_card.as_mut().map(|f| f(&profile)) {
+            let fresh = fresh_card.as_mut().filter(|_| v.state == CardState::Fresh);
+            if let Some(Err(e)) = fresh.map(|f| f(&profile)) {
                 return (
                     Status::Invalid(format!("cannot put a fresh card in the reader: {e}")),
                     0,
@@ -407,6 +446,9 @@ pub fn run_vector_within(
         {
             return (
                 Status::Failed(Box::new(Failure {
+                    code: Code::PReader,
+                    reason: Some(Code::PReader.into()),
+                    bytes: None,
                     step: "0".into(),
                     note: Some("power up the card".into()),
                     action: "reset".into(),
@@ -420,6 +462,11 @@ pub fn run_vector_within(
                 Vec::new(),
             );
         }
+    }
+    if let (Some(t), CardState::Fresh) = (ctx.external.as_mut(), v.state)
+        && let Some(f) = crate::state::precondition(&mut **t, &ctx.profile, &mut ctx.transcript)
+    {
+        return (Status::Failed(f), 0, ctx.transcript);
     }
     let mut count = 0;
     let status = match run_steps(&mut ctx, &v.steps, "", &mut count) {
@@ -479,6 +526,9 @@ fn run_steps(
 
 fn fail(at: &str, s: &StepSpec, action: String, expected: String, actual: String) -> Box<Failure> {
     Box::new(Failure {
+        code: Code::VMismatch,
+        reason: None,
+        bytes: None,
         step: at.into(),
         note: s.note.clone(),
         action,
@@ -568,13 +618,13 @@ fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<
                     format!("ATR {}", spaced(&expect_atr)),
                     format!("ATR {}", spaced(&a)),
                 )),
-                Err(e) => Err(fail(
-                    at,
-                    s,
-                    "power cycle".into(),
-                    "an ATR".into(),
-                    e.to_string(),
-                )),
+                Err(e) => {
+                    let mut f = fail(at, s, "power cycle".into(), "an ATR".into(), e.to_string());
+                    f.code = Code::PReader;
+                    f.reason = Some(Code::PReader.into());
+                    f.explanation = explain(Code::PReader);
+                    Err(f)
+                }
             }
         }
         Action::Purchase(amount) => {
@@ -724,6 +774,12 @@ fn flow_error(
 ) -> Box<Failure> {
     let code = e.code();
     let mut f = fail(at, s, action, expected, format!("{code} ({e})"));
+    f.code = match code {
+        Reason::Sw(_) => Code::VSw,
+        Reason::Code(c) if is_target_code(c) => c,
+        Reason::Code(_) => Code::VMismatch,
+    };
+    f.reason = Some(code);
     f.explanation = explain(code);
     f.card_reason = ctx.card_reason();
     f
@@ -748,6 +804,7 @@ fn check_flow<R>(
                     want.describe(),
                     "9000 (the flow completed)".into(),
                 );
+                f.reason = Some(Sw::OK.into());
                 f.explanation = explain(Sw::OK);
                 return Err(f);
             }
@@ -790,18 +847,24 @@ fn raw(
                 return Ok(());
             }
             let mut f = fail(at, s, action, want_sw.describe(), format!("{code} ({e})"));
+            f.code = code;
+            f.reason = Some(code.into());
             f.explanation = explain(code);
             return Err(f);
         }
     };
     let Some(resp) = ResponseApdu::parse(&raw) else {
-        return Err(fail(
+        let mut f = fail(
             at,
             s,
             action,
             want_sw.describe(),
             format!("malformed response {}", spaced(&raw)),
-        ));
+        );
+        f.code = Code::PReader;
+        f.reason = Some(Code::PReader.into());
+        f.explanation = explain(Code::PReader);
+        return Err(f);
     };
     let sw_ok = want_sw.accepts(resp.sw);
     let expect = s
@@ -816,6 +879,7 @@ fn raw(
     }
     let mut f = fail(at, s, action.clone(), String::new(), String::new());
     if !sw_ok {
+        f.code = Code::VSw;
         f.expected = format!("SW {}", want_sw.describe());
         f.actual = format!("SW {}", resp.sw);
     }
@@ -824,43 +888,15 @@ fn raw(
         f.expected = format!("{}{sep}data {}", f.expected, m.render());
         f.actual = format!("{}{sep}data {}", f.actual, spaced(&resp.data));
         f.diff = Some(diff_marker(m, &resp.data));
+        f.bytes = Some((m.clone(), resp.data.clone()));
     }
-    f.explanation = if sw_ok {
-        explain(Code::VMismatch)
+    let why: Reason = if sw_ok {
+        Code::VMismatch.into()
     } else {
-        explain(resp.sw)
+        resp.sw.into()
     };
+    f.reason = Some(why);
+    f.explanation = explain(why);
     f.card_reason = ctx.card_reason();
     Err(f)
-}
-
-/// Vector files under `paths` (files as given, folders searched for `*.json`, sorted).
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            return Err(format!("{}: no such file or folder", p.display()));
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.path());
-    for e in entries {
-        let p = e.path();
-        if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "profiles") {
-                walk(&p, out)?;
-            }
-        } else if p.extension().is_some_and(|x| x == "json") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }

@@ -3,7 +3,9 @@
 //! A profile holds the *issuer's* view: master keys (the card receives diversified keys at
 //! personalisation, docs/spec.md §4) or, for cards whose keys were published without a master,
 //! the card keys themselves. [`Profile::default_profile`] is the embedded test profile; its keys
-//! are non-degenerate (halves differ) as docs/spec.md §4 requires.
+//! are non-degenerate (halves differ) as docs/spec.md §4 requires. A vendor's test keys with
+//! equal halves (`11…11`, common in test kits) are accepted with a warning
+//! ([`Profile::warnings`]): 3DES with equal halves is single DES.
 
 use crate::crypto::{self, Key16};
 use crate::hexser;
@@ -231,6 +233,20 @@ impl Profile {
         Profile::from_json(&s)
     }
 
+    /// Keys with equal halves, one warning each (empty for a profile fit for the field, and
+    /// always for the embedded default). Such keys are accepted: vendors' test kits use them.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        for (what, list) in [("purchase", &self.keys.purchase), ("load", &self.keys.load)] {
+            for k in list {
+                w.extend(weak_key(&format!("keys.{what}[index {}]", k.index), &k.key));
+            }
+        }
+        w.extend(weak_key("keys.tac", &self.keys.tac));
+        w.extend(weak_key("keys.issuer", &self.keys.issuer));
+        w
+    }
+
     /// Checks what serde cannot: ATR checksum, key presence and quality, password formats.
     pub fn validate(&self) -> Result<(), String> {
         check_atr(&self.atr)?;
@@ -287,11 +303,23 @@ fn check_key(what: &str, k: &KeySpec) -> Result<(), String> {
     match (&k.master, &k.card) {
         (Some(_), Some(_)) => Err(format!("{what}: give `master` or `card`, not both")),
         (None, None) => Err(format!("{what}: needs `master` or `card`")),
-        (Some(m), None) if crypto::is_degenerate(m) => Err(format!(
-            "{what}: master key halves are equal (single-DES strength); use a key whose halves differ"
-        )),
         _ => Ok(()),
     }
+}
+
+/// The warning for a key with equal halves, or `None`.
+fn weak_key(what: &str, k: &KeySpec) -> Option<String> {
+    let (kind, key) = match (&k.master, &k.card) {
+        (Some(m), _) => ("master", m),
+        (None, Some(c)) => ("card", c),
+        (None, None) => return None,
+    };
+    crypto::is_degenerate(key).then(|| {
+        format!(
+            "warning: {what}: the {kind} key {} has equal halves, so its 3DES is single DES: accepted as a test key, never for a card in the field",
+            hex::encode_upper(key)
+        )
+    })
 }
 
 /// ISO 7816-3 ATR check: the historical byte count fits, and TCK (present unless only T=0 is
@@ -354,6 +382,30 @@ mod tests {
         for k in p.keys.purchase.iter().chain(&p.keys.load) {
             assert!(!crypto::is_degenerate(&k.key.card_key(&p.issuer.serial)));
         }
+        // Test keys with equal halves are accepted elsewhere, never in the embedded default.
+        assert_eq!(p.warnings(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn test_keys_with_equal_halves_are_accepted_with_a_warning() {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_PROFILE_JSON).unwrap();
+        let weak = "11111111111111111111111111111111";
+        v["keys"]["purchase"][0]["master"] = weak.into();
+        v["keys"]["issuer"] = serde_json::json!({ "card": "2222222222222222 2222222222222222" });
+        let p = Profile::from_value(v).expect("accepted");
+        let w = p.warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].starts_with("warning: keys.purchase[index 1]: the master key 1111")
+                && w[0].contains("equal halves")
+                && w[0].contains("single DES"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("keys.issuer: the card key 2222"), "{w:?}");
+        // A TAC card key with equal halves stays refused: its TAC key would be all zeros.
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_PROFILE_JSON).unwrap();
+        v["keys"]["tac"] = serde_json::json!({ "card": weak });
+        assert!(Profile::from_value(v).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! with unknown keys refused, then [`StepSpec::action`] checks that exactly one action is given,
 //! so a typo is reported with its place instead of being ignored.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::Path;
@@ -45,20 +46,28 @@ fn hex_within_limit(what: &str, s: &str) -> Result<(), String> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// One vector file (the JSON Schema shipped as `vectors/vector.schema.json` is generated from
+/// these types).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "stk-wallet conformance vector")]
 pub struct VectorFile {
+    /// What the vector checks, in a few words (the test name in reports).
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// The docs/spec.md section(s) this vector checks, e.g. "§3".
+    /// The docs/spec.md section(s) this vector checks, e.g. "§3" (`run --filter spec:§3`).
     #[serde(default)]
     pub spec: String,
+    /// Free labels for finding and filtering vectors (`run --filter tag:NAME`), e.g. "smoke".
+    #[serde(default)]
+    pub tags: Vec<String>,
     /// `"default"` (the embedded profile), or a profile file path relative to this file.
     #[serde(default = "default_profile")]
     pub profile: String,
     /// A JSON merge patch applied to the profile before the card is personalised.
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pub profile_overrides: Option<Value>,
     /// Capabilities the target must have: `fixed-random` (the card's randoms are the profile's
     /// fixed sequence: byte-exact runs), `simulator` (steps that only a simulated card can do).
@@ -67,6 +76,11 @@ pub struct VectorFile {
     /// `contactless` (default: the POS side) or `contact` (the handset side).
     #[serde(default)]
     pub interface: Option<InterfaceName>,
+    /// The card state the vector needs: `fresh` (default: freshly personalised from the
+    /// profile; checked first on a card in a reader) or `any` (written relative to the card's
+    /// state).
+    #[serde(default)]
+    pub state: CardState,
     /// Date and time for symbolic steps, `"YYYYMMDD HHMMSS"`.
     #[serde(default = "default_clock")]
     pub clock: String,
@@ -80,7 +94,18 @@ fn default_clock() -> String {
     "20261122 120000".into()
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+/// The card state a vector needs.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CardState {
+    /// Freshly personalised from the vector's profile: its balance, an empty log.
+    #[default]
+    Fresh,
+    /// Any state: the vector's steps are written relative to what the card holds.
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum InterfaceName {
     Contact,
@@ -172,13 +197,18 @@ impl std::fmt::Display for SwPattern {
 #[serde(try_from = "SwText")]
 pub struct SwSpec(Vec<SwPattern>);
 
-/// `sw` as written in the file.
-#[derive(Deserialize)]
+/// `sw` as written in the file: one status word pattern (4 hex digits, `?` any nibble) or
+/// catalogue code (`P-DIGEST`), or a list of accepted ones.
+#[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum SwText {
-    One(String),
-    Any(Vec<String>),
+    One(#[schemars(regex(pattern = SW_TEXT_PATTERN))] String),
+    Any(#[schemars(length(min = 1), inner(regex(pattern = SW_TEXT_PATTERN)))] Vec<String>),
 }
+
+/// The shape of one `sw` entry in the schema: a status word pattern (spaces allowed) or a code
+/// like `P-DIGEST` (the loader also checks that the code is in the catalogue).
+const SW_TEXT_PATTERN: &str = r"^\s*([0-9A-Fa-f?]\s*){4}$|^\s*[A-Za-z]-[A-Za-z0-9-]+\s*$";
 
 impl TryFrom<SwText> for SwSpec {
     type Error = String;
@@ -269,7 +299,7 @@ impl Masked {
 }
 
 /// One expected history entry (newest first).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistorySpec {
     /// `load`, `purchase`, or a type byte in hex.
@@ -284,7 +314,7 @@ pub struct HistorySpec {
 }
 
 /// One step: exactly one action key, plus expectations.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
     /// What the step is for (printed on failure).
@@ -328,6 +358,7 @@ pub struct StepSpec {
     pub expect: Option<String>,
     /// Expected status word(s); default `9000`.
     #[serde(default)]
+    #[schemars(with = "Option<SwText>")]
     pub sw: Option<SwSpec>,
     /// Payment password for `load` (default: the profile's).
     #[serde(default)]
@@ -431,6 +462,15 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 pub use stk_domain::clock::parse_clock;
+
+/// The JSON Schema of a vector file, generated from [`VectorFile`] (pretty-printed, with a
+/// final newline: the text shipped as `vectors/vector.schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(VectorFile);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}
 
 /// Whether `s` is a status word (used when rendering).
 pub fn as_sw(s: &str) -> Option<Sw> {

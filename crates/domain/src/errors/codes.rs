@@ -197,6 +197,17 @@ impl Code {
          unsupported format version",
                 "fix the file at the reported place; validate hex strings and field names",
             ),
+            Code::VState => e(
+                self.as_str(),
+                "card not in the required state",
+                "卡片状态不符合测试向量要求",
+                "the vector expects a freshly personalised card (the profile's balance, an empty \
+         transaction log) but the card in the reader has been used: earlier vectors or \
+         transactions changed its balance or log. This is state drift, not a card defect",
+                "personalise the card again before the vector (run --personalise CMD runs your \
+         personalisation tool before each vector; a card served by stk-wallet serve takes \
+         --card-image), or run the vector alone on a fresh card",
+            ),
             Code::VLimit => e(
                 self.as_str(),
                 "vector file exceeds a runner limit",
@@ -252,8 +263,8 @@ impl Code {
                 self.as_str(),
                 "profile invalid",
                 "个人化配置文件无效",
-                "a missing or malformed field: keys not 16 bytes or with equal halves (an all-zero TAC \
-         key), payment password not 6 digits, operation password not 4-12 digits, retry limits \
+                "a missing or malformed field: keys not 16 bytes, a TAC card key with equal \
+         halves (an all-zero TAC key), payment password not 6 digits, operation password not 4-12 digits, retry limits \
          outside 1-15, balance above the cap, a bad ATR checksum or AID length",
                 "fix the field named in the message; start from one of the sample profiles",
             ),

@@ -125,6 +125,8 @@ codes! {
     /// A vector file exceeds one of the runner's limits (file size, hex string length, repeat
     /// count or nesting, expanded steps, transcript size, run time).
     VLimit = "V-LIMIT",
+    /// The card in the reader is not in the state a vector needs (not freshly personalised).
+    VState = "V-STATE",
     /// A card image cannot be loaded or saved.
     IImage = "I-IMAGE",
     /// Another process holds the card image.
