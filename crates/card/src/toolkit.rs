@@ -84,6 +84,15 @@ impl Toolkit {
         self.air.is_some()
     }
 
+    /// The length of a proactive command queued and not yet fetched: what STATUS signals with
+    /// `91xx`.
+    pub fn waiting(&self) -> Option<usize> {
+        self.pending
+            .as_ref()
+            .filter(|p| !p.fetched)
+            .map(|p| p.bytes.len())
+    }
+
     fn bip(&self) -> bool {
         self.profile
             .as_deref()
