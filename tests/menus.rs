@@ -124,7 +124,7 @@ fn non_ucs2_handset_gets_english_labels() {
     let b = bed_with(Profile::default_profile(), Some(&PROFILE_NO_UCS2));
     assert!(b.screen().contains("== Phone Wallet =="), "{}", b.screen());
     // No UCS2 alpha identifier went over the wire.
-    let fetched = &b.phone.log[1].response;
+    let fetched = &b.phone.log[b.phone.startup_exchanges + 1].response;
     assert!(
         !fetched.windows(2).any(|w| w == [0x85, 0x09]),
         "{fetched:02X?}"
