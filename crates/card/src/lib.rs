@@ -224,8 +224,21 @@ impl Card {
         &self.eeprom.state
     }
 
+    /// The contact interface's ATR (the profile's, ISO 7816-3, T=0).
     pub fn atr(&self) -> &[u8] {
         &self.eeprom.state.perso.atr
+    }
+
+    /// The ATR an interface presents: the profile's on the contacts; on the contactless side
+    /// the one a PC/SC reader builds for an ISO 14443-4 card (PC/SC part 3: `3B 8n 80 01`, the
+    /// same historical bytes, TCK), which offers T=1. Whoever serves the card takes it from here.
+    pub fn atr_for(&self, iface: Interface) -> Vec<u8> {
+        match iface {
+            Interface::Contact => self.atr().to_vec(),
+            Interface::Contactless => {
+                profile::contactless_atr(profile::historical_bytes(self.atr()).unwrap_or_default())
+            }
+        }
     }
 
     /// Power off and on: volatile state is gone, an interrupted commit is recovered.

@@ -372,6 +372,51 @@ fn check_key(what: &str, k: &KeySpec) -> Result<(), String> {
     }
 }
 
+/// The historical bytes of a valid ATR (those T0's low nibble counts, before TCK).
+pub fn historical_bytes(atr: &[u8]) -> Option<&[u8]> {
+    check_atr(atr).ok()?;
+    let k = usize::from(atr[1] & 0x0F);
+    // TCK, the last byte, is present when a protocol other than T=0 is indicated.
+    let tck = usize::from(atr_has_tck(atr));
+    let end = atr.len() - tck;
+    atr.get(end - k..end)
+}
+
+/// Whether a TDi of the ATR indicates a protocol other than T=0 (then TCK ends it).
+fn atr_has_tck(atr: &[u8]) -> bool {
+    let mut i = 1;
+    let mut y = atr[1] >> 4;
+    loop {
+        let mut next = 0;
+        for bit in 0..4 {
+            if y & (1 << bit) != 0 {
+                i += 1;
+                if bit == 3 {
+                    next = atr.get(i).copied().unwrap_or(0);
+                }
+            }
+        }
+        if y & 0x08 == 0 {
+            return false;
+        }
+        if next & 0x0F != 0 {
+            return true;
+        }
+        y = next >> 4;
+    }
+}
+
+/// The ATR a PC/SC reader builds for an ISO 14443-4 card (PC/SC part 3 §3.1.3.2.3): `3B 8n 80
+/// 01`, the card's `n` historical bytes (at most 15), and TCK; T=1 is the protocol offered.
+pub fn contactless_atr(historical: &[u8]) -> Vec<u8> {
+    let h = &historical[..historical.len().min(15)];
+    let mut atr = vec![0x3B, 0x80 | h.len() as u8, 0x80, 0x01];
+    atr.extend_from_slice(h);
+    let tck = atr[1..].iter().fold(0u8, |a, b| a ^ b);
+    atr.push(tck);
+    atr
+}
+
 /// ISO 7816-3 ATR check: the historical byte count fits, and TCK (present unless only T=0 is
 /// indicated) makes the XOR of T0..TCK zero.
 pub fn check_atr(atr: &[u8]) -> Result<(), String> {
@@ -424,6 +469,24 @@ pub fn check_atr(atr: &[u8]) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn contactless_atr_is_pc_sc_part_3s() {
+        // PC/SC part 3's example for a contactless card with no historical bytes: 3B 80 80 01 01.
+        assert_eq!(
+            super::contactless_atr(&[]),
+            vec![0x3B, 0x80, 0x80, 0x01, 0x01]
+        );
+        let p = super::Profile::default_profile();
+        let h = super::historical_bytes(&p.atr).unwrap();
+        assert_eq!(h.len(), usize::from(p.atr[1] & 0x0F));
+        assert!(super::check_atr(&super::contactless_atr(h)).is_ok());
+        // A T=0-only ATR has no TCK: its historical bytes run to the end.
+        assert_eq!(
+            super::historical_bytes(&[0x3B, 0x02, 0x12, 0x34]),
+            Some(&[0x12, 0x34][..])
+        );
+    }
+
     #[test]
     fn luhn_matches_the_e118_example() {
         // ITU-T E.118 / ISO/IEC 7812 worked example: 7992739871 has check digit 3.
