@@ -42,7 +42,9 @@ use crate::apdu::ResponseApdu;
 use crate::crypto;
 use crate::issuer::{OTA_BILL, OTA_LOAD, OtaAnswer, OtaBill, OtaLoad, OtaRequest};
 use crate::profile::Language;
-use crate::stk::{Envelope, Proactive, ProactiveCommand, TerminalProfile, TerminalResponse};
+use crate::stk::{
+    Envelope, Proactive, ProactiveCommand, ResultCode, TerminalProfile, TerminalResponse,
+};
 use crate::sw::Sw;
 
 /// A proactive command waiting to be fetched or answered.
@@ -65,6 +67,11 @@ pub struct Toolkit {
     shown_menu: Option<Proactive>,
     /// The transaction opened for an over-the-air operation, waiting for the issuer's answer.
     air: Option<Opened>,
+    /// A command the handset answered "busy" (`20 xx`): offered again at the next STATUS.
+    deferred: Option<Proactive>,
+    /// The handset refused SET UP MENU (`30`, `32`, …): not sent again until the next TERMINAL
+    /// PROFILE, so there is no resend loop.
+    menu_declined: bool,
 }
 
 impl Toolkit {
@@ -210,14 +217,31 @@ impl Card {
                 ),
             ));
         }
+        // TS 102 223 §8.12: result 20 always carries its cause byte; without it the response is
+        // malformed and the command stays pending.
+        if tr.result == ResultCode::TerminalUnable && tr.additional.is_none() {
+            return Err(refuse(
+                Sw::WRONG_DATA,
+                "TERMINAL RESPONSE result 20 (terminal unable) without its additional-information byte",
+            ));
+        }
         self.toolkit.pending = None;
+        let busy = tr.result == ResultCode::TerminalUnable && !p.cmd.kind.is_bip();
         match p.cmd.kind {
             Proactive::SetUpMenu { .. } => {
                 if tr.result.is_success() {
                     self.toolkit.shown_menu = Some(p.cmd.kind);
+                } else if busy {
+                    self.toolkit.deferred = Some(p.cmd.kind);
+                } else {
+                    self.toolkit.menu_declined = true;
                 }
             }
             Proactive::SetUpIdleModeText { .. } => {}
+            kind if busy && self.toolkit.session.is_some() => {
+                // The screen is kept, and offered again when the handset next polls.
+                self.toolkit.deferred = Some(kind);
+            }
             _ => {
                 if let Some(mut s) = self.toolkit.session.take() {
                     match s.respond(&tr, self) {
@@ -236,13 +260,26 @@ impl Card {
             // The session is over: an over-the-air transaction still open dies with it.
             self.toolkit.air = None;
         }
-        if self.toolkit.pending.is_none() && self.toolkit.session.is_none() {
+        if self.toolkit.pending.is_none()
+            && self.toolkit.session.is_none()
+            && self.toolkit.deferred.is_none()
+            && !self.toolkit.menu_declined
+        {
             let m = self.main_menu();
             if self.toolkit.shown_menu.as_ref() != Some(&m) {
                 self.queue(m);
             }
         }
         Ok(ok_or_proactive(&self.toolkit))
+    }
+
+    /// STATUS on the contact side: a command the handset was too busy for is offered again.
+    pub(crate) fn retry_deferred(&mut self) {
+        if self.toolkit.pending.is_none()
+            && let Some(kind) = self.toolkit.deferred.take()
+        {
+            self.queue(kind);
+        }
     }
 
     /// ENVELOPE (MENU SELECTION): opens a menu session.

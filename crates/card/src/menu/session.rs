@@ -181,16 +181,16 @@ impl Session {
                     return Ok(self.say(text, Some(again), &v));
                 }
                 0x6A81 => l.s(Msg::WalletIsClosed).into(),
-                0x9401 => format!("{} [9401]", l.s(Msg::Insufficient)),
+                0x9401 => format!("{} (9401)", l.s(Msg::Insufficient)),
                 0x6985 if context == Msg::TopUp => {
                     format!(
-                        "{} {} [6985]",
+                        "{} {} (6985)",
                         l.s(Msg::OverCap),
                         amount_text(l, v.cap.saturating_sub(v.balance))
                     )
                 }
-                0x6985 => format!("{} {} [6985]", l.s(Msg::OverLimit), amount_text(l, v.limit)),
-                _ => format!("{} [{sw}]", l.s(Msg::Refused)),
+                0x6985 => format!("{} {} (6985)", l.s(Msg::OverLimit), amount_text(l, v.limit)),
+                _ => format!("{} ({sw})", l.s(Msg::Refused)),
             },
         };
         Ok(self.result(text, &v))

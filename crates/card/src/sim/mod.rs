@@ -341,6 +341,9 @@ impl Card {
             StatusData::DfName => app.map(|a| tree::tlv(0x84, &a)).unwrap_or_default(),
             StatusData::Nothing => Vec::new(),
         };
+        if iface == Interface::Contact {
+            self.retry_deferred();
+        }
         let sw = match (iface, self.toolkit.waiting()) {
             (Interface::Contact, Some(n)) => Sw::proactive(n),
             _ => Sw::OK,
