@@ -70,6 +70,8 @@ pub enum Msg {
     NoBip,
     Refused,
     NoHistory,
+    IdleClosed,
+    NoMenus,
 }
 
 impl Lang {
@@ -175,6 +177,11 @@ fn words(m: Msg) -> (&'static str, &'static str) {
             "Close needs a zero balance; balance",
         ),
         NetworkError => ("网络错误,交易未完成", "Network error, nothing done"),
+        IdleClosed => ("钱包已注销", "Wallet closed"),
+        NoMenus => (
+            "本手机不支持SIM卡菜单,无法使用手机钱包",
+            "Phone Wallet needs a phone with SIM menus",
+        ),
         NoBip => (
             "本手机不支持数据通道(BIP),无法联网办理",
             "This phone has no data channel (BIP) for the wallet: nothing done",
@@ -303,6 +310,8 @@ mod tests {
             Msg::NoBip,
             Msg::Refused,
             Msg::NoHistory,
+            Msg::IdleClosed,
+            Msg::NoMenus,
         ];
         let mut texts: Vec<String> = all.iter().map(|m| Lang::En.s(*m).to_string()).collect();
         texts.push(Lang::En.wrong_password(4));

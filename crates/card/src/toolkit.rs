@@ -34,7 +34,7 @@
 
 use super::command::TxKind;
 use super::menu::{self, Done, Ota, Problem, Reply, View, Wallet};
-use super::menu_text::Lang;
+use super::menu_text::{Lang, Msg};
 use super::purse::USAGE_LOAD;
 use super::state::{Password, Write};
 use super::{Card, Fail, Handled, Interface, Pending as Opened, refuse};
@@ -165,9 +165,27 @@ impl Card {
             profile: Some(profile),
             ..Toolkit::default()
         };
-        let m = self.main_menu();
-        self.queue(m);
+        let tp = self.toolkit.profile.clone().unwrap_or_default();
+        if TerminalProfile(&tp).menus() {
+            let m = self.main_menu();
+            self.queue(m);
+        } else {
+            // A handset that cannot show the menus gets none (no command it lacks); where it
+            // has an idle screen, the card says why there is no wallet menu.
+            self.toolkit.menu_declined = true;
+            self.idle_text(Msg::NoMenus);
+        }
         Ok(ok_or_proactive(&self.toolkit))
+    }
+
+    /// Queues SET UP IDLE MODE TEXT with `m`, if the handset has it (TERMINAL PROFILE byte 8
+    /// b5) and nothing else waits.
+    fn idle_text(&mut self, m: Msg) {
+        let tp = self.toolkit.profile.clone().unwrap_or_default();
+        if TerminalProfile(&tp).idle_text() && self.toolkit.pending.is_none() {
+            let text = self.menu_lang().s(m).to_string();
+            self.queue(Proactive::SetUpIdleModeText { text });
+        }
     }
 
     /// FETCH: the pending proactive command.
@@ -231,6 +249,9 @@ impl Card {
             Proactive::SetUpMenu { .. } => {
                 if tr.result.is_success() {
                     self.toolkit.shown_menu = Some(p.cmd.kind);
+                    if !self.eeprom.state.purse.open {
+                        self.idle_text(Msg::IdleClosed);
+                    }
                 } else if busy {
                     self.toolkit.deferred = Some(p.cmd.kind);
                 } else {
