@@ -347,6 +347,7 @@ impl Card {
                 want_fci,
             } => self.select_path(iface, from_mf, &path, want_fci),
             GsmSelect { fid } => self.select_fid(iface, command::SimClass::Gsm, fid, true),
+            // Answered in `process_apdu`, which holds the waiting response; here nothing waits.
             GetResponse { le } => self.get_response(None, le),
             ReadCurrentBinary { class, offset, le } => {
                 self.read_current_binary(iface, class, offset, le)
