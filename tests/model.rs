@@ -734,7 +734,7 @@ impl StateMachineTest for WalletTest {
                     s.menu(link, &["1", "1", &yuan(fen), menu_pin(right)], tear);
                 let st = s.card.borrow().state().clone();
                 if !before.open {
-                    assert!(screen.contains("[6A81]"), "{screen}");
+                    assert!(screen.contains("(6A81)"), "{screen}");
                 }
                 if st.purse.online_counter != before.online_counter {
                     let proof = st.proof.expect("an over-the-air load leaves its proof");

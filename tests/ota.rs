@@ -333,7 +333,7 @@ fn corrupted_mac2_is_refused_with_nothing_loaded() {
     b.keys("1,1,50");
     let from = b.phone.log.len();
     b.keys(PIN);
-    assert!(b.screen().contains("Refused [9302]"), "{}", b.screen());
+    assert!(b.screen().contains("Refused (9302)"), "{}", b.screen());
     // The channel is still closed properly.
     assert_eq!(bip_types(&b.fetched(from)), [0x40, 0x43, 0x42, 0x41]);
     assert!(!b.phone.channel_open() && !b.air_open());
@@ -502,7 +502,7 @@ fn purse_changed_by_a_pos_during_the_exchange_is_not_overwritten() {
     );
     pos.purchase(1000).expect("purchase");
     b.phone.press(Key::Ok).unwrap();
-    assert!(b.screen().contains("[6985]"), "{}", b.screen());
+    assert!(b.screen().contains("(6985)"), "{}", b.screen());
     let st = b.state();
     // The purchase stands; the load did not commit from the stale balance.
     assert_eq!((st.purse.balance, st.purse.online_counter), (9000, 0));

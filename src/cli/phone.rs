@@ -25,6 +25,12 @@ pub struct Args {
     /// Network date and time "YYYYMMDD HHMMSS" (default: now, UTC).
     #[arg(long)]
     clock: Option<String>,
+    /// uicc: a 3G/4G handset (USIM, class 00/80); gsm: a GSM handset (DF GSM, class A0).
+    #[arg(long, default_value = "uicc", value_parser = ["uicc", "gsm"])]
+    class: String,
+    /// Print the SIM files the handset read at start-up (ICCID, EF_DIR, IMSI, services, AD).
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 fn report(e: HandsetError, card: &SharedCard) -> String {
@@ -51,8 +57,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let mut h = Handset::new(open::ImageCard::contact(card.clone(), &a.card))
         .with_profile(&tp)
         .with_network(std::rc::Rc::new(net));
+    if a.class == "gsm" {
+        h.cla = 0xA0;
+    }
     if let Err(e) = h.power_on() {
         return Err(report(e, &card));
+    }
+    if let Some(files) = h.sim.as_ref().filter(|_| a.verbose) {
+        print!("{}", files.render());
     }
     match a.keys.as_deref() {
         Some(script) => {

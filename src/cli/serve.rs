@@ -137,6 +137,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     };
     let name = scenario.name.clone();
     let mut server = CardServer::new(card, Box::new(sim.clone()), image);
+    server.set_interface(a.interface.interface());
     if let Some(first) = first_name {
         server.set_deck(first, deck);
     }

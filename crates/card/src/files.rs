@@ -27,6 +27,9 @@ impl Card {
     /// the wallet's FCI is `6F 84 A5{9F08 9F0C}` with file 0015 in 9F0C. A failed SELECT
     /// leaves the current selection as it was (ISO 7816-4 §7.1.1).
     pub(crate) fn select(&mut self, iface: Interface, name: &[u8], want_fci: bool) -> Handled {
+        if name == crate::sim::tree::USIM_AID {
+            return self.select_usim(iface, want_fci);
+        }
         let perso = &self.eeprom.state.perso;
         let (selected, fci) = if name == PSE_NAME {
             let entry = [
@@ -62,6 +65,7 @@ impl Card {
         let s = self.session_mut(iface);
         s.selected = selected;
         s.pin_verified = false;
+        s.file = Default::default();
         Ok(if want_fci {
             ResponseApdu::ok(fci)
         } else {

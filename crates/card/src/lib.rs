@@ -13,6 +13,7 @@ pub mod menu;
 pub mod menu_text;
 mod pin;
 mod purse;
+pub mod sim;
 pub mod state;
 pub mod stk;
 pub mod toolkit;
@@ -48,6 +49,9 @@ pub enum Selected {
     Pse,
     /// The wallet ADF (by the DF name at this index of the AID list).
     Wallet,
+    /// A DF of the SIM file system (the MF, the ADF USIM or DF GSM); the EF is in
+    /// [`Session::file`].
+    Sim(sim::tree::Df),
 }
 
 /// An open INITIALIZE session (docs/spec.md §3): valid for exactly the next command.
@@ -70,6 +74,10 @@ pub struct Session {
     pub pin_verified: bool,
     pub pending: Option<Pending>,
     pub challenge: Option<[u8; 4]>,
+    /// The SIM file selected and the current application.
+    pub file: sim::FileCursor,
+    /// Class `A0`: the SELECT answer announced with `9Fxx`, for the next command only.
+    pub gsm_response: Option<Vec<u8>>,
 }
 
 /// Why a command was refused, for logs: the status word and a sentence.
@@ -169,6 +177,7 @@ impl Card {
                 language: profile.menu.language,
                 operator_term_id: profile.menu.operator_term_id,
                 random_sequence: profile.card_random.clone(),
+                sim: profile.sim.clone(),
             },
             purse: Purse {
                 balance: profile.purse.balance,
@@ -215,8 +224,21 @@ impl Card {
         &self.eeprom.state
     }
 
+    /// The contact interface's ATR (the profile's, ISO 7816-3, T=0).
     pub fn atr(&self) -> &[u8] {
         &self.eeprom.state.perso.atr
+    }
+
+    /// The ATR an interface presents: the profile's on the contacts; on the contactless side
+    /// the one a PC/SC reader builds for an ISO 14443-4 card (PC/SC part 3: `3B 8n 80 01`, the
+    /// same historical bytes, TCK), which offers T=1. Whoever serves the card takes it from here.
+    pub fn atr_for(&self, iface: Interface) -> Vec<u8> {
+        match iface {
+            Interface::Contact => self.atr().to_vec(),
+            Interface::Contactless => {
+                profile::contactless_atr(profile::historical_bytes(self.atr()).unwrap_or_default())
+            }
+        }
     }
 
     /// Power off and on: volatile state is gone, an interrupted commit is recovered.
@@ -280,6 +302,7 @@ impl Card {
         // docs/spec.md §3: an open INITIALIZE session lives for exactly the next command.
         let pending = self.session_mut(iface).pending.take();
         let challenge = self.session_mut(iface).challenge.take();
+        let held = self.session_mut(iface).gsm_response.take();
         let result = match CommandApdu::parse(apdu) {
             Err(e) => Err(refuse(e.sw(), e.to_string())),
             Ok(a) => match Command::try_from(&a) {
@@ -287,6 +310,7 @@ impl Card {
                     sw,
                     "the command's class, instruction, parameters or lengths are not valid",
                 )),
+                Ok(Command::GetResponse { le }) => self.get_response(held, le),
                 Ok(cmd) => self.dispatch(iface, cmd, pending, challenge),
             },
         };
@@ -314,10 +338,26 @@ impl Card {
         use Command::*;
         match cmd {
             Select { name, want_fci } => self.select(iface, &name, want_fci),
-            SelectFile { .. } => Err(refuse(
-                Sw::WRONG_P1P2,
-                "this card selects by DF name only (P1 04)",
-            )),
+            SelectFile { fid, want_fci } => {
+                self.select_fid(iface, command::SimClass::Uicc, fid, want_fci)
+            }
+            SelectPath {
+                from_mf,
+                path,
+                want_fci,
+            } => self.select_path(iface, from_mf, &path, want_fci),
+            GsmSelect { fid } => self.select_fid(iface, command::SimClass::Gsm, fid, true),
+            // Answered in `process_apdu`, which holds the waiting response; here nothing waits.
+            GetResponse { le } => self.get_response(None, le),
+            ReadCurrentBinary { class, offset, le } => {
+                self.read_current_binary(iface, class, offset, le)
+            }
+            ReadCurrentRecord { class, record, le } => {
+                self.read_current_record(iface, class, record, le)
+            }
+            Status {
+                class, data, le, ..
+            } => self.status(iface, class, data, le),
             ReadBinary { sfi, offset, le } => self.read_binary(iface, sfi, offset, le),
             ReadRecord { record, sfi, le } => self.read_record(iface, record, sfi, le),
             Verify { pin } => self.verify(iface, pin.as_deref()),

@@ -70,6 +70,8 @@ pub enum Msg {
     NoBip,
     Refused,
     NoHistory,
+    IdleClosed,
+    NoMenus,
 }
 
 impl Lang {
@@ -84,8 +86,8 @@ impl Lang {
 
     pub fn wrong_password(self, left: u8) -> String {
         match self {
-            Lang::Zh => format!("密码错误,还可输入{left}次 [63C{left:X}]"),
-            Lang::En => format!("Wrong password, {left} tries left [63C{left:X}]"),
+            Lang::Zh => format!("密码错误,还可输入{left}次 (63C{left:X})"),
+            Lang::En => format!("Wrong password, {left} tries left (63C{left:X})"),
         }
     }
 }
@@ -135,16 +137,16 @@ fn words(m: Msg) -> (&'static str, &'static str) {
         PayChanged => ("支付密码已修改", "Payment password changed"),
         ClosedDone => ("钱包已注销", "The wallet is closed"),
         WalletIsClosed => (
-            "钱包已注销,不能支付或充值 [6A81]",
-            "The wallet is closed: no payments or top-ups [6A81]",
+            "钱包已注销,不能支付或充值 (6A81)",
+            "The wallet is closed: no payments or top-ups (6A81)",
         ),
         MenuLocked => (
-            "操作密码已锁定,请联系发卡方 [6983]",
-            "Operation password locked: contact the issuer [6983]",
+            "操作密码已锁定,请联系发卡方 (6983)",
+            "Operation password locked: contact the issuer (6983)",
         ),
         PasswordLocked => (
-            "密码已锁定,请联系发卡方 [6983]",
-            "Password locked: contact the issuer [6983]",
+            "密码已锁定,请联系发卡方 (6983)",
+            "Password locked: contact the issuer (6983)",
         ),
         DigitsOnly => ("只能输入数字", "Digits only, please"),
         BadOpPassword => (
@@ -175,6 +177,11 @@ fn words(m: Msg) -> (&'static str, &'static str) {
             "Close needs a zero balance; balance",
         ),
         NetworkError => ("网络错误,交易未完成", "Network error, nothing done"),
+        IdleClosed => ("钱包已注销", "Wallet closed"),
+        NoMenus => (
+            "本手机不支持SIM卡菜单,无法使用手机钱包",
+            "Phone Wallet needs a phone with SIM menus",
+        ),
         NoBip => (
             "本手机不支持数据通道(BIP),无法联网办理",
             "This phone has no data channel (BIP) for the wallet: nothing done",
@@ -241,6 +248,80 @@ pub fn history_detail(l: Lang, r: &Record) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Every English text is in the GSM 03.38 basic set: one septet a character, no escape
+    /// (`1B`) to the extension table, which decoders show differently (tshark prints `\x1b<`
+    /// for `[`). Status words in texts are written in parentheses for this reason.
+    #[test]
+    fn english_texts_need_no_gsm_escape() {
+        use super::*;
+        let all = [
+            Msg::Title,
+            Msg::MyWallet,
+            Msg::TopUp,
+            Msg::Balance,
+            Msg::History,
+            Msg::PayBill,
+            Msg::Settings,
+            Msg::OpPassword,
+            Msg::EnableDisable,
+            Msg::ChangeOp,
+            Msg::Limit,
+            Msg::SetLimit,
+            Msg::ChangePayPassword,
+            Msg::CloseWallet,
+            Msg::ConfirmClose,
+            Msg::WalletClosedItem,
+            Msg::EnterOpPassword,
+            Msg::NewOpPassword,
+            Msg::NewOpPasswordAgain,
+            Msg::EnterPayPassword,
+            Msg::NewPayPassword,
+            Msg::NewPayPasswordAgain,
+            Msg::TopUpAmount,
+            Msg::BillAmount,
+            Msg::NewLimit,
+            Msg::PhoneNumber,
+            Msg::BalanceIs,
+            Msg::TopUpDone,
+            Msg::BillDone,
+            Msg::LimitSet,
+            Msg::OpNowOn,
+            Msg::OpNowOff,
+            Msg::OpChanged,
+            Msg::PayChanged,
+            Msg::ClosedDone,
+            Msg::WalletIsClosed,
+            Msg::MenuLocked,
+            Msg::PasswordLocked,
+            Msg::DigitsOnly,
+            Msg::BadOpPassword,
+            Msg::BadPayPassword,
+            Msg::BadPhone,
+            Msg::BadAmount,
+            Msg::ZeroAmount,
+            Msg::BadChoice,
+            Msg::Mismatch,
+            Msg::Insufficient,
+            Msg::OverCap,
+            Msg::OverLimit,
+            Msg::LimitOverCap,
+            Msg::CloseNeedsZero,
+            Msg::NetworkError,
+            Msg::NoBip,
+            Msg::Refused,
+            Msg::NoHistory,
+            Msg::IdleClosed,
+            Msg::NoMenus,
+        ];
+        let mut texts: Vec<String> = all.iter().map(|m| Lang::En.s(*m).to_string()).collect();
+        texts.push(Lang::En.wrong_password(4));
+        for t in &texts {
+            let septets = crate::stk::text::encode_gsm_unpacked(t);
+            assert_eq!(septets.len(), t.chars().count(), "`{t}` needs an escape");
+            assert!(!septets.contains(&0x1B), "`{t}`");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -153,6 +153,10 @@ pub struct Personalisation {
     /// Fixed random sequence (empty: operating-system randomness).
     #[serde(with = "hexser::array_list")]
     pub random_sequence: Vec<[u8; 4]>,
+    /// ICCID and IMSI of the SIM file system; an image saved before the card was a SIM has
+    /// none and loads with the default identities (docs/files.md).
+    #[serde(default)]
+    pub sim: crate::profile::SimSetup,
 }
 
 /// Everything the card keeps across power cycles.

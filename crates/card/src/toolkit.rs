@@ -34,7 +34,7 @@
 
 use super::command::TxKind;
 use super::menu::{self, Done, Ota, Problem, Reply, View, Wallet};
-use super::menu_text::Lang;
+use super::menu_text::{Lang, Msg};
 use super::purse::USAGE_LOAD;
 use super::state::{Password, Write};
 use super::{Card, Fail, Handled, Interface, Pending as Opened, refuse};
@@ -42,7 +42,9 @@ use crate::apdu::ResponseApdu;
 use crate::crypto;
 use crate::issuer::{OTA_BILL, OTA_LOAD, OtaAnswer, OtaBill, OtaLoad, OtaRequest};
 use crate::profile::Language;
-use crate::stk::{Envelope, Proactive, ProactiveCommand, TerminalProfile, TerminalResponse};
+use crate::stk::{
+    Envelope, Proactive, ProactiveCommand, ResultCode, TerminalProfile, TerminalResponse,
+};
 use crate::sw::Sw;
 
 /// A proactive command waiting to be fetched or answered.
@@ -65,6 +67,11 @@ pub struct Toolkit {
     shown_menu: Option<Proactive>,
     /// The transaction opened for an over-the-air operation, waiting for the issuer's answer.
     air: Option<Opened>,
+    /// A command the handset answered "busy" (`20 xx`): offered again at the next STATUS.
+    deferred: Option<Proactive>,
+    /// The handset refused SET UP MENU (`30`, `32`, …): not sent again until the next TERMINAL
+    /// PROFILE, so there is no resend loop.
+    menu_declined: bool,
 }
 
 impl Toolkit {
@@ -82,6 +89,15 @@ impl Toolkit {
     /// Whether an over-the-air transaction is open (waiting for the issuer's answer).
     pub fn air_open(&self) -> bool {
         self.air.is_some()
+    }
+
+    /// The length of a proactive command queued and not yet fetched: what STATUS signals with
+    /// `91xx`.
+    pub fn waiting(&self) -> Option<usize> {
+        self.pending
+            .as_ref()
+            .filter(|p| !p.fetched)
+            .map(|p| p.bytes.len())
     }
 
     fn bip(&self) -> bool {
@@ -149,9 +165,27 @@ impl Card {
             profile: Some(profile),
             ..Toolkit::default()
         };
-        let m = self.main_menu();
-        self.queue(m);
+        let tp = self.toolkit.profile.clone().unwrap_or_default();
+        if TerminalProfile(&tp).menus() {
+            let m = self.main_menu();
+            self.queue(m);
+        } else {
+            // A handset that cannot show the menus gets none (no command it lacks); where it
+            // has an idle screen, the card says why there is no wallet menu.
+            self.toolkit.menu_declined = true;
+            self.idle_text(Msg::NoMenus);
+        }
         Ok(ok_or_proactive(&self.toolkit))
+    }
+
+    /// Queues SET UP IDLE MODE TEXT with `m`, if the handset has it (TERMINAL PROFILE byte 8
+    /// b5) and nothing else waits.
+    fn idle_text(&mut self, m: Msg) {
+        let tp = self.toolkit.profile.clone().unwrap_or_default();
+        if TerminalProfile(&tp).idle_text() && self.toolkit.pending.is_none() {
+            let text = self.menu_lang().s(m).to_string();
+            self.queue(Proactive::SetUpIdleModeText { text });
+        }
     }
 
     /// FETCH: the pending proactive command.
@@ -201,14 +235,34 @@ impl Card {
                 ),
             ));
         }
+        // TS 102 223 §8.12: result 20 always carries its cause byte; without it the response is
+        // malformed and the command stays pending.
+        if tr.result == ResultCode::TerminalUnable && tr.additional.is_none() {
+            return Err(refuse(
+                Sw::WRONG_DATA,
+                "TERMINAL RESPONSE result 20 (terminal unable) without its additional-information byte",
+            ));
+        }
         self.toolkit.pending = None;
+        let busy = tr.result == ResultCode::TerminalUnable && !p.cmd.kind.is_bip();
         match p.cmd.kind {
             Proactive::SetUpMenu { .. } => {
                 if tr.result.is_success() {
                     self.toolkit.shown_menu = Some(p.cmd.kind);
+                    if !self.eeprom.state.purse.open {
+                        self.idle_text(Msg::IdleClosed);
+                    }
+                } else if busy {
+                    self.toolkit.deferred = Some(p.cmd.kind);
+                } else {
+                    self.toolkit.menu_declined = true;
                 }
             }
             Proactive::SetUpIdleModeText { .. } => {}
+            kind if busy && self.toolkit.session.is_some() => {
+                // The screen is kept, and offered again when the handset next polls.
+                self.toolkit.deferred = Some(kind);
+            }
             _ => {
                 if let Some(mut s) = self.toolkit.session.take() {
                     match s.respond(&tr, self) {
@@ -227,13 +281,26 @@ impl Card {
             // The session is over: an over-the-air transaction still open dies with it.
             self.toolkit.air = None;
         }
-        if self.toolkit.pending.is_none() && self.toolkit.session.is_none() {
+        if self.toolkit.pending.is_none()
+            && self.toolkit.session.is_none()
+            && self.toolkit.deferred.is_none()
+            && !self.toolkit.menu_declined
+        {
             let m = self.main_menu();
             if self.toolkit.shown_menu.as_ref() != Some(&m) {
                 self.queue(m);
             }
         }
         Ok(ok_or_proactive(&self.toolkit))
+    }
+
+    /// STATUS on the contact side: a command the handset was too busy for is offered again.
+    pub(crate) fn retry_deferred(&mut self) {
+        if self.toolkit.pending.is_none()
+            && let Some(kind) = self.toolkit.deferred.take()
+        {
+            self.queue(kind);
+        }
     }
 
     /// ENVELOPE (MENU SELECTION): opens a menu session.

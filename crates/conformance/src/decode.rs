@@ -109,6 +109,29 @@ fn command_fields(c: &Command) -> Vec<(&'static str, String)> {
             ("FCI", if *want_fci { "asked" } else { "not asked" }.into()),
         ],
         Command::SelectFile { fid, .. } => vec![("file", format!("{fid:04X}"))],
+        Command::SelectPath { from_mf, path, .. } => vec![
+            ("from", if *from_mf { "MF" } else { "current DF" }.into()),
+            (
+                "path",
+                path.iter()
+                    .map(|f| format!("{f:04X}"))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            ),
+        ],
+        Command::GsmSelect { fid } => vec![("file", format!("{fid:04X}"))],
+        Command::GetResponse { le } => vec![("Le", le.map_or("none".into(), |l| l.to_string()))],
+        Command::ReadCurrentBinary { offset, .. } => vec![("offset", offset.to_string())],
+        Command::ReadCurrentRecord { record, .. } => vec![("record", record.to_string())],
+        Command::Status { data, .. } => vec![(
+            "asks",
+            match data {
+                stk_domain::command::StatusData::Fcp => "the FCP",
+                stk_domain::command::StatusData::DfName => "the DF name",
+                stk_domain::command::StatusData::Nothing => "nothing",
+            }
+            .into(),
+        )],
         Command::ReadBinary { sfi, offset, .. } => vec![
             ("SFI", format!("{sfi:02X}")),
             ("offset", offset.to_string()),

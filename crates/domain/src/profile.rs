@@ -42,6 +42,83 @@ pub struct Profile {
     pub card_random: Vec<[u8; 4]>,
     /// The test bed's PSAM (terminal) set-up that goes with this card.
     pub psam: PsamSetup,
+    /// The SIM side: ICCID and IMSI (docs/files.md). Profiles written before the card was a
+    /// SIM have none and get [`SimSetup::default`].
+    #[serde(default)]
+    pub sim: SimSetup,
+}
+
+/// The identities of the SIM file system (EF_ICCID, EF_IMSI).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SimSetup {
+    /// The ICCID as printed on the card, 19 or 20 digits, the last one the Luhn check digit
+    /// (ITU-T E.118).
+    pub iccid: String,
+    /// The IMSI, 6-15 digits: MCC, MNC, MSIN (3GPP TS 23.003).
+    pub imsi: String,
+    /// Digits of the MNC in the IMSI (2 or 3), written to EF_AD.
+    #[serde(default = "two")]
+    pub mnc_digits: u8,
+}
+
+fn two() -> u8 {
+    2
+}
+
+impl Default for SimSetup {
+    /// The default profile's identities: a China ICCID (89 86) and a China Mobile IMSI (460 00).
+    fn default() -> SimSetup {
+        SimSetup {
+            iccid: "89860026013141592653".into(),
+            imsi: "460000314159265".into(),
+            mnc_digits: 2,
+        }
+    }
+}
+
+/// The Luhn check digit of `digits` (ITU-T E.118 for the ICCID).
+pub fn luhn_digit(digits: &str) -> Option<u8> {
+    let mut sum = 0u32;
+    for (i, c) in digits.bytes().rev().enumerate() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        let mut d = u32::from(c - b'0');
+        if i % 2 == 0 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    Some(((10 - sum % 10) % 10) as u8)
+}
+
+impl SimSetup {
+    /// Checks the digit counts, the ICCID's Luhn digit and the MNC length.
+    pub fn validate(&self) -> Result<(), String> {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(&self.iccid) || !(19..=20).contains(&self.iccid.len()) {
+            return Err("sim.iccid must be 19 or 20 digits".into());
+        }
+        let (body, check) = self.iccid.split_at(self.iccid.len() - 1);
+        let want = luhn_digit(body).unwrap_or(0);
+        if check.as_bytes()[0] - b'0' != want {
+            return Err(format!(
+                "sim.iccid {}: its last digit must be the Luhn check digit {want}",
+                self.iccid
+            ));
+        }
+        if !digits(&self.imsi) || !(6..=15).contains(&self.imsi.len()) {
+            return Err("sim.imsi must be 6-15 digits".into());
+        }
+        if !(2..=3).contains(&self.mnc_digits) {
+            return Err("sim.mnc_digits must be 2 or 3".into());
+        }
+        Ok(())
+    }
 }
 
 /// File 0015 fields (docs/spec.md §2).
@@ -250,6 +327,7 @@ impl Profile {
     /// Checks what serde cannot: ATR checksum, key presence and quality, password formats.
     pub fn validate(&self) -> Result<(), String> {
         check_atr(&self.atr)?;
+        self.sim.validate()?;
         if self.wallet_aid.len() < 5 || self.wallet_aid.len() > 16 {
             return Err(format!(
                 "wallet_aid must be 5-16 bytes, got {}",
@@ -322,6 +400,51 @@ fn weak_key(what: &str, k: &KeySpec) -> Option<String> {
     })
 }
 
+/// The historical bytes of a valid ATR (those T0's low nibble counts, before TCK).
+pub fn historical_bytes(atr: &[u8]) -> Option<&[u8]> {
+    check_atr(atr).ok()?;
+    let k = usize::from(atr[1] & 0x0F);
+    // TCK, the last byte, is present when a protocol other than T=0 is indicated.
+    let tck = usize::from(atr_has_tck(atr));
+    let end = atr.len() - tck;
+    atr.get(end - k..end)
+}
+
+/// Whether a TDi of the ATR indicates a protocol other than T=0 (then TCK ends it).
+fn atr_has_tck(atr: &[u8]) -> bool {
+    let mut i = 1;
+    let mut y = atr[1] >> 4;
+    loop {
+        let mut next = 0;
+        for bit in 0..4 {
+            if y & (1 << bit) != 0 {
+                i += 1;
+                if bit == 3 {
+                    next = atr.get(i).copied().unwrap_or(0);
+                }
+            }
+        }
+        if y & 0x08 == 0 {
+            return false;
+        }
+        if next & 0x0F != 0 {
+            return true;
+        }
+        y = next >> 4;
+    }
+}
+
+/// The ATR a PC/SC reader builds for an ISO 14443-4 card (PC/SC part 3 §3.1.3.2.3): `3B 8n 80
+/// 01`, the card's `n` historical bytes (at most 15), and TCK; T=1 is the protocol offered.
+pub fn contactless_atr(historical: &[u8]) -> Vec<u8> {
+    let h = &historical[..historical.len().min(15)];
+    let mut atr = vec![0x3B, 0x80 | h.len() as u8, 0x80, 0x01];
+    atr.extend_from_slice(h);
+    let tck = atr[1..].iter().fold(0u8, |a, b| a ^ b);
+    atr.push(tck);
+    atr
+}
+
 /// ISO 7816-3 ATR check: the historical byte count fits, and TCK (present unless only T=0 is
 /// indicated) makes the XOR of T0..TCK zero.
 pub fn check_atr(atr: &[u8]) -> Result<(), String> {
@@ -374,6 +497,34 @@ pub fn check_atr(atr: &[u8]) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn contactless_atr_is_pc_sc_part_3s() {
+        // PC/SC part 3's example for a contactless card with no historical bytes: 3B 80 80 01 01.
+        assert_eq!(
+            super::contactless_atr(&[]),
+            vec![0x3B, 0x80, 0x80, 0x01, 0x01]
+        );
+        let p = super::Profile::default_profile();
+        let h = super::historical_bytes(&p.atr).unwrap();
+        assert_eq!(h.len(), usize::from(p.atr[1] & 0x0F));
+        assert!(super::check_atr(&super::contactless_atr(h)).is_ok());
+        // A T=0-only ATR has no TCK: its historical bytes run to the end.
+        assert_eq!(
+            super::historical_bytes(&[0x3B, 0x02, 0x12, 0x34]),
+            Some(&[0x12, 0x34][..])
+        );
+    }
+
+    #[test]
+    fn luhn_matches_the_e118_example() {
+        // ITU-T E.118 / ISO/IEC 7812 worked example: 7992739871 has check digit 3.
+        assert_eq!(super::luhn_digit("7992739871"), Some(3));
+        assert!(super::SimSetup::default().validate().is_ok());
+        let mut bad = super::SimSetup::default();
+        bad.iccid.replace_range(19.., "4");
+        assert!(bad.validate().is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -52,10 +52,24 @@ impl Sw {
     pub const NO_PROOF: Sw = Sw(0x9406);
     /// Toolkit busy: a proactive session is open.
     pub const TOOLKIT_BUSY: Sw = Sw(0x9300);
+    /// The command does not fit the current file's structure (READ BINARY on a record file).
+    pub const WRONG_FILE_STRUCTURE: Sw = Sw(0x6981);
+    /// No current EF for READ BINARY / READ RECORD (TS 102 221 §10.2.1.4).
+    pub const NO_CURRENT_EF: Sw = Sw(0x6986);
+    /// GSM class: no EF selected (GSM 11.11 §9.4.4).
+    pub const GSM_NO_EF: Sw = Sw(0x9400);
+    /// GSM class: file identifier not found (GSM 11.11 §9.4.4).
+    pub const GSM_NOT_FOUND: Sw = Sw(0x9404);
+    /// GSM class: the file does not fit the command (GSM 11.11 §9.4.4).
+    pub const GSM_WRONG_FILE: Sw = Sw(0x9408);
 
     /// Wrong password, `tries` attempts left (`63Cx`).
     pub fn wrong_pin(tries: u8) -> Sw {
         Sw(0x63C0 | u16::from(tries.min(15)))
+    }
+    /// GSM class: `len` bytes of response data wait for GET RESPONSE (`9Fxx`).
+    pub fn gsm_response(len: usize) -> Sw {
+        Sw(0x9F00 | (len.min(255) as u16))
     }
     /// Wrong Le; the right one is `len` (`6Cxx`).
     pub fn wrong_le(len: usize) -> Sw {

@@ -1,7 +1,9 @@
 //! A simulated handset: the phone side of docs/spec.md 1.1 over any [`Transport`] (the card's
 //! contact interface).
 //!
-//! It sends TERMINAL PROFILE, FETCHes every `91xx`, decodes proactive commands into the typed
+//! At power-on it first reads the SIM's files as a phone does (module `startup`: MF, EF_ICCID,
+//! EF_DIR, the USIM or DF GSM, EF_IMSI, the service table, EF_AD, STATUS), then it sends
+//! TERMINAL PROFILE, FETCHes every `91xx`, decodes proactive commands into the typed
 //! model, answers SET UP MENU and SET UP IDLE MODE TEXT itself (as phones do), and shows the
 //! other commands as a [`Screen`] until the user answers with a [`Key`]. It is a permissive
 //! phone: it passes whatever the user types to the card (even letters into a digits-only
@@ -32,6 +34,9 @@
 //! [`Handset::hold_bip`] stops the handset at a BIP command of a given type and shows it as
 //! the current screen, so a test (or the CLI user) can answer it with a key instead: `o`
 //! carries it out, `b`/`e`/`t` answer back, end or time-out.
+
+mod startup;
+pub use startup::{SimFiles, imsi_digits, swapped_digits};
 
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::card::command::Command;
@@ -122,6 +127,10 @@ pub struct Handset<T: Transport> {
     pub hold_bip: Option<u8>,
     /// The open data channel: its number and the bytes received, not yet read by the card.
     channel: Option<(u8, Vec<u8>)>,
+    /// What the last start-up read from the SIM's files (see [`Handset::start_up`]).
+    pub sim: Option<SimFiles>,
+    /// How many exchanges of [`Handset::log`] the last start-up took (TERMINAL PROFILE follows).
+    pub startup_exchanges: usize,
 }
 
 impl<T: Transport> Handset<T> {
@@ -137,6 +146,8 @@ impl<T: Transport> Handset<T> {
             network: None,
             hold_bip: None,
             channel: None,
+            sim: None,
+            startup_exchanges: 0,
         }
     }
 
@@ -249,9 +260,13 @@ impl<T: Transport> Handset<T> {
         Ok(r)
     }
 
-    /// Sends TERMINAL PROFILE and handles what the card queues (SET UP MENU).
+    /// The SIM start-up ([`Handset::start_up`]), then TERMINAL PROFILE, then what the card
+    /// queues (SET UP MENU).
     pub fn power_on(&mut self) -> Result<(), HandsetError> {
         self.channel = None;
+        let before = self.log.len();
+        self.sim = Some(self.start_up()?);
+        self.startup_exchanges = self.log.len() - before;
         let apdu = Command::TerminalProfile {
             profile: self.profile.clone(),
         }

@@ -103,6 +103,8 @@ pub struct CardServer {
     image_crc: Option<u32>,
     writes_saved: u64,
     atr: Vec<u8>,
+    /// The card's interface the reader reaches: its ATR is that interface's.
+    interface: crate::card::Interface,
     pub verbose: bool,
     /// Messages for the operator (image errors), drained by the caller or logged.
     pub notices: Vec<String>,
@@ -133,7 +135,8 @@ impl CardServer {
     /// Serves `card`, reached through `front` (a transport to that same card, possibly with a
     /// fault injector in front), persisting to `image` if given.
     pub fn new(card: SharedCard, front: Box<dyn Transport>, image: Option<PathBuf>) -> CardServer {
-        let atr = card.borrow().atr().to_vec();
+        let interface = crate::card::Interface::Contact;
+        let atr = card.borrow().atr_for(interface);
         let writes_saved = card.borrow().eeprom.write_count;
         let image_crc = image
             .as_ref()
@@ -146,6 +149,7 @@ impl CardServer {
             image_crc,
             writes_saved,
             atr,
+            interface,
             verbose: false,
             notices: Vec::new(),
             lab: None,
@@ -158,6 +162,13 @@ impl CardServer {
             eject: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             used: false,
         }
+    }
+
+    /// Presents the ATR of `interface` (the contact interface's by default): a contactless
+    /// card shows the ATR a PC/SC reader builds for it, with T=1.
+    pub fn set_interface(&mut self, interface: crate::card::Interface) {
+        self.interface = interface;
+        self.atr = self.card.borrow().atr_for(interface);
     }
 
     /// Serves a deck: the card given to [`CardServer::new`] is `first`, then `rest` in order,
@@ -187,7 +198,7 @@ impl CardServer {
             name: old_name.clone(),
             card: old,
         });
-        self.atr = self.card.borrow().atr().to_vec();
+        self.atr = self.card.borrow().atr_for(self.interface);
         self.writes_saved = self.card.borrow().eeprom.write_count;
         self.used = false;
         let msg = format!(
@@ -304,7 +315,7 @@ impl CardServer {
                     path.display()
                 );
                 self.writes_saved = card.eeprom.write_count;
-                self.atr = card.atr().to_vec();
+                self.atr = card.atr_for(self.interface);
                 *self.card.borrow_mut() = card;
                 self.image_crc = Some(crc);
             }

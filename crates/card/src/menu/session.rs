@@ -41,6 +41,9 @@ pub struct Session {
     pub(crate) lang: Lang,
     pub(crate) stack: Vec<Screen>,
     pub(crate) current: Screen,
+    /// The item last chosen on each SELECT ITEM list of the session: offered as its default
+    /// item when the list is shown again (back, or after a result), as a phone's cursor stays.
+    pub(crate) chosen: Vec<(Menu, u8)>,
 }
 
 impl Session {
@@ -52,6 +55,7 @@ impl Session {
             lang,
             stack: Vec::new(),
             current: Screen::Gate(item),
+            chosen: Vec::new(),
         };
         let reply = if !view.open {
             s.enter(item, &view)
@@ -97,7 +101,14 @@ impl Session {
         let l = self.lang;
         match &self.current {
             Screen::Gate(_) => password_input(l, true, Msg::EnterOpPassword),
-            Screen::Menu(m) => select(l.s(m.title()), m.items(l)),
+            Screen::Menu(m) => match select(l.s(m.title()), m.items(l)) {
+                Proactive::SelectItem { title, items, .. } => Proactive::SelectItem {
+                    title,
+                    items,
+                    default_item: self.chosen.iter().find(|(c, _)| c == m).map(|&(_, id)| id),
+                },
+                other => other,
+            },
             Screen::Flow(f) => f.render(l, v),
             Screen::Message { text, .. } => Proactive::DisplayText {
                 text: text.clone(),
@@ -181,16 +192,16 @@ impl Session {
                     return Ok(self.say(text, Some(again), &v));
                 }
                 0x6A81 => l.s(Msg::WalletIsClosed).into(),
-                0x9401 => format!("{} [9401]", l.s(Msg::Insufficient)),
+                0x9401 => format!("{} (9401)", l.s(Msg::Insufficient)),
                 0x6985 if context == Msg::TopUp => {
                     format!(
-                        "{} {} [6985]",
+                        "{} {} (6985)",
                         l.s(Msg::OverCap),
                         amount_text(l, v.cap.saturating_sub(v.balance))
                     )
                 }
-                0x6985 => format!("{} {} [6985]", l.s(Msg::OverLimit), amount_text(l, v.limit)),
-                _ => format!("{} [{sw}]", l.s(Msg::Refused)),
+                0x6985 => format!("{} {} (6985)", l.s(Msg::OverLimit), amount_text(l, v.limit)),
+                _ => format!("{} ({sw})", l.s(Msg::Refused)),
             },
         };
         Ok(self.result(text, &v))
@@ -239,7 +250,11 @@ impl Session {
                 Err(next) => next,
             },
             Screen::Menu(m) => match a.item.and_then(|id| m.entry(id)) {
-                Some(e) => return Ok(self.open(e, &v)),
+                Some(e) => {
+                    self.chosen.retain(|(c, _)| *c != m);
+                    self.chosen.push((m, e.id));
+                    return Ok(self.open(e, &v));
+                }
                 None => Next::Retry(Msg::BadChoice),
             },
             Screen::Flow(f) => f.respond(&a, self.lang, &v, w),

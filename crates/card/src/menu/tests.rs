@@ -76,7 +76,7 @@ const EXPECTED: &[(Msg, &str, &[(Do, &str)])] = &[
     (Msg::Settings, "Wallet Settings", &[]),
     (
         Msg::WalletClosedItem,
-        "The wallet is closed: no payments or top-ups [6A81]",
+        "The wallet is closed: no payments or top-ups (6A81)",
         &[],
     ),
     (
@@ -224,7 +224,7 @@ fn the_gate_comes_before_a_first_level_entry_when_on() {
         let gate = shown(&r).clone();
         assert_eq!(says(&gate), "Operation password");
         let wrong = shown(&answer(&mut s, &gate, Do::Type("9999"), &mut w)).clone();
-        assert_eq!(says(&wrong), "Wrong password, 4 tries left [63C4]");
+        assert_eq!(says(&wrong), "Wrong password, 4 tries left (63C4)");
         let again = shown(&answer(&mut s, &wrong, Do::Pick(1), &mut w)).clone();
         assert_eq!(again, gate);
         let opened = shown(&answer(&mut s, &again, Do::Type("1234"), &mut w)).clone();

@@ -42,6 +42,10 @@ pub const INS_TERMINAL_RESPONSE: u8 = 0x14;
 pub const INS_ENVELOPE: u8 = 0xC2;
 /// docs/spec.md §5 INIT SAM FOR PURCHASE (PSAM).
 pub const INS_INIT_SAM: u8 = 0x70;
+/// STATUS (`80|A0 F2`), TS 102 221 §11.1.2 and GSM 11.11 §9.2.2.
+pub const INS_STATUS: u8 = 0xF2;
+/// GET RESPONSE (`A0 C0`), GSM 11.11 §9.2.18.
+pub const INS_GET_RESPONSE: u8 = 0xC0;
 /// docs/spec.md §5 CREDIT SAM FOR PURCHASE (PSAM).
 pub const INS_CREDIT_SAM: u8 = 0x72;
 
@@ -142,6 +146,16 @@ pub const INSTRUCTIONS: &[Instruction] = &[
         ins: INS_ENVELOPE,
         name: "ENVELOPE",
         token: "envelope",
+    },
+    Instruction {
+        ins: INS_STATUS,
+        name: "STATUS",
+        token: "status",
+    },
+    Instruction {
+        ins: INS_GET_RESPONSE,
+        name: "GET RESPONSE",
+        token: "get-response",
     },
     Instruction {
         ins: INS_INIT_SAM,

@@ -232,6 +232,54 @@ pub(super) static CATALOGUE: &[Entry] = &[
          check that the terminal sent its saved counter + 1 and the right type (02 load, 06 \
          purchase, 09 composite)",
     ),
+    // ---- status words: the SIM file system (TS 102 221, GSM 11.11; docs/files.md) ----
+    e(
+        "9Fxx",
+        "success, xx bytes of response data waiting (GSM class)",
+        "成功，有xx字节响应数据待取（GSM类A0）",
+        "a GSM-class (A0) SELECT succeeded; its file description (xx bytes) is held for GET \
+         RESPONSE, as GSM 11.11 §9.2.1 defines",
+        "send GET RESPONSE A0 C0 00 00 xx as the very next command; any other command drops the \
+         waiting data",
+    ),
+    e(
+        "6981",
+        "command incompatible with the file structure",
+        "命令与文件结构不兼容",
+        "READ BINARY on a record file (EF_DIR) or READ RECORD on a transparent file",
+        "read EF_DIR (2F00) with READ RECORD and the transparent EFs with READ BINARY; the file \
+         list with each file's structure is in docs/files.md",
+    ),
+    e(
+        "6986",
+        "command not allowed: no current EF",
+        "命令不允许：没有选中的基本文件",
+        "READ BINARY or READ RECORD of the current file while no EF is selected (after power-up, \
+         or after selecting a DF or an application)",
+        "SELECT the EF first (00 A4 00 04 02 fid), e.g. 2FE2 for the ICCID",
+    ),
+    e(
+        "9400",
+        "GSM class: no EF selected",
+        "GSM类：未选择基本文件",
+        "A0 B0 / A0 B2 while the current file is a DF (the MF or DF GSM)",
+        "select the EF first (A0 A4 00 00 02 fid, then GET RESPONSE)",
+    ),
+    e(
+        "9404",
+        "GSM class: file identifier not found",
+        "GSM类：文件标识未找到",
+        "A0 A4 with a file id that is not reachable from the current DF: this SIM has the MF \
+         3F00 with EF_ICCID 2FE2 and DF GSM 7F20 with EF_IMSI 6F07, EF_SST 6F38 and EF_AD 6FAD",
+        "select the MF (3F00) and walk down; the file list is in docs/files.md",
+    ),
+    e(
+        "9408",
+        "GSM class: file inconsistent with the command",
+        "GSM类：文件与命令不一致",
+        "A0 B0 on a record file or A0 B2 on a transparent file",
+        "use the read command that matches the file's structure (docs/files.md)",
+    ),
     e(
         "63Cx",
         "wrong password, x tries left",

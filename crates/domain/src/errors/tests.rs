@@ -117,7 +117,9 @@ fn unknown_sw_gets_generic_entry_naming_its_class() {
     // Outside the groups, and application-specific 9X.
     let bad = for_sw(Sw(0x1234));
     assert!(!in_catalogue(&bad) && bad.en.contains("unknown"));
-    let app = for_sw(Sw(0x9F10));
+    // 9F is the GSM-class "response data waiting" (9Fxx); 9E is not the wallet's.
+    assert!(in_catalogue(&for_sw(Sw(0x9F17))));
+    let app = for_sw(Sw(0x9E10));
     assert!(!in_catalogue(&app) && app.en.contains("unknown") && app != bad);
     assert_eq!(
         for_sw(Sw(0x6000)),
@@ -206,6 +208,11 @@ fn every_named_status_word_has_its_own_entry() {
         Sw::KEY_NOT_FOUND,
         Sw::NO_PROOF,
         Sw::TOOLKIT_BUSY,
+        Sw::WRONG_FILE_STRUCTURE,
+        Sw::NO_CURRENT_EF,
+        Sw::GSM_NO_EF,
+        Sw::GSM_NOT_FOUND,
+        Sw::GSM_WRONG_FILE,
     ];
     for sw in named {
         let e = for_sw(sw);

@@ -45,10 +45,10 @@ impl Steps for Bill {
             Bill::Amount(phone) => match parse_yuan(&a.text) {
                 Err(m) => Next::Retry(m),
                 Ok(fen) if fen > v.balance => {
-                    Next::Say(format!("{} [9401]", l.s(Msg::Insufficient)))
+                    Next::Say(format!("{} (9401)", l.s(Msg::Insufficient)))
                 }
                 Ok(fen) if fen > v.limit => Next::Say(format!(
-                    "{} {} [6985]",
+                    "{} {} (6985)",
                     l.s(Msg::OverLimit),
                     amount_text(l, v.limit)
                 )),

@@ -247,6 +247,17 @@ impl TerminalProfile<'_> {
         (1..=4).all(|b| self.bit(12, b)) && (6..=8).any(|b| self.bit(13, b)) && self.bit(17, 1)
     }
 
+    /// Whether the handset can run the wallet's menus: DISPLAY TEXT (byte 3 b1), GET INPUT
+    /// (byte 3 b3), SELECT ITEM (byte 4 b1) and SET UP MENU (byte 4 b6).
+    pub fn menus(&self) -> bool {
+        self.bit(3, 1) && self.bit(3, 3) && self.bit(4, 1) && self.bit(4, 6)
+    }
+
+    /// Byte 8 b5: SET UP IDLE MODE TEXT.
+    pub fn idle_text(&self) -> bool {
+        self.bit(8, 5)
+    }
+
     /// Byte 8 b3: PROVIDE LOCAL INFORMATION (date, time and time zone).
     pub fn local_time(&self) -> bool {
         self.bit(8, 3)

@@ -16,13 +16,81 @@ pub enum TxKind {
     Purchase,
 }
 
+/// The class a SIM file command came in: UICC (`00`/`80`, TS 102 221) or GSM (`A0`, GSM 11.11).
+/// The answers differ: an FCP template in the UICC class, `9Fxx` and GET RESPONSE in GSM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimClass {
+    Uicc,
+    Gsm,
+}
+
+impl SimClass {
+    /// The class byte of the ISO-coded file commands (SELECT, READ BINARY, READ RECORD).
+    pub fn iso_cla(self) -> u8 {
+        match self {
+            SimClass::Uicc => 0x00,
+            SimClass::Gsm => 0xA0,
+        }
+    }
+    /// The class byte of STATUS and the toolkit commands.
+    pub fn prop_cla(self) -> u8 {
+        match self {
+            SimClass::Uicc => 0x80,
+            SimClass::Gsm => 0xA0,
+        }
+    }
+}
+
+/// What STATUS returns (P2 of `80 F2`, TS 102 221 §11.1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusData {
+    /// `00`: the FCP template of the current DF or ADF (always this in class `A0`).
+    Fcp,
+    /// `01`: the current application's DF name (`84` TLV).
+    DfName,
+    /// `0C`: nothing, only the status word.
+    Nothing,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// §2 SELECT by DF name (`00 A4 04 00|0C`).
     Select { name: Vec<u8>, want_fci: bool },
-    /// SELECT by file identifier (`00 A4 00 00|0C 02 fid`). This card selects by DF name
-    /// only and refuses it with `6A86`; a terminal may still send it.
+    /// SELECT by file identifier (`00 A4 00 04|0C 02 fid`; P2 `00` is taken as `04`):
+    /// TS 102 221 §11.1.1, the FCP template when asked for.
     SelectFile { fid: u16, want_fci: bool },
+    /// SELECT by path (`00 A4 08|09 04|0C`): from the MF (P1 `08`, the path without `3F00`) or
+    /// from the current DF (P1 `09`), TS 102 221 §11.1.1.
+    SelectPath {
+        from_mf: bool,
+        path: Vec<u16>,
+        want_fci: bool,
+    },
+    /// GSM SELECT (`A0 A4 00 00 02 fid`): answered `9Fxx`, the response fetched with GET
+    /// RESPONSE (GSM 11.11 §9.2.1).
+    GsmSelect { fid: u16 },
+    /// GET RESPONSE (`A0 C0 00 00 Le`): the answer a GSM SELECT announced with `9Fxx`.
+    GetResponse { le: Option<usize> },
+    /// READ BINARY of the current EF (`00|A0 B0 off_hi off_lo Le`, P1 bit 8 clear).
+    ReadCurrentBinary {
+        class: SimClass,
+        offset: u16,
+        le: Option<usize>,
+    },
+    /// READ RECORD of the current EF, absolute mode (`00|A0 B2 n 04 Le`).
+    ReadCurrentRecord {
+        class: SimClass,
+        record: u8,
+        le: Option<usize>,
+    },
+    /// STATUS (`80|A0 F2 P1 P2 Le`): the current DF's FCP (or its name), and `91xx` when a
+    /// proactive command waits (TS 102 221 §11.1.2, GSM 11.11 §9.2.2).
+    Status {
+        class: SimClass,
+        p1: u8,
+        data: StatusData,
+        le: Option<usize>,
+    },
     /// §2 READ BINARY by SFI (`00 B0 80|sfi offset`).
     ReadBinary {
         sfi: u8,
@@ -85,9 +153,14 @@ impl Command {
     /// The command's name as docs/spec.md writes it.
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Select { .. } | Command::SelectFile { .. } => "SELECT",
-            Command::ReadBinary { .. } => "READ BINARY",
-            Command::ReadRecord { .. } => "READ RECORD",
+            Command::Select { .. }
+            | Command::SelectFile { .. }
+            | Command::SelectPath { .. }
+            | Command::GsmSelect { .. } => "SELECT",
+            Command::GetResponse { .. } => "GET RESPONSE",
+            Command::Status { .. } => "STATUS",
+            Command::ReadBinary { .. } | Command::ReadCurrentBinary { .. } => "READ BINARY",
+            Command::ReadRecord { .. } | Command::ReadCurrentRecord { .. } => "READ RECORD",
             Command::Verify { .. } => "VERIFY",
             Command::ChangePin { .. } => "CHANGE PIN",
             Command::ReloadPin { .. } => "RELOAD PIN",
@@ -128,10 +201,55 @@ impl Command {
                 *want_fci,
             ),
             SelectFile { fid, want_fci } => fci(
-                iso(INS_SELECT, 0x00, if *want_fci { 0x00 } else { 0x0C })
+                iso(INS_SELECT, 0x00, if *want_fci { 0x04 } else { 0x0C })
                     .with_data(fid.to_be_bytes().to_vec()),
                 *want_fci,
             ),
+            SelectPath {
+                from_mf,
+                path,
+                want_fci,
+            } => fci(
+                iso(
+                    INS_SELECT,
+                    if *from_mf { 0x08 } else { 0x09 },
+                    if *want_fci { 0x04 } else { 0x0C },
+                )
+                .with_data(
+                    path.iter()
+                        .flat_map(|f| f.to_be_bytes())
+                        .collect::<Vec<u8>>(),
+                ),
+                *want_fci,
+            ),
+            GsmSelect { fid } => {
+                CommandApdu::new(0xA0, INS_SELECT, 0x00, 0x00).with_data(fid.to_be_bytes().to_vec())
+            }
+            GetResponse { le } => with_opt_le(CommandApdu::new(0xA0, INS_GET_RESPONSE, 0, 0), *le),
+            ReadCurrentBinary { class, offset, le } => {
+                let [p1, p2] = (offset & 0x7FFF).to_be_bytes();
+                with_opt_le(
+                    CommandApdu::new(class.iso_cla(), INS_READ_BINARY, p1, p2),
+                    *le,
+                )
+            }
+            ReadCurrentRecord { class, record, le } => with_opt_le(
+                CommandApdu::new(class.iso_cla(), INS_READ_RECORD, *record, 0x04),
+                *le,
+            ),
+            Status {
+                class,
+                p1,
+                data,
+                le,
+            } => {
+                let p2 = match data {
+                    StatusData::Fcp => 0x00,
+                    StatusData::DfName => 0x01,
+                    StatusData::Nothing => 0x0C,
+                };
+                with_opt_le(CommandApdu::new(class.prop_cla(), INS_STATUS, *p1, p2), *le)
+            }
             ReadBinary { sfi, offset, le } => {
                 with_opt_le(iso(INS_READ_BINARY, 0x80 | (sfi & 0x1F), *offset), *le)
             }
@@ -297,6 +415,9 @@ impl TryFrom<&CommandApdu> for Command {
             a.ins,
             INS_TERMINAL_PROFILE | INS_FETCH | INS_TERMINAL_RESPONSE | INS_ENVELOPE
         );
+        if let Some(c) = gsm.then(|| parse_gsm(a)).flatten() {
+            return c;
+        }
         if !(iso || prop || (gsm && toolkit)) {
             // Known instruction, wrong class → 6E00; an unknown one is 6D00 below.
             return Err(if known_ins(a.ins) {
@@ -315,14 +436,29 @@ impl TryFrom<&CommandApdu> for Command {
         match a.ins {
             INS_SELECT => {
                 needs(iso)?;
-                if !(a.p2 == 0x00 || a.p2 == 0x0C) {
+                if !matches!(a.p2, 0x00 | 0x04 | 0x0C) {
                     return Err(Sw::WRONG_P1P2);
                 }
+                let want_fci = a.p2 != 0x0C;
                 if a.p1 == 0x00 {
                     let fid: [u8; 2] = a.data[..].try_into().map_err(|_| Sw::WRONG_LENGTH)?;
                     return Ok(Command::SelectFile {
                         fid: u16::from_be_bytes(fid),
-                        want_fci: a.p2 == 0x00,
+                        want_fci,
+                    });
+                }
+                if a.p1 == 0x08 || a.p1 == 0x09 {
+                    if a.data.is_empty() || !a.data.len().is_multiple_of(2) || a.data.len() > 16 {
+                        return Err(Sw::WRONG_LENGTH);
+                    }
+                    return Ok(Command::SelectPath {
+                        from_mf: a.p1 == 0x08,
+                        path: a
+                            .data
+                            .chunks(2)
+                            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                            .collect(),
+                        want_fci,
                     });
                 }
                 if a.p1 != 0x04 {
@@ -333,12 +469,19 @@ impl TryFrom<&CommandApdu> for Command {
                 }
                 Ok(Command::Select {
                     name: a.data.clone(),
-                    want_fci: a.p2 == 0x00,
+                    want_fci,
                 })
             }
             INS_READ_BINARY => {
                 needs(iso)?;
                 no_data(a)?;
+                if a.p1 & 0x80 == 0 {
+                    return Ok(Command::ReadCurrentBinary {
+                        class: SimClass::Uicc,
+                        offset: u16::from_be_bytes([a.p1, a.p2]),
+                        le: a.le,
+                    });
+                }
                 if a.p1 & 0xE0 != 0x80 {
                     return Err(Sw::WRONG_P1P2);
                 }
@@ -351,6 +494,13 @@ impl TryFrom<&CommandApdu> for Command {
             INS_READ_RECORD => {
                 needs(iso)?;
                 no_data(a)?;
+                if a.p1 != 0 && a.p2 == 0x04 {
+                    return Ok(Command::ReadCurrentRecord {
+                        class: SimClass::Uicc,
+                        record: a.p1,
+                        le: a.le,
+                    });
+                }
                 if a.p1 == 0 || a.p2 & 0x07 != 0x04 {
                     return Err(Sw::WRONG_P1P2);
                 }
@@ -491,6 +641,25 @@ impl TryFrom<&CommandApdu> for Command {
                     counter: u16::from_be_bytes(arr(&a.data)),
                 })
             }
+            INS_STATUS => {
+                needs(prop)?;
+                no_data(a)?;
+                if a.p1 > 0x02 {
+                    return Err(Sw::WRONG_P1P2);
+                }
+                let data = match a.p2 {
+                    0x00 => StatusData::Fcp,
+                    0x01 => StatusData::DfName,
+                    0x0C => StatusData::Nothing,
+                    _ => return Err(Sw::WRONG_P1P2),
+                };
+                Ok(Command::Status {
+                    class: SimClass::Uicc,
+                    p1: a.p1,
+                    data,
+                    le: a.le,
+                })
+            }
             INS_TERMINAL_PROFILE => {
                 p1p2(a, 0, 0)?;
                 Ok(Command::TerminalProfile {
@@ -525,80 +694,63 @@ impl TryFrom<&CommandApdu> for Command {
     }
 }
 
+/// The GSM-class (`A0`) file commands of GSM 11.11 §9.2; `None` for the toolkit commands and
+/// for instructions the card takes in class `A0` nowhere (refused by the caller).
+fn parse_gsm(a: &CommandApdu) -> Option<Result<Command, Sw>> {
+    let cmd = match a.ins {
+        INS_SELECT => (|| {
+            p1p2(a, 0, 0)?;
+            let fid: [u8; 2] = a.data[..].try_into().map_err(|_| Sw::WRONG_LENGTH)?;
+            Ok(Command::GsmSelect {
+                fid: u16::from_be_bytes(fid),
+            })
+        })(),
+        INS_GET_RESPONSE => (|| {
+            p1p2(a, 0, 0)?;
+            no_data(a)?;
+            Ok(Command::GetResponse { le: a.le })
+        })(),
+        INS_STATUS => (|| {
+            p1p2(a, 0, 0)?;
+            no_data(a)?;
+            Ok(Command::Status {
+                class: SimClass::Gsm,
+                p1: 0,
+                data: StatusData::Fcp,
+                le: a.le,
+            })
+        })(),
+        INS_READ_BINARY => (|| {
+            no_data(a)?;
+            if a.p1 & 0x80 != 0 {
+                return Err(Sw::WRONG_P1P2);
+            }
+            Ok(Command::ReadCurrentBinary {
+                class: SimClass::Gsm,
+                offset: u16::from_be_bytes([a.p1, a.p2]),
+                le: a.le,
+            })
+        })(),
+        INS_READ_RECORD => (|| {
+            no_data(a)?;
+            if a.p1 == 0 || a.p2 != 0x04 {
+                return Err(Sw::WRONG_P1P2);
+            }
+            Ok(Command::ReadCurrentRecord {
+                class: SimClass::Gsm,
+                record: a.p1,
+                le: a.le,
+            })
+        })(),
+        _ => return None,
+    };
+    Some(cmd)
+}
+
 /// An instruction the card knows (the PSAM's own are not among them).
 fn known_ins(ins: u8) -> bool {
     !matches!(ins, INS_INIT_SAM | INS_CREDIT_SAM) && instruction(ins).is_some()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(hex: &str) -> Result<Command, Sw> {
-        let a = CommandApdu::parse(&crate::hexser::decode(hex).unwrap()).unwrap();
-        Command::try_from(&a)
-    }
-
-    #[test]
-    fn spec_section3_layouts_parse() {
-        assert_eq!(parse("80 5C 00 02 04"), Ok(Command::GetBalance));
-        assert_eq!(
-            parse("80 CA 9F 78 00"),
-            Ok(Command::GetData { tag: 0x9F78 })
-        );
-        assert_eq!(
-            parse("80 50 01 02 0B 01 00001000 001122334455 0F"),
-            Ok(Command::Initialize {
-                kind: TxKind::Purchase,
-                key_index: 1,
-                amount: 0x1000,
-                term_id: [0, 0x11, 0x22, 0x33, 0x44, 0x55]
-            })
-        );
-        assert!(matches!(
-            parse("80 5A 00 06 02 0001 08"),
-            Ok(Command::GetTransactionProof {
-                tx_type: 6,
-                counter: 1
-            })
-        ));
-        assert!(matches!(
-            parse("00 B2 01 C4 17"),
-            Ok(Command::ReadRecord {
-                record: 1,
-                sfi: 0x18,
-                ..
-            })
-        ));
-        assert!(matches!(
-            parse("00 B0 95 00 1E"),
-            Ok(Command::ReadBinary {
-                sfi: 0x15,
-                offset: 0,
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn refusals_carry_the_iso_status_word() {
-        assert_eq!(
-            parse("80 50 01 02 0A 01 00001000 0011223344"),
-            Err(Sw::WRONG_LENGTH)
-        );
-        assert_eq!(
-            parse("80 50 03 02 0B 01 00001000 001122334455"),
-            Err(Sw::WRONG_P1P2)
-        );
-        assert_eq!(parse("80 5C 00 02 02"), Err(Sw(0x6C04)));
-        assert_eq!(parse("00 5C 00 02 04"), Err(Sw::CLA_NOT_SUPPORTED));
-        assert_eq!(parse("A0 5C 00 02 04"), Err(Sw::CLA_NOT_SUPPORTED));
-        assert_eq!(parse("80 FE 00 00"), Err(Sw::INS_NOT_SUPPORTED));
-        assert_eq!(parse("12 FE 00 00"), Err(Sw::INS_NOT_SUPPORTED));
-        assert_eq!(parse("A0 12 00 00 10"), Ok(Command::Fetch { le: Some(16) }));
-        assert_eq!(
-            parse("80 5E 01 00 07 123456 00 654321"),
-            Err(Sw::WRONG_DATA)
-        );
-    }
-}
+mod tests;
