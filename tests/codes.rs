@@ -269,6 +269,61 @@ fn duplicate() -> Reason {
     })
 }
 
+/// The first catalogue code `settle` (run as a process in `d`) names on its error output.
+fn settle_code(d: &Path, args: &[&str]) -> Reason {
+    let o = Command::new(BIN)
+        .current_dir(d)
+        .env_remove("STK_TERMINAL")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{args:?} succeeded");
+    let err = stderr(&o);
+    Code::ALL
+        .iter()
+        .filter_map(|c| err.find(c.as_str()).map(|at| (at, *c)))
+        .min()
+        .map(|(_, c)| Reason::Code(c))
+        .unwrap_or_else(|| panic!("no code in: {err}"))
+}
+
+fn rejection_unresolved() -> Reason {
+    // A resolution of a rejection the ledger does not hold open.
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "settle",
+        "--resolve",
+        "7",
+        "--by",
+        "Li",
+        "--why",
+        "paid in cash",
+    ];
+    settle_code(dir.path(), &args)
+}
+
+fn unexplained() -> Reason {
+    // The ledger has a sale at a counter the presented card never reached (a card image
+    // replaced by a fresh one).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let o = Command::new(BIN)
+            .current_dir(d)
+            .env_remove("STK_TERMINAL")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    ok(&["card", "new"]);
+    ok(&["pos", "purchase", "2"]);
+    ok(&["settle"]);
+    std::fs::remove_file(d.join("card.json")).unwrap();
+    ok(&["card", "new"]);
+    settle_code(d, &["settle"])
+}
+
 // ---- V- ----
 
 /// Runs a vector file written to a temporary folder.
@@ -385,6 +440,16 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         conflict,
     ),
     (Code::HOta, "an over-the-air answer is cut short", ota),
+    (
+        Code::HRejected,
+        "a rejection resolved that is not open",
+        rejection_unresolved,
+    ),
+    (
+        Code::HUnexplained,
+        "the ledger holds a sale the presented card never made",
+        unexplained,
+    ),
     (
         Code::PTerminalBusy,
         "a terminal home is opened twice",

@@ -382,19 +382,21 @@ fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
         )
         .map_err(open::terminal_error)?;
     let r = match q {
-        Query::Load { amount, pin } => pos.load(&issuer, amount, pin).map(|r| {
-            println!(
-                "load of {} yuan done: balance now {} yuan, TAC {} ({})",
-                yuan(r.amount),
-                yuan(r.balance_after),
-                hex::encode_upper(r.tac),
-                if r.tac_ok {
-                    "verified by the issuer"
-                } else {
-                    "TAC DOES NOT VERIFY"
-                }
-            );
-        }),
+        Query::Load { amount, pin } => pos
+            .load_journaled(&c.home.journal, &issuer, amount, pin)
+            .map(|r| {
+                println!(
+                    "load of {} yuan done: balance now {} yuan, TAC {} ({})",
+                    yuan(r.amount),
+                    yuan(r.balance_after),
+                    hex::encode_upper(r.tac),
+                    if r.tac_ok {
+                        "verified by the issuer"
+                    } else {
+                        "TAC DOES NOT VERIFY"
+                    }
+                );
+            }),
         Query::Balance => pos.balance().map(|b| println!("balance {} yuan", yuan(b))),
         Query::History => pos.history().map(|h| {
             if h.is_empty() {

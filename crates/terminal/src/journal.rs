@@ -7,6 +7,12 @@
 //! `loaded` → `done` (confirmed at the acquirer); or → `reversing` (reversal queued) →
 //! `reversed` (acknowledged). `failed`: stopped before any charge was sent. The states are a
 //! [`TopupState`], stored by name under a SQL CHECK constraint.
+//!
+//! POS loads (`pos load`) are journaled too: `loading` once INITIALIZE FOR LOAD answered (before
+//! the issuer is asked for MAC2, so before CREDIT can go out), then `loaded` with the card's TAC,
+//! or `failed` when no MAC2 came. `settle` uploads them; one left `loading` is decided at the
+//! clearing host from the card's counters. A sale the clearing host rejected stays `rejected`
+//! in the journal (not uploaded again; the ledger keeps it open until someone resolves it).
 
 use crate::acquirer::{StoreError, open_db};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
@@ -116,6 +122,21 @@ pub struct TopupRow {
     pub term_id: Option<[u8; 6]>,
 }
 
+/// A POS load as journaled: `tac` is `None` while its end is unknown (`loading`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PosLoad {
+    pub id: i64,
+    pub serial: [u8; 10],
+    /// The online counter INITIALIZE FOR LOAD answered.
+    pub counter: u16,
+    pub amount: u32,
+    pub term_id: [u8; 6],
+    pub date: [u8; 4],
+    pub time: [u8; 3],
+    pub balance_before: u32,
+    pub tac: Option<[u8; 4]>,
+}
+
 /// A reversal waiting in the queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingReversal {
@@ -162,6 +183,15 @@ impl Journal {
                 record TEXT NOT NULL,
                 uploaded INTEGER NOT NULL DEFAULT 0,
                 UNIQUE (serial, counter)
+             );
+             CREATE TABLE IF NOT EXISTS pos_loads (
+                id INTEGER PRIMARY KEY,
+                serial TEXT NOT NULL, counter INTEGER NOT NULL, amount INTEGER NOT NULL,
+                term_id TEXT NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
+                balance INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('loading','loaded','failed')),
+                tac TEXT,
+                uploaded INTEGER NOT NULL DEFAULT 0
              );
              CREATE TABLE IF NOT EXISTS topup_ids (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -405,6 +435,114 @@ impl Journal {
                     .map_err(|e| StoreError::damaged(format!("sale record: {e}")))
             })
             .collect()
+    }
+
+    /// Journals a POS load whose INITIALIZE FOR LOAD answered (before MAC2 is asked for).
+    pub fn begin_load(&self, l: &PosLoad) -> Result<i64, StoreError> {
+        self.db.execute(
+            "INSERT INTO pos_loads (serial, counter, amount, term_id, date, time, balance, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading')",
+            params![
+                hex::encode_upper(l.serial),
+                l.counter,
+                l.amount,
+                hex::encode_upper(l.term_id),
+                hex::encode_upper(l.date),
+                hex::encode_upper(l.time),
+                l.balance_before
+            ],
+        )?;
+        Ok(self.db.last_insert_rowid())
+    }
+
+    /// The load's end: its TAC (`Some`), or no MAC2 came (`None`: no CREDIT was sent).
+    pub fn end_load(&self, id: i64, tac: Option<&[u8; 4]>) -> Result<(), StoreError> {
+        let (state, tac) = match tac {
+            Some(t) => ("loaded", Some(hex::encode_upper(t))),
+            None => ("failed", None),
+        };
+        self.db.execute(
+            "UPDATE pos_loads SET state=?1, tac=?2 WHERE id=?3",
+            params![state, tac, id],
+        )?;
+        Ok(())
+    }
+
+    /// POS loads not uploaded yet (failed ones are never uploaded).
+    pub fn loads_to_upload(&self) -> Result<Vec<PosLoad>, StoreError> {
+        let mut st = self.db.prepare(
+            "SELECT id, serial, counter, amount, term_id, date, time, balance, tac FROM pos_loads \
+             WHERE uploaded=0 AND state != 'failed' ORDER BY id",
+        )?;
+        type Raw = (
+            i64,
+            String,
+            u16,
+            u32,
+            String,
+            String,
+            String,
+            u32,
+            Option<String>,
+        );
+        let raw = st
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            })?
+            .collect::<Result<Vec<Raw>, _>>()?;
+        raw.into_iter()
+            .map(
+                |(id, serial, counter, amount, term, date, time, balance, tac)| {
+                    let bad = || StoreError::damaged(format!("POS load {id}"));
+                    Ok(PosLoad {
+                        id,
+                        serial: hex_arr(Some(serial)).ok_or_else(bad)?,
+                        counter,
+                        amount,
+                        term_id: hex_arr(Some(term)).ok_or_else(bad)?,
+                        date: hex_arr(Some(date)).ok_or_else(bad)?,
+                        time: hex_arr(Some(time)).ok_or_else(bad)?,
+                        balance_before: balance,
+                        tac: match tac {
+                            Some(t) => Some(hex_arr(Some(t)).ok_or_else(bad)?),
+                            None => None,
+                        },
+                    })
+                },
+            )
+            .collect()
+    }
+
+    pub fn mark_loads_uploaded(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let tx = self.db.unchecked_transaction()?;
+        for id in ids {
+            tx.execute("UPDATE pos_loads SET uploaded=1 WHERE id=?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sales the clearing host rejected: kept as `rejected` (uploaded = 2), not sent again.
+    pub fn mark_rejected(&self, records: &[PurchaseRecord]) -> Result<(), StoreError> {
+        let tx = self.db.unchecked_transaction()?;
+        for r in records {
+            tx.execute(
+                "UPDATE sales SET uploaded=2 WHERE serial=?1 AND counter=?2",
+                params![hex::encode_upper(r.serial), r.counter],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn mark_uploaded(&self, records: &[PurchaseRecord]) -> Result<(), StoreError> {

@@ -159,6 +159,28 @@ impl Code {
                 "nothing was loaded or debited; try again; if it persists, check the OTA gateway and \
          the issuer's message format",
             ),
+            Code::HRejected => e(
+                self.as_str(),
+                "clearing host: a rejected record is not resolved",
+                "清算主机：被拒记录尚未处理",
+                "an upload had a record rejected (a TAC that does not verify, a duplicate): the \
+         merchant is not paid for it, and the clearing host keeps it open until someone puts it \
+         right; or a resolution named no person or reason",
+                "look the sale up with the card and terminal (card serial, counter, TTC); settle it \
+         with the bank or the customer by hand, then record who did it and why with \
+         `settle --resolve ID --by WHO --why TEXT`",
+            ),
+            Code::HUnexplained => e(
+                self.as_str(),
+                "clearing host: the card's balance differs from its shadow balance without cause",
+                "清算主机：卡余额与影子余额不符且无法解释",
+                "the records the card's counters and log name do not add up to the difference, or \
+         the ledger holds a counter the card never reached: a record lost before upload, a \
+         journal or ledger restored from an old copy, or a card image from another card",
+                "do not pay out or adjust by hand yet: settle every terminal the card was used at, \
+         check the card's history at a POS, and compare the ledger with the terminals' journals; \
+         report it to the issuer with the card serial",
+            ),
             // ---- conformance vectors ----
             Code::VMismatch => e(
                 self.as_str(),

@@ -114,6 +114,10 @@ codes! {
     HConflict = "H-CONFLICT",
     /// An over-the-air request or answer could not be decoded.
     HOta = "H-OTA",
+    /// A record the clearing host rejected is not resolved yet.
+    HRejected = "H-REJECTED",
+    /// A card's balance differs from its shadow balance by more than the named records explain.
+    HUnexplained = "H-UNEXPLAINED",
     /// A vector step's response data differs.
     VMismatch = "V-MISMATCH",
     /// A vector step's status word differs.
