@@ -11,10 +11,12 @@
 pub use stk_backoffice::{acquirer, host, ledger, reconcile, settle};
 pub use stk_conformance as vectors;
 pub use stk_domain::{
-    apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, profile, records,
-    sw,
+    apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, pan, profile,
+    records, sw,
 };
-pub use stk_terminal::{fault, handset, home, journal, network, pcap, pos, psam, serve, transport};
+pub use stk_terminal::{
+    fault, handset, home, journal, link, network, pcap, pos, psam, serve, transport,
+};
 
 /// The card (re-exported from [`stk_card`]), with its image files from the terminal side.
 pub mod card {

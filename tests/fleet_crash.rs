@@ -188,7 +188,15 @@ fn money_is_conserved_across_kills_cards_and_terminals() {
         let mut args: Vec<String> = match flow {
             Flow::Purchase => vec!["pos", "purchase", &amount, "--step-delay-ms", "8"],
             Flow::Load => vec!["pos", "load", &amount],
-            Flow::Topup => vec!["pos", "topup", &amount, "--step-delay-ms", "8"],
+            Flow::Topup => vec![
+                "pos",
+                "topup",
+                &amount,
+                "--bank-pin",
+                "2468",
+                "--step-delay-ms",
+                "8",
+            ],
             Flow::Air => vec!["phone", "--lang", "en"],
             Flow::Settle => vec!["settle"],
         }
@@ -572,7 +580,7 @@ fn two_processes_on_one_card_and_terminal_serialise_or_refuse() {
     ok(d, &["card", "new"]);
     let (initial, _, _) = state(d, "card.json");
     let purchase: &[&str] = &["pos", "purchase", "1", "--terminal", "t"];
-    let topup: &[&str] = &["pos", "topup", "2", "--terminal", "t"];
+    let topup: &[&str] = &["pos", "topup", "2", "--bank-pin", "2468", "--terminal", "t"];
     let phone: &[&str] = &["phone", "--lang", "en", "--keys", "1,1,3,123456"];
     let pairs = [
         (purchase, purchase),

@@ -139,7 +139,7 @@ fn settlement_sees_every_fen_and_a_rejection_stays_until_resolved() {
     // and a bill payment from the menu.
     ok(&["pos", "purchase", "2"]);
     ok(&["pos", "load", "5"]);
-    ok(&["pos", "topup", "3"]);
+    ok(&["pos", "topup", "3", "--bank-pin", "2468"]);
     let air = ok(&["phone", "--lang", "en", "--keys", "1,1,4,123456"]);
     assert!(air.contains("Topped up 4.00 yuan"), "{air}");
     let bill = ok(&[

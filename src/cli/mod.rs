@@ -18,14 +18,16 @@ use std::process::ExitCode;
 /// What `--help` says about the exit status (every command and subcommand).
 pub const EXIT_CODES: &str = "\
 Exit status:
-  0  done: the command did what was asked (every vector passed, the sale or top-up completed)
-  1  a flow or a vector failed: a vector did not pass, a sale or top-up failed or stayed in
-     doubt, `pos resume` left a top-up unfinished, `settle` had a record rejected, holds
-     one nobody resolved (H-REJECTED) or found a difference the records do not explain
-     (H-UNEXPLAINED)
-  2  usage or input error: bad flags or arguments, a bad or misplaced --fault, an unknown
-     code for `explain`, an unreadable card image, profile or terminal home, an unreachable
-     reader";
+  0  done: the command did what was asked (every vector passed, the sale, load or top-up
+     completed, settlement reconciled)
+  1  a flow or a vector failed: a vector did not pass, a sale or load failed or stayed in
+     doubt, a top-up did not load the wallet (refused before the charge, or reversed),
+     `pos reversals` lists one waiting for a person, `pos resume` left a top-up unfinished,
+     `settle` had a record rejected, holds one nobody resolved (H-REJECTED) or found a
+     difference the records do not explain (H-UNEXPLAINED)
+  2  usage or input error: bad flags or arguments, a bank card number or PIN not well
+     formed, a bad or misplaced --fault, an unknown code for `explain`, an unreadable card
+     image, profile or terminal home, an unreachable reader";
 
 /// Exit status 1: the flow or a vector failed.
 pub fn failed() -> ExitCode {

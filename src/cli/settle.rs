@@ -158,7 +158,7 @@ fn resolve(a: &Args, id: i64) -> Result<ExitCode, String> {
             Code::HRejected
         ));
     }
-    let at = chrono_now();
+    let at = now_utc();
     if !ledger.resolve_rejection(id, by, &at, why).map_err(s)? {
         return Err(format!(
             "{}: there is no open rejection #{id} in {} (`stk-wallet settle` lists them)",
@@ -171,7 +171,7 @@ fn resolve(a: &Args, id: i64) -> Result<ExitCode, String> {
 }
 
 /// Now, UTC, as "YYYY-MM-DD HH:MM:SS".
-fn chrono_now() -> String {
+pub fn now_utc() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -137,6 +137,26 @@ pub struct PosLoad {
     pub tac: Option<[u8; 4]>,
 }
 
+/// What a terminal signs in with (docs/spec.md §8): how long to wait for a host's answer, how
+/// many times to send a request again, and how many failed tries move a reversal to manual.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TerminalParams {
+    pub host_timeout_ms: u32,
+    pub resends: u32,
+    pub reversal_tries: u32,
+}
+
+/// A reversal handed to a person after `tries` failed tries; `resolved`: who, when, why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManualReversal {
+    pub txn: String,
+    pub tries: u32,
+    /// Masked.
+    pub pan: String,
+    pub amount: u32,
+    pub resolved: Option<(String, String, String)>,
+}
+
 /// A reversal waiting in the queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingReversal {
@@ -193,11 +213,35 @@ impl Journal {
                 tac TEXT,
                 uploaded INTEGER NOT NULL DEFAULT 0
              );
+             CREATE TABLE IF NOT EXISTS manual_reversals (
+                txn TEXT PRIMARY KEY REFERENCES reversals(txn),
+                since_try INTEGER NOT NULL,
+                resolved_by TEXT, resolved_at TEXT, resolution TEXT
+             );
+             CREATE TABLE IF NOT EXISTS params (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                host_timeout_ms INTEGER NOT NULL CHECK (host_timeout_ms > 0),
+                resends INTEGER NOT NULL CHECK (resends BETWEEN 0 AND 9),
+                reversal_tries INTEGER NOT NULL CHECK (reversal_tries BETWEEN 1 AND 99)
+             );
+             INSERT OR IGNORE INTO params (id, host_timeout_ms, resends, reversal_tries)
+                VALUES (1, 2000, 1, 3);
              CREATE TABLE IF NOT EXISTS topup_ids (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 next INTEGER NOT NULL CHECK (next > 0)
              );",
         )?;
+        // Journals written before PANs were masked: mask them now.
+        let clear: Vec<(i64, String)> = db
+            .prepare("SELECT id, pan FROM topups")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, pan) in clear {
+            let m = stk_domain::pan::mask(&pan);
+            if m != pan {
+                db.execute("UPDATE topups SET pan=?1 WHERE id=?2", params![m, id])?;
+            }
+        }
         // The first id of a new journal is the time in microseconds: an earlier journal or
         // home of this terminal used fewer ids than microseconds have passed since it began.
         let now = std::time::SystemTime::now()
@@ -236,7 +280,7 @@ impl Journal {
             "INSERT INTO topups (txn, pan, amount, state, term_id) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 txn,
-                pan,
+                stk_domain::pan::mask(pan),
                 amount,
                 TopupState::New,
                 hex::encode_upper(term_id)
@@ -339,10 +383,98 @@ impl Journal {
         Ok(())
     }
 
+    /// The terminal's parameters (time-out, resends, reversal tries), as last signed in.
+    pub fn params(&self) -> Result<TerminalParams, StoreError> {
+        Ok(self.db.query_row(
+            "SELECT host_timeout_ms, resends, reversal_tries FROM params WHERE id = 1",
+            [],
+            |r| {
+                Ok(TerminalParams {
+                    host_timeout_ms: r.get(0)?,
+                    resends: r.get(1)?,
+                    reversal_tries: r.get(2)?,
+                })
+            },
+        )?)
+    }
+
+    /// Stores the parameters a sign-in brought.
+    pub fn set_params(&self, p: &TerminalParams) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE params SET host_timeout_ms=?1, resends=?2, reversal_tries=?3 WHERE id=1",
+            params![p.host_timeout_ms, p.resends, p.reversal_tries],
+        )?;
+        Ok(())
+    }
+
+    /// Takes a reversal out of the automatic queue: it has failed `tries` times.
+    pub fn to_manual(&self, txn: &str, tries: u32) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT OR IGNORE INTO manual_reversals (txn, since_try) VALUES (?1, ?2)",
+            params![txn, tries],
+        )?;
+        Ok(())
+    }
+
+    /// Reversals handed to a person, resolved or not.
+    pub fn manual_reversals(&self) -> Result<Vec<ManualReversal>, StoreError> {
+        let mut st = self.db.prepare(
+            "SELECT m.txn, m.since_try, t.pan, t.amount, m.resolved_by, m.resolved_at, \
+             m.resolution FROM manual_reversals m JOIN topups t ON t.txn = m.txn ORDER BY m.txn",
+        )?;
+        let v = st
+            .query_map([], |r| {
+                Ok(ManualReversal {
+                    txn: r.get(0)?,
+                    tries: r.get(1)?,
+                    pan: r.get(2)?,
+                    amount: r.get(3)?,
+                    resolved: match r.get::<_, Option<String>>(4)? {
+                        Some(by) => Some((by, r.get(5)?, r.get(6)?)),
+                        None => None,
+                    },
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    /// Closes a manual reversal (the account adjusted by hand with the bank): who, when, why.
+    /// The top-up ends `reversed`. `false` if `txn` is not an open manual reversal.
+    pub fn resolve_manual(
+        &self,
+        txn: &str,
+        by: &str,
+        at: &str,
+        why: &str,
+    ) -> Result<bool, StoreError> {
+        let tx = self.db.unchecked_transaction()?;
+        let n = tx.execute(
+            "UPDATE manual_reversals SET resolved_by=?1, resolved_at=?2, resolution=?3 \
+             WHERE txn=?4 AND resolved_by IS NULL",
+            params![by, at, why, txn],
+        )?;
+        if n == 1 {
+            tx.execute("UPDATE reversals SET state='acked' WHERE txn=?1", [txn])?;
+            tx.execute(
+                "UPDATE topups SET state=?2 WHERE txn=?1",
+                params![txn, TopupState::Reversed],
+            )?;
+            tx.execute(
+                "INSERT INTO reversal_log (txn, try_no, outcome) VALUES (?1, 0, ?2)",
+                params![txn, format!("resolved by hand by {by} at {at}: {why}")],
+            )?;
+        }
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Reversals the POS still retries by itself (not handed to a person).
     pub fn pending_reversals(&self) -> Result<Vec<PendingReversal>, StoreError> {
-        let mut st = self
-            .db
-            .prepare("SELECT txn, tries FROM reversals WHERE state='pending' ORDER BY txn")?;
+        let mut st = self.db.prepare(
+            "SELECT txn, tries FROM reversals WHERE state='pending' \
+             AND txn NOT IN (SELECT txn FROM manual_reversals) ORDER BY txn",
+        )?;
         let v = st
             .query_map([], |r| {
                 Ok(PendingReversal {

@@ -8,6 +8,7 @@ pub mod fault;
 pub mod handset;
 pub mod home;
 pub mod journal;
+pub mod link;
 pub mod network;
 pub mod pcap;
 pub mod pos;

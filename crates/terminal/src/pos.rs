@@ -87,6 +87,9 @@ pub enum PosError {
     Digest { record: Box<PurchaseRecord> },
     #[error("{0}")]
     Host(#[from] HostError),
+    /// Read before the bank card is charged: the wallet cannot take this load.
+    #[error("the wallet cannot take this load: {why}; the bank card was not charged")]
+    LoadRefused { why: String },
     /// The DEBIT answer was lost: the sale is in doubt until the card is tapped again.
     #[error("DEBIT FOR PURCHASE: no answer; the sale is in doubt, tap the same card again")]
     InDoubt(Box<InDoubt>),
@@ -112,6 +115,7 @@ impl PosError {
             PosError::Digest { .. } => Code::PDigest.into(),
             PosError::Host(e) => e.code().into(),
             PosError::InDoubt(_) => Code::PNoResponse.into(),
+            PosError::LoadRefused { .. } => Code::PLoadRefused.into(),
         }
     }
     /// The card's status word, when the card refused.
