@@ -75,24 +75,6 @@ impl SqliteLedger {
         Ok(SqliteLedger { db })
     }
 
-    /// Runs `f` in one transaction (a whole upload is booked at once, and much faster so).
-    pub fn in_transaction<T>(
-        &mut self,
-        f: impl FnOnce(&mut SqliteLedger) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.db.execute_batch("BEGIN IMMEDIATE")?;
-        match f(self) {
-            Ok(v) => {
-                self.db.execute_batch("COMMIT")?;
-                Ok(v)
-            }
-            Err(e) => {
-                let _ = self.db.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
-    }
-
     /// The size of the database file's pages in use, in bytes (for the settlement bench).
     pub fn size_bytes(&self) -> Result<u64, StoreError> {
         let pages: i64 = self.db.query_row("PRAGMA page_count", [], |r| r.get(0))?;
@@ -246,12 +228,13 @@ impl Ledger for SqliteLedger {
         // One only authorised was never made: the card spent the counter on this sale.
         let bill: Option<(i64, String)> = self
             .db
-            .query_row(
+            .prepare_cached(
                 "SELECT id, state FROM moves WHERE serial=?1 AND space='offline' AND counter=?2 \
                  AND state != 'void'",
-                params![serial, r.counter],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
+            )?
+            .query_row(params![serial, r.counter], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?;
         match bill {
             Some((_, s)) if s == MoveState::Booked.as_str() => return Ok(Insert::Duplicate),
@@ -272,11 +255,14 @@ impl Ledger for SqliteLedger {
             hex::encode_upper(r.time),
             hex::encode_upper(r.tac)
         ];
-        let added = inserted(self.db.execute(
-            "INSERT INTO purchases (serial, counter, amount, term_id, ttc, date, time, tac) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            fields,
-        ))?;
+        let added = inserted(
+            self.db
+                .prepare_cached(
+                    "INSERT INTO purchases (serial, counter, amount, term_id, ttc, date, time, \
+                     tac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(fields),
+        )?;
         if added == Insert::Added {
             return Ok(added);
         }
@@ -457,6 +443,17 @@ impl Ledger for SqliteLedger {
             params![by, at, why, id],
         )?;
         Ok(n == 1)
+    }
+
+    fn batch_begin(&mut self) -> Result<(), StoreError> {
+        self.db.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    fn batch_end(&mut self, commit: bool) -> Result<(), StoreError> {
+        self.db
+            .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })?;
+        Ok(())
     }
 
     fn totals(&mut self, serial: &[u8; 10]) -> Result<Option<(u64, u64, u64)>, StoreError> {

@@ -217,6 +217,15 @@ pub trait Ledger {
         at: &str,
         why: &str,
     ) -> Result<bool, StoreError>;
+    /// Starts a batch: what follows until [`Ledger::batch_end`] is written at once (an upload
+    /// is booked whole or not at all). The default does nothing.
+    fn batch_begin(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Ends the batch: `commit` writes it, otherwise it is dropped.
+    fn batch_end(&mut self, _commit: bool) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Opening balance, booked credits, debits (purchases and booked bills); `None` for an
     /// unknown card.
     fn totals(&mut self, serial: &[u8; 10]) -> Result<Option<(u64, u64, u64)>, StoreError>;
@@ -250,8 +259,15 @@ impl<L: Ledger> ClearingHost<L> {
         ClearingHost { issuer, ledger }
     }
 
-    /// Verifies and books one upload.
+    /// Verifies and books one upload, in one batch (all of it or none).
     pub fn settle(&mut self, records: &[PurchaseRecord]) -> Result<SettleReport, StoreError> {
+        self.ledger.batch_begin()?;
+        let r = self.settle_records(records);
+        self.ledger.batch_end(r.is_ok())?;
+        r
+    }
+
+    fn settle_records(&mut self, records: &[PurchaseRecord]) -> Result<SettleReport, StoreError> {
         let mut rep = SettleReport::default();
         for r in records {
             let ok = self.issuer.purchase_tac_ok(
