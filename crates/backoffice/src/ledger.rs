@@ -7,8 +7,10 @@
 //! `booked` or `void`), `rejections` (records not paid, open until someone resolves them).
 //!
 //! A move's counter lives in the card's online space (credits) or offline space (bill
-//! payments, which share the offline counter with purchases). Two live moves cannot hold the
-//! same counter of a card: a partial UNIQUE index over the moves that are not void.
+//! payments, which share the offline counter with purchases). Two booked moves cannot hold the
+//! same counter of a card (a partial UNIQUE index over booked moves); pending moves may share
+//! one (an over-the-air load authorised and a POS load uploaded later, for instance) until the
+//! card decides which one used it.
 
 use crate::settle::{Insert, Ledger, Move, MoveKind, MoveRow, MoveState, RejectionRow};
 use crate::store::{StoreError, open_db};
@@ -40,8 +42,9 @@ const SCHEMA: &str = "
         reference TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('pending','booked','void')),
         note TEXT NOT NULL DEFAULT '');
-    CREATE UNIQUE INDEX IF NOT EXISTS moves_live ON moves (serial, space, counter)
-        WHERE state != 'void';
+    DROP INDEX IF EXISTS moves_live;
+    CREATE UNIQUE INDEX IF NOT EXISTS moves_booked ON moves (serial, space, counter)
+        WHERE state = 'booked';
     CREATE TABLE IF NOT EXISTS rejections (
         id INTEGER PRIMARY KEY, serial TEXT NOT NULL, counter INTEGER NOT NULL,
         record TEXT NOT NULL, reason TEXT NOT NULL);";
@@ -141,21 +144,6 @@ fn decode_move(raw: (i64, [String; 6], u16, u32, String)) -> Result<MoveRow, Sto
 }
 
 impl SqliteLedger {
-    fn live_move(&self, m: &Move) -> Result<Option<MoveRow>, StoreError> {
-        let raw = self
-            .db
-            .query_row(
-                &format!(
-                    "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 AND space=?2 AND counter=?3 \
-                     AND state != 'void'"
-                ),
-                params![hex::encode_upper(m.serial), m.kind.space(), m.counter],
-                move_row,
-            )
-            .optional()?;
-        raw.map(decode_move).transpose()
-    }
-
     fn purchase_at(&self, serial: &[u8; 10], counter: u16) -> Result<bool, StoreError> {
         Ok(self
             .db
@@ -226,25 +214,27 @@ impl Ledger for SqliteLedger {
         let serial = hex::encode_upper(r.serial);
         // A bill payment booked at this counter is another debit: the record is a duplicate.
         // One only authorised was never made: the card spent the counter on this sale.
-        let bill: Option<(i64, String)> = self
+        let booked_bill = self
             .db
             .prepare_cached(
-                "SELECT id, state FROM moves WHERE serial=?1 AND space='offline' AND counter=?2 \
-                 AND state != 'void'",
+                "SELECT 1 FROM moves WHERE serial=?1 AND space='offline' AND counter=?2 \
+                 AND state='booked'",
             )?
-            .query_row(params![serial, r.counter], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(params![serial, r.counter], |_| Ok(()))
             .optional()?;
-        match bill {
-            Some((_, s)) if s == MoveState::Booked.as_str() => return Ok(Insert::Duplicate),
-            Some((id, _)) => self.resolve_move(
-                id,
-                MoveState::Void,
-                &format!("the card spent counter {} on TTC {}", r.counter, r.ttc),
-            )?,
-            None => {}
+        if booked_bill.is_some() {
+            return Ok(Insert::Duplicate);
         }
+        self.db
+            .prepare_cached(
+                "UPDATE moves SET state='void', note=?3 WHERE serial=?1 AND space='offline' \
+                 AND counter=?2 AND state='pending'",
+            )?
+            .execute(params![
+                serial,
+                r.counter,
+                format!("the card spent counter {} on TTC {}", r.counter, r.ttc)
+            ])?;
         let fields = params![
             serial,
             r.counter,
@@ -284,33 +274,48 @@ impl Ledger for SqliteLedger {
             )?;
             return Ok(Insert::Duplicate);
         }
-        if let Some(old) = self.live_move(m)? {
-            let same = old.m == *m;
-            match (old.state, state) {
-                (MoveState::Booked, _) => {
-                    return Ok(if same {
-                        Insert::Same
-                    } else {
-                        Insert::Duplicate
-                    });
-                }
-                // The same move proved: book it.
-                (MoveState::Pending, MoveState::Booked) if same => {
-                    self.resolve_move(old.id, MoveState::Booked, "proved by its TAC")?;
-                    return Ok(Insert::Added);
-                }
-                (MoveState::Pending, MoveState::Pending) if same => return Ok(Insert::Same),
-                // A later authorisation at the same counter (the card had not used it), or a
-                // proved move at a counter an authorisation was waiting on: the older is void.
-                (MoveState::Pending, _) => self.resolve_move(
-                    old.id,
+        let serial = hex::encode_upper(m.serial);
+        let at_counter = |st: MoveState| -> Result<Vec<MoveRow>, StoreError> {
+            let mut q = self.db.prepare_cached(&format!(
+                "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 AND space=?2 AND counter=?3 \
+                 AND state=?4 ORDER BY id"
+            ))?;
+            let raw = q
+                .query_map(
+                    params![serial, m.kind.space(), m.counter, st.as_str()],
+                    move_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            raw.into_iter().map(decode_move).collect()
+        };
+        if let Some(old) = at_counter(MoveState::Booked)?.first() {
+            return Ok(if old.m == *m {
+                Insert::Same
+            } else {
+                Insert::Duplicate
+            });
+        }
+        let pending = at_counter(MoveState::Pending)?;
+        if let Some(old) = pending.iter().find(|p| p.m == *m) {
+            if state == MoveState::Booked {
+                self.resolve_move(old.id, MoveState::Booked, "proved by its TAC")?;
+            } else {
+                return Ok(Insert::Same);
+            }
+        } else {
+            self.insert_move(m, state, "")?;
+        }
+        // A proved move at a counter others were waiting on: they never happened.
+        if state == MoveState::Booked {
+            for p in pending.iter().filter(|p| p.m != *m) {
+                self.resolve_move(
+                    p.id,
                     MoveState::Void,
                     &format!("counter {} went to {} {}", m.counter, m.kind, m.reference),
-                )?,
-                (MoveState::Void, _) => {}
+                )?;
             }
         }
-        self.insert_move(m, state, "")
+        Ok(Insert::Added)
     }
 
     fn pending_moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError> {

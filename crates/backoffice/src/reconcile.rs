@@ -102,12 +102,19 @@ pub fn reconcile(
     let mut decided = Vec::new();
     for p in ledger.pending_moves(&card.serial)? {
         let m = &p.m;
+        let (on, off) = ledger.booked_counters(&card.serial)?;
+        let taken = if m.kind.is_credit() { on } else { off };
         let (now, ty) = if m.kind.is_credit() {
             (card.online_counter, TYPE_LOAD)
         } else {
             (card.offline_counter, TYPE_PURCHASE)
         };
-        let (state, why) = if now <= m.counter {
+        let (state, why) = if taken.binary_search(&m.counter).is_ok() {
+            (
+                MoveState::Void,
+                format!("counter {} is booked for another transaction", m.counter),
+            )
+        } else if now <= m.counter {
             (
                 MoveState::Void,
                 format!(
