@@ -8,14 +8,14 @@
 //! handset, reader lab) → [`stk_conformance`] (vectors, runner, reports) → this crate (the CLI).
 //! This library only gathers them under one roof for the CLI, the tests and the benchmarks.
 
-pub use stk_backoffice::{acquirer, host, settle};
+pub use stk_backoffice::{acquirer, host, ledger, reconcile, settle};
 pub use stk_conformance as vectors;
 pub use stk_domain::{
-    apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, profile, records,
-    sw,
+    apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, pan, profile,
+    records, sw,
 };
 pub use stk_terminal::{
-    fault, handset, home, journal, lab, network, pcap, pos, psam, serve, transport,
+    fault, handset, home, journal, lab, link, network, pcap, pos, psam, serve, transport,
 };
 
 /// The card (re-exported from [`stk_card`]), with its image files from the terminal side.

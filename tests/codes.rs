@@ -269,6 +269,121 @@ fn duplicate() -> Reason {
     })
 }
 
+/// The first catalogue code `settle` (run as a process in `d`) names on its error output.
+fn settle_code(d: &Path, args: &[&str]) -> Reason {
+    let o = Command::new(BIN)
+        .current_dir(d)
+        .env_remove("STK_TERMINAL")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{args:?} succeeded");
+    let err = format!("{}{}", stderr(&o), stdout(&o));
+    Code::ALL
+        .iter()
+        .filter_map(|c| err.find(c.as_str()).map(|at| (at, *c)))
+        .min()
+        .map(|(_, c)| Reason::Code(c))
+        .unwrap_or_else(|| panic!("no code in: {err}"))
+}
+
+fn rejection_unresolved() -> Reason {
+    // A resolution of a rejection the ledger does not hold open.
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "settle",
+        "--resolve",
+        "7",
+        "--by",
+        "Li",
+        "--why",
+        "paid in cash",
+    ];
+    settle_code(dir.path(), &args)
+}
+
+fn unexplained() -> Reason {
+    // The ledger has a sale at a counter the presented card never reached (a card image
+    // replaced by a fresh one).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let o = Command::new(BIN)
+            .current_dir(d)
+            .env_remove("STK_TERMINAL")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    ok(&["card", "new"]);
+    ok(&["pos", "purchase", "2"]);
+    ok(&["settle"]);
+    std::fs::remove_file(d.join("card.json")).unwrap();
+    ok(&["card", "new"]);
+    settle_code(d, &["settle"])
+}
+
+/// A shop in a temporary folder: a new card and a terminal.
+fn shop_cli(d: &Path, args: &[&[&str]]) {
+    for a in args {
+        let o = Command::new(BIN)
+            .current_dir(d)
+            .env_remove("STK_TERMINAL")
+            .args(*a)
+            .output()
+            .unwrap();
+        assert!(o.status.code() != Some(2), "{a:?}: {}", stderr(&o));
+    }
+}
+
+fn bad_bank_card() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    shop_cli(dir.path(), &[&["card", "new"]]);
+    let args = [
+        "pos",
+        "topup",
+        "1",
+        "--pan",
+        "4111111111111112",
+        "--bank-pin",
+        "2468",
+    ];
+    settle_code(dir.path(), &args)
+}
+
+fn load_refused() -> Reason {
+    // Past the balance cap: refused when the card is read, before any charge.
+    let dir = tempfile::tempdir().unwrap();
+    shop_cli(dir.path(), &[&["card", "new"]]);
+    settle_code(dir.path(), &["pos", "topup", "9999", "--bank-pin", "2468"])
+}
+
+fn host_timeout() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    shop_cli(dir.path(), &[&["card", "new"]]);
+    settle_code(
+        dir.path(),
+        &["pos", "load", "1", "--fault", "host-delay:2100"],
+    )
+}
+
+fn reversal_manual() -> Reason {
+    // The acquirer stays down: the topup's try and two resumes make three tries.
+    let dir = tempfile::tempdir().unwrap();
+    let down = ["--fault", "acquirer-down"];
+    shop_cli(
+        dir.path(),
+        &[
+            &["card", "new"],
+            &["pos", "topup", "1", "--bank-pin", "2468", down[0], down[1]],
+            &["pos", "resume", down[0], down[1]],
+            &["pos", "resume", down[0], down[1]],
+        ],
+    );
+    settle_code(dir.path(), &["pos", "reversals"])
+}
+
 // ---- V- ----
 
 /// Runs a vector file written to a temporary folder.
@@ -404,6 +519,36 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         conflict,
     ),
     (Code::HOta, "an over-the-air answer is cut short", ota),
+    (
+        Code::PBankCard,
+        "a bank card number with a wrong check digit",
+        bad_bank_card,
+    ),
+    (
+        Code::PLoadRefused,
+        "a top-up past the balance cap",
+        load_refused,
+    ),
+    (
+        Code::HTimeout,
+        "an issuer slower than the time-out",
+        host_timeout,
+    ),
+    (
+        Code::HReversalManual,
+        "a reversal that fails three tries",
+        reversal_manual,
+    ),
+    (
+        Code::HRejected,
+        "a rejection resolved that is not open",
+        rejection_unresolved,
+    ),
+    (
+        Code::HUnexplained,
+        "the ledger holds a sale the presented card never made",
+        unexplained,
+    ),
     (
         Code::PTerminalBusy,
         "a terminal home is opened twice",

@@ -598,11 +598,20 @@ impl StateMachineTest for FleetTest {
         .unwrap();
         let profiles: Vec<Profile> = (0..CARDS as u8).map(fleet_profile).collect();
         let terms = (0..TERMS)
-            .map(|t| Terminal {
-                home: TerminalHome::open(&dir.path().join(format!("pos{t}")), &p, Some(term_id(t)))
-                    .unwrap(),
-                uploaded: Vec::new(),
-                dirty: false,
+            .map(|t| {
+                let home =
+                    TerminalHome::open(&dir.path().join(format!("pos{t}")), &p, Some(term_id(t)))
+                        .unwrap();
+                // The model retries every reversal until the acquirer acknowledges it: no
+                // reversal is handed to a person here (tests/topup_field.rs covers that).
+                let mut params = home.journal.params().unwrap();
+                params.reversal_tries = 99;
+                home.journal.set_params(&params).unwrap();
+                Terminal {
+                    home,
+                    uploaded: Vec::new(),
+                    dirty: false,
+                }
             })
             .collect();
         let mem = Path::new(":memory:");

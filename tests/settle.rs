@@ -114,3 +114,163 @@ fn a_settlement_killed_after_the_booking_is_settled_once_when_run_again() {
         "{again}"
     );
 }
+
+/// Runs the CLI in `d`; (exit code, stdout, stderr).
+fn run_in(d: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let o = common::output(d, args);
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn settlement_sees_every_fen_and_a_rejection_stays_until_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run_in(d, args);
+        assert_eq!(code, 0, "{args:?}:\n{out}{err}");
+        out
+    };
+    ok(&["card", "new"]);
+    // Every kind of movement: a sale, a POS load, an integrated top-up, an over-the-air top-up
+    // and a bill payment from the menu.
+    ok(&["pos", "purchase", "2"]);
+    ok(&["pos", "load", "5"]);
+    ok(&["pos", "topup", "3", "--bank-pin", "2468"]);
+    let air = ok(&["phone", "--lang", "en", "--keys", "1,1,4,123456"]);
+    assert!(air.contains("Topped up 4.00 yuan"), "{air}");
+    let bill = ok(&[
+        "phone",
+        "--lang",
+        "en",
+        "--keys",
+        "3,13800138000,1*50,123456",
+    ]);
+    assert!(bill.contains("Balance 108.50 yuan"), "{bill}");
+    let (code, out, err) = run_in(d, &["settle", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = &j["reconciliation"];
+    assert_eq!(r["shadow"], 10850, "{j:#}");
+    assert_eq!(r["card"], 10850, "{j:#}");
+    assert_eq!(r["difference"], 0);
+    assert_eq!(r["explained"], true);
+    assert!(r["outstanding"].as_array().unwrap().is_empty(), "{j:#}");
+    let decided: Vec<(String, String)> = r["decided"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["kind"].as_str().unwrap().to_string(),
+                x["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decided,
+        [("air-load", "booked"), ("bill", "booked")].map(|(a, b)| (a.into(), b.into()))
+    );
+    let mut ledger = SqliteLedger::open(&d.join("ledger.db")).unwrap();
+    let serial = Profile::default_profile().issuer.serial;
+    assert_eq!(
+        ledger.totals(&serial).unwrap(),
+        Some((10000, 500 + 300 + 400, 200 + 150))
+    );
+    drop(ledger);
+
+    // A sale whose TAC is corrupted on the way: rejected, and the settlement fails.
+    ok(&["pos", "purchase", "1", "--fault", "bad-mac:tac"]);
+    let (code, out, err) = run_in(d, &["settle"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("upload 1: 1 record(s), 0 accepted, 1 rejected"),
+        "{out}"
+    );
+    assert!(out.contains("open rejection #1:"), "{out}");
+    assert!(
+        out.contains("difference 1.00 (shadow − card), explained by the records below"),
+        "{out}"
+    );
+    assert!(out.contains("debit counter 2: 1.00 yuan"), "{out}");
+    assert!(err.contains("H-REJECTED"), "{err}");
+    // Settled again: nothing new to upload, but the rejection is still there.
+    let (code, out, err) = run_in(d, &["settle"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("upload 1: 0 record(s)"), "{out}");
+    assert!(out.contains("open rejection #1:"), "{out}");
+    // A resolution needs who and why.
+    let (code, _, err) = run_in(d, &["settle", "--resolve", "1", "--by", "", "--why", "x"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("H-REJECTED"), "{err}");
+    let res = ok(&[
+        "settle",
+        "--resolve",
+        "1",
+        "--by",
+        "Wang Li",
+        "--why",
+        "the customer paid in cash",
+    ]);
+    assert!(res.contains("rejection #1 resolved by Wang Li"), "{res}");
+    let out = ok(&["settle"]);
+    assert!(!out.contains("open rejection"), "{out}");
+    assert!(
+        out.contains("rejected #1 (H-TAC), resolved by Wang Li at "),
+        "{out}"
+    );
+    // Resolved once only.
+    let (code, _, err) = run_in(
+        d,
+        &["settle", "--resolve", "1", "--by", "Li", "--why", "again"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("no open rejection #1"), "{err}");
+}
+
+#[test]
+fn a_negative_shadow_balance_is_printed_with_its_sign() {
+    // An over-the-air load is pending until a card shows it; without the card image the
+    // shadow balance counts the sale it paid for but not the load.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run_in(d, args);
+        assert_eq!(code, 0, "{args:?}:\n{out}{err}");
+        out
+    };
+    ok(&["card", "new"]);
+    ok(&["phone", "--lang", "en", "--keys", "1,1,50,123456"]);
+    ok(&["pos", "purchase", "120"]);
+    let out = ok(&["settle", "--card", "elsewhere.json"]);
+    assert!(
+        out.contains("shadow balance -20.00; card balance ?"),
+        "{out}"
+    );
+    // With the card the load is proved and the books agree.
+    let out = ok(&["settle"]);
+    assert!(
+        out.contains("shadow balance 30.00; card balance 30.00"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_difference_the_card_does_not_explain_fails_the_settlement() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(run_in(d, &["card", "new"]).0, 0);
+    assert_eq!(run_in(d, &["pos", "purchase", "2"]).0, 0);
+    assert_eq!(run_in(d, &["settle"]).0, 0);
+    // Another image of the same card, which never made that sale.
+    std::fs::remove_file(d.join("card.json")).unwrap();
+    assert_eq!(run_in(d, &["card", "new"]).0, 0);
+    let (code, out, err) = run_in(d, &["settle"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("NOT explained"), "{out}");
+    assert!(out.contains("offline counter 0 is booked"), "{out}");
+    assert!(err.contains("H-UNEXPLAINED"), "{err}");
+}

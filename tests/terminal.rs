@@ -229,7 +229,15 @@ fn one_process_at_a_time_and_never_a_ttc_twice() {
     let held = TerminalHome::open_existing(&d.join("pos")).unwrap();
     for args in [
         &["pos", "purchase", "1", "--card", "a.json"][..],
-        &["pos", "topup", "1", "--card", "a.json"],
+        &[
+            "pos",
+            "topup",
+            "1",
+            "--bank-pin",
+            "2468",
+            "--card",
+            "a.json",
+        ],
         &["settle"],
     ] {
         let o = run(d, args);

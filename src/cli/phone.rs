@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use stk_wallet::handset::{Handset, HandsetError, PROFILE_NO_UCS2, PROFILE_UCS2, tokens};
 use stk_wallet::host::IssuerHost;
+use stk_wallet::settle::SqliteLedger;
 use stk_wallet::transport::sim::{SharedCard, shared};
 
 #[derive(clap::Args)]
@@ -22,6 +23,10 @@ pub struct Args {
     /// The profile the card was made from (the issuer host's keys for Top Up).
     #[arg(long, default_value = "default")]
     profile: String,
+    /// The clearing host's ledger (SQLite), where the issuer books over-the-air top-ups and
+    /// bill payments as it approves them.
+    #[arg(long, default_value = "ledger.db")]
+    ledger: PathBuf,
     /// Network date and time "YYYYMMDD HHMMSS" (default: now, UTC).
     #[arg(long)]
     clock: Option<String>,
@@ -46,7 +51,9 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let p = open::profile(&a.profile)?;
     let card = shared(open::owned_card(&a.card)?);
     let clock = open::clock(a.clock.as_deref())?;
-    let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock);
+    let ledger = SqliteLedger::open(&a.ledger).map_err(|e| e.to_string())?;
+    let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock)
+        .with_ledger(Box::new(ledger));
     let tp = if a.lang == "en" {
         PROFILE_NO_UCS2
     } else {

@@ -10,9 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 use stk_wallet::acquirer::SqliteBank;
 use stk_wallet::errors::Code;
-use stk_wallet::fault::{AcquirerFault, CardFault, FaultPlan, FaultyTransport, FlakyIssuer, Layer};
+use stk_wallet::fault::{AcquirerFault, CardFault, FaultPlan, FaultyTransport, Layer};
 use stk_wallet::home::TerminalHome;
 use stk_wallet::host::IssuerHost;
+use stk_wallet::link::HostLink;
+use stk_wallet::pan::Pan;
 use stk_wallet::pos::{Clock, Device, PosError, TopupOutcome, Trace, yuan};
 use stk_wallet::profile::Profile;
 use stk_wallet::transport::Transport;
@@ -59,12 +61,20 @@ enum Cmd {
         #[arg(long, default_value_t = 0, hide = true)]
         step_delay_ms: u64,
     },
-    /// Integrated top-up: charge bank card PAN at the acquirer, load the wallet, confirm (or
-    /// reverse). Resumes unfinished top-ups and queued reversals first.
+    /// Integrated top-up: read the card first (refused before any charge if the wallet cannot
+    /// take the load), charge bank card PAN at the acquirer, load the wallet, confirm (or
+    /// reverse). Resumes unfinished top-ups and queued reversals first. Exits 1 unless the
+    /// wallet was loaded.
     Topup {
         amount: String,
-        #[arg(long, default_value = "6222020200112233445")]
+        /// The bank card number (12 to 19 digits, Luhn-checked; kept and shown masked).
+        #[arg(long, default_value = "6222020200112233446")]
         pan: String,
+        /// The customer's bank card PIN (4 to 12 digits): checked for form, never stored,
+        /// never printed.
+        #[arg(long)]
+        bank_pin: String,
+        /// The wallet's payment password (the card's VERIFY), not the bank PIN.
         #[arg(long, default_value = "123456")]
         pin: String,
         /// Refused: the journal is in the terminal's home (--terminal).
@@ -106,6 +116,24 @@ enum Cmd {
         /// power (tear:credit:7) or the issuer link (host-down[:N], host-delay:MS).
         #[arg(long)]
         fault: Option<FaultPlan>,
+    },
+    /// The reversal queue: reversals retried automatically and those handed to a person after
+    /// the terminal's number of tries (H-REVERSAL-MANUAL), with every try; --resolve closes a
+    /// manual one once the account is adjusted with the bank.
+    Reversals {
+        /// The simulated acquirer's database (where a resolution adjusts the account).
+        #[arg(long, default_value = "bank.db")]
+        bank: PathBuf,
+        /// Resolve this manual reversal (its top-up id): the account is adjusted by hand with
+        /// the bank (the charge reversed there); needs --by and --why.
+        #[arg(long, value_name = "TXN", requires_all = ["by", "why"])]
+        resolve: Option<String>,
+        /// Who adjusted the account with the bank.
+        #[arg(long)]
+        by: Option<String>,
+        /// Why, or how it was put right.
+        #[arg(long)]
+        why: Option<String>,
     },
     /// The card's balance.
     Balance,
@@ -197,6 +225,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Cmd::Topup {
             amount,
             pan,
+            bank_pin,
             pin,
             journal,
             bank,
@@ -211,9 +240,18 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
                 Layer::Acquirer,
             ];
             let fault = a.fault("pos topup", *fault, &layers)?;
+            let card_no =
+                Pan::parse(pan).map_err(|e| format!("{}: --pan: {e}", Code::PBankCard))?;
+            if !(4..=12).contains(&bank_pin.len()) || !bank_pin.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(format!(
+                    "{}: --bank-pin: a bank card PIN is 4 to 12 digits",
+                    Code::PBankCard
+                ));
+            }
             let top = Topup {
                 amount: fen(amount)?,
-                pan,
+                pan: card_no.digits(),
                 pin,
                 bank,
                 step_delay_ms: *step_delay_ms,
@@ -239,6 +277,12 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             };
             query(&a, q, fault)
         }
+        Cmd::Reversals {
+            bank,
+            resolve,
+            by,
+            why,
+        } => reversals(&a, bank, resolve.as_deref(), by, why),
         Cmd::Balance => query(&a, Query::Balance, FaultPlan::NONE),
         Cmd::History => query(&a, Query::History, FaultPlan::NONE),
     }
@@ -372,7 +416,8 @@ fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
         print_header(&c.link, fault);
     }
     let host = IssuerHost::from_profile(&c.profile);
-    let issuer = FlakyIssuer::maybe(&host, fault.issuer());
+    let params = c.home.journal.params().map_err(|e| e.to_string())?;
+    let issuer = HostLink::new(&host, params, fault.issuer());
     let mut pos = c
         .home
         .pos(
@@ -382,19 +427,21 @@ fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
         )
         .map_err(open::terminal_error)?;
     let r = match q {
-        Query::Load { amount, pin } => pos.load(&issuer, amount, pin).map(|r| {
-            println!(
-                "load of {} yuan done: balance now {} yuan, TAC {} ({})",
-                yuan(r.amount),
-                yuan(r.balance_after),
-                hex::encode_upper(r.tac),
-                if r.tac_ok {
-                    "verified by the issuer"
-                } else {
-                    "TAC DOES NOT VERIFY"
-                }
-            );
-        }),
+        Query::Load { amount, pin } => pos
+            .load_journaled(&c.home.journal, &issuer, amount, pin)
+            .map(|r| {
+                println!(
+                    "load of {} yuan done: balance now {} yuan, TAC {} ({})",
+                    yuan(r.amount),
+                    yuan(r.balance_after),
+                    hex::encode_upper(r.tac),
+                    if r.tac_ok {
+                        "verified by the issuer"
+                    } else {
+                        "TAC DOES NOT VERIFY"
+                    }
+                );
+            }),
         Query::Balance => pos.balance().map(|b| println!("balance {} yuan", yuan(b))),
         Query::History => pos.history().map(|h| {
             if h.is_empty() {
@@ -406,6 +453,9 @@ fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
         }),
     };
     print_faults(&mut pos.card);
+    for t in issuer.tries.borrow().iter() {
+        println!("  {t}");
+    }
     match r {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
@@ -445,7 +495,8 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
     let bank = SqliteBank::open(t.bank).map_err(|e| e.to_string())?;
     let acq = AcquirerFault::link(&bank, fault.acquirer());
     let issuer = IssuerHost::from_profile(&c.profile);
-    let link_to_issuer = FlakyIssuer::maybe(&issuer, fault.issuer());
+    let params = c.home.journal.params().map_err(|e| e.to_string())?;
+    let link_to_issuer = HostLink::new(&issuer, params, fault.issuer());
     let mut pos = c
         .home
         .pos(
@@ -472,11 +523,21 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
         &mut pause,
     );
     print_faults(&mut pos.card);
+    for t in link_to_issuer.tries.borrow().iter() {
+        println!("  {t}");
+    }
     match r {
         Ok(rep) => {
             for st in &rep.steps {
                 println!("  {st}");
             }
+            let manual = c
+                .home
+                .journal
+                .manual_reversals()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .any(|m| m.txn == rep.txn && m.resolved.is_none());
             match rep.outcome {
                 TopupOutcome::Loaded { tac } => println!(
                     "top-up {} of {} yuan loaded, TAC {}",
@@ -489,6 +550,11 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
                     rep.txn,
                     if acknowledged {
                         "acknowledged".to_string()
+                    } else if manual {
+                        format!(
+                            "handed to a person ({}): `stk-wallet pos reversals`",
+                            Code::HReversalManual
+                        )
                     } else {
                         format!(
                             "queued ({}): run `stk-wallet pos resume`",
@@ -497,7 +563,8 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
                     }
                 ),
             }
-            Ok(ExitCode::SUCCESS)
+            // Only a loaded wallet is a top-up done.
+            Ok(status(matches!(rep.outcome, TopupOutcome::Loaded { .. })))
         }
         Err(e) => {
             explain_failure(&e);
@@ -539,5 +606,92 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result
         .map_err(|e| e.to_string())?
         .len();
     println!("{open} top-up(s) unfinished, {left} reversal(s) queued");
+    Ok(status(open == 0))
+}
+
+/// `pos reversals [--resolve TXN --by WHO --why TEXT]`.
+fn reversals(
+    a: &Args,
+    bank: &Path,
+    resolve: Option<&str>,
+    by: &Option<String>,
+    why: &Option<String>,
+) -> Result<ExitCode, String> {
+    let profile = open::profile(&a.profile)?;
+    let home = open::terminal(
+        a.terminal.as_deref(),
+        a.term_id.as_deref(),
+        &profile,
+        &a.card,
+    )?;
+    let j = &home.journal;
+    let err = |e: stk_wallet::acquirer::StoreError| e.to_string();
+    if let Some(txn) = resolve {
+        let (by, why) = (by.as_deref().unwrap_or(""), why.as_deref().unwrap_or(""));
+        if by.trim().is_empty() || why.trim().is_empty() {
+            return Err(format!(
+                "{}: --by and --why must say who adjusted the account and why",
+                Code::HReversalManual
+            ));
+        }
+        let waiting = j
+            .manual_reversals()
+            .map_err(err)?
+            .iter()
+            .any(|m| m.txn == txn && m.resolved.is_none());
+        if !waiting {
+            return Err(format!(
+                "{}: {txn} is not a reversal waiting for a person (`stk-wallet pos reversals` lists them)",
+                Code::HReversalManual
+            ));
+        }
+        // The adjustment by hand: the bank reverses the charge at its own desk (no link).
+        use stk_wallet::acquirer::AcquirerHost;
+        SqliteBank::open(bank)
+            .map_err(err)?
+            .reverse(txn)
+            .map_err(|e| format!("the bank did not take the adjustment: {e}"))?;
+        let at = super::settle::now_utc();
+        j.resolve_manual(txn, by, &at, why).map_err(err)?;
+        println!("reversal {txn} resolved by {by} at {at}: {why}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let queued = j.pending_reversals().map_err(err)?;
+    let manual = j.manual_reversals().map_err(err)?;
+    let log = j.reversal_log().map_err(err)?;
+    let tries = |txn: &str| {
+        log.iter()
+            .filter(|(t, ..)| t == txn)
+            .map(|(_, n, o)| format!("    try {n}: {o}"))
+            .collect::<Vec<_>>()
+    };
+    println!(
+        "{} reversal(s) queued (retried automatically)",
+        queued.len()
+    );
+    for q in &queued {
+        println!("  {} after {} tr(ies)", q.txn, q.tries);
+        tries(&q.txn).iter().for_each(|l| println!("{l}"));
+    }
+    let open = manual.iter().filter(|m| m.resolved.is_none()).count();
+    println!(
+        "{open} reversal(s) waiting for a person ({}), {} resolved",
+        Code::HReversalManual,
+        manual.len() - open
+    );
+    for m in &manual {
+        println!(
+            "  {} card {} {} yuan, manual after {} tries: {}",
+            m.txn,
+            m.pan,
+            yuan(m.amount),
+            m.tries,
+            match &m.resolved {
+                None => "OPEN".to_string(),
+                Some((by, at, why)) => format!("resolved by {by} at {at}: {why}"),
+            }
+        );
+        tries(&m.txn).iter().for_each(|l| println!("{l}"));
+    }
     Ok(status(open == 0))
 }

@@ -1,13 +1,19 @@
-//! `settle`: a terminal's journal (its sales) uploaded to the clearing host.
+//! `settle`: a terminal's journal (its sales, POS loads and integrated top-ups) uploaded to the
+//! clearing host, then the presented card reconciled against the ledger (docs/spec.md §5).
 
 use super::open;
+use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use stk_wallet::errors::Code;
 use stk_wallet::fault::{FaultPlan, Layer, SettlementFault};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::{Journal, TopupState};
-use stk_wallet::pos::yuan;
-use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
+use stk_wallet::pos::{HistoryEntry, LoadReceipt};
+use stk_wallet::reconcile::{CardView, Reconciliation, reconcile};
+use stk_wallet::settle::{
+    ClearingHost, Ledger, Move, MoveKind, MoveState, RejectionRow, SettleReport, SqliteLedger,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,7 +26,7 @@ pub struct Args {
     /// The clearing host's ledger (SQLite).
     #[arg(long, default_value = "ledger.db")]
     ledger: PathBuf,
-    /// Compare the shadow balance with this card image.
+    /// Reconcile the shadow balance with this card image.
     #[arg(long, default_value = "card.json")]
     card: PathBuf,
     #[arg(long, default_value = "default")]
@@ -28,68 +34,217 @@ pub struct Args {
     /// `duplicate-upload` sends the upload twice.
     #[arg(long)]
     fault: Option<FaultPlan>,
+    /// Print the report as one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Resolve rejection ID (listed by every `settle`) instead of uploading; needs --by and --why.
+    #[arg(long, value_name = "ID", requires_all = ["by", "why"])]
+    resolve: Option<i64>,
+    /// Who resolves the rejection (kept with it).
+    #[arg(long)]
+    by: Option<String>,
+    /// Why, or how it was put right (kept with it).
+    #[arg(long)]
+    why: Option<String>,
 }
 
-/// Uploads the terminal's journal (twice with `--fault duplicate-upload`). Exits 1 when the
-/// clearing host rejects a record of the upload: the merchant is not paid for it.
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Fen as yuan with a sign when negative: `-1.50`.
+pub fn signed_yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+/// What the card image shows, for the reconciliation.
+fn card_view(path: &std::path::Path) -> Result<CardView, String> {
+    let card = open::card(path)?;
+    let st = card.state();
+    let log = (1..=10)
+        .filter_map(|n| st.log.record(n).and_then(|r| HistoryEntry::parse(r)))
+        .collect();
+    Ok(CardView {
+        serial: stk_wallet::codec::IssuerFile::parse(&st.perso.ef0015)
+            .map_err(|e| format!("{}: {e}", Code::IImage))?
+            .serial,
+        balance: st.purse.balance,
+        online_counter: st.purse.online_counter,
+        offline_counter: st.purse.offline_counter,
+        log,
+    })
+}
+
+/// Books the journal's integrated top-ups and POS loads; returns (top-ups, POS loads) sent.
+fn book_loads(
+    clearing: &mut ClearingHost<SqliteLedger>,
+    journal: &Journal,
+) -> Result<(usize, usize), String> {
+    let mut topups = 0;
+    for t in journal.all_topups().map_err(s)? {
+        if let (TopupState::Loaded | TopupState::Done, Some(serial), Some(counter)) =
+            (t.state, t.serial, t.counter)
+        {
+            let m = Move {
+                serial,
+                kind: MoveKind::Topup,
+                counter,
+                amount: t.amount,
+                term_id: t.term_id.unwrap_or_default(),
+                date: t.date.unwrap_or_default(),
+                time: t.time.unwrap_or_default(),
+                reference: t.txn.clone(),
+            };
+            clearing.ledger.add_move(&m, MoveState::Booked).map_err(s)?;
+            topups += 1;
+        }
+    }
+    let loads = journal.loads_to_upload().map_err(s)?;
+    for l in &loads {
+        let reference = format!("POS load {}", l.id);
+        match l.tac {
+            Some(tac) => {
+                let r = LoadReceipt {
+                    serial: l.serial,
+                    counter: l.counter,
+                    amount: l.amount,
+                    balance_after: l.balance_before + l.amount,
+                    term_id: l.term_id,
+                    date: l.date,
+                    time: l.time,
+                    tac,
+                    tac_ok: false,
+                };
+                clearing
+                    .book_load_as(&r, MoveKind::PosLoad, &reference)
+                    .map_err(s)?;
+            }
+            // Its CREDIT got no answer: the card's counters decide it.
+            None => {
+                let m = Move {
+                    serial: l.serial,
+                    kind: MoveKind::PosLoad,
+                    counter: l.counter,
+                    amount: l.amount,
+                    term_id: l.term_id,
+                    date: l.date,
+                    time: l.time,
+                    reference,
+                };
+                clearing
+                    .ledger
+                    .add_move(&m, MoveState::Pending)
+                    .map_err(s)?;
+            }
+        }
+    }
+    let ids: Vec<i64> = loads.iter().map(|l| l.id).collect();
+    journal.mark_loads_uploaded(&ids).map_err(s)?;
+    Ok((topups, loads.len()))
+}
+
+/// `settle --resolve ID --by WHO --why TEXT`.
+fn resolve(a: &Args, id: i64) -> Result<ExitCode, String> {
+    let mut ledger = SqliteLedger::open(&a.ledger).map_err(s)?;
+    let (by, why) = (
+        a.by.as_deref().unwrap_or(""),
+        a.why.as_deref().unwrap_or(""),
+    );
+    if by.trim().is_empty() || why.trim().is_empty() {
+        return Err(format!(
+            "{}: --by and --why must say who resolves the rejection and why",
+            Code::HRejected
+        ));
+    }
+    let at = now_utc();
+    if !ledger.resolve_rejection(id, by, &at, why).map_err(s)? {
+        return Err(format!(
+            "{}: there is no open rejection #{id} in {} (`stk-wallet settle` lists them)",
+            Code::HRejected,
+            a.ledger.display()
+        ));
+    }
+    println!("rejection #{id} resolved by {by} at {at}: {why}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Now, UTC, as "YYYY-MM-DD HH:MM:SS".
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (d, t) = stk_wallet::pos::bcd_datetime(secs);
+    format!(
+        "{:02x}{:02x}-{:02x}-{:02x} {:02x}:{:02x}:{:02x}",
+        d[0], d[1], d[2], d[3], t[0], t[1], t[2]
+    )
+}
+
+/// Uploads the terminal's journal (twice with `--fault duplicate-upload`), then reconciles the
+/// card. Exits 1 when a record is rejected or stays rejected without a resolution, or the card's
+/// balance differs from the shadow balance by more than the named records explain.
 pub fn run(a: Args) -> Result<ExitCode, String> {
+    if let Some(id) = a.resolve {
+        return resolve(&a, id);
+    }
     let fault = a
         .fault
         .unwrap_or_default()
         .reaching("settle", &[Layer::Settlement])
-        .map_err(|e| e.to_string())?;
+        .map_err(s)?;
     let p = open::profile(&a.profile)?;
+    let mut text = Vec::<String>::new();
     let home;
     let legacy;
+    let mut in_doubt = 0;
     let journal: &Journal = match &a.journal {
         Some(path) => {
-            legacy = Journal::open(path).map_err(|e| e.to_string())?;
-            println!("journal {} (a POS journal file)", path.display());
+            legacy = Journal::open(path).map_err(s)?;
+            text.push(format!("journal {} (a POS journal file)", path.display()));
             &legacy
         }
         None => {
             let dir;
             (dir, home) = open::existing_terminal(a.terminal.as_deref())?;
-            println!(
+            text.push(format!(
                 "terminal {} at {}",
                 hex::encode_upper(home.term_id),
                 dir.display()
-            );
-            let doubt = home.all_in_doubt().map_err(|e| e.to_string())?;
-            if !doubt.is_empty() {
-                println!(
-                    "  {} sale(s) still in doubt (P-NO-RESPONSE): tap the card(s) again to complete them",
-                    doubt.len()
-                );
+            ));
+            in_doubt = home.all_in_doubt().map_err(s)?.len();
+            if in_doubt > 0 {
+                text.push(format!(
+                    "  {in_doubt} sale(s) still in doubt ({}): tap the card(s) again to complete them",
+                    Code::PNoResponse
+                ));
             }
             &home.journal
         }
     };
     let mut clearing = ClearingHost::new(
         IssuerHost::from_profile(&p),
-        SqliteLedger::open(&a.ledger).map_err(|e| e.to_string())?,
+        SqliteLedger::open(&a.ledger).map_err(s)?,
     );
     let serial = p.issuer.serial;
     clearing
         .ledger
         .open_card(&serial, p.purse.balance)
-        .map_err(|e| e.to_string())?;
-    // Loads the issuer authorised through this POS's top-ups.
-    for t in journal.all_topups().map_err(|e| e.to_string())? {
-        if let (TopupState::Loaded | TopupState::Done, Some(s), Some(c)) =
-            (t.state, t.serial, t.counter)
-        {
-            clearing
-                .ledger
-                .add_load(&s, c, t.amount)
-                .map_err(|e| e.to_string())?;
-        }
-    }
-    let upload = journal.sales_to_upload().map_err(|e| e.to_string())?;
-    let mut refused = 0;
+        .map_err(s)?;
+    clearing
+        .ledger
+        .open_counters(&serial, p.purse.online_counter, p.purse.offline_counter)
+        .map_err(s)?;
+    let (topups, loads) = book_loads(&mut clearing, journal)?;
+    text.push(format!(
+        "loads: {topups} integrated top-up(s) and {loads} POS load(s) sent"
+    ));
+    let upload = journal.sales_to_upload().map_err(s)?;
+    let mut reports: Vec<SettleReport> = Vec::new();
     for round in 1..=SettlementFault::uploads(fault.settlement()) {
-        let rep = clearing.settle(&upload).map_err(|e| e.to_string())?;
-        println!(
+        let rep = clearing.settle(&upload).map_err(s)?;
+        text.push(format!(
             "upload {round}: {} record(s), {} accepted, {} rejected{}",
             upload.len(),
             rep.accepted.len(),
@@ -99,34 +254,194 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             } else {
                 format!(", {} settled by an earlier upload", rep.already.len())
             }
-        );
+        ));
         for r in &rep.rejected {
-            println!(
+            text.push(format!(
                 "  rejected {} counter {} TTC {} ({}): {}",
                 hex::encode_upper(r.record.serial),
                 r.record.counter,
                 r.record.ttc,
                 r.code,
                 r.reason
-            );
+            ));
         }
-        if round == 1 {
-            refused = rep.rejected.len();
+        reports.push(rep);
+    }
+    journal.mark_uploaded(&upload).map_err(s)?;
+    let refused: Vec<_> = reports
+        .first()
+        .map(|r| r.rejected.iter().map(|x| x.record.clone()).collect())
+        .unwrap_or_default();
+    journal.mark_rejected(&refused).map_err(s)?;
+
+    let open_rejections = clearing.ledger.rejections(true).map_err(s)?;
+    for r in &open_rejections {
+        text.push(format!(
+            "  open rejection #{}: {} counter {} TTC {} {} yuan ({}): {}; resolve with \
+             `stk-wallet settle --resolve {} --by WHO --why TEXT`",
+            r.id,
+            hex::encode_upper(r.record.serial),
+            r.record.counter,
+            r.record.ttc,
+            stk_wallet::pos::yuan(r.record.amount),
+            r.code,
+            r.reason,
+            r.id
+        ));
+    }
+
+    // The presented card.
+    let view = card_view(&a.card);
+    let rec: Option<Reconciliation> = match &view {
+        Ok(v) => reconcile(&mut clearing.ledger, v).map_err(s)?,
+        Err(_) => None,
+    };
+    match (&view, &rec) {
+        (Err(e), _) => {
+            let shadow = clearing.shadow(&serial).map_err(s)?;
+            text.push(format!(
+                "shadow balance {}; card balance ? (no card image: {e}); not reconciled",
+                shadow.map_or("? (unknown card)".into(), signed_yuan)
+            ));
+        }
+        (Ok(v), None) => text.push(format!(
+            "card {} is unknown to the clearing host: not reconciled",
+            hex::encode_upper(v.serial)
+        )),
+        (Ok(_), Some(r)) => text.extend(reconciliation_text(r)),
+    }
+    let rejected_now = reports.first().map_or(0, |r| r.rejected.len());
+    let unexplained = rec.as_ref().is_some_and(|r| !r.explained);
+    if a.json {
+        println!(
+            "{}",
+            report_json(&reports, &upload.len(), &open_rejections, &rec, in_doubt)
+        );
+    } else {
+        for l in &text {
+            println!("{l}");
         }
     }
-    journal.mark_uploaded(&upload).map_err(|e| e.to_string())?;
-    let shadow = clearing
-        .shadow_balance(&serial)
-        .map_err(|e| e.to_string())?;
-    let card = open::card(&a.card).ok().map(|c| c.state().purse.balance);
-    println!(
+    if rejected_now > 0 {
+        eprintln!("{rejected_now} record(s) rejected: not paid to the merchant");
+    }
+    if !open_rejections.is_empty() {
+        eprintln!(
+            "{}: {} rejected record(s) not resolved",
+            Code::HRejected,
+            open_rejections.len()
+        );
+    }
+    if unexplained {
+        eprintln!(
+            "{}: the card's balance differs from the shadow balance by more than the records named",
+            Code::HUnexplained
+        );
+    }
+    Ok(super::status(
+        rejected_now == 0 && open_rejections.is_empty() && !unexplained,
+    ))
+}
+
+fn reconciliation_text(r: &Reconciliation) -> Vec<String> {
+    let mut t = vec![format!(
         "shadow balance {}; card balance {}",
-        shadow.map_or("?".into(), yuan),
-        card.map_or("? (no card image)".into(), yuan)
-    );
-    if refused > 0 {
-        eprintln!("{refused} record(s) rejected: not paid to the merchant");
-        return Ok(super::failed());
+        signed_yuan(r.shadow),
+        signed_yuan(i64::from(r.card))
+    )];
+    for d in &r.decided {
+        t.push(format!(
+            "  {} {} yuan at counter {} ({}): {} ({})",
+            d.kind,
+            stk_wallet::pos::yuan(d.amount),
+            d.counter,
+            d.reference,
+            d.state.as_str(),
+            d.why
+        ));
     }
-    Ok(ExitCode::SUCCESS)
+    if r.difference == 0 && r.outstanding.is_empty() {
+        t.push(format!(
+            "card {}: reconciled, nothing outstanding",
+            r.serial
+        ));
+        return t;
+    }
+    t.push(format!(
+        "card {}: difference {} (shadow − card), {}:",
+        r.serial,
+        signed_yuan(r.difference),
+        if r.explained {
+            "explained by the records below"
+        } else {
+            "NOT explained"
+        }
+    ));
+    for o in &r.outstanding {
+        t.push(format!(
+            "  {} counter {}: {}{} — {}",
+            o.side,
+            o.counter,
+            o.amount.map_or("amount unknown".into(), |a| format!(
+                "{} yuan",
+                stk_wallet::pos::yuan(a)
+            )),
+            o.term_id
+                .as_ref()
+                .map(|x| format!(" at term {x}"))
+                .unwrap_or_default(),
+            o.why
+        ));
+    }
+    for p in &r.phantom {
+        t.push(format!("  {p}"));
+    }
+    t
+}
+
+fn rejection_json(r: &RejectionRow) -> serde_json::Value {
+    json!({
+        "id": r.id,
+        "serial": hex::encode_upper(r.record.serial),
+        "counter": r.record.counter,
+        "ttc": r.record.ttc,
+        "amount_fen": r.record.amount,
+        "code": r.code.as_str(),
+        "reason": r.reason,
+    })
+}
+
+fn report_json(
+    reports: &[SettleReport],
+    records: &usize,
+    open: &[RejectionRow],
+    rec: &Option<Reconciliation>,
+    in_doubt: usize,
+) -> serde_json::Value {
+    let uploads: Vec<_> = reports
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            json!({
+                "upload": i + 1,
+                "records": records,
+                "accepted": r.accepted.len(),
+                "already_settled": r.already.len(),
+                "rejected": r.rejected.iter().map(|x| json!({
+                    "serial": hex::encode_upper(x.record.serial),
+                    "counter": x.record.counter,
+                    "ttc": x.record.ttc,
+                    "amount_fen": x.record.amount,
+                    "code": x.code.as_str(),
+                    "reason": x.reason,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "uploads": uploads,
+        "sales_in_doubt": in_doubt,
+        "open_rejections": open.iter().map(rejection_json).collect::<Vec<_>>(),
+        "reconciliation": rec,
+    })
 }

@@ -58,6 +58,17 @@ impl SqliteBank {
                 effect TEXT NOT NULL
              );",
         )?;
+        // A bank written before card numbers were masked: mask them now.
+        let clear: Vec<(String, String)> = db
+            .prepare("SELECT txn, pan FROM charges")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (txn, pan) in clear {
+            let m = stk_domain::pan::mask(&pan);
+            if m != pan {
+                db.execute("UPDATE charges SET pan=?1 WHERE txn=?2", params![m, txn])?;
+            }
+        }
         Ok(SqliteBank { db })
     }
 
@@ -70,7 +81,11 @@ impl SqliteBank {
             .optional()?)
     }
 
+    /// Applies one request. The card number is kept masked (first six, last four): the
+    /// simulated bank needs no more to tell its charges apart.
     fn apply(&self, txn: &str, kind: &str, pan: &str, amount: u32) -> Result<(), StoreError> {
+        let pan = stk_domain::pan::mask(pan);
+        let pan = pan.as_str();
         let tx = self.db.unchecked_transaction()?;
         let st = self.state(txn)?;
         let effect = match (kind, st.as_deref()) {
@@ -173,6 +188,8 @@ fn store_down(e: StoreError) -> HostError {
 impl AcquirerHost for SqliteBank {
     fn charge(&self, txn: &str, pan: &str, amount: u32) -> Result<(), HostError> {
         self.apply(txn, "charge", pan, amount).map_err(store_down)?;
+        let pan = stk_domain::pan::mask(pan);
+        let pan = pan.as_str();
         let (had_pan, had_amount, state): (String, u32, String) = self
             .db
             .query_row(

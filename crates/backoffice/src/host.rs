@@ -46,6 +46,11 @@ impl IssuerHost {
         }
     }
 
+    /// Whether the issuer holds a load key with this index.
+    pub fn has_load_key(&self, index: u8) -> bool {
+        self.load_keys.iter().any(|(i, _)| *i == index)
+    }
+
     /// Checks the card's MAC1 and answers MAC2 for CREDIT FOR LOAD.
     pub fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
         let spec = self

@@ -5,6 +5,8 @@
 
 pub mod acquirer;
 pub mod host;
+pub mod ledger;
+pub mod reconcile;
 pub mod settle;
 pub mod store;
 

@@ -3,8 +3,11 @@
 //! and keeps a shadow balance per card: opening balance + verified loads − accepted purchases,
 //! which equals the card's balance once every record is in.
 //!
-//! Storage is behind the small [`Ledger`] trait ([`SqliteLedger`] here; an operator-scale
-//! PostgreSQL ledger would implement the same five methods). The duplicate rule is a UNIQUE key
+//! Besides purchases the clearing host books every other movement of money ([`Move`]: POS
+//! loads, integrated top-ups, over-the-air loads, refunds, bill payments), each pending until
+//! proved on the card (crate::reconcile). Storage is behind the [`Ledger`] trait
+//! ([`SqliteLedger`], crate::ledger, is the embedded default; an operator-scale database would
+//! implement the same methods). The duplicate rule is a UNIQUE key
 //! on (serial, counter), so replaying an upload is idempotent. A second UNIQUE key on
 //! (termID, TTC) catches a record replayed under another counter: the purchase TAC does not
 //! cover the card's counter (docs/spec.md §4), so the TAC alone cannot. A record identical in
@@ -12,10 +15,9 @@
 //! reached the POS, or a POS killed before it noted the upload): it is reported as already
 //! settled, neither booked again nor rejected.
 
-use crate::acquirer::{StoreError, open_db};
 use crate::host::IssuerHost;
-use rusqlite::{Connection, params};
-use std::path::Path;
+pub use crate::ledger::SqliteLedger;
+use crate::store::StoreError;
 use stk_domain::errors::Code;
 use stk_domain::records::{LoadReceipt, PurchaseRecord};
 
@@ -30,137 +32,203 @@ pub enum Insert {
     Same,
 }
 
-/// Clearing storage.
+/// A movement of money on a card other than an offline purchase record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MoveKind {
+    /// A load at a POS authorised by the issuer host (`pos load`).
+    PosLoad,
+    /// The load of an integrated top-up (bank card charged at the counter).
+    Topup,
+    /// A top-up from the wallet's menu, authorised over the air.
+    AirLoad,
+    /// A refund loaded back to the card against an earlier sale.
+    Refund,
+    /// A phone bill paid from the purse over the air (a debit).
+    Bill,
+}
+
+impl MoveKind {
+    pub const ALL: [MoveKind; 5] = [
+        MoveKind::PosLoad,
+        MoveKind::Topup,
+        MoveKind::AirLoad,
+        MoveKind::Refund,
+        MoveKind::Bill,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveKind::PosLoad => "pos-load",
+            MoveKind::Topup => "topup",
+            MoveKind::AirLoad => "air-load",
+            MoveKind::Refund => "refund",
+            MoveKind::Bill => "bill",
+        }
+    }
+    /// Credits use the card's online counter; a bill payment its offline counter.
+    pub fn is_credit(self) -> bool {
+        self != MoveKind::Bill
+    }
+    /// The counter space: `online` or `offline`.
+    pub fn space(self) -> &'static str {
+        if self.is_credit() {
+            "online"
+        } else {
+            "offline"
+        }
+    }
+}
+
+impl std::fmt::Display for MoveKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MoveKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<MoveKind, String> {
+        MoveKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a kind of move"))
+    }
+}
+
+/// Where a move stands at the clearing host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MoveState {
+    /// Authorised (or journaled) but not yet proved on the card: not in the shadow balance.
+    Pending,
+    /// Proved (a TAC that verifies, or the card's counters and log): in the shadow balance.
+    Booked,
+    /// Proved never to have happened on the card.
+    Void,
+}
+
+impl MoveState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveState::Pending => "pending",
+            MoveState::Booked => "booked",
+            MoveState::Void => "void",
+        }
+    }
+}
+
+impl std::str::FromStr for MoveState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<MoveState, String> {
+        [MoveState::Pending, MoveState::Booked, MoveState::Void]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a move state"))
+    }
+}
+
+/// One move as the clearing host books it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    pub serial: [u8; 10],
+    pub kind: MoveKind,
+    /// The card's online counter (credits) or offline counter (bill) the move used.
+    pub counter: u16,
+    pub amount: u32,
+    pub term_id: [u8; 6],
+    pub date: [u8; 4],
+    pub time: [u8; 3],
+    /// The top-up id, the refunded sale, the phone number paid for, …
+    pub reference: String,
+}
+
+/// A move with its ledger id and state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MoveRow {
+    pub id: i64,
+    pub state: MoveState,
+    pub m: Move,
+}
+
+/// A record the clearing host did not pay, and who resolved it (who, when, why).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectionRow {
+    pub id: i64,
+    pub record: PurchaseRecord,
+    pub code: Code,
+    pub reason: String,
+    pub resolved: Option<(String, String, String)>,
+}
+
+/// Clearing storage ([`SqliteLedger`] is the embedded default).
 pub trait Ledger {
     /// Registers a card's balance at issuance (once; later calls are ignored).
     fn open_card(&mut self, serial: &[u8; 10], balance: u32) -> Result<(), StoreError>;
-    fn add_purchase(&mut self, r: &PurchaseRecord) -> Result<Insert, StoreError>;
-    fn add_load(
+    /// Registers a card's online and offline counters at issuance (once).
+    fn open_counters(
         &mut self,
         serial: &[u8; 10],
-        counter: u16,
-        amount: u32,
-    ) -> Result<Insert, StoreError>;
-    fn add_rejection(&mut self, r: &PurchaseRecord, reason: &str) -> Result<(), StoreError>;
-    /// Opening balance, sum of loads, sum of purchases; `None` for an unknown card.
-    fn totals(&mut self, serial: &[u8; 10]) -> Result<Option<(u64, u64, u64)>, StoreError>;
-}
-
-pub struct SqliteLedger {
-    db: Connection,
-}
-
-impl SqliteLedger {
-    pub fn open(path: &Path) -> Result<SqliteLedger, StoreError> {
-        let db = open_db(path)?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS cards (serial TEXT PRIMARY KEY, opening INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS purchases (
-                serial TEXT NOT NULL, counter INTEGER NOT NULL, amount INTEGER NOT NULL,
-                term_id TEXT NOT NULL, ttc INTEGER NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
-                tac TEXT NOT NULL,
-                UNIQUE (serial, counter), UNIQUE (term_id, ttc));
-             CREATE TABLE IF NOT EXISTS loads (
-                serial TEXT NOT NULL, counter INTEGER NOT NULL, amount INTEGER NOT NULL,
-                UNIQUE (serial, counter));
-             CREATE TABLE IF NOT EXISTS rejections (
-                id INTEGER PRIMARY KEY, serial TEXT NOT NULL, counter INTEGER NOT NULL,
-                record TEXT NOT NULL, reason TEXT NOT NULL);",
-        )?;
-        Ok(SqliteLedger { db })
-    }
-}
-
-fn unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
-}
-
-fn inserted(r: rusqlite::Result<usize>) -> Result<Insert, StoreError> {
-    match r {
-        Ok(_) => Ok(Insert::Added),
-        Err(e) if unique_violation(&e) => Ok(Insert::Duplicate),
-        Err(e) => Err(e.into()),
-    }
-}
-
-impl Ledger for SqliteLedger {
-    fn open_card(&mut self, serial: &[u8; 10], balance: u32) -> Result<(), StoreError> {
-        self.db.execute(
-            "INSERT OR IGNORE INTO cards (serial, opening) VALUES (?1, ?2)",
-            params![hex::encode_upper(serial), balance],
-        )?;
-        Ok(())
-    }
-    fn add_purchase(&mut self, r: &PurchaseRecord) -> Result<Insert, StoreError> {
-        let fields = params![
-            hex::encode_upper(r.serial),
-            r.counter,
-            r.amount,
-            hex::encode_upper(r.term_id),
-            r.ttc,
-            hex::encode_upper(r.date),
-            hex::encode_upper(r.time),
-            hex::encode_upper(r.tac)
-        ];
-        let added = inserted(self.db.execute(
-            "INSERT INTO purchases (serial, counter, amount, term_id, ttc, date, time, tac) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            fields,
-        ))?;
-        if added == Insert::Added {
-            return Ok(added);
-        }
-        let same: u32 = self.db.query_row(
-            "SELECT COUNT(*) FROM purchases WHERE serial=?1 AND counter=?2 AND amount=?3 \
-             AND term_id=?4 AND ttc=?5 AND date=?6 AND time=?7 AND tac=?8",
-            fields,
-            |row| row.get(0),
-        )?;
-        Ok(if same > 0 { Insert::Same } else { added })
-    }
+        online: u16,
+        offline: u16,
+    ) -> Result<(), StoreError>;
+    fn opening_counters(&mut self, serial: &[u8; 10]) -> Result<Option<(u16, u16)>, StoreError>;
+    fn add_purchase(&mut self, r: &PurchaseRecord) -> Result<Insert, StoreError>;
+    /// Books (or holds pending) a move. A pending move at a counter another pending move holds
+    /// replaces it (the card had not used the counter); a booked move wins over a pending one.
+    fn add_move(&mut self, m: &Move, state: MoveState) -> Result<Insert, StoreError>;
+    /// A booked load known only by card, counter and amount.
     fn add_load(
         &mut self,
         serial: &[u8; 10],
         counter: u16,
         amount: u32,
     ) -> Result<Insert, StoreError> {
-        inserted(self.db.execute(
-            "INSERT INTO loads (serial, counter, amount) VALUES (?1, ?2, ?3)",
-            params![hex::encode_upper(serial), counter, amount],
-        ))
+        let m = Move {
+            serial: *serial,
+            kind: MoveKind::Topup,
+            counter,
+            amount,
+            term_id: [0; 6],
+            date: [0; 4],
+            time: [0; 3],
+            reference: String::new(),
+        };
+        self.add_move(&m, MoveState::Booked)
     }
-    fn add_rejection(&mut self, r: &PurchaseRecord, reason: &str) -> Result<(), StoreError> {
-        let json = serde_json::to_string(r).map_err(|e| StoreError(e.to_string()))?;
-        self.db.execute(
-            "INSERT INTO rejections (serial, counter, record, reason) VALUES (?1, ?2, ?3, ?4)",
-            params![hex::encode_upper(r.serial), r.counter, json, reason],
-        )?;
+    fn pending_moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError>;
+    /// Every move of a card, oldest first.
+    fn moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError>;
+    fn resolve_move(&mut self, id: i64, state: MoveState, note: &str) -> Result<(), StoreError>;
+    /// The counters booked: (online, offline), each ascending.
+    fn booked_counters(&mut self, serial: &[u8; 10]) -> Result<(Vec<u16>, Vec<u16>), StoreError>;
+    /// Keeps a rejected record (once per record and reason) until it is resolved.
+    fn add_rejection(
+        &mut self,
+        r: &PurchaseRecord,
+        code: Code,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    fn rejections(&mut self, open_only: bool) -> Result<Vec<RejectionRow>, StoreError>;
+    /// Closes rejection `id` with who, when and why; `false` if there is no such open one.
+    fn resolve_rejection(
+        &mut self,
+        id: i64,
+        by: &str,
+        at: &str,
+        why: &str,
+    ) -> Result<bool, StoreError>;
+    /// Starts a batch: what follows until [`Ledger::batch_end`] is written at once (an upload
+    /// is booked whole or not at all). The default does nothing.
+    fn batch_begin(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
-    fn totals(&mut self, serial: &[u8; 10]) -> Result<Option<(u64, u64, u64)>, StoreError> {
-        let s = hex::encode_upper(serial);
-        let opening: Option<i64> = rusqlite::OptionalExtension::optional(self.db.query_row(
-            "SELECT opening FROM cards WHERE serial=?1",
-            [&s],
-            |r| r.get(0),
-        ))?;
-        let Some(opening) = opening else {
-            return Ok(None);
-        };
-        let sum = |t: &str| -> Result<i64, StoreError> {
-            Ok(self.db.query_row(
-                &format!("SELECT COALESCE(SUM(amount),0) FROM {t} WHERE serial=?1"),
-                [&s],
-                |r| r.get(0),
-            )?)
-        };
-        Ok(Some((
-            opening as u64,
-            sum("loads")? as u64,
-            sum("purchases")? as u64,
-        )))
+    /// Ends the batch: `commit` writes it, otherwise it is dropped.
+    fn batch_end(&mut self, _commit: bool) -> Result<(), StoreError> {
+        Ok(())
     }
+    /// Opening balance, booked credits, debits (purchases and booked bills); `None` for an
+    /// unknown card.
+    fn totals(&mut self, serial: &[u8; 10]) -> Result<Option<(u64, u64, u64)>, StoreError>;
 }
 
 /// Why a record was not accepted.
@@ -191,8 +259,15 @@ impl<L: Ledger> ClearingHost<L> {
         ClearingHost { issuer, ledger }
     }
 
-    /// Verifies and books one upload.
+    /// Verifies and books one upload, in one batch (all of it or none).
     pub fn settle(&mut self, records: &[PurchaseRecord]) -> Result<SettleReport, StoreError> {
+        self.ledger.batch_begin()?;
+        let r = self.settle_records(records);
+        self.ledger.batch_end(r.is_ok())?;
+        r
+    }
+
+    fn settle_records(&mut self, records: &[PurchaseRecord]) -> Result<SettleReport, StoreError> {
         let mut rep = SettleReport::default();
         for r in records {
             let ok = self.issuer.purchase_tac_ok(
@@ -226,7 +301,7 @@ impl<L: Ledger> ClearingHost<L> {
             match verdict {
                 None => rep.accepted.push(r.clone()),
                 Some((code, reason)) => {
-                    self.ledger.add_rejection(r, &reason)?;
+                    self.ledger.add_rejection(r, code, &reason)?;
                     rep.rejected.push(Rejected {
                         record: r.clone(),
                         code,
@@ -240,6 +315,17 @@ impl<L: Ledger> ClearingHost<L> {
 
     /// Books a load the issuer authorised, if its TAC verifies; `false` if it does not.
     pub fn book_load(&mut self, l: &LoadReceipt) -> Result<bool, StoreError> {
+        self.book_load_as(l, MoveKind::PosLoad, "")
+    }
+
+    /// Books a load receipt as a move of `kind`: booked if its TAC verifies, otherwise held
+    /// pending until the card's counters and log decide. `true` if the TAC verified.
+    pub fn book_load_as(
+        &mut self,
+        l: &LoadReceipt,
+        kind: MoveKind,
+        reference: &str,
+    ) -> Result<bool, StoreError> {
         let ok = self.issuer.load_tac_ok(
             &l.serial,
             l.balance_after,
@@ -250,18 +336,38 @@ impl<L: Ledger> ClearingHost<L> {
             &l.time,
             l.tac,
         );
-        if ok {
-            self.ledger.add_load(&l.serial, l.counter, l.amount)?;
-        }
+        let m = Move {
+            serial: l.serial,
+            kind,
+            counter: l.counter,
+            amount: l.amount,
+            term_id: l.term_id,
+            date: l.date,
+            time: l.time,
+            reference: reference.to_string(),
+        };
+        let state = if ok {
+            MoveState::Booked
+        } else {
+            MoveState::Pending
+        };
+        self.ledger.add_move(&m, state)?;
         Ok(ok)
     }
 
-    /// Opening + loads − purchases, or `None` for an unknown card (or a negative result,
-    /// which would mean the ledger is inconsistent).
+    /// Opening + booked credits − debits, or `None` for an unknown card (or a negative
+    /// result: see [`ClearingHost::shadow`]).
     pub fn shadow_balance(&mut self, serial: &[u8; 10]) -> Result<Option<u32>, StoreError> {
+        Ok(self.shadow(serial)?.and_then(|v| u32::try_from(v).ok()))
+    }
+
+    /// Opening + booked credits − debits, signed (a negative value means the ledger holds
+    /// debits the card's opening balance and booked credits cannot pay for: loads not booked
+    /// yet); `None` for an unknown card.
+    pub fn shadow(&mut self, serial: &[u8; 10]) -> Result<Option<i64>, StoreError> {
         Ok(self
             .ledger
             .totals(serial)?
-            .and_then(|(o, l, p)| (o + l).checked_sub(p).and_then(|v| u32::try_from(v).ok())))
+            .map(|(o, l, p)| o as i64 + l as i64 - p as i64))
     }
 }

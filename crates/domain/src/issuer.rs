@@ -71,6 +71,13 @@ pub enum HostError {
     /// The acquirer holds a charge with the same id for another card or amount.
     #[error("{code}: the acquirer refused the charge: {0}", code = Code::HConflict)]
     Conflict(String),
+    /// No answer within the terminal's time-out, on any of its tries (the first send and the
+    /// resends its parameters allow).
+    #[error(
+        "{code}: no answer from the host within {ms} ms on any of {tries} tr(ies)",
+        code = Code::HTimeout
+    )]
+    TimedOut { ms: u64, tries: u32 },
 }
 
 impl HostError {
@@ -81,6 +88,7 @@ impl HostError {
             HostError::Unreachable => Code::HUnreachable,
             HostError::Declined(_) => Code::HDeclined,
             HostError::Conflict(_) => Code::HConflict,
+            HostError::TimedOut { .. } => Code::HTimeout,
         }
     }
 }
@@ -180,7 +188,7 @@ impl OtaStatus {
         match e {
             HostError::BadMac1 => OtaStatus::BadMac1,
             HostError::UnknownKey(_) => OtaStatus::UnknownKey,
-            HostError::Unreachable => OtaStatus::Unavailable,
+            HostError::Unreachable | HostError::TimedOut { .. } => OtaStatus::Unavailable,
             // The issuer never reports a conflict (only the acquirer does); a refusal is a
             // refusal to the SIM.
             HostError::Declined(_) | HostError::Conflict(_) => OtaStatus::Declined,

@@ -7,6 +7,12 @@
 //! `loaded` → `done` (confirmed at the acquirer); or → `reversing` (reversal queued) →
 //! `reversed` (acknowledged). `failed`: stopped before any charge was sent. The states are a
 //! [`TopupState`], stored by name under a SQL CHECK constraint.
+//!
+//! POS loads (`pos load`) are journaled too: `loading` once INITIALIZE FOR LOAD answered (before
+//! the issuer is asked for MAC2, so before CREDIT can go out), then `loaded` with the card's TAC,
+//! or `failed` when no MAC2 came. `settle` uploads them; one left `loading` is decided at the
+//! clearing host from the card's counters. A sale the clearing host rejected stays `rejected`
+//! in the journal (not uploaded again; the ledger keeps it open until someone resolves it).
 
 use crate::acquirer::{StoreError, open_db};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
@@ -116,6 +122,41 @@ pub struct TopupRow {
     pub term_id: Option<[u8; 6]>,
 }
 
+/// A POS load as journaled: `tac` is `None` while its end is unknown (`loading`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PosLoad {
+    pub id: i64,
+    pub serial: [u8; 10],
+    /// The online counter INITIALIZE FOR LOAD answered.
+    pub counter: u16,
+    pub amount: u32,
+    pub term_id: [u8; 6],
+    pub date: [u8; 4],
+    pub time: [u8; 3],
+    pub balance_before: u32,
+    pub tac: Option<[u8; 4]>,
+}
+
+/// What a terminal signs in with (docs/spec.md §8): how long to wait for a host's answer, how
+/// many times to send a request again, and how many failed tries move a reversal to manual.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TerminalParams {
+    pub host_timeout_ms: u32,
+    pub resends: u32,
+    pub reversal_tries: u32,
+}
+
+/// A reversal handed to a person after `tries` failed tries; `resolved`: who, when, why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManualReversal {
+    pub txn: String,
+    pub tries: u32,
+    /// Masked.
+    pub pan: String,
+    pub amount: u32,
+    pub resolved: Option<(String, String, String)>,
+}
+
 /// A reversal waiting in the queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingReversal {
@@ -163,11 +204,44 @@ impl Journal {
                 uploaded INTEGER NOT NULL DEFAULT 0,
                 UNIQUE (serial, counter)
              );
+             CREATE TABLE IF NOT EXISTS pos_loads (
+                id INTEGER PRIMARY KEY,
+                serial TEXT NOT NULL, counter INTEGER NOT NULL, amount INTEGER NOT NULL,
+                term_id TEXT NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
+                balance INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('loading','loaded','failed')),
+                tac TEXT,
+                uploaded INTEGER NOT NULL DEFAULT 0
+             );
+             CREATE TABLE IF NOT EXISTS manual_reversals (
+                txn TEXT PRIMARY KEY REFERENCES reversals(txn),
+                since_try INTEGER NOT NULL,
+                resolved_by TEXT, resolved_at TEXT, resolution TEXT
+             );
+             CREATE TABLE IF NOT EXISTS params (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                host_timeout_ms INTEGER NOT NULL CHECK (host_timeout_ms > 0),
+                resends INTEGER NOT NULL CHECK (resends BETWEEN 0 AND 9),
+                reversal_tries INTEGER NOT NULL CHECK (reversal_tries BETWEEN 1 AND 99)
+             );
+             INSERT OR IGNORE INTO params (id, host_timeout_ms, resends, reversal_tries)
+                VALUES (1, 2000, 1, 3);
              CREATE TABLE IF NOT EXISTS topup_ids (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 next INTEGER NOT NULL CHECK (next > 0)
              );",
         )?;
+        // Journals written before PANs were masked: mask them now.
+        let clear: Vec<(i64, String)> = db
+            .prepare("SELECT id, pan FROM topups")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, pan) in clear {
+            let m = stk_domain::pan::mask(&pan);
+            if m != pan {
+                db.execute("UPDATE topups SET pan=?1 WHERE id=?2", params![m, id])?;
+            }
+        }
         // The first id of a new journal is the time in microseconds: an earlier journal or
         // home of this terminal used fewer ids than microseconds have passed since it began.
         let now = std::time::SystemTime::now()
@@ -206,7 +280,7 @@ impl Journal {
             "INSERT INTO topups (txn, pan, amount, state, term_id) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 txn,
-                pan,
+                stk_domain::pan::mask(pan),
                 amount,
                 TopupState::New,
                 hex::encode_upper(term_id)
@@ -309,10 +383,98 @@ impl Journal {
         Ok(())
     }
 
+    /// The terminal's parameters (time-out, resends, reversal tries), as last signed in.
+    pub fn params(&self) -> Result<TerminalParams, StoreError> {
+        Ok(self.db.query_row(
+            "SELECT host_timeout_ms, resends, reversal_tries FROM params WHERE id = 1",
+            [],
+            |r| {
+                Ok(TerminalParams {
+                    host_timeout_ms: r.get(0)?,
+                    resends: r.get(1)?,
+                    reversal_tries: r.get(2)?,
+                })
+            },
+        )?)
+    }
+
+    /// Stores the parameters a sign-in brought.
+    pub fn set_params(&self, p: &TerminalParams) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE params SET host_timeout_ms=?1, resends=?2, reversal_tries=?3 WHERE id=1",
+            params![p.host_timeout_ms, p.resends, p.reversal_tries],
+        )?;
+        Ok(())
+    }
+
+    /// Takes a reversal out of the automatic queue: it has failed `tries` times.
+    pub fn to_manual(&self, txn: &str, tries: u32) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT OR IGNORE INTO manual_reversals (txn, since_try) VALUES (?1, ?2)",
+            params![txn, tries],
+        )?;
+        Ok(())
+    }
+
+    /// Reversals handed to a person, resolved or not.
+    pub fn manual_reversals(&self) -> Result<Vec<ManualReversal>, StoreError> {
+        let mut st = self.db.prepare(
+            "SELECT m.txn, m.since_try, t.pan, t.amount, m.resolved_by, m.resolved_at, \
+             m.resolution FROM manual_reversals m JOIN topups t ON t.txn = m.txn ORDER BY m.txn",
+        )?;
+        let v = st
+            .query_map([], |r| {
+                Ok(ManualReversal {
+                    txn: r.get(0)?,
+                    tries: r.get(1)?,
+                    pan: r.get(2)?,
+                    amount: r.get(3)?,
+                    resolved: match r.get::<_, Option<String>>(4)? {
+                        Some(by) => Some((by, r.get(5)?, r.get(6)?)),
+                        None => None,
+                    },
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    /// Closes a manual reversal (the account adjusted by hand with the bank): who, when, why.
+    /// The top-up ends `reversed`. `false` if `txn` is not an open manual reversal.
+    pub fn resolve_manual(
+        &self,
+        txn: &str,
+        by: &str,
+        at: &str,
+        why: &str,
+    ) -> Result<bool, StoreError> {
+        let tx = self.db.unchecked_transaction()?;
+        let n = tx.execute(
+            "UPDATE manual_reversals SET resolved_by=?1, resolved_at=?2, resolution=?3 \
+             WHERE txn=?4 AND resolved_by IS NULL",
+            params![by, at, why, txn],
+        )?;
+        if n == 1 {
+            tx.execute("UPDATE reversals SET state='acked' WHERE txn=?1", [txn])?;
+            tx.execute(
+                "UPDATE topups SET state=?2 WHERE txn=?1",
+                params![txn, TopupState::Reversed],
+            )?;
+            tx.execute(
+                "INSERT INTO reversal_log (txn, try_no, outcome) VALUES (?1, 0, ?2)",
+                params![txn, format!("resolved by hand by {by} at {at}: {why}")],
+            )?;
+        }
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Reversals the POS still retries by itself (not handed to a person).
     pub fn pending_reversals(&self) -> Result<Vec<PendingReversal>, StoreError> {
-        let mut st = self
-            .db
-            .prepare("SELECT txn, tries FROM reversals WHERE state='pending' ORDER BY txn")?;
+        let mut st = self.db.prepare(
+            "SELECT txn, tries FROM reversals WHERE state='pending' \
+             AND txn NOT IN (SELECT txn FROM manual_reversals) ORDER BY txn",
+        )?;
         let v = st
             .query_map([], |r| {
                 Ok(PendingReversal {
@@ -405,6 +567,114 @@ impl Journal {
                     .map_err(|e| StoreError::damaged(format!("sale record: {e}")))
             })
             .collect()
+    }
+
+    /// Journals a POS load whose INITIALIZE FOR LOAD answered (before MAC2 is asked for).
+    pub fn begin_load(&self, l: &PosLoad) -> Result<i64, StoreError> {
+        self.db.execute(
+            "INSERT INTO pos_loads (serial, counter, amount, term_id, date, time, balance, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading')",
+            params![
+                hex::encode_upper(l.serial),
+                l.counter,
+                l.amount,
+                hex::encode_upper(l.term_id),
+                hex::encode_upper(l.date),
+                hex::encode_upper(l.time),
+                l.balance_before
+            ],
+        )?;
+        Ok(self.db.last_insert_rowid())
+    }
+
+    /// The load's end: its TAC (`Some`), or no MAC2 came (`None`: no CREDIT was sent).
+    pub fn end_load(&self, id: i64, tac: Option<&[u8; 4]>) -> Result<(), StoreError> {
+        let (state, tac) = match tac {
+            Some(t) => ("loaded", Some(hex::encode_upper(t))),
+            None => ("failed", None),
+        };
+        self.db.execute(
+            "UPDATE pos_loads SET state=?1, tac=?2 WHERE id=?3",
+            params![state, tac, id],
+        )?;
+        Ok(())
+    }
+
+    /// POS loads not uploaded yet (failed ones are never uploaded).
+    pub fn loads_to_upload(&self) -> Result<Vec<PosLoad>, StoreError> {
+        let mut st = self.db.prepare(
+            "SELECT id, serial, counter, amount, term_id, date, time, balance, tac FROM pos_loads \
+             WHERE uploaded=0 AND state != 'failed' ORDER BY id",
+        )?;
+        type Raw = (
+            i64,
+            String,
+            u16,
+            u32,
+            String,
+            String,
+            String,
+            u32,
+            Option<String>,
+        );
+        let raw = st
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            })?
+            .collect::<Result<Vec<Raw>, _>>()?;
+        raw.into_iter()
+            .map(
+                |(id, serial, counter, amount, term, date, time, balance, tac)| {
+                    let bad = || StoreError::damaged(format!("POS load {id}"));
+                    Ok(PosLoad {
+                        id,
+                        serial: hex_arr(Some(serial)).ok_or_else(bad)?,
+                        counter,
+                        amount,
+                        term_id: hex_arr(Some(term)).ok_or_else(bad)?,
+                        date: hex_arr(Some(date)).ok_or_else(bad)?,
+                        time: hex_arr(Some(time)).ok_or_else(bad)?,
+                        balance_before: balance,
+                        tac: match tac {
+                            Some(t) => Some(hex_arr(Some(t)).ok_or_else(bad)?),
+                            None => None,
+                        },
+                    })
+                },
+            )
+            .collect()
+    }
+
+    pub fn mark_loads_uploaded(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let tx = self.db.unchecked_transaction()?;
+        for id in ids {
+            tx.execute("UPDATE pos_loads SET uploaded=1 WHERE id=?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sales the clearing host rejected: kept as `rejected` (uploaded = 2), not sent again.
+    pub fn mark_rejected(&self, records: &[PurchaseRecord]) -> Result<(), StoreError> {
+        let tx = self.db.unchecked_transaction()?;
+        for r in records {
+            tx.execute(
+                "UPDATE sales SET uploaded=2 WHERE serial=?1 AND counter=?2",
+                params![hex::encode_upper(r.serial), r.counter],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn mark_uploaded(&self, records: &[PurchaseRecord]) -> Result<(), StoreError> {

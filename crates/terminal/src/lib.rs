@@ -9,6 +9,7 @@ pub mod handset;
 pub mod home;
 pub mod journal;
 pub mod lab;
+pub mod link;
 pub mod network;
 pub mod pcap;
 pub mod pos;

@@ -3,9 +3,16 @@
 //! wallet SIM's requests ([`stk_domain::issuer::OtaRequest`]) with the issuer host's verdict and
 //! the network's date and time. The handset ([`crate::handset`]) reaches it when the card asks
 //! for a Bearer Independent Protocol channel; the card itself never calls it.
+//!
+//! Money the issuer approves over the air is booked at the clearing host as it is approved
+//! ([`IssuerNetwork::with_ledger`]): the load or bill payment is held pending at the card's
+//! counter *before* the answer leaves, and the card's counters and log decide it at the next
+//! reconciliation (crate::settle). A booking that cannot be written refuses the request
+//! (`H-UNREACHABLE`): no money moves that the books do not know of.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use stk_backoffice::host::IssuerHost;
+use stk_backoffice::settle::{Ledger, Move, MoveKind, MoveState};
 use stk_domain::clock::Clock;
 use stk_domain::issuer::{OTA_BILL, OTA_LOAD, OtaAnswer, OtaRequest, OtaStatus};
 
@@ -19,8 +26,7 @@ pub enum OtaFault {
 }
 
 /// The network behind the handset: the issuer host, the network's clock, coverage, and an
-/// optional fault.
-#[derive(Clone, Debug)]
+/// optional fault, and the clearing host's ledger where approvals are booked.
 pub struct IssuerNetwork {
     pub host: IssuerHost,
     pub clock: Clock,
@@ -28,6 +34,18 @@ pub struct IssuerNetwork {
     /// `H-UNREACHABLE`).
     pub reachable: Cell<bool>,
     pub fault: Cell<Option<OtaFault>>,
+    /// Where approved loads and bill payments are booked (none: not booked, as in unit tests).
+    pub ledger: Option<RefCell<Box<dyn Ledger>>>,
+}
+
+impl std::fmt::Debug for IssuerNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuerNetwork")
+            .field("reachable", &self.reachable)
+            .field("fault", &self.fault)
+            .field("books", &self.ledger.is_some())
+            .finish()
+    }
 }
 
 impl IssuerNetwork {
@@ -37,6 +55,21 @@ impl IssuerNetwork {
             clock,
             reachable: Cell::new(true),
             fault: Cell::new(None),
+            ledger: None,
+        }
+    }
+
+    /// Books every approval in `ledger` (pending until the card proves it).
+    pub fn with_ledger(mut self, ledger: Box<dyn Ledger>) -> IssuerNetwork {
+        self.ledger = Some(RefCell::new(ledger));
+        self
+    }
+
+    /// Holds `m` pending at the clearing host; `false` if it could not be written.
+    fn book(&self, m: &Move) -> bool {
+        match &self.ledger {
+            None => true,
+            Some(l) => l.borrow_mut().add_move(m, MoveState::Pending).is_ok(),
         }
     }
 
@@ -53,7 +86,20 @@ impl IssuerNetwork {
             Err(_) => OtaAnswer::refused(kind, OtaStatus::NotUnderstood),
             Ok(OtaRequest::Load(l)) => {
                 let (date, time) = self.clock.now();
+                let book = || {
+                    self.book(&Move {
+                        serial: l.serial,
+                        kind: MoveKind::AirLoad,
+                        counter: l.online_counter,
+                        amount: l.amount,
+                        term_id: l.term_id,
+                        date,
+                        time,
+                        reference: "over the air".into(),
+                    })
+                };
                 match self.host.authorize_load(&l.at(date, time)) {
+                    Ok(_) if !book() => OtaAnswer::refused(OTA_LOAD, OtaStatus::Unavailable),
                     Ok(mut mac2) => {
                         if self.fault.get() == Some(OtaFault::CorruptMac2) {
                             mac2[1] ^= 0x40;
@@ -69,10 +115,23 @@ impl IssuerNetwork {
                     Err(e) => OtaAnswer::refused(OTA_LOAD, OtaStatus::from_host(&e)),
                 }
             }
-            // The operator takes the payment order; the card's proof of the debit reaches
-            // clearing with the operator's upload.
-            Ok(OtaRequest::Bill(_)) => {
+            // The operator takes the payment order and books the debit, pending until the
+            // card's offline counter and log show it.
+            Ok(OtaRequest::Bill(b)) => {
                 let (date, time) = self.clock.now();
+                let booked = self.book(&Move {
+                    serial: b.serial,
+                    kind: MoveKind::Bill,
+                    counter: b.offline_counter,
+                    amount: b.amount,
+                    term_id: b.term_id,
+                    date,
+                    time,
+                    reference: format!("phone {}", b.phone),
+                });
+                if !booked {
+                    return Some(OtaAnswer::refused(OTA_BILL, OtaStatus::Unavailable).encode());
+                }
                 OtaAnswer {
                     request: OTA_BILL,
                     status: OtaStatus::Approved,

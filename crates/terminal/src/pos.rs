@@ -87,6 +87,9 @@ pub enum PosError {
     Digest { record: Box<PurchaseRecord> },
     #[error("{0}")]
     Host(#[from] HostError),
+    /// Read before the bank card is charged: the wallet cannot take this load.
+    #[error("the wallet cannot take this load: {why}; the bank card was not charged")]
+    LoadRefused { why: String },
     /// The DEBIT answer was lost: the sale is in doubt until the card is tapped again.
     #[error("DEBIT FOR PURCHASE: no answer; the sale is in doubt, tap the same card again")]
     InDoubt(Box<InDoubt>),
@@ -112,6 +115,7 @@ impl PosError {
             PosError::Digest { .. } => Code::PDigest.into(),
             PosError::Host(e) => e.code().into(),
             PosError::InDoubt(_) => Code::PNoResponse.into(),
+            PosError::LoadRefused { .. } => Code::PLoadRefused.into(),
         }
     }
     /// The card's status word, when the card refused.
@@ -462,6 +466,32 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         info: &CardInfo,
         amount: u32,
     ) -> Result<LoadReceipt, PosError> {
+        self.load_core(host, info, amount, None)
+    }
+
+    /// A load journaled at the terminal (`pos load`): the load is written to `journal` once
+    /// INITIALIZE FOR LOAD answered, before the issuer is asked for MAC2 (so before any CREDIT),
+    /// and closed with the card's TAC, or as failed when no MAC2 came. A load whose CREDIT got
+    /// no answer stays `loading`: the clearing host decides it from the card's counters.
+    pub fn load_journaled(
+        &mut self,
+        journal: &crate::journal::Journal,
+        host: &impl IssuerLink,
+        amount: u32,
+        pin: &str,
+    ) -> Result<LoadReceipt, PosError> {
+        let info = self.select()?;
+        self.verify_pin(pin)?;
+        self.load_core(host, &info, amount, Some(journal))
+    }
+
+    fn load_core(
+        &mut self,
+        host: &impl IssuerLink,
+        info: &CardInfo,
+        amount: u32,
+        journal: Option<&crate::journal::Journal>,
+    ) -> Result<LoadReceipt, PosError> {
         let term_id = self.term_id()?;
         let (date, time) = self.clock.now();
         let init = self.initialize(TxKind::Load, amount, term_id)?;
@@ -475,8 +505,33 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             time,
         );
         let (balance, counter) = (req.balance, req.online_counter);
-        let mac2 = host.authorize_load(&req)?;
+        let id = match journal {
+            Some(j) => Some(j.begin_load(&crate::journal::PosLoad {
+                id: 0,
+                serial: info.serial,
+                counter,
+                amount,
+                term_id,
+                date,
+                time,
+                balance_before: balance,
+                tac: None,
+            })?),
+            None => None,
+        };
+        let mac2 = match host.authorize_load(&req) {
+            Ok(m) => m,
+            Err(e) => {
+                if let (Some(j), Some(id)) = (journal, id) {
+                    j.end_load(id, None)?;
+                }
+                return Err(e.into());
+            }
+        };
         let tac = self.credit_for_load(date, time, mac2)?;
+        if let (Some(j), Some(id)) = (journal, id) {
+            j.end_load(id, Some(&tac))?;
+        }
         let balance_after = balance + amount;
         let tac_ok = host.host().load_tac_ok(
             &info.serial,

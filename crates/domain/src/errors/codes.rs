@@ -90,6 +90,25 @@ impl Code {
          --terminal; restore a damaged terminal.db from a backup, and settle it before retiring \
          the terminal",
             ),
+            Code::PBankCard => e(
+                self.as_str(),
+                "bank card number or PIN not accepted",
+                "银行卡号或密码格式错误",
+                "the bank card number failed its check digit (Luhn) or is not 12 to 19 digits, or the \
+         bank PIN is not 4 to 12 digits: keyed wrongly",
+                "nothing was charged: check the number on the card and key it again; the customer \
+         enters the PIN again",
+            ),
+            Code::PLoadRefused => e(
+                self.as_str(),
+                "the wallet cannot take this load",
+                "钱包无法圈存此金额",
+                "read before the bank card is charged: the wallet is closed, the load would pass the \
+         balance cap, the card's load key is not one the issuer holds, or the card refused \
+         INITIALIZE FOR LOAD",
+                "nothing was charged; tell the customer why (a smaller amount, or spend first); for a \
+         key problem sign the terminal in again",
+            ),
             // ---- hosts ----
             Code::HMac1 => e(
                 self.as_str(),
@@ -119,6 +138,25 @@ impl Code {
          the bank charge could not be delivered to the acquirer",
                 "nothing for the cashier: the POS retries until the acquirer acknowledges; do not refund \
          in cash as well; if the queue keeps growing, check the host link",
+            ),
+            Code::HReversalManual => e(
+                self.as_str(),
+                "reversal moved to manual handling",
+                "冲正多次失败，转人工处理",
+                "the reversal of a bank charge failed as many times as the terminal's parameters \
+         allow: the acquirer keeps refusing or cannot be reached",
+                "check the transaction data (card number, amount, time, merchant id) and the \
+         terminal's log; contact the bank's support; once the account is adjusted with the bank, \
+         record who did it and why with `pos reversals --resolve TXN --by WHO --why TEXT`",
+            ),
+            Code::HTimeout => e(
+                self.as_str(),
+                "host did not answer in time",
+                "主机应答超时",
+                "no answer within the time-out the terminal signed in with, on the first send and \
+         every resend: the link is slow or down, or the host is overloaded",
+                "nothing was loaded (no MAC2 reached the card); a charge made for it is reversed; \
+         check the network, sign in again (go offline and online), then redo the transaction",
             ),
             Code::HTac => e(
                 self.as_str(),
@@ -168,6 +206,28 @@ impl Code {
          damaged on the way",
                 "nothing was loaded or debited; try again; if it persists, check the OTA gateway and \
          the issuer's message format",
+            ),
+            Code::HRejected => e(
+                self.as_str(),
+                "clearing host: a rejected record is not resolved",
+                "清算主机：被拒记录尚未处理",
+                "an upload had a record rejected (a TAC that does not verify, a duplicate): the \
+         merchant is not paid for it, and the clearing host keeps it open until someone puts it \
+         right; or a resolution named no person or reason",
+                "look the sale up with the card and terminal (card serial, counter, TTC); settle it \
+         with the bank or the customer by hand, then record who did it and why with \
+         `settle --resolve ID --by WHO --why TEXT`",
+            ),
+            Code::HUnexplained => e(
+                self.as_str(),
+                "clearing host: the card's balance differs from its shadow balance without cause",
+                "清算主机：卡余额与影子余额不符且无法解释",
+                "the records the card's counters and log name do not add up to the difference, or \
+         the ledger holds a counter the card never reached: a record lost before upload, a \
+         journal or ledger restored from an old copy, or a card image from another card",
+                "do not pay out or adjust by hand yet: settle every terminal the card was used at, \
+         check the card's history at a POS, and compare the ledger with the terminals' journals; \
+         report it to the issuer with the card serial",
             ),
             // ---- conformance vectors ----
             Code::VMismatch => e(

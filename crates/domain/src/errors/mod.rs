@@ -100,12 +100,20 @@ codes! {
     PTerminalBusy = "P-TERMINAL-BUSY",
     /// The terminal's home cannot be used (missing, damaged, another termID, a moved option).
     PTerminal = "P-TERMINAL",
+    /// A bank card number or bank PIN keyed at the POS is not well formed.
+    PBankCard = "P-BANK-CARD",
+    /// The wallet cannot take this load: refused before the bank card is charged.
+    PLoadRefused = "P-LOAD-REFUSED",
     /// The issuer host rejected the card's load MAC1 (or has no key for its index).
     HMac1 = "H-MAC1",
     /// The issuer or acquirer host cannot be reached.
     HUnreachable = "H-UNREACHABLE",
     /// A reversal could not be delivered and is queued.
     HReversalPending = "H-REVERSAL-PENDING",
+    /// A reversal failed the configured number of tries and waits for a person.
+    HReversalManual = "H-REVERSAL-MANUAL",
+    /// The host did not answer within the terminal's time-out, on every try.
+    HTimeout = "H-TIMEOUT",
     /// The clearing host found the record's TAC invalid.
     HTac = "H-TAC",
     /// The clearing host already holds this record.
@@ -116,6 +124,10 @@ codes! {
     HConflict = "H-CONFLICT",
     /// An over-the-air request or answer could not be decoded.
     HOta = "H-OTA",
+    /// A record the clearing host rejected is not resolved yet.
+    HRejected = "H-REJECTED",
+    /// A card's balance differs from its shadow balance by more than the named records explain.
+    HUnexplained = "H-UNEXPLAINED",
     /// A vector step's response data differs.
     VMismatch = "V-MISMATCH",
     /// A vector step's status word differs.

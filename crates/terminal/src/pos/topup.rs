@@ -90,6 +90,47 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 return Err(e);
             }
         };
+        // Read the card first (the manual's order): INITIALIZE FOR LOAD answers the balance and
+        // the load key's version, and the card refuses there a closed wallet or a load past its
+        // balance cap. Nothing is charged until the load can succeed.
+        let read = self
+            .initialize(TxKind::Load, amount, term_id)
+            .and_then(|init| {
+                let a = stk_domain::codec::InitLoadAnswer::parse(&init)?;
+                Ok(((a.balance, a.key_version), init))
+            });
+        let init = match read {
+            Ok(((balance, key_version), init)) => {
+                if !issuer.host().has_load_key(self.key_index) {
+                    journal.set_state(&txn, TopupState::Failed)?;
+                    return Err(PosError::LoadRefused {
+                        why: format!(
+                            "the issuer holds no load key with index {:02X} (card key version {key_version:02X}): sign the terminal in again",
+                            self.key_index
+                        ),
+                    });
+                }
+                steps.push(format!(
+                    "card read: balance {balance} fen, {amount} fen fits its cap, load key version {key_version:02X}"
+                ));
+                init
+            }
+            Err(e) => {
+                journal.set_state(&txn, TopupState::Failed)?;
+                return Err(match e {
+                    PosError::Card { step, sw } => PosError::LoadRefused {
+                        why: format!(
+                            "{step}: the card answered {sw} ({})",
+                            crate::errors::render_for(sw)
+                                .lines()
+                                .next()
+                                .unwrap_or_default()
+                        ),
+                    },
+                    e => e,
+                });
+            }
+        };
         match acquirer.charge(&txn, pan, amount) {
             Ok(()) => {
                 journal.set_state(&txn, TopupState::Charged)?;
@@ -109,13 +150,6 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         }
         pause("charged");
         let (date, time) = self.clock.now();
-        let init = match self.initialize(TxKind::Load, amount, term_id) {
-            Ok(d) => d,
-            Err(e) => {
-                steps.push(format!("the card refused the load ({e}): reversing"));
-                return self.reverse(journal, acquirer, txn, steps);
-            }
-        };
         let req = LoadRequest::from_init(
             info.serial,
             self.key_index,
@@ -310,12 +344,16 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     }
 }
 
-/// Tries every pending reversal once, logging each try; returns the txns still pending.
+/// Tries every pending reversal once, logging each try; returns the txns still pending. A
+/// reversal that has failed as many tries as the terminal's parameters allow leaves the
+/// automatic queue for a person (`H-REVERSAL-MANUAL`): `pos reversals` lists it, and it is
+/// resolved by hand with who, when and why.
 pub fn drain_reversals(
     journal: &Journal,
     acquirer: &impl AcquirerHost,
     steps: &mut Vec<String>,
 ) -> Result<Vec<String>, StoreError> {
+    let limit = journal.params()?.reversal_tries;
     let mut left = Vec::new();
     for p in journal.pending_reversals()? {
         let n = journal.log_try(&p.txn)?;
@@ -326,11 +364,21 @@ pub fn drain_reversals(
             }
             Err(e) => {
                 journal.try_outcome(&p.txn, n, &e.to_string(), false)?;
-                steps.push(format!(
-                    "{}: reversal try {n} failed ({e}): {}",
-                    p.txn,
-                    Code::HReversalPending
-                ));
+                if n >= limit {
+                    journal.to_manual(&p.txn, n)?;
+                    steps.push(format!(
+                        "{}: reversal try {n} failed ({e}): {} after {n} tries: \
+                         `stk-wallet pos reversals` lists it",
+                        p.txn,
+                        Code::HReversalManual
+                    ));
+                } else {
+                    steps.push(format!(
+                        "{}: reversal try {n} failed ({e}): {}",
+                        p.txn,
+                        Code::HReversalPending
+                    ));
+                }
                 left.push(p.txn);
             }
         }

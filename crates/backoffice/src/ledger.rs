@@ -1,0 +1,489 @@
+//! The clearing host's embedded ledger: [`SqliteLedger`], the default implementation of
+//! [`Ledger`] (docs/spec.md §5, "settlement that sees every fen").
+//!
+//! Tables: `cards` (opening balance), `card_counters` (opening online and offline counters),
+//! `purchases` (offline purchase records, TAC verified), `moves` (every other movement of money:
+//! POS loads, integrated top-ups, over-the-air loads, refunds and bill payments, each `pending`,
+//! `booked` or `void`), `rejections` (records not paid, open until someone resolves them).
+//!
+//! A move's counter lives in the card's online space (credits) or offline space (bill
+//! payments, which share the offline counter with purchases). Two booked moves cannot hold the
+//! same counter of a card (a partial UNIQUE index over booked moves); pending moves may share
+//! one (an over-the-air load authorised and a POS load uploaded later, for instance) until the
+//! card decides which one used it.
+
+use crate::settle::{Insert, Ledger, Move, MoveKind, MoveRow, MoveState, RejectionRow};
+use crate::store::{StoreError, open_db};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use stk_domain::errors::Code;
+use stk_domain::records::PurchaseRecord;
+
+pub struct SqliteLedger {
+    db: Connection,
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS cards (serial TEXT PRIMARY KEY, opening INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS card_counters (
+        serial TEXT PRIMARY KEY, online INTEGER NOT NULL, offline INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS purchases (
+        serial TEXT NOT NULL, counter INTEGER NOT NULL, amount INTEGER NOT NULL,
+        term_id TEXT NOT NULL, ttc INTEGER NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
+        tac TEXT NOT NULL,
+        UNIQUE (serial, counter), UNIQUE (term_id, ttc));
+    CREATE TABLE IF NOT EXISTS moves (
+        id INTEGER PRIMARY KEY,
+        serial TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('pos-load','topup','air-load','refund','bill')),
+        space TEXT NOT NULL CHECK (space IN ('online','offline')),
+        counter INTEGER NOT NULL, amount INTEGER NOT NULL,
+        term_id TEXT NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending','booked','void')),
+        note TEXT NOT NULL DEFAULT '');
+    DROP INDEX IF EXISTS moves_live;
+    CREATE UNIQUE INDEX IF NOT EXISTS moves_booked ON moves (serial, space, counter)
+        WHERE state = 'booked';
+    CREATE TABLE IF NOT EXISTS rejections (
+        id INTEGER PRIMARY KEY, serial TEXT NOT NULL, counter INTEGER NOT NULL,
+        record TEXT NOT NULL, reason TEXT NOT NULL);";
+
+/// Columns added to `rejections` after the first release (a ledger written before them is
+/// upgraded in place).
+const REJECTION_COLUMNS: [(&str, &str); 5] = [
+    ("code", "TEXT NOT NULL DEFAULT 'H-TAC'"),
+    ("resolved_by", "TEXT"),
+    ("resolved_at", "TEXT"),
+    ("resolution", "TEXT"),
+    ("ttc", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+impl SqliteLedger {
+    pub fn open(path: &Path) -> Result<SqliteLedger, StoreError> {
+        let db = open_db(path)?;
+        db.execute_batch(SCHEMA)?;
+        let have: Vec<String> = db
+            .prepare("SELECT name FROM pragma_table_info('rejections')")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for (col, ty) in REJECTION_COLUMNS {
+            if !have.iter().any(|h| h == col) {
+                db.execute_batch(&format!("ALTER TABLE rejections ADD COLUMN {col} {ty}"))?;
+            }
+        }
+        db.execute_batch(
+            "CREATE UNIQUE INDEX IF NOT EXISTS rejections_once ON rejections (record, reason)",
+        )?;
+        Ok(SqliteLedger { db })
+    }
+
+    /// The size of the database file's pages in use, in bytes (for the settlement bench).
+    pub fn size_bytes(&self) -> Result<u64, StoreError> {
+        let pages: i64 = self.db.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let size: i64 = self.db.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok((pages * size) as u64)
+    }
+}
+
+fn unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+fn inserted(r: rusqlite::Result<usize>) -> Result<Insert, StoreError> {
+    match r {
+        Ok(_) => Ok(Insert::Added),
+        Err(e) if unique_violation(&e) => Ok(Insert::Duplicate),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn hex_arr<const N: usize>(s: String) -> Result<[u8; N], StoreError> {
+    hex::decode(&s)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| StoreError::damaged(format!("`{s}` is not {N} bytes of hex")))
+}
+
+fn move_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, [String; 6], u16, u32, String)> {
+    Ok((
+        r.get(0)?,
+        [
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ],
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+const MOVE_COLS: &str = "id, serial, kind, term_id, date, time, reference, counter, amount, state";
+
+fn decode_move(raw: (i64, [String; 6], u16, u32, String)) -> Result<MoveRow, StoreError> {
+    let (id, [serial, kind, term, date, time, reference], counter, amount, state) = raw;
+    Ok(MoveRow {
+        id,
+        state: state.parse().map_err(StoreError::damaged)?,
+        m: Move {
+            serial: hex_arr(serial)?,
+            kind: kind.parse().map_err(StoreError::damaged)?,
+            counter,
+            amount,
+            term_id: hex_arr(term)?,
+            date: hex_arr(date)?,
+            time: hex_arr(time)?,
+            reference,
+        },
+    })
+}
+
+impl SqliteLedger {
+    fn purchase_at(&self, serial: &[u8; 10], counter: u16) -> Result<bool, StoreError> {
+        Ok(self
+            .db
+            .query_row(
+                "SELECT 1 FROM purchases WHERE serial=?1 AND counter=?2",
+                params![hex::encode_upper(serial), counter],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn insert_move(&self, m: &Move, state: MoveState, note: &str) -> Result<Insert, StoreError> {
+        inserted(self.db.execute(
+            "INSERT INTO moves (serial, kind, space, counter, amount, term_id, date, time, \
+             reference, state, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                hex::encode_upper(m.serial),
+                m.kind.as_str(),
+                m.kind.space(),
+                m.counter,
+                m.amount,
+                hex::encode_upper(m.term_id),
+                hex::encode_upper(m.date),
+                hex::encode_upper(m.time),
+                m.reference,
+                state.as_str(),
+                note
+            ],
+        ))
+    }
+}
+
+impl Ledger for SqliteLedger {
+    fn open_card(&mut self, serial: &[u8; 10], balance: u32) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT OR IGNORE INTO cards (serial, opening) VALUES (?1, ?2)",
+            params![hex::encode_upper(serial), balance],
+        )?;
+        Ok(())
+    }
+
+    fn open_counters(
+        &mut self,
+        serial: &[u8; 10],
+        online: u16,
+        offline: u16,
+    ) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT OR IGNORE INTO card_counters (serial, online, offline) VALUES (?1, ?2, ?3)",
+            params![hex::encode_upper(serial), online, offline],
+        )?;
+        Ok(())
+    }
+
+    fn opening_counters(&mut self, serial: &[u8; 10]) -> Result<Option<(u16, u16)>, StoreError> {
+        Ok(self
+            .db
+            .query_row(
+                "SELECT online, offline FROM card_counters WHERE serial=?1",
+                [hex::encode_upper(serial)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn add_purchase(&mut self, r: &PurchaseRecord) -> Result<Insert, StoreError> {
+        let serial = hex::encode_upper(r.serial);
+        // A bill payment booked at this counter is another debit: the record is a duplicate.
+        // One only authorised was never made: the card spent the counter on this sale.
+        let booked_bill = self
+            .db
+            .prepare_cached(
+                "SELECT 1 FROM moves WHERE serial=?1 AND space='offline' AND counter=?2 \
+                 AND state='booked'",
+            )?
+            .query_row(params![serial, r.counter], |_| Ok(()))
+            .optional()?;
+        if booked_bill.is_some() {
+            return Ok(Insert::Duplicate);
+        }
+        self.db
+            .prepare_cached(
+                "UPDATE moves SET state='void', note=?3 WHERE serial=?1 AND space='offline' \
+                 AND counter=?2 AND state='pending'",
+            )?
+            .execute(params![
+                serial,
+                r.counter,
+                format!("the card spent counter {} on TTC {}", r.counter, r.ttc)
+            ])?;
+        let fields = params![
+            serial,
+            r.counter,
+            r.amount,
+            hex::encode_upper(r.term_id),
+            r.ttc,
+            hex::encode_upper(r.date),
+            hex::encode_upper(r.time),
+            hex::encode_upper(r.tac)
+        ];
+        let added = inserted(
+            self.db
+                .prepare_cached(
+                    "INSERT INTO purchases (serial, counter, amount, term_id, ttc, date, time, \
+                     tac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(fields),
+        )?;
+        if added == Insert::Added {
+            return Ok(added);
+        }
+        let same: u32 = self.db.query_row(
+            "SELECT COUNT(*) FROM purchases WHERE serial=?1 AND counter=?2 AND amount=?3 \
+             AND term_id=?4 AND ttc=?5 AND date=?6 AND time=?7 AND tac=?8",
+            fields,
+            |row| row.get(0),
+        )?;
+        Ok(if same > 0 { Insert::Same } else { added })
+    }
+
+    fn add_move(&mut self, m: &Move, state: MoveState) -> Result<Insert, StoreError> {
+        if m.kind == MoveKind::Bill && self.purchase_at(&m.serial, m.counter)? {
+            self.insert_move(
+                m,
+                MoveState::Void,
+                "the card spent this counter on a purchase",
+            )?;
+            return Ok(Insert::Duplicate);
+        }
+        let serial = hex::encode_upper(m.serial);
+        let at_counter = |st: MoveState| -> Result<Vec<MoveRow>, StoreError> {
+            let mut q = self.db.prepare_cached(&format!(
+                "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 AND space=?2 AND counter=?3 \
+                 AND state=?4 ORDER BY id"
+            ))?;
+            let raw = q
+                .query_map(
+                    params![serial, m.kind.space(), m.counter, st.as_str()],
+                    move_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            raw.into_iter().map(decode_move).collect()
+        };
+        if let Some(old) = at_counter(MoveState::Booked)?.first() {
+            return Ok(if old.m == *m {
+                Insert::Same
+            } else {
+                Insert::Duplicate
+            });
+        }
+        let pending = at_counter(MoveState::Pending)?;
+        if let Some(old) = pending.iter().find(|p| p.m == *m) {
+            if state == MoveState::Booked {
+                self.resolve_move(old.id, MoveState::Booked, "proved by its TAC")?;
+            } else {
+                return Ok(Insert::Same);
+            }
+        } else {
+            self.insert_move(m, state, "")?;
+        }
+        // A proved move at a counter others were waiting on: they never happened.
+        if state == MoveState::Booked {
+            for p in pending.iter().filter(|p| p.m != *m) {
+                self.resolve_move(
+                    p.id,
+                    MoveState::Void,
+                    &format!("counter {} went to {} {}", m.counter, m.kind, m.reference),
+                )?;
+            }
+        }
+        Ok(Insert::Added)
+    }
+
+    fn pending_moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError> {
+        let mut st = self.db.prepare(&format!(
+            "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 AND state='pending' ORDER BY id"
+        ))?;
+        let raw = st
+            .query_map([hex::encode_upper(serial)], move_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(decode_move).collect()
+    }
+
+    fn moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError> {
+        let mut st = self.db.prepare(&format!(
+            "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 ORDER BY id"
+        ))?;
+        let raw = st
+            .query_map([hex::encode_upper(serial)], move_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(decode_move).collect()
+    }
+
+    fn resolve_move(&mut self, id: i64, state: MoveState, note: &str) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE moves SET state=?1, note=?2 WHERE id=?3",
+            params![state.as_str(), note, id],
+        )?;
+        Ok(())
+    }
+
+    fn booked_counters(&mut self, serial: &[u8; 10]) -> Result<(Vec<u16>, Vec<u16>), StoreError> {
+        let s = hex::encode_upper(serial);
+        let col = |sql: &str| -> Result<Vec<u16>, StoreError> {
+            let mut st = self.db.prepare(sql)?;
+            let v = st
+                .query_map([&s], |r| r.get(0))?
+                .collect::<Result<Vec<u16>, _>>()?;
+            Ok(v)
+        };
+        let online = col(
+            "SELECT counter FROM moves WHERE serial=?1 AND space='online' AND state='booked' \
+             ORDER BY counter",
+        )?;
+        let offline = col("SELECT counter FROM purchases WHERE serial=?1 UNION \
+             SELECT counter FROM moves WHERE serial=?1 AND space='offline' AND state='booked' \
+             ORDER BY 1")?;
+        Ok((online, offline))
+    }
+
+    fn add_rejection(
+        &mut self,
+        r: &PurchaseRecord,
+        code: Code,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(r).map_err(|e| StoreError(e.to_string()))?;
+        self.db.execute(
+            "INSERT OR IGNORE INTO rejections (serial, counter, ttc, record, reason, code) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                hex::encode_upper(r.serial),
+                r.counter,
+                r.ttc,
+                json,
+                reason,
+                code.as_str()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn rejections(&mut self, open_only: bool) -> Result<Vec<RejectionRow>, StoreError> {
+        let mut st = self.db.prepare(&format!(
+            "SELECT id, record, code, reason, resolved_by, resolved_at, resolution \
+             FROM rejections {} ORDER BY id",
+            if open_only {
+                "WHERE resolved_by IS NULL"
+            } else {
+                ""
+            }
+        ))?;
+        type Raw = (
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let raw = st
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?
+            .collect::<Result<Vec<Raw>, _>>()?;
+        raw.into_iter()
+            .map(|(id, rec, code, reason, by, at, why)| {
+                Ok(RejectionRow {
+                    id,
+                    record: serde_json::from_str(&rec)
+                        .map_err(|e| StoreError::damaged(format!("rejected record: {e}")))?,
+                    code: code
+                        .parse::<Code>()
+                        .map_err(|_| StoreError::damaged(format!("code `{code}`")))?,
+                    reason,
+                    resolved: by.map(|by| (by, at.unwrap_or_default(), why.unwrap_or_default())),
+                })
+            })
+            .collect()
+    }
+
+    fn resolve_rejection(
+        &mut self,
+        id: i64,
+        by: &str,
+        at: &str,
+        why: &str,
+    ) -> Result<bool, StoreError> {
+        let n = self.db.execute(
+            "UPDATE rejections SET resolved_by=?1, resolved_at=?2, resolution=?3 \
+             WHERE id=?4 AND resolved_by IS NULL",
+            params![by, at, why, id],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn batch_begin(&mut self) -> Result<(), StoreError> {
+        self.db.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    fn batch_end(&mut self, commit: bool) -> Result<(), StoreError> {
+        self.db
+            .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })?;
+        Ok(())
+    }
+
+    fn totals(&mut self, serial: &[u8; 10]) -> Result<Option<(u64, u64, u64)>, StoreError> {
+        let s = hex::encode_upper(serial);
+        let opening: Option<i64> = self
+            .db
+            .query_row("SELECT opening FROM cards WHERE serial=?1", [&s], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(opening) = opening else {
+            return Ok(None);
+        };
+        let sum = |sql: &str| -> Result<i64, StoreError> {
+            Ok(self.db.query_row(sql, [&s], |r| r.get(0))?)
+        };
+        let credits = sum(
+            "SELECT COALESCE(SUM(amount),0) FROM moves WHERE serial=?1 AND space='online' \
+             AND state='booked'",
+        )?;
+        let debits = sum("SELECT COALESCE(SUM(amount),0) FROM purchases WHERE serial=?1")?
+            + sum(
+                "SELECT COALESCE(SUM(amount),0) FROM moves WHERE serial=?1 AND space='offline' \
+                 AND state='booked'",
+            )?;
+        Ok(Some((opening as u64, credits as u64, debits as u64)))
+    }
+}
