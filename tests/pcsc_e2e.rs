@@ -85,8 +85,21 @@ fn the_wallet_through_pcscd_and_vpcd() {
         "pcsc_scan -r: {}",
         String::from_utf8_lossy(&scan.stdout)
     );
+    // `serve` serves the contactless interface by default, so pcscd sees the ATR a PC/SC reader
+    // builds for an ISO 14443-4 card (PC/SC part 3): 3B, 8n (TD1 present, n historical bytes),
+    // 80 (TD1: TD2 present, T=0 nibble), 01 (TD2: T=1), the card's historical bytes, then TCK
+    // (the XOR of every byte after 3B). The historical bytes are the contact ATR's last eleven
+    // before its TCK (T0 = 9B: eleven of them).
+    assert_eq!(
+        p.atr[1], 0x9B,
+        "the profile's contact ATR has eleven historical bytes"
+    );
+    let historical = &p.atr[p.atr.len() - 12..p.atr.len() - 1];
+    let mut expected = vec![0x3B, 0x8B, 0x80, 0x01];
+    expected.extend_from_slice(historical);
+    expected.push(expected[1..].iter().fold(0, |a, b| a ^ b));
     let mut t = PcscTransport::connect(READER).unwrap();
-    assert_eq!(t.reset().unwrap(), p.atr);
+    assert_eq!(t.reset().unwrap(), expected);
     drop(t);
 
     // scriptor selects the wallet and reads the balance (100.00 yuan = 00002710).
