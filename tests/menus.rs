@@ -733,3 +733,59 @@ fn toolkit_vectors_pass() {
     let (passed, failed, _) = report::counts(&outcomes);
     assert_eq!((passed, failed), (files.len(), 0));
 }
+
+/// The handset's clock for the balance's "as of": 2026-11-30 22:05:09.
+const HANDSET_CLOCK: Clock = Clock::Fixed {
+    date: [0x20, 0x26, 0x11, 0x30],
+    time: [0x22, 0x05, 0x09],
+};
+
+/// Whether the card sent PROVIDE LOCAL INFORMATION (type `26`) in any FETCH of the log.
+fn asked_time(phone: &Handset<SimCard>) -> bool {
+    phone
+        .log
+        .iter()
+        .any(|e| e.command[1] == 0x12 && e.response.len() > 5 && e.response[5] == 0x26)
+}
+
+#[test]
+fn balance_is_shown_as_of_the_handsets_time() {
+    let mut b = english();
+    b.phone.clock = HANDSET_CLOCK;
+    let s = b.keys("1,2");
+    assert!(
+        asked_time(&b.phone),
+        "PROVIDE LOCAL INFORMATION was not sent"
+    );
+    assert!(
+        s[2].contains("Balance 100.00 yuan (as of 2026-11-30 22:05)"),
+        "{}",
+        s[2]
+    );
+    let mut b = bed();
+    b.phone.clock = HANDSET_CLOCK;
+    let s = b.keys("1,2");
+    assert!(
+        s[2].contains("余额 100.00元 (截至 2026-11-30 22:05)"),
+        "{}",
+        s[2]
+    );
+}
+
+#[test]
+fn a_handset_without_the_clock_command_is_not_asked_the_time() {
+    // Byte 8 = 10: SET UP IDLE MODE TEXT but not PROVIDE LOCAL INFORMATION (date, time).
+    let tp = [0x09, 0x21, 0x0F, 0x21, 0x00, 0x00, 0x00, 0x10, 0x00];
+    let mut p = Profile::default_profile();
+    p.menu.language = Language::En;
+    let mut b = bed_with(p, Some(&tp));
+    let s = b.keys("1,2");
+    assert!(
+        !asked_time(&b.phone),
+        "the card asked a handset without the command"
+    );
+    assert!(s[2].contains("Balance 100.00 yuan"), "{}", s[2]);
+    assert!(!s[2].contains("as of"), "{}", s[2]);
+    b.keys("o,b");
+    assert!(b.idle());
+}

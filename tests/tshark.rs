@@ -20,6 +20,7 @@ fn type_name(t: u8) -> &'static str {
         0x23 => "GET INPUT",
         0x24 => "SELECT ITEM",
         0x25 => "SET UP MENU",
+        0x26 => "PROVIDE LOCAL INFORMATION",
         0x28 => "SET UP IDLE MODE TEXT",
         0x40 => "OPEN CHANNEL",
         0x41 => "CLOSE CHANNEL",
@@ -39,7 +40,10 @@ fn expected(e: &Exchange) -> Vec<String> {
             let [n, t, q] = cmd.details();
             out.push(format!("Command Number: 0x{n:02x}"));
             out.push(format!("Command Type: {} (0x{t:02x})", type_name(t)));
-            out.push(if t == 0x43 {
+            out.push(if t == 0x26 {
+                // etsi_cat names PROVIDE LOCAL INFORMATION's qualifier (TS 102 223 §8.6).
+                format!("Command Qualifier: Date, time and time zone (0x{q:02x})")
+            } else if t == 0x43 {
                 // etsi_cat names SEND DATA's qualifier bit instead of printing the byte.
                 format!(
                     "Command Qualifier: {}",
@@ -116,6 +120,7 @@ fn expected(e: &Exchange) -> Vec<String> {
                 Proactive::CloseChannel { channel } => {
                     out.push(format!("Destination Device ID: Channel ID {channel}"));
                 }
+                Proactive::ProvideLocalTime => {}
             }
         }
         Some(0x14) => {
@@ -138,6 +143,17 @@ fn expected(e: &Exchange) -> Vec<String> {
             }
             if let Some(n) = tr.buffer_size {
                 out.push(format!("Buffer Size: {n}"));
+            }
+            if let Some(t) = &tr.date_time {
+                // etsi_cat un-swaps the nibbles itself and prints each field in decimal.
+                let dec = |b: u8| (b >> 4) * 10 + (b & 0x0F);
+                out.push(format!("Year: {}", dec(t.date[1])));
+                out.push(format!("Month: {}", dec(t.date[2])));
+                out.push(format!("Day: {}", dec(t.date[3])));
+                out.push(format!("Hours: {}", dec(t.time[0])));
+                out.push(format!("Minutes: {}", dec(t.time[1])));
+                out.push(format!("Seconds: {}", dec(t.time[2])));
+                out.push("Time Zone: GMT + 0 hr 0 min (0x00)".into());
             }
             if let Some(a) = tr.additional {
                 out.push(format!(
@@ -167,6 +183,12 @@ fn additional_name(result: u8, info: u8) -> String {
     format!("{name} (0x{info:02x})")
 }
 
+/// The handset's clock in the walks: 2026-11-30 22:05:09 (UTC, time zone 00).
+const HANDSET_CLOCK: Clock = Clock::Fixed {
+    date: [0x20, 0x26, 0x11, 0x30],
+    time: [0x22, 0x05, 0x09],
+};
+
 fn walk(handset_profile: &[u8], script: &str) -> Vec<Exchange> {
     walk_with(handset_profile, script, |_| {})
 }
@@ -191,7 +213,8 @@ fn walk_with(
     let card = shared(Card::personalise(&p));
     let mut h = Handset::new(SimCard::contact(card))
         .with_profile(handset_profile)
-        .with_network(std::rc::Rc::new(net));
+        .with_network(std::rc::Rc::new(net))
+        .with_clock(HANDSET_CLOCK);
     h.power_on().unwrap();
     for t in tokens(script) {
         h.press_token(&t).unwrap();
@@ -262,6 +285,22 @@ fn tshark_decodes_the_chinese_menu_walk_like_we_do() {
     let log = walk(
         &stk_wallet::handset::PROFILE_UCS2,
         "1,0000,o,1234,2,o,1,5,b,t,4,1234,1,b,e",
+    );
+    // Balance asks the handset the time: PROVIDE LOCAL INFORMATION, answered with
+    // Date-Time and Time zone A6 07 62 11 03 22 50 90 00 (2026-11-30 22:05:09, nibbles swapped).
+    let pli: Vec<&Exchange> = log
+        .iter()
+        .filter(|e| e.command[1] == 0x14 && e.command[5..].starts_with(&[0x81, 0x03]))
+        .filter(|e| e.command[8] == 0x26)
+        .collect();
+    assert_eq!(pli.len(), 1, "one PROVIDE LOCAL INFORMATION answered");
+    assert!(
+        pli[0]
+            .command
+            .windows(9)
+            .any(|w| w == [0xA6, 0x07, 0x62, 0x11, 0x03, 0x22, 0x50, 0x90, 0x00]),
+        "{:02X?}",
+        pli[0].command
     );
     check_with_tshark(&log);
 }

@@ -27,7 +27,7 @@ pub struct Args {
     /// bill payments as it approves them.
     #[arg(long, default_value = "ledger.db")]
     ledger: PathBuf,
-    /// Network date and time "YYYYMMDD HHMMSS" (default: now, UTC).
+    /// Network and handset date and time "YYYYMMDD HHMMSS" (default: now, UTC).
     #[arg(long)]
     clock: Option<String>,
     /// uicc: a 3G/4G handset (USIM, class 00/80); gsm: a GSM handset (DF GSM, class A0).
@@ -63,7 +63,8 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     // killed mid-session, as a SIM's EEPROM survives a handset switched off.
     let mut h = Handset::new(open::ImageCard::contact(card.clone(), &a.card))
         .with_profile(&tp)
-        .with_network(std::rc::Rc::new(net));
+        .with_network(std::rc::Rc::new(net))
+        .with_clock(clock);
     if a.class == "gsm" {
         h.cla = 0xA0;
     }

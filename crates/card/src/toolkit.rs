@@ -15,7 +15,9 @@
 //!   help) or an item not in the menu: `6A80`;
 //! * UCS2 only when the TERMINAL PROFILE has byte 2 b7; a Chinese profile with a handset that
 //!   cannot show UCS2 falls back to the English labels;
-//! * command numbers count from 1 after each TERMINAL PROFILE (wrapping 254 → 1).
+//! * command numbers count from 1 after each TERMINAL PROFILE (wrapping 254 → 1);
+//! * PROVIDE LOCAL INFORMATION (date, time) only when the TERMINAL PROFILE has byte 8 b3; an
+//!   answer `20 xx` to it is not kept for the next STATUS (the balance is shown without a time).
 //!
 //! Over the air (Top Up, Pay Phone Bill): the card never calls out. It hands its request to
 //! the handset in Bearer Independent Protocol commands (OPEN CHANNEL, SEND DATA, RECEIVE DATA,
@@ -25,7 +27,8 @@
 //! issuer's MAC2 over the issuer's date and time from the answer and commits through the same
 //! path as CREDIT FOR LOAD. A bill payment opens a purchase session, sends the bill to the
 //! issuer and commits like DEBIT FOR PURCHASE at the date and time of the issuer's approval.
-//! The date and time come in the issuer's answer rather than from PROVIDE LOCAL INFORMATION:
+//! The date and time come in the issuer's answer rather than from PROVIDE LOCAL INFORMATION
+//! (which only Balance uses, for its "as of"):
 //! a load's MAC2 covers the date and time the issuer chose, so the card must use those, and
 //! one clock (the issuer's) then stamps both kinds of record. The open session is dropped when
 //! the menu session ends, at the next TERMINAL PROFILE and at power loss; before committing,
@@ -244,7 +247,11 @@ impl Card {
             ));
         }
         self.toolkit.pending = None;
-        let busy = tr.result == ResultCode::TerminalUnable && !p.cmd.kind.is_bip();
+        // BIP commands read `20` themselves; PROVIDE LOCAL INFORMATION refused is answered
+        // without the time (not retried).
+        let busy = tr.result == ResultCode::TerminalUnable
+            && !p.cmd.kind.is_bip()
+            && p.cmd.kind != Proactive::ProvideLocalTime;
         match p.cmd.kind {
             Proactive::SetUpMenu { .. } => {
                 if tr.result.is_success() {
@@ -384,6 +391,11 @@ impl Wallet for Card {
             op_tries_left: s.operation_password.tries_left,
             history,
             bip: self.toolkit.bip(),
+            clock: self
+                .toolkit
+                .profile
+                .as_deref()
+                .is_some_and(|p| TerminalProfile(p).local_time()),
         }
     }
 

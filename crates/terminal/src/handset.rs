@@ -42,12 +42,13 @@ use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::card::command::Command;
 use crate::network::IssuerNetwork;
 use crate::stk::{
-    Envelope, Item, Proactive, ProactiveCommand, ResultCode, StkError, TerminalProfile,
+    Envelope, Item, LocalTime, Proactive, ProactiveCommand, ResultCode, StkError, TerminalProfile,
     TerminalResponse, ucs2_display,
 };
 use crate::sw::Sw;
 use crate::transport::{Transport, TransportError};
 use std::rc::Rc;
+use stk_domain::clock::Clock;
 
 /// The handset's TERMINAL PROFILE: docs/spec.md 1.1's example (byte 2 b7 set: the handset displays
 /// UCS2) extended with byte 8 b3 (PROVIDE LOCAL INFORMATION date/time), byte 12 `0F` (OPEN
@@ -131,6 +132,9 @@ pub struct Handset<T: Transport> {
     pub sim: Option<SimFiles>,
     /// How many exchanges of [`Handset::log`] the last start-up took (TERMINAL PROFILE follows).
     pub startup_exchanges: usize,
+    /// The handset's clock: what it answers PROVIDE LOCAL INFORMATION (date, time) with,
+    /// time zone `00` (the clock is UTC).
+    pub clock: Clock,
 }
 
 impl<T: Transport> Handset<T> {
@@ -148,12 +152,36 @@ impl<T: Transport> Handset<T> {
             channel: None,
             sim: None,
             startup_exchanges: 0,
+            clock: Clock::System,
         }
     }
 
     pub fn with_profile(mut self, profile: &[u8]) -> Self {
         self.profile = profile.to_vec();
         self
+    }
+
+    /// The handset's clock (tests fix it).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// PROVIDE LOCAL INFORMATION (date, time and time zone): the clock's time, if the
+    /// handset's profile claims the command (byte 8 b3); else "beyond terminal's capabilities".
+    fn local_time(&self, cmd: &ProactiveCommand) -> TerminalResponse {
+        if !TerminalProfile(&self.profile).local_time() {
+            return TerminalResponse::to(cmd, ResultCode::from_byte(BEYOND_CAPABILITIES));
+        }
+        let (date, time) = self.clock.now();
+        TerminalResponse {
+            date_time: Some(LocalTime {
+                date,
+                time,
+                zone: 0x00,
+            }),
+            ..TerminalResponse::to(cmd, ResultCode::Ok)
+        }
     }
 
     /// The network the handset's data channel reaches.
@@ -296,6 +324,11 @@ impl<T: Transport> Handset<T> {
                     self.menu = Some((title.clone(), items.clone()));
                 }
                 Proactive::SetUpIdleModeText { text } => self.idle_text = Some(text.clone()),
+                Proactive::ProvideLocalTime => {
+                    let tr = self.local_time(&cmd);
+                    sw = self.respond(tr)?;
+                    continue;
+                }
                 k if k.is_bip() && self.hold_bip != Some(k.type_code()) => {
                     let tr = self.run_bip(&cmd);
                     sw = self.respond(tr)?;

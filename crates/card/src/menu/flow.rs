@@ -17,6 +17,8 @@ pub(crate) struct Answer {
     pub(crate) text: String,
     /// SELECT ITEM: the item chosen.
     pub(crate) item: Option<u8>,
+    /// PROVIDE LOCAL INFORMATION: the handset's date and time (None: it gave none).
+    pub(crate) time: Option<LocalTime>,
 }
 
 /// What the session does after a step's answer.
@@ -55,6 +57,11 @@ pub(crate) trait Steps {
     /// The step of the over-the-air exchange it waits for, if it does.
     fn air(&self) -> Option<&Air> {
         None
+    }
+    /// Whether the step is PROVIDE LOCAL INFORMATION (a handset refusing it is not the holder
+    /// leaving: the step goes on without the time).
+    fn asks_time(&self) -> bool {
+        false
     }
 }
 
@@ -98,11 +105,26 @@ macro_rules! flows {
                     $(Flow::$flow(s) => s.air(),)*
                 }
             }
+
+            pub(crate) fn asks_time(&self) -> bool {
+                match self {
+                    $(Flow::$flow(s) => s.asks_time(),)*
+                }
+            }
         }
     };
 }
 
-flows!(TopUp, History, Bill, OpToggle, ChangePassword, Limit, Close);
+flows!(
+    TopUp,
+    History,
+    Bill,
+    OpToggle,
+    ChangePassword,
+    Limit,
+    Close,
+    Balance
+);
 
 pub(crate) fn input(prompt: String, min: u8, max: u8, hidden: bool) -> Proactive {
     Proactive::GetInput {
@@ -164,13 +186,45 @@ pub(crate) fn password(
         .map_err(|p| Next::Problem(p, context))
 }
 
-/// Balance: the offline balance.
-pub(crate) fn balance(l: Lang, v: &View) -> Start {
-    Start::Say(format!(
-        "{} {}",
-        l.s(Msg::BalanceIs),
-        amount_text(l, v.balance)
-    ))
+/// Balance: the offline balance, "as of" the handset's time when the handset can tell it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Balance;
+
+impl Balance {
+    /// A handset with PROVIDE LOCAL INFORMATION (date, time) is asked the time first; any
+    /// other is shown the balance at once, without a time.
+    pub(crate) fn start(l: Lang, v: &View) -> Start {
+        if v.clock {
+            Start::Step(Balance.into())
+        } else {
+            Start::Say(balance_text(l, v, None))
+        }
+    }
+}
+
+/// `Balance 100.00 yuan`, with `(as of 2026-11-30 22:05)` when the time is known.
+pub(crate) fn balance_text(l: Lang, v: &View, time: Option<&LocalTime>) -> String {
+    let mut s = format!("{} {}", l.s(Msg::BalanceIs), amount_text(l, v.balance));
+    if let Some(t) = time {
+        s.push_str(&format!(" ({} {})", l.s(Msg::AsOf), t.minutes()));
+    }
+    s
+}
+
+impl Steps for Balance {
+    fn render(&self, _: Lang, _: &View) -> Proactive {
+        Proactive::ProvideLocalTime
+    }
+
+    /// The handset's answer to PROVIDE LOCAL INFORMATION: a success with its time, or (see
+    /// [`Session::respond`]) a refusal, after which the balance is shown without a time.
+    fn respond(self, a: &Answer, l: Lang, v: &View, _: &mut dyn Wallet) -> Next {
+        Next::Result(balance_text(l, v, a.time.as_ref()))
+    }
+
+    fn asks_time(&self) -> bool {
+        true
+    }
 }
 
 /// A closed wallet's only item: it says so.

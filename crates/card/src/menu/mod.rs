@@ -82,7 +82,7 @@
 
 use super::menu_text::{Lang, Msg, amount_text, history_detail, history_label, parse_yuan};
 use crate::issuer::{HostError, OTA_ANSWER_LEN};
-use crate::stk::{Item, Proactive, ResultCode, TerminalResponse};
+use crate::stk::{Item, LocalTime, Proactive, ResultCode, TerminalResponse};
 use crate::sw::Sw;
 
 /// The issuer's over-the-air gateway the card opens its channel to (IPv4).
@@ -109,6 +109,9 @@ pub struct View {
     /// The handset's TERMINAL PROFILE offers the Bearer Independent Protocol (over-the-air
     /// operations possible).
     pub bip: bool,
+    /// The handset's TERMINAL PROFILE offers PROVIDE LOCAL INFORMATION (date, time and time
+    /// zone): the card can ask it the time.
+    pub clock: bool,
 }
 
 /// Why a wallet operation did not happen.

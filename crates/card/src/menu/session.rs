@@ -212,9 +212,14 @@ impl Session {
         let v = w.view();
         // A step of the over-the-air exchange reads the handset's result itself.
         let exchange = matches!(&self.current, Screen::Flow(f) if f.air().is_some());
+        // A handset that cannot give its time (any result but success, "back", "end" or a
+        // time-out) is answered without it.
+        let asks_time = matches!(&self.current, Screen::Flow(f) if f.asks_time());
         if !exchange {
             match tr.result {
                 ResultCode::Ok | ResultCode::Other(0x01..=0x0F) => {}
+                ResultCode::TerminalUnable | ResultCode::NotUnderstood | ResultCode::Other(_)
+                    if asks_time => {}
                 ResultCode::Back => {
                     return Ok(match &self.current {
                         Screen::Message { resume, .. } => match resume.clone() {
@@ -233,6 +238,7 @@ impl Session {
         let a = Answer {
             text: tr.text.clone().unwrap_or_default(),
             item: tr.item,
+            time: tr.date_time.filter(|_| tr.result.is_success()),
         };
         let next = match self.current.clone() {
             Screen::Message { resume, .. } => {

@@ -56,7 +56,7 @@ pub(crate) const ENTRIES: &[Entry] = &[
     Entry::new(Menu::Main,       4, Msg::Settings,          Opens::Menu(Menu::Settings)),
     Entry::new(Menu::Closed,     1, Msg::WalletClosedItem,  Opens::Flow(closed)),
     Entry::new(Menu::MyWallet,   1, Msg::TopUp,             Opens::Flow(TopUp::start)),
-    Entry::new(Menu::MyWallet,   2, Msg::Balance,           Opens::Flow(balance)),
+    Entry::new(Menu::MyWallet,   2, Msg::Balance,           Opens::Flow(Balance::start)),
     Entry::new(Menu::Settings,   1, Msg::OpPassword,        Opens::Menu(Menu::OpPassword)),
     Entry::new(Menu::Settings,   2, Msg::Limit,             Opens::Flow(Limit::start)),
     Entry::new(Menu::Settings,   3, Msg::ChangePayPassword, Opens::Flow(ChangePassword::payment)),

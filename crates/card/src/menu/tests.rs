@@ -55,6 +55,7 @@ fn wallet(open: bool) -> Fake {
             time: [0x12, 0x00, 0x00],
         }],
         bip: true,
+        clock: false,
     })
 }
 

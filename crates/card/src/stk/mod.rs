@@ -15,8 +15,8 @@ pub mod text;
 pub mod tlv;
 
 pub use proactive::{
-    Envelope, Item, Proactive, ProactiveCommand, ResultCode, TerminalProfile, TerminalResponse,
-    ucs2_display,
+    Envelope, Item, LocalTime, Proactive, ProactiveCommand, ResultCode, TerminalProfile,
+    TerminalResponse, ucs2_display,
 };
 
 /// Why toolkit bytes could not be decoded.
@@ -51,6 +51,8 @@ pub mod tag {
     pub const ITEM_IDENTIFIER: u8 = 0x10;
     pub const RESPONSE_LENGTH: u8 = 0x11;
     pub const HELP_REQUEST: u8 = 0x15;
+    /// Date-Time and Time zone (TS 102 223 §8.39): 7 bytes, swapped-nibble BCD YY MM DD hh mm ss tz.
+    pub const DATE_TIME_AND_TIME_ZONE: u8 = 0x26;
     pub const BEARER_DESCRIPTION: u8 = 0x35;
     pub const CHANNEL_DATA: u8 = 0x36;
     pub const CHANNEL_DATA_LENGTH: u8 = 0x37;
@@ -82,6 +84,7 @@ pub mod command_type {
     pub const GET_INPUT: u8 = 0x23;
     pub const SELECT_ITEM: u8 = 0x24;
     pub const SET_UP_MENU: u8 = 0x25;
+    pub const PROVIDE_LOCAL_INFORMATION: u8 = 0x26;
     pub const SET_UP_IDLE_MODE_TEXT: u8 = 0x28;
     pub const OPEN_CHANNEL: u8 = 0x40;
     pub const CLOSE_CHANNEL: u8 = 0x41;

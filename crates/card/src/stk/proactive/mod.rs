@@ -10,9 +10,9 @@
 
 use super::tag::{
     ALPHA_IDENTIFIER, BEARER_DESCRIPTION, BUFFER_SIZE, CHANNEL_DATA, CHANNEL_DATA_LENGTH,
-    CHANNEL_STATUS, COMMAND_DETAILS, DEVICE_IDENTITIES, HELP_REQUEST, ITEM, ITEM_IDENTIFIER,
-    MENU_SELECTION, OTHER_ADDRESS, PROACTIVE_COMMAND, RESPONSE_LENGTH, RESULT, TEXT_STRING,
-    TRANSPORT_LEVEL,
+    CHANNEL_STATUS, COMMAND_DETAILS, DATE_TIME_AND_TIME_ZONE, DEVICE_IDENTITIES, HELP_REQUEST,
+    ITEM, ITEM_IDENTIFIER, MENU_SELECTION, OTHER_ADDRESS, PROACTIVE_COMMAND, RESPONSE_LENGTH,
+    RESULT, TEXT_STRING, TRANSPORT_LEVEL,
 };
 use super::text::{decode_alpha, decode_text_string, encode_alpha, encode_text_string};
 use super::tlv::{Tlv, encode_ber, parse_ber, parse_ber_exact, parse_ctlvs, push_ctlv};
@@ -65,6 +65,9 @@ pub enum Proactive {
     },
     /// SET UP IDLE MODE TEXT `28`, qualifier `00`.
     SetUpIdleModeText { text: String },
+    /// PROVIDE LOCAL INFORMATION `26`, qualifier `03` (date, time and time zone), to the
+    /// terminal; no further objects. The TERMINAL RESPONSE carries Date-Time and Time zone `26`.
+    ProvideLocalTime,
     /// OPEN CHANNEL `40` (TS 102 223 §6.4.27), qualifier `01` (immediate link
     /// establishment), to the terminal: bearer description `35` (e.g. `03`, the default
     /// bearer for the transport), buffer size `39` (2 bytes), optional transport level `3C`
@@ -100,6 +103,7 @@ impl Proactive {
             Proactive::GetInput { .. } => ct::GET_INPUT,
             Proactive::DisplayText { .. } => ct::DISPLAY_TEXT,
             Proactive::SetUpIdleModeText { .. } => ct::SET_UP_IDLE_MODE_TEXT,
+            Proactive::ProvideLocalTime => ct::PROVIDE_LOCAL_INFORMATION,
             Proactive::OpenChannel { .. } => ct::OPEN_CHANNEL,
             Proactive::CloseChannel { .. } => ct::CLOSE_CHANNEL,
             Proactive::ReceiveData { .. } => ct::RECEIVE_DATA,
@@ -122,6 +126,7 @@ impl Proactive {
             } => (if high_priority { 0x01 } else { 0 }) | (if wait_for_user { 0x80 } else { 0 }),
             Proactive::OpenChannel { .. } => 0x01,
             Proactive::SendData { immediate, .. } => u8::from(immediate),
+            Proactive::ProvideLocalTime => 0x03,
             _ => 0x00,
         }
     }
@@ -208,6 +213,7 @@ struct Objects<'a> {
     buffer_size: Option<&'a [u8]>,
     transport: Option<&'a [u8]>,
     other_address: Option<&'a [u8]>,
+    date_time: Option<&'a [u8]>,
 }
 
 impl<'a> Objects<'a> {
@@ -233,6 +239,7 @@ impl<'a> Objects<'a> {
                 BUFFER_SIZE => &mut o.buffer_size,
                 TRANSPORT_LEVEL => &mut o.transport,
                 OTHER_ADDRESS => &mut o.other_address,
+                DATE_TIME_AND_TIME_ZONE => &mut o.date_time,
                 ITEM => {
                     o.items.push(t.value);
                     continue;
@@ -300,6 +307,15 @@ impl<'a> Objects<'a> {
     fn buffer_size(&self) -> Result<Option<u16>, StkError> {
         self.buffer_size
             .map(|v| fixed::<2>("buffer size", v).map(u16::from_be_bytes))
+            .transpose()
+    }
+
+    fn date_time(&self) -> Result<Option<LocalTime>, StkError> {
+        self.date_time
+            .map(|v| {
+                let raw = fixed::<7>("date-time and time zone", v)?;
+                LocalTime::from_bytes(raw).ok_or_else(|| bad("date-time and time zone", v))
+            })
             .transpose()
     }
 
@@ -382,7 +398,7 @@ impl ProactiveCommand {
                     push_ctlv(&mut v, OTHER_ADDRESS, addr);
                 }
             }
-            Proactive::CloseChannel { .. } => {}
+            Proactive::CloseChannel { .. } | Proactive::ProvideLocalTime => {}
             Proactive::ReceiveData { length, .. } => {
                 push_ctlv(&mut v, CHANNEL_DATA_LENGTH, &[*length]);
             }
@@ -429,6 +445,8 @@ impl ProactiveCommand {
                 wait_for_user: q & 0x80 != 0,
             },
             ct::SET_UP_IDLE_MODE_TEXT => Proactive::SetUpIdleModeText { text: text()? },
+            // Only the date/time qualifier is one the wallet sends.
+            ct::PROVIDE_LOCAL_INFORMATION if q == 0x03 => Proactive::ProvideLocalTime,
             ct::OPEN_CHANNEL => Proactive::OpenChannel {
                 bearer: o
                     .bearer

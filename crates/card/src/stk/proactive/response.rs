@@ -77,6 +77,71 @@ pub struct TerminalResponse {
     /// CHANNEL DATA LENGTH `37`: SEND DATA, free space left in the transmit buffer;
     /// RECEIVE DATA, bytes still waiting in the receive buffer (`FF`: more than 255).
     pub channel_data_length: Option<u8>,
+    /// DATE-TIME AND TIME ZONE `26` (PROVIDE LOCAL INFORMATION, qualifier `03`).
+    pub date_time: Option<LocalTime>,
+}
+
+/// The handset's date, time and time zone (TS 102 223 §8.39): on the wire 7 bytes, each a
+/// two-digit BCD number with its nibbles swapped (`62` is 26), YY MM DD hh mm ss, then the
+/// time zone in quarter hours from GMT (b4 of the first byte sent: negative).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct LocalTime {
+    /// BCD `YYYYMMDD` (century 20), as the purse stamps dates.
+    pub date: [u8; 4],
+    /// BCD `HHMMSS`.
+    pub time: [u8; 3],
+    /// The time-zone byte as sent.
+    pub zone: u8,
+}
+
+impl LocalTime {
+    /// From the 7 bytes sent; `None` if a date or time digit is not a decimal digit or a field
+    /// is out of range (month 01-12, day 01-31, hour 00-23, minute and second 00-59).
+    pub fn from_bytes(raw: [u8; 7]) -> Option<LocalTime> {
+        let swap = |b: u8| b.rotate_left(4);
+        let mut v = [0u8; 6];
+        for (i, b) in raw[..6].iter().enumerate() {
+            let n = swap(*b);
+            if n >> 4 > 9 || n & 0x0F > 9 {
+                return None;
+            }
+            v[i] = n;
+        }
+        let num = |b: u8| (b >> 4) * 10 + (b & 0x0F);
+        let [y, mo, d, h, mi, s] = v;
+        let ok = (1..=12).contains(&num(mo))
+            && (1..=31).contains(&num(d))
+            && num(h) < 24
+            && num(mi) < 60
+            && num(s) < 60;
+        ok.then_some(LocalTime {
+            date: [0x20, y, mo, d],
+            time: [h, mi, s],
+            zone: raw[6],
+        })
+    }
+
+    /// The 7 bytes sent.
+    pub fn to_bytes(&self) -> [u8; 7] {
+        let swap = |b: u8| b.rotate_left(4);
+        [
+            swap(self.date[1]),
+            swap(self.date[2]),
+            swap(self.date[3]),
+            swap(self.time[0]),
+            swap(self.time[1]),
+            swap(self.time[2]),
+            self.zone,
+        ]
+    }
+
+    /// `2026-11-30 22:05`, as shown to the holder (the handset's local time).
+    pub fn minutes(&self) -> String {
+        format!(
+            "{:02X}{:02X}-{:02X}-{:02X} {:02X}:{:02X}",
+            self.date[0], self.date[1], self.date[2], self.date[3], self.time[0], self.time[1]
+        )
+    }
 }
 
 impl TerminalResponse {
@@ -93,6 +158,7 @@ impl TerminalResponse {
             bearer: None,
             buffer_size: None,
             channel_data_length: None,
+            date_time: None,
         }
     }
 
@@ -132,6 +198,9 @@ impl TerminalResponse {
         if let Some(n) = self.channel_data_length {
             push_ctlv(&mut v, CHANNEL_DATA_LENGTH, &[n]);
         }
+        if let Some(t) = &self.date_time {
+            push_ctlv(&mut v, DATE_TIME_AND_TIME_ZONE, &t.to_bytes());
+        }
         v
     }
 
@@ -162,6 +231,7 @@ impl TerminalResponse {
             bearer: o.bearer.map(<[u8]>::to_vec),
             buffer_size: o.buffer_size()?,
             channel_data_length: o.channel_data_length()?,
+            date_time: o.date_time()?,
         })
     }
 }

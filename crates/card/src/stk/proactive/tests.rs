@@ -92,6 +92,44 @@ fn spec_terminal_response_byte_exact() {
     assert!(!back.answers(&spec_menu()));
 }
 
+/// PROVIDE LOCAL INFORMATION, date and time (TS 102 223 §6.6.15): `D0 09`, command details
+/// `81 03 01 26 03` (number 1, type 26, qualifier 03 "date, time and time zone"), device
+/// identities `82 02 81 82` (UICC to terminal), nothing else.
+#[test]
+fn provide_local_time_byte_exact() {
+    let cmd = ProactiveCommand::new(1, Proactive::ProvideLocalTime);
+    let bytes = hex("D0 09 81 03 01 26 03 82 02 81 82");
+    assert_eq!(cmd.encode(true), bytes);
+    assert_eq!(ProactiveCommand::decode(&bytes).unwrap(), cmd);
+    // Other qualifiers (location, IMEI, ...) are not commands the wallet knows.
+    assert!(ProactiveCommand::decode(&hex("D0 09 81 03 01 26 00 82 02 81 82")).is_err());
+}
+
+/// Its answer: result `00`, then Date-Time and Time zone `A6 07` (§8.39): each byte two BCD
+/// digits with the nibbles swapped, so 2026-11-30 22:05:09 is `62 11 03 22 50 90`, and time
+/// zone `23` is +8 hours (32 quarters, swapped).
+#[test]
+fn local_time_answer_byte_exact() {
+    let cmd = ProactiveCommand::new(1, Proactive::ProvideLocalTime);
+    let bytes = hex("81 03 01 26 03 82 02 82 81 83 01 00 A6 07 62 11 03 22 50 90 23");
+    let tr = TerminalResponse::decode(&bytes).unwrap();
+    assert!(tr.answers(&cmd));
+    let t = tr.date_time.unwrap();
+    assert_eq!(t.date, [0x20, 0x26, 0x11, 0x30]);
+    assert_eq!(t.time, [0x22, 0x05, 0x09]);
+    assert_eq!(t.zone, 0x23);
+    assert_eq!(t.minutes(), "2026-11-30 22:05");
+    assert_eq!(tr.encode(true), bytes);
+    // Month 13, a hex digit, a short value: not understood.
+    for bad in [
+        "81 03 01 26 03 82 02 82 81 83 01 00 A6 07 62 31 03 22 50 90 23",
+        "81 03 01 26 03 82 02 82 81 83 01 00 A6 07 62 11 0A 22 50 90 23",
+        "81 03 01 26 03 82 02 82 81 83 01 00 A6 06 62 11 03 22 50 90",
+    ] {
+        assert!(TerminalResponse::decode(&hex(bad)).is_err(), "{bad}");
+    }
+}
+
 #[test]
 fn spec_menu_selection_envelope() {
     let e = Envelope::MenuSelection { item: 2 };
@@ -630,11 +668,18 @@ proptest! {
         channel_data in prop::option::of(prop::collection::vec(any::<u8>(), 0..300)),
         channel_status in any::<Option<[u8; 2]>>(),
         bearer in prop::option::of(prop::collection::vec(any::<u8>(), 0..8)),
-        buffer_size in any::<Option<u16>>(), channel_data_length in any::<Option<u8>>()
+        buffer_size in any::<Option<u16>>(), channel_data_length in any::<Option<u8>>(),
+        when in prop::option::of((0u8..100, 1u8..=12, 1u8..=31, 0u8..24, 0u8..60, 0u8..60, any::<u8>()))
     ) {
+        let bcd = |n: u8| ((n / 10) << 4) | (n % 10);
+        let date_time = when.map(|(y, mo, d, h, mi, s, zone)| LocalTime {
+            date: [0x20, bcd(y), bcd(mo), bcd(d)],
+            time: [bcd(h), bcd(mi), bcd(s)],
+            zone,
+        });
         let tr = TerminalResponse {
             details, result, additional, text, item, channel_data, channel_status, bearer,
-            buffer_size, channel_data_length,
+            buffer_size, channel_data_length, date_time,
         };
         prop_assert_eq!(TerminalResponse::decode(&tr.encode(true)).unwrap(), tr);
     }
