@@ -17,6 +17,7 @@ use stk_wallet::link::HostLink;
 use stk_wallet::pan::Pan;
 use stk_wallet::pos::{Clock, Device, PosError, TopupOutcome, Trace, yuan};
 use stk_wallet::profile::Profile;
+use stk_wallet::receipt::{Receipt, ReceiptKind};
 use stk_wallet::transport::Transport;
 
 #[derive(clap::Args)]
@@ -294,6 +295,16 @@ fn explain_failure(e: &PosError) {
     eprintln!("{}", code.render());
 }
 
+/// The receipt of the transaction `which` picks, read from the journal row that completed it,
+/// printed after the flow's result line.
+fn print_receipt(home: &TerminalHome, which: impl Fn(&Receipt) -> bool) -> Result<(), String> {
+    let all = home.journal.receipts().map_err(|e| e.to_string())?;
+    if let Some(r) = all.iter().rev().find(|r| which(r)) {
+        print!("{}", r.render(false));
+    }
+    Ok(())
+}
+
 /// Every flow's first line: where the card is and the fault armed.
 fn print_header(link: &Link, fault: FaultPlan) {
     println!("{}, fault: {fault}", link.describe());
@@ -382,6 +393,11 @@ fn purchase(
                         ""
                     }
                 );
+                print_receipt(&c.home, |r| {
+                    matches!(r.kind, ReceiptKind::Sale | ReceiptKind::RecoveredSale)
+                        && r.serial == rec.serial
+                        && r.counter == rec.counter
+                })?;
                 ok = true;
                 break;
             }
@@ -426,10 +442,12 @@ fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
             c.profile.wallet_aid.clone(),
         )
         .map_err(open::terminal_error)?;
+    let mut loaded = None;
     let r = match q {
         Query::Load { amount, pin } => pos
             .load_journaled(&c.home.journal, &issuer, amount, pin)
             .map(|r| {
+                loaded = Some((r.serial, r.counter));
                 println!(
                     "load of {} yuan done: balance now {} yuan, TAC {} ({})",
                     yuan(r.amount),
@@ -455,6 +473,11 @@ fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
     print_faults(&mut pos.card);
     for t in issuer.tries.borrow().iter() {
         println!("  {t}");
+    }
+    if let Some((serial, counter)) = loaded {
+        print_receipt(&c.home, |r| {
+            r.kind == ReceiptKind::Load && r.serial == serial && r.counter == counter
+        })?;
     }
     match r {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -563,6 +586,11 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
                     }
                 ),
             }
+            if matches!(rep.outcome, TopupOutcome::Loaded { .. }) {
+                print_receipt(&c.home, |r| {
+                    r.topup.as_ref().is_some_and(|t| t.id == rep.txn)
+                })?;
+            }
             // Only a loaded wallet is a top-up done.
             Ok(status(matches!(rep.outcome, TopupOutcome::Loaded { .. })))
         }
@@ -587,11 +615,23 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result
         )
         .map_err(open::terminal_error)?;
     let mut pause = steps(false, step_delay_ms);
+    let open_before: Vec<String> = c
+        .home
+        .journal
+        .unfinished_topups()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|t| t.txn)
+        .collect();
     for st in pos
         .resume(&c.home.journal, &acq, &mut pause)
         .map_err(|e| e.to_string())?
     {
         println!("{st}");
+    }
+    // A top-up this run finished with the wallet loaded gets its receipt here.
+    for txn in &open_before {
+        print_receipt(&c.home, |r| r.topup.as_ref().is_some_and(|t| &t.id == txn))?;
     }
     let left = c
         .home

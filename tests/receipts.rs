@@ -1,0 +1,196 @@
+//! Receipts at the shop's terminal, with the CLI as a process: every completed sale, load,
+//! integrated top-up and recovered sale prints its receipt after its result line; none is
+//! printed for a sale the PSAM refused (digest error). Expected values are derived here from
+//! the default profile (serial, opening balance) and the amounts typed, never from the output.
+
+mod common;
+
+use std::path::Path;
+use stk_wallet::profile::Profile;
+
+const PAN: &str = "4111111111111111";
+const BANK_PIN: &str = "739164";
+
+fn run(d: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = common::output(d, args);
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn shop() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(run(dir.path(), &["card", "new"]).0, 0);
+    dir
+}
+
+/// The card serial as a receipt must show it: first six and last four hex digits, `*` between.
+fn masked_serial() -> String {
+    let hex: String = Profile::default_profile()
+        .issuer
+        .serial
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    assert_eq!(hex.len(), 20);
+    format!("{}{}{}", &hex[..6], "*".repeat(10), &hex[16..])
+}
+
+/// `12.34元 / 12.34 yuan` for `fen`.
+fn money(fen: u32) -> String {
+    let y = format!("{}.{:02}", fen / 100, fen % 100);
+    format!("{y}元 / {y} yuan")
+}
+
+/// The receipt block of `out` (from its first line to its closing rule); panics if none.
+fn receipt(out: &str) -> Vec<String> {
+    let lines: Vec<&str> = out.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.contains("签购单 RECEIPT"))
+        .unwrap_or_else(|| panic!("no receipt in:\n{out}"));
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| l.starts_with("-----") && !l.contains("RECEIPT"))
+            .unwrap();
+    lines[start..=end].iter().map(|l| l.to_string()).collect()
+}
+
+fn field<'a>(r: &'a [String], name: &str) -> &'a str {
+    r.iter()
+        .find_map(|l| l.strip_prefix(name))
+        .unwrap_or_else(|| panic!("no `{name}` in {r:#?}"))
+}
+
+/// The word after `key ` in `line`, without a trailing comma.
+fn after<'a>(line: &'a str, key: &str) -> &'a str {
+    let rest = &line[line.find(key).unwrap() + key.len()..];
+    rest.split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches(',')
+}
+
+#[test]
+fn a_sale_prints_its_receipt_after_the_result_line() {
+    let d = shop();
+    let opening = Profile::default_profile().purse.balance;
+    let (code, out, _) = run(
+        d.path(),
+        &["pos", "purchase", "1.50", "--clock", "20261130 101500"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let result = out
+        .lines()
+        .position(|l| l.starts_with("purchase of"))
+        .unwrap();
+    let first = out.lines().position(|l| l.contains("RECEIPT")).unwrap();
+    assert!(first > result, "the receipt follows the result line");
+    let r = receipt(&out);
+    let result_line = out.lines().nth(result).unwrap();
+    assert_eq!(field(&r, "卡号 Card: "), masked_serial());
+    assert_eq!(field(&r, "交易类型 Type: "), "消费 PURCHASE");
+    assert_eq!(field(&r, "金额 Amount: "), money(150));
+    assert_eq!(field(&r, "余额 Balance after: "), money(opening - 150));
+    // A new card's first purchase uses offline counter 0; a new terminal's first TTC is 1.
+    assert_eq!(field(&r, "卡交易序号 Card counter: "), "0");
+    assert_eq!(field(&r, "终端交易序号 TTC: "), "1");
+    // The terminal number the home was created with (the default profile's PSAM).
+    assert_eq!(field(&r, "终端号 Terminal: "), "001122334455");
+    assert!(field(&r, "商户号 Merchant: ").contains("not set"));
+    assert_eq!(field(&r, "交易认证码 TAC: "), after(result_line, "TAC "));
+    assert_eq!(field(&r, "日期时间 Date/time: "), "2026-11-30 10:15:00");
+    assert!(!out.contains("REPRINT"), "the first print is no copy");
+}
+
+#[test]
+fn a_load_and_a_topup_print_theirs_with_the_balance_after() {
+    let d = shop();
+    let opening = Profile::default_profile().purse.balance;
+    let (code, out, _) = run(
+        d.path(),
+        &["pos", "load", "20", "--clock", "20261130 101600"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let r = receipt(&out);
+    assert_eq!(field(&r, "交易类型 Type: "), "圈存 LOAD");
+    assert_eq!(field(&r, "金额 Amount: "), money(2000));
+    assert_eq!(field(&r, "余额 Balance after: "), money(opening + 2000));
+    assert_eq!(field(&r, "卡交易序号 Card counter: "), "0");
+    assert!(field(&r, "终端交易序号 TTC: ").contains("none"));
+
+    let (code, out, _) = run(
+        d.path(),
+        &[
+            "pos",
+            "topup",
+            "5",
+            "--pan",
+            PAN,
+            "--bank-pin",
+            BANK_PIN,
+            "--clock",
+            "20261130 101700",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let r = receipt(&out);
+    let id = after(
+        out.lines().find(|l| l.starts_with("top-up ")).unwrap(),
+        "top-up ",
+    );
+    assert_eq!(field(&r, "交易类型 Type: "), "充值 TOP-UP");
+    assert_eq!(
+        field(&r, "余额 Balance after: "),
+        money(opening + 2000 + 500)
+    );
+    assert_eq!(field(&r, "卡交易序号 Card counter: "), "1");
+    assert_eq!(field(&r, "充值单号 Top-up id: "), id);
+    let bank_masked = format!("{}{}{}", &PAN[..6], "*".repeat(PAN.len() - 10), &PAN[12..]);
+    assert_eq!(field(&r, "银行卡 Bank card: "), bank_masked);
+    assert!(!out.contains(PAN), "the bank card is never in clear");
+}
+
+#[test]
+fn a_recovered_sale_prints_its_receipt_with_the_proofs_tac() {
+    let d = shop();
+    let (code, out, _) = run(
+        d.path(),
+        &[
+            "pos",
+            "purchase",
+            "2",
+            "--fault",
+            "lose-response:debit",
+            "--clock",
+            "20261130 101800",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let r = receipt(&out);
+    assert_eq!(
+        field(&r, "交易类型 Type: "),
+        "消费（中断后恢复） PURCHASE (RECOVERED)"
+    );
+    let result_line = out.lines().find(|l| l.starts_with("purchase of")).unwrap();
+    let tac = field(&r, "交易认证码 TAC: ");
+    assert!(
+        tac.starts_with(after(result_line, "TAC ")) && tac.contains("GET TRANSACTION PROOF"),
+        "{tac}"
+    );
+    assert!(field(&r, "余额 Balance after: ").contains("not read"));
+}
+
+#[test]
+fn a_sale_the_psam_refused_prints_no_receipt() {
+    let d = shop();
+    let (code, out, _) = run(
+        d.path(),
+        &["pos", "purchase", "1", "--fault", "bad-mac:mac2"],
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(!out.contains("RECEIPT"), "{out}");
+}
