@@ -194,3 +194,199 @@ fn a_sale_the_psam_refused_prints_no_receipt() {
     assert_ne!(code, 0, "{out}");
     assert!(!out.contains("RECEIPT"), "{out}");
 }
+
+/// The receipt lines of `out` without the copy marker.
+fn body(out: &str) -> Vec<String> {
+    receipt(out)
+        .into_iter()
+        .filter(|l| !l.contains("REPRINT"))
+        .collect()
+}
+
+#[test]
+fn a_kept_receipt_is_printed_again_marked_as_a_copy() {
+    let d = shop();
+    let (_, sale, _) = run(
+        d.path(),
+        &["pos", "purchase", "1", "--clock", "20261130 090000"],
+    );
+    let (code, top, _) = run(
+        d.path(),
+        &["pos", "topup", "3", "--pan", PAN, "--bank-pin", BANK_PIN],
+    );
+    assert_eq!(code, 0, "{top}");
+    let id = after(
+        top.lines().find(|l| l.starts_with("top-up ")).unwrap(),
+        "top-up ",
+    )
+    .to_string();
+    for (args, original) in [
+        (vec!["pos", "reprint", "--last"], &top),
+        (vec!["pos", "reprint", "--ttc", "1"], &sale),
+        (vec!["pos", "reprint", "--topup", &id], &top),
+    ] {
+        let (code, out, err) = run(d.path(), &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains("重打印 REPRINT"), "{out}");
+        assert_eq!(body(&out), body(original), "{args:?}");
+    }
+    // Nothing kept under that TTC or id: exit 1 with the catalogue's code.
+    for args in [
+        vec!["pos", "reprint", "--ttc", "2"],
+        vec!["pos", "reprint", "--topup", "001122334455-1"],
+    ] {
+        let (code, out, err) = run(d.path(), &args);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(err.contains("P-NOT-FOUND"), "{err}");
+    }
+    // No choice, or two: a usage error.
+    for args in [
+        vec!["pos", "reprint"],
+        vec!["pos", "reprint", "--last", "--ttc", "1"],
+    ] {
+        assert_eq!(run(d.path(), &args).0, 2, "{args:?}");
+    }
+}
+
+#[test]
+fn a_new_terminal_has_nothing_to_reprint() {
+    let d = shop();
+    let (code, _, err) = run(d.path(), &["pos", "reprint", "--last"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("P-NOT-FOUND"), "{err}");
+}
+
+#[test]
+fn lookup_lists_the_journal_by_card_ttc_topup_and_day() {
+    let d = shop();
+    for (amount, clock) in [
+        ("1", "20261128 090000"),
+        ("2", "20261129 090000"),
+        ("3", "20261130 090000"),
+    ] {
+        let (code, out, _) = run(d.path(), &["pos", "purchase", amount, "--clock", clock]);
+        assert_eq!(code, 0, "{out}");
+    }
+    let serial: String = Profile::default_profile()
+        .issuer
+        .serial
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let lines = |args: &[&str]| {
+        let mut a = vec!["pos", "lookup"];
+        a.extend(args);
+        let (code, out, err) = run(d.path(), &a);
+        (code, out.lines().count(), out, err)
+    };
+    assert_eq!(lines(&[]).1, 3);
+    assert_eq!(lines(&["--card-serial", &serial]).1, 3);
+    assert_eq!(lines(&["--card-serial", &serial.to_lowercase()]).1, 3);
+    let (_, n, out, _) = lines(&["--date", "2026-11-29"]);
+    assert_eq!(n, 1, "{out}");
+    assert!(
+        out.contains("amount 2.00 yuan") && out.contains(&masked_serial()),
+        "{out}"
+    );
+    assert_eq!(lines(&["--date", "2026-11-29..2026-11-30"]).1, 2);
+    let (_, n, out, _) = lines(&["--ttc", "3"]);
+    assert_eq!(n, 1);
+    assert!(out.starts_with("2026-11-30 09:00:00 sale"), "{out}");
+    // `pos journal` is the same listing.
+    let (code, out, _) = run(d.path(), &["pos", "journal", "--ttc", "3"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 1);
+
+    // For scripts: JSON with the amounts in fen.
+    let (code, out, _) = run(
+        d.path(),
+        &[
+            "pos",
+            "lookup",
+            "--json",
+            "--date",
+            "2026-11-28..2026-11-29",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let amounts: Vec<u64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount_fen"].as_u64().unwrap())
+        .collect();
+    assert_eq!(amounts, [100, 200]);
+    assert_eq!(v[0]["card"], masked_serial());
+
+    // Nothing matches: exit 1 with the catalogue's code.
+    let mut other = serial.clone();
+    other.replace_range(19.., if serial.ends_with('0') { "1" } else { "0" });
+    for args in [
+        vec!["--card-serial", other.as_str()],
+        vec!["--date", "2026-12-01"],
+        vec!["--topup", "001122334455-1"],
+        vec!["--ttc", "3", "--date", "2026-11-28"],
+    ] {
+        let (code, n, _, err) = lines(&args);
+        assert_eq!((code, n), (1, 0), "{args:?}");
+        assert!(err.contains("P-NOT-FOUND"), "{err}");
+    }
+    // Bad filters: a usage error.
+    for args in [
+        vec!["--card-serial", "1234"],
+        vec!["--card-serial", "ZZ"],
+        vec!["--date", "2026-13-01"],
+        vec!["--date", "30-11-2026"],
+        vec!["--date", "2026-11-30..2026-11-01"],
+        vec!["--ttc", "-1"],
+    ] {
+        assert_eq!(lines(&args).0, 2, "{args:?}");
+    }
+}
+
+/// A top-up killed once its wallet is loaded (before the flow printed anything) still has its
+/// receipt: read from the journal row, printed by `pos resume` and by `pos reprint`.
+#[test]
+fn a_topup_killed_after_the_load_keeps_its_receipt() {
+    use std::time::{Duration, Instant};
+    use stk_wallet::journal::{Journal, TopupState};
+    let d = shop();
+    let mut child = common::cli(
+        d.path(),
+        &[
+            "pos",
+            "topup",
+            "4",
+            "--pan",
+            PAN,
+            "--bank-pin",
+            BANK_PIN,
+            "--step-delay-ms",
+            "3000",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let db = d.path().join("pos").join("terminal.db");
+    let start = Instant::now();
+    let id = loop {
+        assert!(start.elapsed() < Duration::from_secs(60), "never loaded");
+        std::thread::sleep(Duration::from_millis(50));
+        let Ok(j) = Journal::open(&db) else { continue };
+        if let Some(t) = j.all_topups().unwrap_or_default().last()
+            && t.state == TopupState::Loaded
+        {
+            break t.txn.clone();
+        }
+    };
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    let (code, out, err) = run(d.path(), &["pos", "reprint", "--topup", &id]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(field(&receipt(&out), "充值单号 Top-up id: "), id);
+    assert_eq!(field(&receipt(&out), "金额 Amount: "), money(400));
+    let (code, out, err) = run(d.path(), &["pos", "resume"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(field(&receipt(&out), "充值单号 Top-up id: "), id);
+}

@@ -99,6 +99,16 @@ impl Code {
                 "nothing was charged: check the number on the card and key it again; the customer \
          enters the PIN again",
             ),
+            Code::PNotFound => e(
+                self.as_str(),
+                "no such transaction in this terminal's journal",
+                "本终端流水中无此交易",
+                "no completed transaction kept by this terminal matches the reprint or lookup: \
+         another terminal did it, the filter is wrong (card serial, TTC, top-up id, date), or the \
+         transaction did not complete (no receipt was due)",
+                "check the filter against the card and the customer's slip; look the transaction up \
+         at the terminal that did it; if it is not there, it did not complete: redo it",
+            ),
             Code::PLoadRefused => e(
                 self.as_str(),
                 "the wallet cannot take this load",
