@@ -182,6 +182,19 @@ fn a_recovered_sale_prints_its_receipt_with_the_proofs_tac() {
         "{tac}"
     );
     assert!(field(&r, "余额 Balance after: ").contains("not read"));
+    // What `explain` promises for this code holds: the receipt can be printed again by the TTC
+    // the sale in doubt took (a new terminal's first, 1).
+    let (code, out, _) = run(d.path(), &["pos", "reprint", "--ttc", "1"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(body(&out), r);
+    let (_, explained, _) = run(d.path(), &["explain", "P-TORN-RECOVERED"]);
+    let remedy = explained
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("remedy: "))
+        .unwrap();
+    for promise in ["PURCHASE (RECOVERED)", "TAC pending", "pos reprint --ttc"] {
+        assert!(remedy.contains(promise), "{remedy}");
+    }
 }
 
 #[test]
@@ -345,11 +358,12 @@ fn lookup_lists_the_journal_by_card_ttc_topup_and_day() {
     }
 }
 
-/// A top-up killed once its wallet is loaded (before the flow printed anything) still has its
-/// receipt: read from the journal row, printed by `pos resume` and by `pos reprint`.
+/// A top-up killed once its wallet is loaded (before the flow printed its result) still has
+/// its receipt: read from the journal row, printed by `pos resume` and by `pos reprint`.
 #[test]
 fn a_topup_killed_after_the_load_keeps_its_receipt() {
-    use std::time::{Duration, Instant};
+    use std::io::BufRead;
+    use std::process::Stdio;
     use stk_wallet::journal::{Journal, TopupState};
     let d = shop();
     let mut child = common::cli(
@@ -363,30 +377,40 @@ fn a_topup_killed_after_the_load_keeps_its_receipt() {
             "--bank-pin",
             BANK_PIN,
             "--step-delay-ms",
-            "3000",
+            "2000",
         ],
     )
+    .stdout(Stdio::piped())
     .spawn()
     .unwrap();
-    let db = d.path().join("pos").join("terminal.db");
-    let start = Instant::now();
-    let id = loop {
-        assert!(start.elapsed() < Duration::from_secs(60), "never loaded");
-        std::thread::sleep(Duration::from_millis(50));
-        let Ok(j) = Journal::open(&db) else { continue };
-        if let Some(t) = j.all_topups().unwrap_or_default().last()
-            && t.state == TopupState::Loaded
-        {
-            break t.txn.clone();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let stop = line.contains("step: loaded");
+        said.push(line);
+        if stop {
+            break;
         }
-    };
-    child.kill().unwrap(); // SIGKILL on Unix
+    }
+    child.kill().unwrap(); // SIGKILL on Unix, in the pause after the `loaded` row
     child.wait().unwrap();
-    let (code, out, err) = run(d.path(), &["pos", "reprint", "--topup", &id]);
+    assert!(
+        said.iter().any(|l| l.contains("step: loaded")),
+        "never loaded: {said:?}"
+    );
+    assert!(!said.iter().any(|l| l.contains("RECEIPT")), "{said:?}");
+    let t = Journal::open(&d.path().join("pos").join("terminal.db"))
+        .unwrap()
+        .all_topups()
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(t.state, TopupState::Loaded);
+    let (code, out, err) = run(d.path(), &["pos", "reprint", "--topup", &t.txn]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(field(&receipt(&out), "充值单号 Top-up id: "), id);
+    assert_eq!(field(&receipt(&out), "充值单号 Top-up id: "), t.txn);
     assert_eq!(field(&receipt(&out), "金额 Amount: "), money(400));
     let (code, out, err) = run(d.path(), &["pos", "resume"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(field(&receipt(&out), "充值单号 Top-up id: "), id);
+    assert_eq!(field(&receipt(&out), "充值单号 Top-up id: "), t.txn);
 }
