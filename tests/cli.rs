@@ -387,12 +387,13 @@ fn a_purchase_prints_one_shape_with_or_without_a_fault() {
             .any(|l| l.starts_with("tap # (the customer taps again)")),
         "{s:?}"
     );
+    // The result line, then its receipt (tests/receipts.rs reads the receipt's fields).
+    let result = s.iter().position(|l| l.starts_with("purchase of")).unwrap();
     assert!(
-        s.last()
-            .unwrap()
-            .starts_with("purchase of # yuan recovered"),
+        s[result].starts_with("purchase of # yuan recovered"),
         "{s:?}"
     );
+    assert!(s[result + 1].contains("RECEIPT"), "{s:?}");
 }
 
 /// A reader that goes away (`stk-wallet explain --list | head -1`) ends the CLI quietly, as it

@@ -352,6 +352,12 @@ fn bad_bank_card() -> Reason {
     settle_code(dir.path(), &args)
 }
 
+fn not_found() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    shop_cli(dir.path(), &[&["card", "new"], &["pos", "purchase", "1"]]);
+    settle_code(dir.path(), &["pos", "reprint", "--ttc", "99"])
+}
+
 fn load_refused() -> Reason {
     // Past the balance cap: refused when the card is read, before any charge.
     let dir = tempfile::tempdir().unwrap();
@@ -528,6 +534,11 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         Code::PLoadRefused,
         "a top-up past the balance cap",
         load_refused,
+    ),
+    (
+        Code::PNotFound,
+        "a reprint of a TTC this terminal never used",
+        not_found,
     ),
     (
         Code::HTimeout,

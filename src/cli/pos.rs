@@ -17,6 +17,7 @@ use stk_wallet::link::HostLink;
 use stk_wallet::pan::Pan;
 use stk_wallet::pos::{Clock, Device, PosError, TopupOutcome, Trace, yuan};
 use stk_wallet::profile::Profile;
+use stk_wallet::receipt::{Receipt, ReceiptKind};
 use stk_wallet::transport::Transport;
 
 #[derive(clap::Args)]
@@ -134,6 +135,40 @@ enum Cmd {
         /// Why, or how it was put right.
         #[arg(long)]
         why: Option<String>,
+    },
+    /// Print a kept receipt again, marked as a copy (重打印 / REPRINT): the newest one, the
+    /// sale of terminal TTC N, or top-up ID. Exits 1 (P-NOT-FOUND) if the journal has none.
+    #[command(group(clap::ArgGroup::new("which").required(true).multiple(false)))]
+    Reprint {
+        /// The newest receipt of this terminal.
+        #[arg(long, group = "which")]
+        last: bool,
+        /// The sale that used this terminal transaction counter (TTC).
+        #[arg(long, group = "which", value_name = "N")]
+        ttc: Option<u32>,
+        /// The integrated top-up with this id.
+        #[arg(long, group = "which", value_name = "ID")]
+        topup: Option<String>,
+    },
+    /// The terminal's completed transactions (查询交易流水), one line each, oldest first; the
+    /// filters combine. Exits 1 (P-NOT-FOUND) if none matches.
+    #[command(alias = "journal")]
+    Lookup {
+        /// The card's serial (20 hex digits, as the card reports it).
+        #[arg(long = "card-serial", visible_alias = "serial", value_name = "SERIAL", value_parser = parse_serial)]
+        card_serial: Option<[u8; 10]>,
+        /// The sale that used this terminal transaction counter (TTC).
+        #[arg(long, value_name = "N")]
+        ttc: Option<u32>,
+        /// The integrated top-up with this id.
+        #[arg(long, value_name = "ID")]
+        topup: Option<String>,
+        /// A day YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD (both days included).
+        #[arg(long, value_name = "DAY[..DAY]", value_parser = parse_days)]
+        date: Option<Days>,
+        /// One JSON array of the transactions, for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// The card's balance.
     Balance,
@@ -283,6 +318,29 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             by,
             why,
         } => reversals(&a, bank, resolve.as_deref(), by, why),
+        Cmd::Reprint { last, ttc, topup } => {
+            let which = match (last, ttc, topup) {
+                (_, Some(n), _) => Pick::Ttc(*n),
+                (_, _, Some(id)) => Pick::Topup(id.clone()),
+                _ => Pick::Last,
+            };
+            reprint(&a, &which)
+        }
+        Cmd::Lookup {
+            card_serial,
+            ttc,
+            topup,
+            date,
+            json,
+        } => {
+            let f = Filter {
+                serial: *card_serial,
+                ttc: *ttc,
+                topup: topup.clone(),
+                days: *date,
+            };
+            lookup(&a, &f, *json)
+        }
         Cmd::Balance => query(&a, Query::Balance, FaultPlan::NONE),
         Cmd::History => query(&a, Query::History, FaultPlan::NONE),
     }
@@ -292,6 +350,16 @@ fn explain_failure(e: &PosError) {
     let code = e.code();
     eprintln!("failed ({code}): {e}");
     eprintln!("{}", code.render());
+}
+
+/// The receipt of the transaction `which` picks, read from the journal row that completed it,
+/// printed after the flow's result line.
+fn print_receipt(home: &TerminalHome, which: impl Fn(&Receipt) -> bool) -> Result<(), String> {
+    let all = home.journal.receipts().map_err(|e| e.to_string())?;
+    if let Some(r) = all.iter().rev().find(|r| which(r)) {
+        print!("{}", r.render(false));
+    }
+    Ok(())
 }
 
 /// Every flow's first line: where the card is and the fault armed.
@@ -382,6 +450,11 @@ fn purchase(
                         ""
                     }
                 );
+                print_receipt(&c.home, |r| {
+                    matches!(r.kind, ReceiptKind::Sale | ReceiptKind::RecoveredSale)
+                        && r.serial == rec.serial
+                        && r.counter == rec.counter
+                })?;
                 ok = true;
                 break;
             }
@@ -426,10 +499,12 @@ fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
             c.profile.wallet_aid.clone(),
         )
         .map_err(open::terminal_error)?;
+    let mut loaded = None;
     let r = match q {
         Query::Load { amount, pin } => pos
             .load_journaled(&c.home.journal, &issuer, amount, pin)
             .map(|r| {
+                loaded = Some((r.serial, r.counter));
                 println!(
                     "load of {} yuan done: balance now {} yuan, TAC {} ({})",
                     yuan(r.amount),
@@ -455,6 +530,11 @@ fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
     print_faults(&mut pos.card);
     for t in issuer.tries.borrow().iter() {
         println!("  {t}");
+    }
+    if let Some((serial, counter)) = loaded {
+        print_receipt(&c.home, |r| {
+            r.kind == ReceiptKind::Load && r.serial == serial && r.counter == counter
+        })?;
     }
     match r {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -563,6 +643,11 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
                     }
                 ),
             }
+            if matches!(rep.outcome, TopupOutcome::Loaded { .. }) {
+                print_receipt(&c.home, |r| {
+                    r.topup.as_ref().is_some_and(|t| t.id == rep.txn)
+                })?;
+            }
             // Only a loaded wallet is a top-up done.
             Ok(status(matches!(rep.outcome, TopupOutcome::Loaded { .. })))
         }
@@ -587,11 +672,23 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result
         )
         .map_err(open::terminal_error)?;
     let mut pause = steps(false, step_delay_ms);
+    let open_before: Vec<String> = c
+        .home
+        .journal
+        .unfinished_topups()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|t| t.txn)
+        .collect();
     for st in pos
         .resume(&c.home.journal, &acq, &mut pause)
         .map_err(|e| e.to_string())?
     {
         println!("{st}");
+    }
+    // A top-up this run finished with the wallet loaded gets its receipt here.
+    for txn in &open_before {
+        print_receipt(&c.home, |r| r.topup.as_ref().is_some_and(|t| &t.id == txn))?;
     }
     let left = c
         .home
@@ -694,4 +791,157 @@ fn reversals(
         tries(&m.txn).iter().for_each(|l| println!("{l}"));
     }
     Ok(status(open == 0))
+}
+
+/// Which kept receipt `pos reprint` prints.
+enum Pick {
+    Last,
+    Ttc(u32),
+    Topup(String),
+}
+
+/// Days of `pos lookup --date`, as the card's BCD dates (YYYYMMDD), both included.
+#[derive(Clone, Copy, Debug)]
+struct Days {
+    from: [u8; 4],
+    to: [u8; 4],
+}
+
+/// `YYYY-MM-DD` as the card's BCD date.
+fn parse_day(s: &str) -> Result<[u8; 4], String> {
+    let bad = || format!("`{s}` is not a day YYYY-MM-DD");
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts[..] else {
+        return Err(bad());
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return Err(bad());
+    }
+    let num = |t: &str| {
+        t.parse::<u32>()
+            .ok()
+            .filter(|_| t.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let (Some(_), Some(mm), Some(dd)) = (num(y), num(m), num(d)) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&mm) || !(1..=31).contains(&dd) {
+        return Err(bad());
+    }
+    let v = hex::decode(format!("{y}{m}{d}")).map_err(|_| bad())?;
+    v.try_into().map_err(|_| bad())
+}
+
+fn parse_days(s: &str) -> Result<Days, String> {
+    let (from, to) = match s.split_once("..") {
+        Some((a, b)) => (parse_day(a)?, parse_day(b)?),
+        None => {
+            let d = parse_day(s)?;
+            (d, d)
+        }
+    };
+    if from > to {
+        return Err(format!("`{s}`: the range ends before it begins"));
+    }
+    Ok(Days { from, to })
+}
+
+/// A card serial: 20 hex digits.
+fn parse_serial(s: &str) -> Result<[u8; 10], String> {
+    hex::decode(s)
+        .ok()
+        .and_then(|v| <[u8; 10]>::try_from(v).ok())
+        .ok_or_else(|| format!("`{s}` is not a card serial (20 hex digits)"))
+}
+
+/// What `pos lookup` keeps: every filter given must match.
+struct Filter {
+    serial: Option<[u8; 10]>,
+    ttc: Option<u32>,
+    topup: Option<String>,
+    days: Option<Days>,
+}
+
+impl Filter {
+    fn matches(&self, r: &Receipt) -> bool {
+        self.serial.is_none_or(|s| r.serial == s)
+            && self.ttc.is_none_or(|t| r.ttc == Some(t))
+            && self
+                .topup
+                .as_ref()
+                .is_none_or(|id| r.topup.as_ref().is_some_and(|t| &t.id == id))
+            && self.days.is_none_or(|d| d.from <= r.date && r.date <= d.to)
+    }
+}
+
+/// The terminal's home alone (no card): for what reads its journal.
+fn home_only(a: &Args) -> Result<TerminalHome, String> {
+    let profile = open::profile(&a.profile)?;
+    open::terminal(
+        a.terminal.as_deref(),
+        a.term_id.as_deref(),
+        &profile,
+        &a.card,
+    )
+}
+
+fn not_found(what: &str) -> ExitCode {
+    eprintln!("{}: {what}", Code::PNotFound);
+    eprintln!(
+        "{}",
+        stk_wallet::errors::Reason::Code(Code::PNotFound).render()
+    );
+    failed()
+}
+
+/// `pos reprint --last | --ttc N | --topup ID`.
+fn reprint(a: &Args, which: &Pick) -> Result<ExitCode, String> {
+    let home = home_only(a)?;
+    let all = home.journal.receipts().map_err(|e| e.to_string())?;
+    let found = match which {
+        Pick::Last => all.last(),
+        Pick::Ttc(n) => all.iter().rev().find(|r| r.ttc == Some(*n)),
+        Pick::Topup(id) => all
+            .iter()
+            .rev()
+            .find(|r| r.topup.as_ref().is_some_and(|t| &t.id == id)),
+    };
+    match found {
+        Some(r) => {
+            print!("{}", r.render(true));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(not_found(&match which {
+            Pick::Last => "this terminal has no receipt yet".to_string(),
+            Pick::Ttc(n) => format!("no completed sale with TTC {n} at this terminal"),
+            Pick::Topup(id) => format!("no loaded top-up {id} at this terminal"),
+        })),
+    }
+}
+
+/// `pos lookup [--card-serial S] [--ttc N] [--topup ID] [--date DAY[..DAY]] [--json]`.
+fn lookup(a: &Args, f: &Filter, json: bool) -> Result<ExitCode, String> {
+    let home = home_only(a)?;
+    let found: Vec<Receipt> = home
+        .journal
+        .receipts()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|r| f.matches(r))
+        .collect();
+    if found.is_empty() {
+        return Ok(not_found("no completed transaction matches the filters"));
+    }
+    if json {
+        let v: Vec<serde_json::Value> = found.iter().map(Receipt::json).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+        );
+    } else {
+        for r in &found {
+            println!("{}", r.summary());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

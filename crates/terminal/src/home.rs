@@ -527,6 +527,7 @@ impl TerminalHome {
         let info = pos.tap()?;
         let mut pending = self.in_doubt(&info.serial)?;
         self.db.tapped.set(Some(info.serial));
+        pos.sale_balance = None;
         let r = pos.sale_tapped(&info, &mut pending, amount);
         self.db.tapped.set(None);
         let recorded = match &r {
@@ -536,7 +537,12 @@ impl TerminalHome {
         };
         match (recorded, &r) {
             (Some(record), _) => {
-                self.journal.add_sale(record)?;
+                let balance = if record.recovered {
+                    None
+                } else {
+                    pos.sale_balance
+                };
+                self.journal.add_sale_with(record, r.is_ok(), balance)?;
                 self.set_in_doubt(&info.serial, None)?;
             }
             // The card refused (it never commits on an error status), or the sale is in doubt.

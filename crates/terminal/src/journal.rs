@@ -15,6 +15,7 @@
 //! in the journal (not uploaded again; the ledger keeps it open until someone resolves it).
 
 use crate::acquirer::{StoreError, open_db};
+use crate::receipt::{Receipt, ReceiptKind, ReceiptTac, TopupRef};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::fmt;
@@ -231,6 +232,23 @@ impl Journal {
                 next INTEGER NOT NULL CHECK (next > 0)
              );",
         )?;
+        // Journals written before receipts: the balance after a sale or top-up (receipts show it).
+        // A sale's `receipt` column: 1 if the sale completed (a receipt is due), 0 if it was
+        // journaled without one (a digest error); NULL in older journals (then: not flagged).
+        for (table, column) in [
+            ("sales", "balance_after"),
+            ("sales", "receipt"),
+            ("topups", "balance_after"),
+        ] {
+            let has: bool = db
+                .prepare(&format!(
+                    "SELECT 1 FROM pragma_table_info('{table}') WHERE name='{column}'"
+                ))?
+                .exists([])?;
+            if !has {
+                db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER"))?;
+            }
+        }
         // Journals written before PANs were masked: mask them now.
         let clear: Vec<(i64, String)> = db
             .prepare("SELECT id, pan FROM topups")?
@@ -306,16 +324,19 @@ impl Journal {
         counter: u16,
         date: &[u8; 4],
         time: &[u8; 3],
+        balance_after: u32,
     ) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE topups SET state=?6, serial=?1, counter=?2, date=?3, time=?4 WHERE txn=?5",
+            "UPDATE topups SET state=?6, serial=?1, counter=?2, date=?3, time=?4, \
+             balance_after=?7 WHERE txn=?5",
             params![
                 hex::encode_upper(serial),
                 counter,
                 hex::encode_upper(date),
                 hex::encode_upper(time),
                 txn,
-                TopupState::Loading
+                TopupState::Loading,
+                balance_after
             ],
         )?;
         Ok(())
@@ -545,12 +566,168 @@ impl Journal {
 
     /// Stores an offline purchase record for upload (idempotent on serial + counter).
     pub fn add_sale(&self, r: &PurchaseRecord) -> Result<(), StoreError> {
+        self.add_sale_with(r, !r.flagged, None)
+    }
+
+    /// [`Journal::add_sale`] saying whether the sale completed (`receipt`: the customer gets a
+    /// receipt; not after a digest error) and the card's balance after it when the terminal saw
+    /// it. One row: the receipt exists exactly when the completed sale does.
+    pub fn add_sale_with(
+        &self,
+        r: &PurchaseRecord,
+        receipt: bool,
+        balance_after: Option<u32>,
+    ) -> Result<(), StoreError> {
         let json = serde_json::to_string(r).map_err(|e| StoreError(e.to_string()))?;
         self.db.execute(
-            "INSERT OR IGNORE INTO sales (serial, counter, record) VALUES (?1, ?2, ?3)",
-            params![hex::encode_upper(r.serial), r.counter, json],
+            "INSERT OR IGNORE INTO sales (serial, counter, record, receipt, balance_after) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                hex::encode_upper(r.serial),
+                r.counter,
+                json,
+                receipt,
+                balance_after
+            ],
         )?;
         Ok(())
+    }
+
+    /// The receipts of every transaction this terminal completed (sales, recovered sales,
+    /// loads, top-ups that loaded the wallet), oldest first by the transaction's date and time.
+    /// Read from the rows that complete them: nothing else is kept.
+    pub fn receipts(&self) -> Result<Vec<Receipt>, StoreError> {
+        let mut out = Vec::new();
+        let mut st = self
+            .db
+            .prepare("SELECT record, receipt, balance_after FROM sales ORDER BY rowid")?;
+        let sales = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<bool>>(1)?,
+                    r.get::<_, Option<u32>>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (json, receipt, balance_after) in sales {
+            let rec: PurchaseRecord = serde_json::from_str(&json)
+                .map_err(|e| StoreError::damaged(format!("sale record: {e}")))?;
+            if !receipt.unwrap_or(!rec.flagged) {
+                continue;
+            }
+            let tac = match (rec.recovered, rec.flagged) {
+                (false, _) => ReceiptTac::Known(rec.tac),
+                (true, false) => ReceiptTac::Recovered(rec.tac),
+                (true, true) => ReceiptTac::Pending,
+            };
+            out.push(Receipt {
+                kind: if rec.recovered {
+                    ReceiptKind::RecoveredSale
+                } else {
+                    ReceiptKind::Sale
+                },
+                term_id: rec.term_id,
+                serial: rec.serial,
+                amount: rec.amount,
+                balance_after,
+                counter: rec.counter,
+                ttc: Some(rec.ttc),
+                tac,
+                date: rec.date,
+                time: rec.time,
+                topup: None,
+            });
+        }
+        let mut st = self.db.prepare(
+            "SELECT id, serial, counter, amount, term_id, date, time, balance, tac FROM pos_loads \
+             WHERE state='loaded' ORDER BY id",
+        )?;
+        type LoadRaw = (i64, String, u16, u32, String, String, String, u32, String);
+        let loads = st
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            })?
+            .collect::<Result<Vec<LoadRaw>, _>>()?;
+        for (id, serial, counter, amount, term, date, time, balance, tac) in loads {
+            let bad = || StoreError::damaged(format!("POS load {id}"));
+            out.push(Receipt {
+                kind: ReceiptKind::Load,
+                term_id: hex_arr(Some(term)).ok_or_else(bad)?,
+                serial: hex_arr(Some(serial)).ok_or_else(bad)?,
+                amount,
+                balance_after: Some(balance.saturating_add(amount)),
+                counter,
+                ttc: None,
+                tac: ReceiptTac::Known(hex_arr(Some(tac)).ok_or_else(bad)?),
+                date: hex_arr(Some(date)).ok_or_else(bad)?,
+                time: hex_arr(Some(time)).ok_or_else(bad)?,
+                topup: None,
+            });
+        }
+        let mut st = self.db.prepare(
+            "SELECT txn, pan, amount, serial, counter, date, time, term_id, tac, balance_after \
+             FROM topups WHERE state IN ('loaded', 'done') AND tac IS NOT NULL ORDER BY id",
+        )?;
+        type TopupRaw = (
+            String,
+            String,
+            u32,
+            Option<String>,
+            Option<u16>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<u32>,
+        );
+        let topups = st
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                ))
+            })?
+            .collect::<Result<Vec<TopupRaw>, _>>()?;
+        for (txn, pan, amount, serial, counter, date, time, term, tac, balance_after) in topups {
+            let bad = || StoreError::damaged(format!("top-up {txn}"));
+            out.push(Receipt {
+                kind: ReceiptKind::Topup,
+                term_id: hex_arr(term).ok_or_else(bad)?,
+                serial: hex_arr(serial).ok_or_else(bad)?,
+                amount,
+                balance_after,
+                counter: counter.ok_or_else(bad)?,
+                ttc: None,
+                tac: ReceiptTac::Known(hex_arr(tac).ok_or_else(bad)?),
+                date: hex_arr(date).ok_or_else(bad)?,
+                time: hex_arr(time).ok_or_else(bad)?,
+                topup: Some(TopupRef {
+                    id: txn.clone(),
+                    pan_masked: stk_domain::pan::mask(&pan),
+                }),
+            });
+        }
+        out.sort_by_key(|r| (r.date, r.time));
+        Ok(out)
     }
 
     /// Records not uploaded yet.
@@ -693,6 +870,48 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sale(counter: u16, flagged: bool, recovered: bool) -> PurchaseRecord {
+        PurchaseRecord {
+            serial: [0x11; 10],
+            counter,
+            amount: 100,
+            term_id: [1, 2, 3, 4, 5, 6],
+            ttc: u32::from(counter) + 1,
+            date: [0x20, 0x26, 0x11, 0x30],
+            time: [0x10, 0x00, u8::try_from(counter).unwrap()],
+            tac: if recovered && flagged { [0; 4] } else { [9; 4] },
+            flagged,
+            recovered,
+        }
+    }
+
+    #[test]
+    fn receipts_are_the_completed_rows_and_only_those() {
+        let j = Journal::open(Path::new(":memory:")).unwrap();
+        j.add_sale_with(&sale(0, false, false), true, Some(900))
+            .unwrap();
+        // A digest error: journaled for settlement, no receipt.
+        j.add_sale_with(&sale(1, true, false), false, None).unwrap();
+        // Recovered with the proof's TAC, and recovered with no proof left.
+        j.add_sale_with(&sale(2, false, true), true, None).unwrap();
+        j.add_sale_with(&sale(3, true, true), true, None).unwrap();
+        // A top-up not loaded has none.
+        j.begin_topup("622202******3446", 100, &[1, 2, 3, 4, 5, 6])
+            .unwrap();
+        let r = j.receipts().unwrap();
+        let tacs: Vec<(u16, ReceiptTac)> = r.iter().map(|r| (r.counter, r.tac)).collect();
+        assert_eq!(
+            tacs,
+            [
+                (0, ReceiptTac::Known([9; 4])),
+                (2, ReceiptTac::Recovered([9; 4])),
+                (3, ReceiptTac::Pending)
+            ]
+        );
+        assert_eq!(r[0].balance_after, Some(900));
+        assert!(r[2].render(false).contains("TAC pending"));
+    }
 
     #[test]
     fn states_round_trip_by_name_and_the_table_refuses_any_other() {

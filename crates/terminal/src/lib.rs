@@ -14,6 +14,7 @@ pub mod network;
 pub mod pcap;
 pub mod pos;
 pub mod psam;
+pub mod receipt;
 pub mod serve;
 pub mod transport;
 

@@ -145,6 +145,9 @@ pub struct Pos<C: Transport, S: Transport> {
     pub aid: Vec<u8>,
     pub trace: Trace,
     term_id: Option<[u8; 6]>,
+    /// The card's balance after the last purchase this POS completed with a DEBIT answer
+    /// (INITIALIZE FOR PURCHASE's balance less the amount); `None` for a recovered sale.
+    pub sale_balance: Option<u32>,
 }
 
 /// An answer whose layout is not the one docs/spec.md gives (a reader or card fault).
@@ -173,6 +176,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             aid,
             trace: Trace::default(),
             term_id: None,
+            sale_balance: None,
         }
     }
 
@@ -415,6 +419,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             r => DebitAnswer::parse(&r?)?,
         };
         let mut record = sale.record(r.tac, false);
+        self.sale_balance = Some(init.balance.saturating_sub(amount));
         let check = self.send(
             Device::Psam,
             "CREDIT SAM FOR PURCHASE",

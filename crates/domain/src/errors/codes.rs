@@ -33,9 +33,13 @@ impl Code {
                 self.as_str(),
                 "interrupted transaction recovered",
                 "中断的交易已恢复",
-                "the answer to DEBIT was lost but the card had committed; on the next tap the POS fetched \
-         MAC2 and TAC with GET TRANSACTION PROOF and completed the sale",
-                "informational: the receipt is printed from the recovered proof; do not charge again",
+                "the answer to DEBIT was lost but the card had committed; on the next tap the POS found \
+         the debit on the card (MAC2 and TAC with GET TRANSACTION PROOF, or, once the proof is gone, \
+         its log or its counter) and completed the sale",
+                "informational: do not charge again; the receipt printed after the result line says \
+         PURCHASE (RECOVERED) with the TAC from GET TRANSACTION PROOF, or \"TAC pending\" when the \
+         card no longer held the proof (the record is then settled by hand); `pos reprint --ttc N` \
+         prints it again",
             ),
             Code::PPsam => e(
                 self.as_str(),
@@ -98,6 +102,16 @@ impl Code {
          bank PIN is not 4 to 12 digits: keyed wrongly",
                 "nothing was charged: check the number on the card and key it again; the customer \
          enters the PIN again",
+            ),
+            Code::PNotFound => e(
+                self.as_str(),
+                "no such transaction in this terminal's journal",
+                "本终端流水中无此交易",
+                "no completed transaction kept by this terminal matches the reprint or lookup: \
+         another terminal did it, the filter is wrong (card serial, TTC, top-up id, date), or the \
+         transaction did not complete (no receipt was due)",
+                "check the filter against the card and the customer's slip; look the transaction up \
+         at the terminal that did it; if it is not there, it did not complete: redo it",
             ),
             Code::PLoadRefused => e(
                 self.as_str(),

@@ -104,6 +104,8 @@ codes! {
     PBankCard = "P-BANK-CARD",
     /// The wallet cannot take this load: refused before the bank card is charged.
     PLoadRefused = "P-LOAD-REFUSED",
+    /// No transaction in the terminal's journal matches a reprint or a lookup.
+    PNotFound = "P-NOT-FOUND",
     /// The issuer host rejected the card's load MAC1 (or has no key for its index).
     HMac1 = "H-MAC1",
     /// The issuer or acquirer host cannot be reached.

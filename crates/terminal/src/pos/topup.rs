@@ -99,7 +99,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 let a = stk_domain::codec::InitLoadAnswer::parse(&init)?;
                 Ok(((a.balance, a.key_version), init))
             });
-        let init = match read {
+        let (init, balance_before) = match read {
             Ok(((balance, key_version), init)) => {
                 if !issuer.host().has_load_key(self.key_index) {
                     journal.set_state(&txn, TopupState::Failed)?;
@@ -113,7 +113,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                 steps.push(format!(
                     "card read: balance {balance} fen, {amount} fen fits its cap, load key version {key_version:02X}"
                 ));
-                init
+                (init, balance)
             }
             Err(e) => {
                 journal.set_state(&txn, TopupState::Failed)?;
@@ -160,7 +160,14 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             time,
         );
         let counter = req.online_counter;
-        journal.loading(&txn, &info.serial, counter, &date, &time)?;
+        journal.loading(
+            &txn,
+            &info.serial,
+            counter,
+            &date,
+            &time,
+            balance_before.saturating_add(amount),
+        )?;
         pause("loading");
         let mac2 = match issuer.authorize_load(&req) {
             Ok(m) => m,
