@@ -104,6 +104,8 @@ codes! {
     PBankCard = "P-BANK-CARD",
     /// The wallet cannot take this load: refused before the bank card is charged.
     PLoadRefused = "P-LOAD-REFUSED",
+    /// The card's application is past its expiry date: the POS refuses the sale.
+    PExpired = "P-EXPIRED",
     /// The issuer host rejected the card's load MAC1 (or has no key for its index).
     HMac1 = "H-MAC1",
     /// The issuer or acquirer host cannot be reached.
