@@ -442,6 +442,7 @@ fn vector_state() -> Reason {
             transport: &mut link,
             capabilities: vec!["contactless".into()],
             fresh_card: None,
+            other: None,
         },
     );
     Reason::Code(o.status.code().expect("the vector does not pass"))

@@ -85,8 +85,20 @@ fn the_wallet_through_pcscd_and_vpcd() {
         "pcsc_scan -r: {}",
         String::from_utf8_lossy(&scan.stdout)
     );
+    // A plain `serve` serves the contactless interface: the ATR PC/SC part 3 gives an
+    // ISO 14443-4 card, 3B 8n 80 01 ‖ the profile's historical bytes ‖ TCK.
     let mut t = PcscTransport::connect(READER).unwrap();
-    assert_eq!(t.reset().unwrap(), p.atr);
+    let atr = t.reset().unwrap();
+    let n = usize::from(atr[1] & 0x0F);
+    assert!(
+        atr[0] == 0x3B
+            && atr[1] >> 4 == 0x8
+            && atr[2..4] == [0x80, 0x01]
+            && atr.len() == 4 + n + 1
+            // The profile's ATR ends with its historical bytes and TCK.
+            && p.atr[p.atr.len() - 1 - n..p.atr.len() - 1] == atr[4..4 + n],
+        "{atr:02X?}"
+    );
     drop(t);
 
     // scriptor selects the wallet and reads the balance (100.00 yuan = 00002710).
