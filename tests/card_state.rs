@@ -33,6 +33,7 @@ fn a_used_card_is_reported_as_not_in_the_required_state() {
                 transport: &mut link,
                 capabilities: caps(),
                 fresh_card: None,
+                other: None,
             },
         )
     };
@@ -78,6 +79,7 @@ fn vectors_written_for_any_state_are_not_checked() {
             transport: &mut link,
             capabilities: caps(),
             fresh_card: None,
+            other: None,
         },
     );
     assert_eq!(o.status, Status::Passed, "{o:?}");
@@ -108,6 +110,7 @@ fn the_shipped_suite_passes_with_a_fresh_card_before_each_vector() {
                     *c.borrow_mut() = Card::personalise(p);
                     Ok(())
                 })),
+                other: None,
             },
         );
         match &o.status {

@@ -365,6 +365,17 @@ fn load_refused() -> Reason {
     settle_code(dir.path(), &["pos", "topup", "9999", "--bank-pin", "2468"])
 }
 
+fn expired() -> Reason {
+    // The default card's application is valid through 2036-12-31; the terminal's clock is
+    // a day later.
+    let dir = tempfile::tempdir().unwrap();
+    shop_cli(dir.path(), &[&["card", "new"]]);
+    settle_code(
+        dir.path(),
+        &["pos", "--clock", "20370101 090000", "purchase", "7.00"],
+    )
+}
+
 fn host_timeout() -> Reason {
     let dir = tempfile::tempdir().unwrap();
     shop_cli(dir.path(), &[&["card", "new"]]);
@@ -437,6 +448,7 @@ fn vector_state() -> Reason {
             transport: &mut link,
             capabilities: vec!["contactless".into()],
             fresh_card: None,
+            other: None,
         },
     );
     Reason::Code(o.status.code().expect("the vector does not pass"))
@@ -539,6 +551,11 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         Code::PNotFound,
         "a reprint of a TTC this terminal never used",
         not_found,
+    ),
+    (
+        Code::PExpired,
+        "a sale the day after the card's expiry date",
+        expired,
     ),
     (
         Code::HTimeout,

@@ -789,3 +789,36 @@ fn a_handset_without_the_clock_command_is_not_asked_the_time() {
     b.keys("o,b");
     assert!(b.idle());
 }
+
+#[test]
+fn a_power_cycle_on_one_interface_leaves_the_other_alone() {
+    let b = english();
+    let (c, cl) = (Interface::Contact, Interface::Contactless);
+    let select = "00 A4 04 00 09 A0 00 00 00 03 86 98 07 01";
+    let balance = "80 5C 00 02 04";
+    let menu = "80 C2 00 00 09 D3 07 82 02 01 81 90 01 01";
+    // The POS opens a purchase on the contactless side.
+    assert_eq!(sw(&b.raw(cl, select)), Sw::OK);
+    let init = b.raw(cl, "80 50 01 02 0B 01 00 00 00 64 00 11 22 33 44 55 0F");
+    assert_eq!(sw(&init), Sw::OK);
+    // The handset powers the contacts off and on: the contacts present the profile's ATR
+    // (T=0) and need a new TERMINAL PROFILE before a menu selection (6985)...
+    let atr = b.card.borrow_mut().power_cycle_interface(c);
+    assert_eq!(atr, Profile::default_profile().atr);
+    assert_eq!(sw(&b.raw(c, menu)), Sw::CONDITIONS_NOT_SATISFIED);
+    // ...while the POS's session stands: the purchase pending, the wallet selected.
+    assert!(b.card.borrow().session(cl).pending.is_some());
+    assert_eq!(sw(&b.raw(cl, balance)), Sw::OK);
+    // The other way round: the contactless field drops, the toolkit session stays.
+    assert!(sw(&b.raw(c, "80 10 00 00 02 09 61")).0 >> 8 != 0x69);
+    let atr = b.card.borrow_mut().power_cycle_interface(cl);
+    // PC/SC part 3's ATR of an ISO 14443-4 card: 3B 8n 80 01 ‖ historical bytes ‖ TCK.
+    assert!(
+        atr[0] == 0x3B && atr[1] >> 4 == 0x8 && atr[2..4] == [0x80, 0x01],
+        "{atr:02X?}"
+    );
+    assert_ne!(sw(&b.raw(c, menu)), Sw::CONDITIONS_NOT_SATISFIED);
+    // The wallet is no longer selected on the contactless side (spec: 6985).
+    assert_eq!(sw(&b.raw(cl, balance)), Sw::CONDITIONS_NOT_SATISFIED);
+    assert!(b.card.borrow().session(cl).pending.is_none());
+}

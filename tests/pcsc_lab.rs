@@ -402,16 +402,34 @@ fn the_reader_lab_through_pcscd() {
             ),
             None => assert!(sale.status.success(), "deck card {card}: {said}"),
         }
+        if card == "limit-below-amount" {
+            // The deck profile's single_payment_limit is 500 fen: the POS reads it and says so.
+            assert!(
+                said.contains("single-payment limit is 5.00"),
+                "deck card {card}: the limit is not reported: {said}"
+            );
+        }
         // The card changes once pcscd powers the idle card off (about 0.5 s) and the new
         // one is in (1.5 s later).
         std::thread::sleep(Duration::from_millis(2600));
     }
-    let _expired = pos_purchase(dir, "deck");
+    // The tenth card's application expired on 2025-12-31 (profiles/deck/expired.json): the
+    // terminal refuses it before INITIALIZE.
+    let expired = pos_purchase(dir, "deck");
+    let said = text(&expired);
+    assert!(
+        !expired.status.success()
+            && said.contains("failed (P-EXPIRED)")
+            && said.contains("expired on 2025-12-31")
+            && !said.contains("INITIALIZE FOR PURCHASE"),
+        "deck card expired: {said}"
+    );
     let (code, verdict) = served.finish(Duration::from_secs(30));
     for check in [
         "debit-after-initialize",
         "ttc-never-reused",
         "stops-after-refusal",
+        "reads-limit-after-refusal",
     ] {
         let line = verdict
             .lines()

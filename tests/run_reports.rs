@@ -426,6 +426,7 @@ fn a_mute_card_is_a_target_failure_not_a_card_defect() {
         transport: &mut mute,
         capabilities: vec!["contactless".into()],
         fresh_card: None,
+        other: None,
     };
     let o = runner::run_file(&repo().join("vectors/purse/balance.json"), &mut t);
     assert!(o.status.is_target_failure(), "{:?}", o.status);

@@ -85,8 +85,8 @@ fn every_shipped_scenario_loads() {
     assert!(n >= 7, "{n} scenarios");
 }
 
-/// Over a reader, a vector that uses both interfaces of one card is skipped with what it needs
-/// (the simulator); a vector on the other interface only says which flags serve it.
+/// Over one reader, a vector that uses both interfaces of one card is skipped with what it needs
+/// (`serve --both` and `run --other-reader`, or the simulator); a vector on the other interface only says which flags serve it.
 #[test]
 fn the_runner_says_exactly_what_a_skipped_vector_needs() {
     use stk_wallet::card::Card;
@@ -102,6 +102,7 @@ fn the_runner_says_exactly_what_a_skipped_vector_needs() {
         transport: &mut link,
         capabilities: vec!["contactless".into(), "fixed-random".into()],
         fresh_card: None,
+        other: None,
     };
     let (status, ..) = run_vector(&both, profile.clone(), &mut target);
     drop(target);
@@ -109,7 +110,10 @@ fn the_runner_says_exactly_what_a_skipped_vector_needs() {
         panic!("{status:?}");
     };
     assert!(
-        why.contains("uses both interfaces of one card") && why.contains("without `--reader`"),
+        why.contains("uses both interfaces of one card")
+            && why.contains("`serve --both`")
+            && why.contains("--other-reader \"Virtual PCD 00 01\"")
+            && why.contains("without `--reader`"),
         "{why}"
     );
     let mut contact_only = both.clone();
@@ -118,6 +122,7 @@ fn the_runner_says_exactly_what_a_skipped_vector_needs() {
         transport: &mut link,
         capabilities: vec!["contactless".into(), "fixed-random".into()],
         fresh_card: None,
+        other: None,
     };
     let (status, ..) = run_vector(&contact_only, profile, &mut target);
     let Status::Skipped(why) = status else {

@@ -78,6 +78,11 @@ pub struct Args {
     /// Which interface of the card the reader reaches (vectors for the other are skipped).
     #[arg(long, value_enum, default_value = "contactless")]
     interface: IfaceArg,
+    /// With --reader: the same card's other interface (the one --interface does not name) is
+    /// in this reader, as `serve --both` serves it ("Virtual PCD 00 01" for the contacts), so
+    /// vectors that use both interfaces run too, each step in its interface's reader.
+    #[arg(long, requires = "reader")]
+    other_reader: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -139,8 +144,16 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         mut assume,
         pcap,
         interface,
+        other_reader,
     } = a;
     assume.push(interface.name().into());
+    let other_iface = match interface {
+        IfaceArg::Contactless => IfaceArg::Contact,
+        IfaceArg::Contact => IfaceArg::Contactless,
+    };
+    if other_reader.is_some() {
+        assume.push(other_iface.name().into());
+    }
     if card_image.is_some() && !assume.iter().any(|a| a == "fixed-random") {
         assume.push("fixed-random".into());
     }
@@ -233,6 +246,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Ok(t) => t,
         Err(e) => return Ok(target_error(&e)),
     };
+    let mut other_t = match other_reader
+        .as_deref()
+        .map(|r| open::reader(r, true))
+        .transpose()
+    {
+        Ok(t) => t,
+        Err(e) => return Ok(target_error(&e)),
+    };
     let (target, atr) = match (&reader, reader_t.as_mut()) {
         (Some(name), Some(t)) => match t.reset() {
             Ok(atr) => (name.clone(), Some(atr)),
@@ -277,6 +298,10 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
                         transport: t.as_mut(),
                         capabilities: assume.clone(),
                         fresh_card,
+                        other: match other_t.as_mut() {
+                            Some(o) => Some((other_iface.interface(), &mut **o)),
+                            None => None,
+                        },
                     },
                 )
             }

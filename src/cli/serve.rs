@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use stk_wallet::card::Interface;
 use stk_wallet::errors::Code;
 use stk_wallet::fault::{CardFault, FaultPlan, Layer};
 use stk_wallet::lab::{Lab, Scenario};
-use stk_wallet::serve::{CardServer, PcapFile};
+use stk_wallet::serve::{CardServer, DualCard, PcapFile, SlotServer};
 use stk_wallet::transport::sim::{SimCard, shared};
 use stk_wallet::transport::vpcd::{self, ServeError, ServeOptions};
 
@@ -28,6 +29,15 @@ pub struct Args {
     /// Which of the card's interfaces the reader reaches.
     #[arg(long, value_enum, default_value = "contactless")]
     interface: IfaceArg,
+    /// Serve both interfaces of the card from this process: the contactless one on --addr (as
+    /// without --both) and the contact one on --contact-addr, each slot with its interface's
+    /// ATR; a power-off or reset on one slot drops only that interface's session.
+    #[arg(long, conflicts_with_all = ["interface", "scenario", "fault", "log", "pcap", "junit"])]
+    both: bool,
+    /// With --both: vpcd's address for the contact interface (default reader
+    /// "Virtual PCD 00 01").
+    #[arg(long, default_value = "127.0.0.1:35964", requires = "both")]
+    contact_addr: String,
     /// Log every exchange with its meaning (stderr).
     #[arg(short, long)]
     verbose: bool,
@@ -100,6 +110,9 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         .try_init();
     // Refused at once, before anything waits on it.
     vpcd::resolve(&a.addr).map_err(|e| format!("{}: {e}", Code::PReader))?;
+    if a.both {
+        return both(&a);
+    }
     let scenario = scenario(&a)?;
     let mut deck = stk_wallet::lab::deck::deal_all(&scenario.deck)
         .map_err(|e| format!("{}: scenario: {e}", Code::IScenario))?;
@@ -213,6 +226,84 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         log::info!("capture: {} frame(s)", p.frames());
     }
     Ok(super::status(!verdict.failed()))
+}
+
+/// `serve --both`: one card image, its contactless interface on `--addr` and its contact
+/// interface on `--contact-addr`, each slot served by its own thread until Ctrl-C.
+fn both(a: &Args) -> Result<ExitCode, String> {
+    vpcd::resolve(&a.contact_addr).map_err(|e| format!("{}: {e}", Code::PReader))?;
+    if a.addr == a.contact_addr {
+        return Err(format!(
+            "{}: --addr and --contact-addr are both {}: each interface needs its own vpcd slot",
+            Code::PReader,
+            a.addr
+        ));
+    }
+    if !a.card.exists() {
+        let p = open::profile(&a.profile)?;
+        open::new_card(&p, &a.card)?;
+        log::info!(
+            "created card image {} from profile `{}`",
+            a.card.display(),
+            p.name
+        );
+    }
+    let card = DualCard::new(open::owned_card(&a.card)?, a.card.clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    catch_signals(stop.clone());
+    let slots = [
+        (Interface::Contactless, a.addr.clone()),
+        (Interface::Contact, a.contact_addr.clone()),
+    ];
+    let results: Vec<(String, std::io::Result<()>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = slots
+            .iter()
+            .map(|(iface, addr)| {
+                let mut slot = SlotServer::new(card.clone(), *iface);
+                slot.verbose = a.verbose;
+                let stop = stop.clone();
+                let reader = vpcd::reader_name(addr);
+                let atr = slot.atr_bytes().to_vec();
+                let iface = *iface;
+                s.spawn(move || {
+                    log::info!(
+                        "serving the {} interface of the card on vpcd at {addr} (reader {}, ATR {})",
+                        iface_name(iface),
+                        reader.as_deref().unwrap_or("see `stk-wallet readers`"),
+                        hex::encode_upper(&atr)
+                    );
+                    let opts = ServeOptions {
+                        stop: Some(stop.clone()),
+                        ..ServeOptions::default()
+                    };
+                    let r = vpcd::serve(&mut slot, addr, opts);
+                    // One slot failing ends the other: half a card is not what was asked for.
+                    stop.store(true, Ordering::SeqCst);
+                    (addr.clone(), r)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a slot thread"))
+            .collect()
+    });
+    for (addr, r) in results {
+        if let Err(e) = r {
+            return Err(match vpcd::serve_error(&e) {
+                Some(s @ ServeError::SlotTaken(_)) => format!("{}: {s}", Code::PSlotTaken),
+                _ => format!("{}: vpcd at {addr}: {e}", Code::PReader),
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn iface_name(i: Interface) -> &'static str {
+    match i {
+        Interface::Contact => "contact",
+        Interface::Contactless => "contactless",
+    }
 }
 
 fn write_junit(p: &Path, xml: &str) -> Result<(), String> {

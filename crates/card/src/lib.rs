@@ -256,6 +256,24 @@ impl Card {
         self.power_cycle();
     }
 
+    /// Power off and on of one interface (a reader's power-off, power-on or reset on that
+    /// interface only): that interface's volatile session is dropped (selection, security
+    /// state, a pending INITIALIZE, an issuer challenge; on the contacts also the toolkit
+    /// session) and the other interface keeps its own. A card that lost power mid-commit (mute)
+    /// lost it on both interfaces: then this is a full [`Card::power_cycle`]. Returns the ATR
+    /// this interface presents.
+    pub fn power_cycle_interface(&mut self, iface: Interface) -> Vec<u8> {
+        if self.mute {
+            self.power_cycle();
+        } else {
+            *self.session_mut(iface) = Session::default();
+            if iface == Interface::Contact {
+                self.toolkit = toolkit::Toolkit::default();
+            }
+        }
+        self.atr_for(iface)
+    }
+
     /// Cut the power before the `n`-th EEPROM write from now (0 = before the next write).
     pub fn tear_after_writes(&mut self, n: u32) {
         self.eeprom.tear = TearPlan {

@@ -34,6 +34,10 @@ pub enum Target<'a> {
         transport: &'a mut dyn Transport,
         capabilities: Vec<String>,
         fresh_card: Option<FreshCard<'a>>,
+        /// The same card's other interface in a second reader (`serve --both`), and which
+        /// interface that is: then vectors that use both interfaces run too, each step on its
+        /// interface's reader.
+        other: Option<(Interface, &'a mut dyn Transport)>,
     },
 }
 
@@ -210,6 +214,8 @@ pub use crate::select::collect;
 struct Ctx<'t, 'a> {
     sim: Option<SharedCard>,
     external: Option<&'t mut (dyn Transport + 'a)>,
+    /// The card's other interface in a second reader, and which interface it is.
+    other: Option<(Interface, &'t mut (dyn Transport + 'a))>,
     psam: SimPsam,
     host: IssuerHost,
     profile: Profile,
@@ -263,6 +269,12 @@ fn iface_of(n: Option<InterfaceName>, default: Interface) -> Interface {
 
 impl Ctx<'_, '_> {
     fn transport(&mut self, iface: Interface) -> Box<dyn Transport + '_> {
+        if self.sim.is_none()
+            && let Some((other, t)) = self.other.as_mut()
+            && *other == iface
+        {
+            return Box::new(&mut **t);
+        }
         match (&self.sim, &mut self.external) {
             (Some(card), _) => Box::new(SimCard {
                 card: card.clone(),
@@ -392,8 +404,11 @@ pub fn run_vector_within(
                 "needs the card to use the profile's fixed random numbers (byte-exact MACs)".into()
             }
             "contact" | "contactless" if used.len() > 1 => {
-                "uses both interfaces of one card, and a reader reaches one of them: run it \
-                 on the simulator (`run` without `--reader`)"
+                "uses both interfaces of one card, and the reader reaches one of them: serve \
+                 both with `serve --both` (contactless in \"Virtual PCD 00 00\", contact in \
+                 \"Virtual PCD 00 01\") and run with `run --reader \"Virtual PCD 00 00\" \
+                 --other-reader \"Virtual PCD 00 01\"`, or on the simulator (`run` without \
+                 `--reader`)"
                     .to_string()
             }
             "contact" | "contactless" => format!(
@@ -409,11 +424,12 @@ pub fn run_vector_within(
         );
     }
     let (date, time) = parse_clock(&v.clock).unwrap_or(([0x20, 0x26, 0x01, 0x01], [0, 0, 0]));
-    let (sim, external) = match target {
-        Target::Simulator => (Some(shared(Card::personalise(&profile))), None),
+    let (sim, external, other) = match target {
+        Target::Simulator => (Some(shared(Card::personalise(&profile))), None, None),
         Target::External {
             transport,
             fresh_card,
+            other,
             ..
         } => {
             let fresh = fresh_card.as_mut().filter(|_| v.state == CardState::Fresh);
@@ -424,12 +440,17 @@ pub fn run_vector_within(
                     Vec::new(),
                 );
             }
-            (None, Some(&mut **transport))
+            (
+                None,
+                Some(&mut **transport),
+                other.as_mut().map(|(i, t)| (*i, &mut **t)),
+            )
         }
     };
     let mut ctx = Ctx {
         sim,
         external,
+        other,
         psam: SimPsam::new(Psam::from_profile(&profile)),
         host: IssuerHost::from_profile(&profile),
         clock: Clock::Fixed { date, time },
@@ -442,7 +463,14 @@ pub fn run_vector_within(
         bytes: 0,
         limit: None,
     };
-    if let Some(Err(e)) = ctx.external.as_mut().map(|t| t.reset()) {
+    let other_reset = ctx.other.as_mut().map(|(_, t)| t.reset());
+    if let Some(Err(e)) = ctx
+        .external
+        .as_mut()
+        .map(|t| t.reset())
+        .filter(|r| r.is_err())
+        .or(other_reset)
+    {
         {
             return (
                 Status::Failed(Box::new(Failure {
@@ -601,7 +629,23 @@ fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<
             raw(ctx, s, at, iface, cmd, format!("verify {pin}"))
         }
         Action::PowerCycle => {
-            let atr = ctx.transport(iface).reset();
+            // A vector's power cycle is the whole card's: with the other interface in a second
+            // reader, that reader powers it off and on too (as the simulator's power cycle).
+            let other = match ctx.other.as_mut() {
+                Some((i, t)) if *i != iface => t.reset().err(),
+                _ => None,
+            };
+            if other.is_none()
+                && let Some((i, _)) = ctx.other.as_ref()
+                && *i == iface
+                && let Some(t) = ctx.external.as_mut()
+            {
+                let _ = t.reset();
+            }
+            let atr = match other {
+                Some(e) => Err(e),
+                None => ctx.transport(iface).reset(),
+            };
             // An empty command in the transcript is a power cycle (its response: the ATR).
             ctx.transcript.push(Exchange {
                 step: "power cycle".into(),

@@ -14,7 +14,7 @@ use crate::transport::{Transport, TransportError};
 use std::fmt;
 use stk_domain::codec::{
     BalanceAnswer, CodecError, CreditAnswer, DebitAnswer, InitPurchaseAnswer, InitSam,
-    InitSamAnswer, IssuerFile, PsamCommand, TermIdAnswer,
+    InitSamAnswer, IssuerFile, LimitAnswer, PsamCommand, TermIdAnswer,
 };
 
 pub mod recovery;
@@ -72,8 +72,21 @@ impl fmt::Display for Trace {
 /// Why a POS flow failed. `code()` is the error-catalogue code.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PosError {
-    #[error("{step}: the card answered {sw}")]
-    Card { step: &'static str, sw: Sw },
+    /// `limit`: the single-payment limit the POS read (GET DATA `9F78`) after a purchase was
+    /// refused `6985`, to tell the customer.
+    #[error("{step}: the card answered {sw}{}", limit_note(.limit))]
+    Card {
+        step: &'static str,
+        sw: Sw,
+        limit: Option<u32>,
+    },
+    /// The application's expiry date (file 0015) is before today: refused before INITIALIZE.
+    #[error(
+        "the card's application expired on {}, today is {}: no sale, nothing was debited",
+        bcd_date(.expiry),
+        bcd_date(.today)
+    )]
+    Expired { expiry: [u8; 4], today: [u8; 4] },
     #[error("{step}: the PSAM answered {sw}")]
     Psam { step: &'static str, sw: Sw },
     #[error("{step}: {err}")]
@@ -116,6 +129,7 @@ impl PosError {
             PosError::Host(e) => e.code().into(),
             PosError::InDoubt(_) => Code::PNoResponse.into(),
             PosError::LoadRefused { .. } => Code::PLoadRefused.into(),
+            PosError::Expired { .. } => Code::PExpired.into(),
         }
     }
     /// The card's status word, when the card refused.
@@ -125,6 +139,17 @@ impl PosError {
             _ => None,
         }
     }
+}
+
+fn limit_note(limit: &Option<u32>) -> String {
+    limit.map_or_else(String::new, |l| {
+        format!(" (the card's single-payment limit is {})", yuan(l))
+    })
+}
+
+/// `YYYY-MM-DD` of a BCD date.
+fn bcd_date(d: &[u8; 4]) -> String {
+    format!("{:02X}{:02X}-{:02X}-{:02X}", d[0], d[1], d[2], d[3])
 }
 
 /// Card data the POS reads at the start of every flow.
@@ -215,7 +240,11 @@ impl<C: Transport, S: Transport> Pos<C, S> {
     ) -> Result<Vec<u8>, PosError> {
         let r = self.send(Device::Card, step, cmd)?;
         if r.sw != Sw::OK {
-            return Err(PosError::Card { step, sw: r.sw });
+            return Err(PosError::Card {
+                step,
+                sw: r.sw,
+                limit: None,
+            });
         }
         if let Some(n) = len.filter(|&n| n != r.data.len()) {
             return Err(PosError::Unexpected {
@@ -297,6 +326,16 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         Ok(BalanceAnswer::parse(&d)?.balance)
     }
 
+    /// GET DATA `9F78`: the card's single-payment limit in fen.
+    pub fn read_limit(&mut self) -> Result<u32, PosError> {
+        let d = self.card_ok(
+            "GET DATA 9F78",
+            Command::GetData { tag: 0x9F78 }.to_apdu(),
+            Some(LimitAnswer::LEN),
+        )?;
+        Ok(LimitAnswer::parse(&d)?.limit)
+    }
+
     /// Balance query (the handbook's "POS terminal query").
     pub fn balance(&mut self) -> Result<u32, PosError> {
         self.select()?;
@@ -320,6 +359,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                     return Err(PosError::Card {
                         step: "READ RECORD log",
                         sw,
+                        limit: None,
                     });
                 }
             }
@@ -377,10 +417,31 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         info: &CardInfo,
         amount: u32,
     ) -> Result<PurchaseRecord, PosError> {
-        let term_id = self.term_id()?;
         let (date, time) = self.clock.now();
-        let init =
-            InitPurchaseAnswer::parse(&self.initialize(TxKind::Purchase, amount, term_id)?)?;
+        // docs/spec.md §5 Decision: the terminal, not the card, refuses an expired application.
+        let expiry = IssuerFile::parse(&info.ef0015)?.expiry_date;
+        if expiry < date {
+            return Err(PosError::Expired {
+                expiry,
+                today: date,
+            });
+        }
+        let term_id = self.term_id()?;
+        let init = match self.initialize(TxKind::Purchase, amount, term_id) {
+            // Over the single-payment limit: read the limit (GET DATA 9F78) to tell the customer.
+            Err(PosError::Card {
+                step,
+                sw: Sw::CONDITIONS_NOT_SATISFIED,
+                ..
+            }) => {
+                return Err(PosError::Card {
+                    step,
+                    sw: Sw::CONDITIONS_NOT_SATISFIED,
+                    limit: self.read_limit().ok(),
+                });
+            }
+            r => InitPurchaseAnswer::parse(&r?)?,
+        };
         let counter = init.offline_counter;
         let sam = PsamCommand::InitSamForPurchase(InitSam {
             random: init.random,

@@ -348,7 +348,8 @@ impl vpicc::VSmartCard for CardServer {
 
     fn power_on(&mut self) {
         self.reload_if_replaced();
-        self.card.borrow_mut().power_cycle();
+        // Only the served interface's session: the card's other interface keeps its own.
+        self.card.borrow_mut().power_cycle_interface(self.interface);
         self.save_if_changed();
         if let Some(lab) = self.lab.as_mut() {
             lab.power_cycle();
@@ -361,7 +362,7 @@ impl vpicc::VSmartCard for CardServer {
     }
 
     fn power_off(&mut self) {
-        self.card.borrow_mut().power_off();
+        self.card.borrow_mut().power_cycle_interface(self.interface);
         self.save_if_changed();
         self.log_line("power off: volatile state dropped");
         if self.verbose {
@@ -424,4 +425,150 @@ impl vpicc::VSmartCard for CardServer {
 /// A served card from an image file (created from `profile` first if it does not exist).
 pub fn from_image(path: &std::path::Path) -> Result<Card, String> {
     image::load(path).map_err(|e| e.to_string())
+}
+
+/// The card both slots of `serve --both` reach, with its image.
+pub struct DualCard {
+    pub card: Card,
+    image: PathBuf,
+    /// Writes already saved to the image.
+    writes_saved: u64,
+    /// CRC-32 of the image bytes we last wrote or read.
+    image_crc: Option<u32>,
+}
+
+impl DualCard {
+    pub fn new(card: Card, image: PathBuf) -> Arc<std::sync::Mutex<DualCard>> {
+        let image_crc = image::read_bounded(&image)
+            .ok()
+            .map(|b| crc32fast::hash(&b));
+        Arc::new(std::sync::Mutex::new(DualCard {
+            writes_saved: card.eeprom.write_count,
+            card,
+            image,
+            image_crc,
+        }))
+    }
+
+    fn save_if_changed(&mut self) {
+        let writes = self.card.eeprom.write_count;
+        if writes == self.writes_saved && self.card.eeprom.journal.entries.is_empty() {
+            return;
+        }
+        let bytes = image::to_bytes(&self.card);
+        match image::save_bytes(&bytes, &self.image) {
+            Ok(()) => {
+                self.writes_saved = writes;
+                self.image_crc = Some(crc32fast::hash(&bytes));
+            }
+            Err(e) => log::warn!(
+                "{}: cannot save {}: {e}; the card keeps running from memory",
+                errors::Code::IStorage,
+                self.image.display()
+            ),
+        }
+    }
+
+    /// A replaced image (a fresh card written by `run --card-image`) is a new card in both
+    /// readers: it is loaded at the next power event on either slot.
+    fn reload_if_replaced(&mut self) {
+        let Ok(bytes) = image::read_bounded(&self.image) else {
+            return;
+        };
+        let crc = crc32fast::hash(&bytes);
+        if Some(crc) == self.image_crc {
+            return;
+        }
+        self.image_crc = Some(crc);
+        match image::from_bytes(&bytes, &self.image.display().to_string()) {
+            Ok(card) => {
+                log::info!(
+                    "card image {} was replaced: serving the new card on both slots",
+                    self.image.display()
+                );
+                self.writes_saved = card.eeprom.write_count;
+                self.card = card;
+            }
+            Err(e) => log::warn!("{e}; still serving the last good card"),
+        }
+    }
+}
+
+/// One interface of a card served on its own vpcd slot while the other interface is served on
+/// another slot by the same process (`serve --both`): one card image, each slot presenting its
+/// interface's ATR, and a reader's power events on one slot reaching only that interface's
+/// session ([`Card::power_cycle_interface`]).
+pub struct SlotServer {
+    card: Arc<std::sync::Mutex<DualCard>>,
+    interface: crate::card::Interface,
+    atr: Vec<u8>,
+    pub verbose: bool,
+}
+
+impl SlotServer {
+    pub fn new(
+        card: Arc<std::sync::Mutex<DualCard>>,
+        interface: crate::card::Interface,
+    ) -> SlotServer {
+        let atr = card
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .card
+            .atr_for(interface);
+        SlotServer {
+            card,
+            interface,
+            atr,
+            verbose: false,
+        }
+    }
+
+    /// The ATR this slot presents: its interface's.
+    pub fn atr_bytes(&self) -> &[u8] {
+        &self.atr
+    }
+
+    fn power(&mut self, what: &str) {
+        let iface = self.interface;
+        let mut d = self.card.lock().unwrap_or_else(|e| e.into_inner());
+        d.reload_if_replaced();
+        self.atr = d.card.power_cycle_interface(iface);
+        d.save_if_changed();
+        if self.verbose {
+            log::info!("{iface:?}: {what}: this interface's volatile state dropped");
+        }
+    }
+}
+
+impl vpicc::VSmartCard for SlotServer {
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+    fn power_on(&mut self) {
+        self.power("power on");
+    }
+    fn power_off(&mut self) {
+        self.power("power off");
+    }
+    fn reset(&mut self) {
+        self.power("reset");
+    }
+    fn execute(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let iface = self.interface;
+        let resp = {
+            let mut d = self.card.lock().unwrap_or_else(|e| e.into_inner());
+            let r = d.card.process(iface, apdu).unwrap_or_default();
+            d.save_if_changed();
+            r
+        };
+        if self.verbose {
+            log::info!("{iface:?} > {}", hex::encode_upper(apdu));
+            log::info!(
+                "{iface:?} < {}   {}",
+                hex::encode_upper(&resp),
+                describe(apdu, &resp)
+            );
+        }
+        resp
+    }
 }

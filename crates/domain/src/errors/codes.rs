@@ -123,6 +123,17 @@ impl Code {
                 "nothing was charged; tell the customer why (a smaller amount, or spend first); for a \
          key problem sign the terminal in again",
             ),
+            Code::PExpired => e(
+                self.as_str(),
+                "the card's application has expired",
+                "卡片应用已过有效期",
+                "the expiry date in the card's issuer file (0015) is before the terminal's date: the \
+         card is valid through its expiry date and the terminal, not the card, enforces it; a \
+         terminal clock set wrong gives the same refusal",
+                "nothing was debited; the holder takes the card to the issuer for a renewed card (the \
+         balance moves with it); if the expiry date printed is in the future, set the \
+         terminal's clock",
+            ),
             // ---- hosts ----
             Code::HMac1 => e(
                 self.as_str(),

@@ -106,6 +106,8 @@ codes! {
     PLoadRefused = "P-LOAD-REFUSED",
     /// No transaction in the terminal's journal matches a reprint or a lookup.
     PNotFound = "P-NOT-FOUND",
+    /// The card's application is past its expiry date: the POS refuses the sale.
+    PExpired = "P-EXPIRED",
     /// The issuer host rejected the card's load MAC1 (or has no key for its index).
     HMac1 = "H-MAC1",
     /// The issuer or acquirer host cannot be reached.

@@ -345,6 +345,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             return Err(PosError::Card {
                 step: "GET TRANSACTION PROOF",
                 sw: proof.sw,
+                limit: None,
             });
         }
         let logged = self.log_at_counter(want.tx_type, c)?;
@@ -424,6 +425,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
                     return Err(PosError::Card {
                         step: "READ RECORD log",
                         sw,
+                        limit: None,
                     });
                 }
             }

@@ -118,7 +118,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             Err(e) => {
                 journal.set_state(&txn, TopupState::Failed)?;
                 return Err(match e {
-                    PosError::Card { step, sw } => PosError::LoadRefused {
+                    PosError::Card { step, sw, .. } => PosError::LoadRefused {
                         why: format!(
                             "{step}: the card answered {sw} ({})",
                             crate::errors::render_for(sw)
