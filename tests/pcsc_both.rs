@@ -6,41 +6,17 @@
 
 mod common;
 
+use common::pcsc::{connect, readers_present, serve};
 use common::{CLI, card_image};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 use stk_wallet::profile::Profile;
 use stk_wallet::transport::Transport;
-use stk_wallet::transport::pcsc::{PcscTransport, list_readers};
+use stk_wallet::transport::pcsc::PcscTransport;
 
 const CONTACTLESS: &str = "Virtual PCD 00 00";
 const CONTACT: &str = "Virtual PCD 00 01";
 const SELECT: &str = "00A4040009A00000000386980701";
 const BALANCE: &str = "805C000204";
-
-/// Kills the served card by PID when the test ends, however it ends.
-struct Served(Child);
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        std::thread::sleep(Duration::from_millis(1500));
-    }
-}
-
-fn connect(reader: &str) -> PcscTransport {
-    let start = Instant::now();
-    loop {
-        match PcscTransport::connect(reader) {
-            Ok(t) => return t,
-            Err(e) => assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "the served card never appeared in {reader}: {e}"
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn send(t: &mut PcscTransport, apdu: &str) -> String {
     hex::encode_upper(t.transmit_raw(&hex::decode(apdu).unwrap()).unwrap())
@@ -48,9 +24,7 @@ fn send(t: &mut PcscTransport, apdu: &str) -> String {
 
 #[test]
 fn both_interfaces_of_one_card_in_two_readers() {
-    if !list_readers()
-        .is_ok_and(|r| r.iter().any(|n| n == CONTACTLESS) && r.iter().any(|n| n == CONTACT))
-    {
+    if !readers_present(&[CONTACTLESS, CONTACT]) {
         eprintln!(
             "SKIPPED: pcscd with the vpcd driver (two slots) is not running (.ci/pcsc-up.sh)"
         );
@@ -60,13 +34,7 @@ fn both_interfaces_of_one_card_in_two_readers() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("card.json");
     card_image(&img, &p);
-    let child = Command::new(CLI)
-        .args(["serve", "--both", "--card", img.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start stk-wallet serve --both");
-    let _served = Served(child);
+    let _served = serve(&["serve", "--both", "--card", img.to_str().unwrap()]);
 
     // Each reader shows its interface's ATR: the contacts the profile's; the contactless side
     // the one PC/SC part 3 gives an ISO 14443-4 card (3B 8n 80 01 ‖ historical bytes ‖ TCK).

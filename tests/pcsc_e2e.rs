@@ -6,9 +6,10 @@
 
 mod common;
 
+use common::pcsc::{self, Served, connect, readers_present};
 use common::{CLI, card_image, pos_with, purchase_shape};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use stk_wallet::card::image;
 use stk_wallet::host::IssuerHost;
@@ -16,42 +17,16 @@ use stk_wallet::pos::{Clock, Pos};
 use stk_wallet::profile::Profile;
 use stk_wallet::psam::Psam;
 use stk_wallet::transport::Transport;
-use stk_wallet::transport::pcsc::{PcscTransport, list_readers};
+use stk_wallet::transport::pcsc::PcscTransport;
 use stk_wallet::transport::sim::SimPsam;
 
 const READER: &str = "Virtual PCD 00 00";
 
-/// Kills the served card by PID when the test ends, however it ends.
-struct Served(Child);
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        // Let pcscd see the card leave (it polls the reader about every 400 ms) before another
-        // card is served: connecting while the removal is in flight can leave vpcd's reader
-        // unable to take the next card (seen with pcsc-lite 1.9.9 and vsmartcard 0.9).
-        std::thread::sleep(Duration::from_millis(1500));
-    }
-}
-
 fn serve(image: &Path, extra: &[&str]) -> Served {
     let mut args = vec!["serve", "--card", image.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let child = Command::new(CLI)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start stk-wallet serve");
-    let served = Served(child);
-    let start = Instant::now();
-    while PcscTransport::connect(READER).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "the served card never appeared in {READER}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let served = pcsc::serve(&args);
+    drop(connect(READER));
     served
 }
 
@@ -63,7 +38,7 @@ fn pos_over_pcsc(p: &Profile) -> Pos<PcscTransport, SimPsam> {
 
 #[test]
 fn the_wallet_through_pcscd_and_vpcd() {
-    if !list_readers().is_ok_and(|r| r.iter().any(|n| n == READER)) {
+    if !readers_present(&[READER]) {
         eprintln!(
             "SKIPPED: pcscd with the vpcd driver is not running (.ci/run installs and starts it)"
         );

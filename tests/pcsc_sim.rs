@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::{CLI, card_image};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use common::card_image;
+use common::pcsc::{connect, readers_present, serve};
+use std::process::Command;
 use stk_wallet::profile::Profile;
-use stk_wallet::transport::pcsc::{PcscTransport, list_readers};
 
 const READER: &str = "Virtual PCD 00 00";
 /// The default profile's ICCID 89860026013141592653 with each pair of digits swapped
@@ -20,19 +19,9 @@ const ICCID: &str = "98 68 00 62 10 13 14 95 62 35";
 /// odd-parity IMSI nibble 9, then 6 0 | 0 0 | 0 3 | 1 4 | 1 5 | 9 2 | 6 5 swapped.
 const IMSI: &str = "08 49 06 00 30 41 51 29 56";
 
-struct Served(Child);
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        // Let pcscd see the card leave before another test binary serves one.
-        std::thread::sleep(Duration::from_millis(1500));
-    }
-}
-
 #[test]
 fn scriptor_and_opensc_tool_read_the_iccid_and_imsi() {
-    if !list_readers().is_ok_and(|r| r.iter().any(|n| n == READER)) {
+    if !readers_present(&[READER]) {
         eprintln!(
             "SKIPPED: pcscd with the vpcd driver is not running (.ci/run installs and starts it)"
         );
@@ -41,21 +30,8 @@ fn scriptor_and_opensc_tool_read_the_iccid_and_imsi() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("card.json");
     card_image(&img, &Profile::default_profile());
-    let child = Command::new(CLI)
-        .args(["serve", "--card", img.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start stk-wallet serve");
-    let _served = Served(child);
-    let start = Instant::now();
-    while PcscTransport::connect(READER).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "no card in {READER}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let _served = serve(&["serve", "--card", img.to_str().unwrap()]);
+    drop(connect(READER));
 
     if Command::new("scriptor").arg("-h").output().is_err() {
         eprintln!("SKIPPED: scriptor (pcsc-tools) is not installed");

@@ -3,6 +3,9 @@
 //! CLI binary. A test file takes it with `mod common;`; no file uses every helper.
 #![allow(dead_code)]
 
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use stk_wallet::acquirer::SqliteBank;
