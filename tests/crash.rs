@@ -7,8 +7,7 @@
 
 mod common;
 
-use common::cli;
-use std::io::BufRead;
+use common::{cli, kill_at_step};
 use std::process::Stdio;
 use std::time::Duration;
 use stk_wallet::acquirer::SqliteBank;
@@ -224,34 +223,23 @@ fn a_load_in_doubt_killed_then_ten_purchases_is_confirmed_by_resume() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     run(d, &["card", "new"]);
-    let mut child = cli(
-        d,
-        &[
-            "pos",
-            "topup",
-            "20",
-            "--bank-pin",
-            "2468",
-            "--fault",
-            "lose-response:credit",
-            "--step-delay-ms",
-            "1000",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut said = Vec::new();
-    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let stop = line.contains("step: in doubt");
-        said.push(line);
-        if stop {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let said = kill_at_step(
+        cli(
+            d,
+            &[
+                "pos",
+                "topup",
+                "20",
+                "--bank-pin",
+                "2468",
+                "--fault",
+                "lose-response:credit",
+                "--step-delay-ms",
+                "1000",
+            ],
+        ),
+        "step: in doubt",
+    );
     assert!(
         said.iter().any(|l| l.contains("step: in doubt")),
         "never reached the load in doubt: {said:?}"

@@ -362,38 +362,26 @@ fn lookup_lists_the_journal_by_card_ttc_topup_and_day() {
 /// its receipt: read from the journal row, printed by `pos resume` and by `pos reprint`.
 #[test]
 fn a_topup_killed_after_the_load_keeps_its_receipt() {
-    use std::io::BufRead;
-    use std::process::Stdio;
     use stk_wallet::journal::{Journal, TopupState};
     let d = shop();
-    let mut child = common::cli(
-        d.path(),
-        &[
-            "pos",
-            "topup",
-            "4",
-            "--pan",
-            PAN,
-            "--bank-pin",
-            BANK_PIN,
-            "--step-delay-ms",
-            "2000",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut said = Vec::new();
-    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let stop = line.contains("step: loaded");
-        said.push(line);
-        if stop {
-            break;
-        }
-    }
-    child.kill().unwrap(); // SIGKILL on Unix, in the pause after the `loaded` row
-    child.wait().unwrap();
+    // SIGKILL in the pause after the `loaded` row.
+    let said = common::kill_at_step(
+        common::cli(
+            d.path(),
+            &[
+                "pos",
+                "topup",
+                "4",
+                "--pan",
+                PAN,
+                "--bank-pin",
+                BANK_PIN,
+                "--step-delay-ms",
+                "2000",
+            ],
+        ),
+        "step: loaded",
+    );
     assert!(
         said.iter().any(|l| l.contains("step: loaded")),
         "never loaded: {said:?}"

@@ -129,6 +129,26 @@ pub fn cli(dir: &Path, args: &[&str]) -> Command {
     c
 }
 
+/// Runs `cmd` with its stdout piped until it prints a line containing `marker` (a flow's
+/// `step: …` line), then SIGKILLs it in the pause that follows. Returns every line read; the
+/// caller asserts the marker was among them (the process may end before printing it).
+pub fn kill_at_step(mut cmd: Command, marker: &str) -> Vec<String> {
+    use std::io::BufRead;
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let stop = line.contains(marker);
+        said.push(line);
+        if stop {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    said
+}
+
 /// Writes a card freshly personalised from `p` as the image file `path`.
 pub fn card_image(path: &Path, p: &Profile) {
     stk_wallet::card::image::save(&Card::personalise(p), path).unwrap();
