@@ -590,7 +590,7 @@ fn toolkit_protocol_rules() {
     );
     // TERMINAL RESPONSE before FETCH.
     assert_eq!(
-        sw(&b.raw(c, "80 14 00 00 0C 81 03 02 24 00 82 02 82 81 83 01 10")),
+        sw(&b.raw(c, "80 14 00 00 0C 81 03 02 24 80 82 02 82 81 83 01 10")),
         Sw::CONDITIONS_NOT_SATISFIED
     );
     // Wrong Le, then the right one (A0 class works the same).
@@ -600,30 +600,36 @@ fn toolkit_protocol_rules() {
     );
     let f = b.raw(c, &format!("A0 12 00 00 {:02X}", r[1]));
     assert_eq!(sw(&f), Sw::OK);
-    assert_eq!(&f[2..7], &[0x81, 0x03, 0x02, 0x24, 0x00]);
+    // SELECT ITEM with qualifier b8: help information available.
+    assert_eq!(&f[2..7], &[0x81, 0x03, 0x02, 0x24, 0x80]);
     // A response to another command is refused and the command stays pending.
     assert_eq!(
-        sw(&b.raw(c, "80 14 00 00 0C 81 03 03 24 00 82 02 82 81 83 01 10")),
+        sw(&b.raw(c, "80 14 00 00 0C 81 03 03 24 80 82 02 82 81 83 01 10")),
         Sw::WRONG_DATA
     );
     assert_eq!(
-        sw(&b.raw(c, "80 14 00 00 0C 81 03 02 23 00 82 02 82 81 83 01 10")),
+        sw(&b.raw(c, "80 14 00 00 0C 81 03 02 23 80 82 02 82 81 83 01 10")),
+        Sw::WRONG_DATA
+    );
+    // The qualifier is part of the echo: 24 00 does not answer 24 80.
+    assert_eq!(
+        sw(&b.raw(c, "80 14 00 00 0C 81 03 02 24 00 82 02 82 81 83 01 10")),
         Sw::WRONG_DATA
     );
     assert_eq!(sw(&b.raw(c, "80 14 00 00 03 81 03 02")), Sw::WRONG_DATA);
     // CR bits off are accepted; "end" closes the session.
     assert_eq!(
-        sw(&b.raw(c, "80 14 00 00 0C 01 03 02 24 00 02 02 82 81 03 01 10")),
+        sw(&b.raw(c, "80 14 00 00 0C 01 03 02 24 80 02 02 82 81 03 01 10")),
         Sw::OK
     );
     assert!(!b.card.borrow().toolkit().busy());
-    // Unknown item, help request.
+    // Unknown item, help request on an unknown item.
     assert_eq!(
         sw(&b.raw(c, "80 C2 00 00 09 D3 07 82 02 01 81 90 01 07")),
         Sw::WRONG_DATA
     );
     assert_eq!(
-        sw(&b.raw(c, "80 C2 00 00 0B D3 09 82 02 01 81 90 01 01 95 00")),
+        sw(&b.raw(c, "80 C2 00 00 0B D3 09 82 02 01 81 90 01 07 95 00")),
         Sw::WRONG_DATA
     );
     // The toolkit is not on the contactless side.
@@ -821,4 +827,155 @@ fn a_power_cycle_on_one_interface_leaves_the_other_alone() {
     // The wallet is no longer selected on the contactless side (spec: 6985).
     assert_eq!(sw(&b.raw(cl, balance)), Sw::CONDITIONS_NOT_SATISFIED);
     assert!(b.card.borrow().session(cl).pending.is_none());
+}
+
+/// The DISPLAY TEXT the card sent last (the text of the last FETCH of type `21`).
+fn last_fetched_type(phone: &Handset<SimCard>) -> Option<u8> {
+    phone
+        .log
+        .iter()
+        .rev()
+        .find(|e| e.command[1] == 0x12 && e.response.len() > 5)
+        .map(|e| e.response[5])
+}
+
+#[test]
+fn help_on_a_menu_item_shows_its_help_then_the_phone_is_idle() {
+    let mut b = english();
+    assert!(b.phone.menu_help, "SET UP MENU qualifier b8 is set");
+    assert!(
+        b.screen().contains("[item number, ?N help]"),
+        "{}",
+        b.screen()
+    );
+    let before = b.state();
+    let s = b.keys("?3");
+    // The ENVELOPE carried the help request (tag 15, CR set, length 0).
+    let env = b
+        .phone
+        .log
+        .iter()
+        .rev()
+        .find(|e| e.command[1] == 0xC2)
+        .expect("an ENVELOPE");
+    assert!(
+        env.command.ends_with(&[0x90, 0x01, 0x03, 0x95, 0x00]),
+        "{:02X?}",
+        env.command
+    );
+    assert!(
+        s[1].contains("| Pay a phone bill from the wallet"),
+        "{}",
+        s[1]
+    );
+    assert_eq!(last_fetched_type(&b.phone), Some(0x21));
+    let sent = b.phone.log.len();
+    b.keys("o");
+    assert!(b.idle());
+    assert!(!b.card.borrow().toolkit().busy());
+    // Back to idle: the acknowledgement ends it, no SET UP MENU is sent again.
+    assert_eq!(b.phone.log.len(), sent + 1, "only the TERMINAL RESPONSE");
+    assert_eq!(sw(&b.phone.log[sent].response), Sw::OK);
+    // Help changed nothing, and the item itself still opens as before.
+    assert_eq!(b.state(), before);
+    b.keys("1");
+    assert!(b.screen().contains("== My Wallet =="), "{}", b.screen());
+}
+
+#[test]
+fn help_on_a_menu_item_needs_no_operation_password_and_speaks_chinese() {
+    let mut p = Profile::default_profile();
+    p.passwords.operation_enabled = true;
+    let mut b = bed_with(p, None);
+    let s = b.keys("?1");
+    assert!(s[1].contains("| 充值和查询余额"), "{}", s[1]);
+    b.keys("o");
+    assert!(b.idle());
+    // Choosing the item still asks the operation password.
+    let s = b.keys("1");
+    assert!(s[1].contains("请输入操作密码"), "{}", s[1]);
+    assert!(s[1].contains("? help"), "the gate offers help: {}", s[1]);
+}
+
+#[test]
+fn result_13_on_an_input_shows_its_help_then_asks_again() {
+    let mut b = english();
+    let s = b.keys("1,1");
+    assert!(s[2].contains("Top-up amount"), "{}", s[2]);
+    assert!(s[2].contains("? help"), "GET INPUT offers help: {}", s[2]);
+    let s = b.keys("?,o");
+    assert!(
+        s[1].contains("| Amount in yuan, * is the point: 50*00"),
+        "{}",
+        s[1]
+    );
+    // The TERMINAL RESPONSE was result 13 to the GET INPUT, without a text.
+    let tr = b
+        .phone
+        .log
+        .iter()
+        .rev()
+        .find(|e| e.command[1] == 0x14 && e.command[8] == 0x23)
+        .expect("a TERMINAL RESPONSE to GET INPUT");
+    assert_eq!(&tr.command[8..11], &[0x23, 0x80, 0x82]);
+    assert!(
+        tr.command.ends_with(&[0x83, 0x01, 0x13]),
+        "{:02X?}",
+        tr.command
+    );
+    assert!(s[2].contains("Top-up amount"), "asked again: {}", s[2]);
+    // The flow goes on from the same step: the top-up still works.
+    b.keys("10");
+    let s = b.keys("?,o");
+    assert!(s[1].contains("6-digit payment password"), "{}", s[1]);
+    assert!(s[2].contains("Payment password"), "{}", s[2]);
+    b.keys("123456");
+    assert_eq!(b.balance(), 11000);
+}
+
+#[test]
+fn result_13_on_a_list_shows_the_items_help_then_the_list_again() {
+    let mut b = english();
+    let s = b.keys("4,?2,o");
+    assert!(
+        s[1].contains("== Wallet Settings ==") && s[1].contains("?N help"),
+        "{}",
+        s[1]
+    );
+    assert!(
+        s[2].contains("| See or change the most one payment may be"),
+        "{}",
+        s[2]
+    );
+    assert!(s[3].contains("== Wallet Settings =="), "{}", s[3]);
+    // The list comes back with the item asked about as its default item (90 01 02).
+    let f = b
+        .phone
+        .log
+        .iter()
+        .rev()
+        .find(|e| e.command[1] == 0x12 && e.response[5] == 0x24)
+        .expect("a SELECT ITEM");
+    let body = &f.response[..f.response.len() - 2];
+    assert!(body.ends_with(&[0x90, 0x01, 0x02]), "{body:02X?}");
+    // Help on the list without an item: the help of the entry that opened it.
+    let s = b.keys("?,o");
+    assert!(
+        s[1].contains("| Passwords, the payment limit, closing the wallet"),
+        "{}",
+        s[1]
+    );
+    // Back and end behave as before.
+    b.keys("b");
+    assert!(b.idle());
+}
+
+#[test]
+fn help_texts_are_asked_in_the_same_flow_on_a_gsm_handset() {
+    let mut b = english();
+    b.phone.cla = 0xA0;
+    let s = b.keys("?2");
+    assert!(s[1].contains("| See the last 10 transactions"), "{}", s[1]);
+    b.keys("o");
+    assert!(b.idle());
 }

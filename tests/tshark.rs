@@ -63,7 +63,9 @@ fn expected(e: &Exchange) -> Vec<String> {
                 }
             };
             match &cmd.kind {
-                Proactive::SetUpMenu { title, items: it } => {
+                Proactive::SetUpMenu {
+                    title, items: it, ..
+                } => {
                     items(it);
                     out.push(format!("Alpha Identifier String: {title}"));
                 }

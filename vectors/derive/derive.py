@@ -390,15 +390,18 @@ def ota_load_exact():
 
     v.step("TERMINAL PROFILE: BIP, no UCS2 display", h("80 10 00 00") + bytes([len(TP_BIP_EN)]) + TP_BIP_EN, b"", "91??")
     v.step("FETCH SET UP MENU", h("80 12 00 00 00"))
-    v.step("menu set up", tr(h("01 25 00")))
+    # The TERMINAL RESPONSEs echo each command's details; SET UP MENU, SELECT ITEM and GET INPUT
+    # carry qualifier b8 (help information available, TS 102 223 §8.6): 25 80, 24 80, 23 80 and
+    # 23 84 (hidden digits with help).
+    v.step("menu set up", tr(h("01 25 80")))
     v.step("ENVELOPE MENU SELECTION item 1 (My Wallet)", h("80 C2 00 00 09 D3 07 82 02 01 81 90 01 01"), b"", "91??")
     v.step("FETCH: SELECT ITEM My Wallet", h("80 12 00 00 00"))
-    v.step("choose 1: Top Up", tr(h("02 24 00"), extra=h("90 01 01")), b"", "91??")
+    v.step("choose 1: Top Up", tr(h("02 24 80"), extra=h("90 01 01")), b"", "91??")
     v.step("FETCH: GET INPUT, the amount", h("80 12 00 00 00"))
-    v.step("50 (yuan)", tr(h("03 23 00"), extra=h("8D 03 04") + b"50"), b"", "91??")
+    v.step("50 (yuan)", tr(h("03 23 80"), extra=h("8D 03 04") + b"50"), b"", "91??")
     v.step("FETCH: GET INPUT, the payment password", h("80 12 00 00 00"))
     v.step("123456: the card opens the load and asks for a channel",
-           tr(h("04 23 04"), extra=h("8D 07 04") + b"123456"), b"", sw91(open_ch))
+           tr(h("04 23 84"), extra=h("8D 07 04") + b"123456"), b"", sw91(open_ch))
     v.step("FETCH: OPEN CHANNEL (default bearer, buffer 256, TCP client to 10.0.0.1:8080)",
            h("80 12 00 00") + bytes([len(d0(open_ch))]), d0(open_ch))
     v.step("channel 1 open (B8 02 81 00)",
@@ -414,7 +417,7 @@ def ota_load_exact():
     v.step("FETCH: DISPLAY TEXT, topped up", h("80 12 00 00 00"))
     v.step("OK: back to My Wallet", tr(h("09 21 80")), b"", "91??")
     v.step("FETCH: SELECT ITEM My Wallet", h("80 12 00 00 00"))
-    v.step("end the session", tr(h("0A 24 00"), "10"))
+    v.step("end the session", tr(h("0A 24 80"), "10"))
     v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
     v.step("GET BALANCE", h("80 5C 00 02 04"), u32(after))
     v.step("GET TRANSACTION PROOF type 02, counter after", h("80 5A 00 02 02 0001 08"), m2 + tac)

@@ -10,6 +10,7 @@ pub use stk_domain::command;
 mod files;
 pub mod image;
 pub mod menu;
+pub mod menu_help;
 pub mod menu_text;
 mod pin;
 mod purse;

@@ -11,8 +11,12 @@
 //! * TERMINAL RESPONSE with nothing fetched: `6985`; undecodable: `6A80`; whose command
 //!   details do not match the pending command: `6A80` (the command stays pending);
 //! * ENVELOPE before any TERMINAL PROFILE: `6985`; while a proactive command is pending or a
-//!   menu session is open: `9300`; not a MENU SELECTION, a help request (the menu offers no
-//!   help) or an item not in the menu: `6A80`;
+//!   menu session is open: `9300`; not a MENU SELECTION or an item not in the menu: `6A80`;
+//! * a MENU SELECTION with the help request (`15 00`) on an item of the SET UP MENU answers
+//!   with a DISPLAY TEXT of the item's help, without asking the operation password; once the
+//!   handset acknowledges it, the card is idle again (the SET UP MENU is not sent again);
+//! * result `13` (help information required) to a SELECT ITEM or GET INPUT shows that
+//!   screen's help, then asks the same again ([`menu`]);
 //! * UCS2 only when the TERMINAL PROFILE has byte 2 b7; a Chinese profile with a handset that
 //!   cannot show UCS2 falls back to the English labels;
 //! * command numbers count from 1 after each TERMINAL PROFILE (wrapping 254 → 1);
@@ -310,7 +314,7 @@ impl Card {
         }
     }
 
-    /// ENVELOPE (MENU SELECTION): opens a menu session.
+    /// ENVELOPE (MENU SELECTION): opens a menu session, or shows an item's help.
     pub(crate) fn envelope(&mut self, iface: Interface, data: &[u8]) -> Handled {
         Self::toolkit_iface(iface)?;
         if self.toolkit.profile.is_none() {
@@ -327,14 +331,14 @@ impl Card {
         }
         let env = Envelope::decode(data)
             .map_err(|e| refuse(Sw::WRONG_DATA, format!("ENVELOPE not understood: {e}")))?;
-        let Envelope::MenuSelection { item } = env else {
-            return Err(refuse(
-                Sw::WRONG_DATA,
-                "the wallet menu offers no help (SET UP MENU qualifier b8 is clear)",
-            ));
-        };
         let lang = self.menu_lang();
-        let Some((session, reply)) = menu::Session::start(lang, item, self) else {
+        let (item, started) = match env {
+            Envelope::MenuSelection { item } => (item, menu::Session::start(lang, item, self)),
+            Envelope::MenuHelpRequest { item } => {
+                (item, menu::Session::help_request(lang, item, self))
+            }
+        };
+        let Some((session, reply)) = started else {
             return Err(refuse(
                 Sw::WRONG_DATA,
                 format!("item {item:02X} is not in the SET UP MENU"),

@@ -11,7 +11,10 @@
 //!
 //! Key tokens (for scripts and the CLI): an item number on a menu, the literal text on an input
 //! (`'` forces a literal, e.g. `'b`), `o` (or anything) to acknowledge a message, `b` back
-//! (result `11`), `e` end (`10`), `t` time-out (`12`).
+//! (result `11`), `e` end (`10`), `t` time-out (`12`), `?N` help on item N of the SIM menu
+//! (MENU SELECTION with the help request) or of a list (result `13` with item N), `?` help on
+//! an input screen (result `13`). Help is shown as offered only where the card set the
+//! command's "help information available" bit, but the handset sends the request anyway.
 //!
 //! # Data channel (Bearer Independent Protocol)
 //!
@@ -99,6 +102,8 @@ pub enum Key {
     Back,
     End,
     Timeout,
+    /// Help: on this item (SIM menu or list), or on the screen (input).
+    Help(Option<u8>),
 }
 
 /// One command/response pair on the wire.
@@ -116,6 +121,8 @@ pub struct Handset<T: Transport> {
     pub cla: u8,
     /// The SIM menu (from SET UP MENU).
     pub menu: Option<(String, Vec<Item>)>,
+    /// The SET UP MENU said help information is available (qualifier b8).
+    pub menu_help: bool,
     pub idle_text: Option<String>,
     /// The command on the screen, waiting for the user (None: idle, showing the SIM menu).
     pub current: Option<ProactiveCommand>,
@@ -144,6 +151,7 @@ impl<T: Transport> Handset<T> {
             profile: PROFILE_UCS2.to_vec(),
             cla: 0x80,
             menu: None,
+            menu_help: false,
             idle_text: None,
             current: None,
             log: Vec::new(),
@@ -320,8 +328,9 @@ impl<T: Transport> Handset<T> {
             }
             let cmd = ProactiveCommand::decode(&r.data)?;
             match &cmd.kind {
-                Proactive::SetUpMenu { title, items } => {
+                Proactive::SetUpMenu { title, items, help } => {
                     self.menu = Some((title.clone(), items.clone()));
+                    self.menu_help = *help;
                 }
                 Proactive::SetUpIdleModeText { text } => self.idle_text = Some(text.clone()),
                 Proactive::ProvideLocalTime => {
@@ -355,24 +364,35 @@ impl<T: Transport> Handset<T> {
     /// The user presses `key`.
     pub fn press(&mut self, key: Key) -> Result<(), HandsetError> {
         let Some(cmd) = self.current.clone() else {
-            // Idle: only choosing a SIM menu item does anything.
-            if let Key::Item(item) = key {
-                let apdu = Command::Envelope {
-                    data: Envelope::MenuSelection { item }.encode(),
-                }
-                .to_apdu_in_class(self.cla);
-                let r = self.send(apdu, "ENVELOPE")?;
-                return self.after(r.sw);
+            // Idle: only choosing a SIM menu item, or asking help on one, does anything.
+            let envelope = match key {
+                Key::Item(item) => Envelope::MenuSelection { item },
+                Key::Help(Some(item)) => Envelope::MenuHelpRequest { item },
+                _ => return Ok(()),
+            };
+            let apdu = Command::Envelope {
+                data: envelope.encode(),
             }
-            return Ok(());
+            .to_apdu_in_class(self.cla);
+            let r = self.send(apdu, "ENVELOPE")?;
+            return self.after(r.sw);
         };
         let result = match &key {
             Key::Back => ResultCode::Back,
             Key::End => ResultCode::EndedByUser,
             Key::Timeout => ResultCode::NoResponse,
+            Key::Help(_) => ResultCode::HelpRequired,
             _ => ResultCode::Ok,
         };
         let mut tr = TerminalResponse::to(&cmd, result);
+        if let Key::Help(item) = key {
+            // TS 102 223 §6.4.9: to SELECT ITEM, the item the user asked help on.
+            if matches!(cmd.kind, Proactive::SelectItem { .. }) {
+                tr.item = item;
+            }
+            let sw = self.respond(tr)?;
+            return self.after(sw);
+        }
         if result == ResultCode::Ok && cmd.kind.is_bip() {
             tr = self.run_bip(&cmd);
         } else if result == ResultCode::Ok {
@@ -408,6 +428,15 @@ impl<T: Transport> Handset<T> {
         if let Some(lit) = t.strip_prefix('\'') {
             return Ok(Key::Text(lit.to_string()));
         }
+        if let Some(n) = t.strip_prefix('?') {
+            let n = n.trim();
+            if n.is_empty() {
+                return Ok(Key::Help(None));
+            }
+            return Ok(Key::Help(Some(
+                n.parse().map_err(|_| HandsetError::NotAnItem(t.into()))?,
+            )));
+        }
         Ok(match self.current.as_ref().map(|c| &c.kind) {
             None | Some(Proactive::SelectItem { .. }) => {
                 Key::Item(t.parse().map_err(|_| HandsetError::NotAnItem(t.into()))?)
@@ -434,23 +463,39 @@ impl<T: Transport> Handset<T> {
                 out.push_str(&format!("  {}. {}\n", i.id, i.text));
             }
         };
+        let help = |on: bool, what: &str| {
+            if on {
+                format!(", {what} help")
+            } else {
+                String::new()
+            }
+        };
         match self.current.as_ref().map(|c| &c.kind) {
             None => match &self.menu {
                 Some((title, items)) => {
                     list(&mut out, title, items);
-                    out.push_str("[item number]\n");
+                    out.push_str(&format!("[item number{}]\n", help(self.menu_help, "?N")));
                 }
                 None => out.push_str("(no SIM menu)\n"),
             },
-            Some(Proactive::SelectItem { title, items, .. }) => {
+            Some(Proactive::SelectItem {
+                title,
+                items,
+                help: on,
+                ..
+            }) => {
                 list(&mut out, title.as_deref().unwrap_or(""), items);
-                out.push_str("[item number, b back, e end]\n");
+                out.push_str(&format!(
+                    "[item number{}, b back, e end]\n",
+                    help(*on, "?N")
+                ));
             }
             Some(Proactive::GetInput {
                 prompt,
                 min,
                 max,
                 hidden,
+                help: on,
                 ..
             }) => {
                 out.push_str(&format!("{prompt}\n"));
@@ -460,8 +505,9 @@ impl<T: Transport> Handset<T> {
                     format!("{min}-{max}")
                 };
                 out.push_str(&format!(
-                    "[{n} digits{}, b back, e end]\n",
-                    if *hidden { ", hidden" } else { "" }
+                    "[{n} digits{}{}, b back, e end]\n",
+                    if *hidden { ", hidden" } else { "" },
+                    help(*on, "?")
                 ));
             }
             Some(Proactive::DisplayText { text, .. }) => {

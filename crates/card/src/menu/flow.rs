@@ -133,6 +133,7 @@ pub(crate) fn input(prompt: String, min: u8, max: u8, hidden: bool) -> Proactive
         max,
         hidden,
         digits_only: true,
+        help: false,
     }
 }
 
@@ -141,6 +142,7 @@ pub(crate) fn select(title: &str, items: Vec<Item>) -> Proactive {
         title: Some(title.into()),
         items,
         default_item: None,
+        help: false,
     }
 }
 

@@ -30,7 +30,8 @@
 //!
 //! Files: `table.rs` (the tree), `flow.rs` (what every flow shares: `Steps`, `Start`, `Next`,
 //! input screens, password checks), `flows/` (one file per flow), `session.rs` (navigation),
-//! `air.rs` (the over-the-air steps), `tests.rs`.
+//! `help.rs` (which help text each screen has; the texts are in `menu_help.rs`), `air.rs` (the
+//! over-the-air steps), `tests.rs`.
 //!
 //! Adding an entry: its row in `ENTRIES`; what it opens (a new `Menu`, a `start` function, or
 //! a flow type named in `flows!`); its words in `menu_text.rs`.
@@ -43,7 +44,12 @@
 //! * bad input gets a DISPLAY TEXT, then the same input is asked again;
 //! * a wrong password shows the tries left, then asks again; a locked one ends the session;
 //! * after a result (done or refused) the holder returns to the nearest menu above, or the
-//!   session ends if the flow was started straight from the SET UP MENU.
+//!   session ends if the flow was started straight from the SET UP MENU;
+//! * help: every SET UP MENU, SELECT ITEM and GET INPUT the holder answers says help is
+//!   available (qualifier b8). Help on a SET UP MENU item (MENU SELECTION with `15 00`) is a
+//!   DISPLAY TEXT of the item's help, then the session ends; result `13` to a SELECT ITEM or
+//!   GET INPUT shows that screen's help (for a list of entries, the help of the item named in
+//!   the answer), then the same screen again. Nothing typed so far is lost.
 //!
 //! # Over the air: waiting for the network
 //!
@@ -202,6 +208,7 @@ fn unreachable() -> Problem {
 mod air;
 mod flow;
 mod flows;
+mod help;
 mod session;
 mod table;
 #[cfg(test)]
@@ -210,6 +217,7 @@ mod tests;
 use air::*;
 use flow::*;
 use flows::*;
+pub(crate) use help::*;
 pub use session::*;
 pub use table::main_menu;
 use table::*;

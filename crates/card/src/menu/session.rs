@@ -98,14 +98,22 @@ impl Session {
 
     /// The proactive command for the current screen.
     pub(crate) fn render(&self, v: &View) -> Proactive {
+        let help = self.help_available();
+        self.render_screen(v).with_help(help)
+    }
+
+    fn render_screen(&self, v: &View) -> Proactive {
         let l = self.lang;
         match &self.current {
             Screen::Gate(_) => password_input(l, true, Msg::EnterOpPassword),
             Screen::Menu(m) => match select(l.s(m.title()), m.items(l)) {
-                Proactive::SelectItem { title, items, .. } => Proactive::SelectItem {
+                Proactive::SelectItem {
+                    title, items, help, ..
+                } => Proactive::SelectItem {
                     title,
                     items,
                     default_item: self.chosen.iter().find(|(c, _)| c == m).map(|&(_, id)| id),
+                    help,
                 },
                 other => other,
             },
@@ -215,10 +223,29 @@ impl Session {
         // A handset that cannot give its time (any result but success, "back", "end" or a
         // time-out) is answered without it.
         let asks_time = matches!(&self.current, Screen::Flow(f) if f.asks_time());
+        // Help asked on a screen that offers it: its help, then the same screen again (a list
+        // of entries comes back with the item asked about as its default item).
+        if tr.result == ResultCode::HelpRequired
+            && !exchange
+            && let Some(h) = self.help(tr.item)
+        {
+            if let (Screen::Menu(m), Some(id)) = (&self.current, tr.item)
+                && m.entry(id).is_some()
+            {
+                let m = *m;
+                self.chosen.retain(|(c, _)| *c != m);
+                self.chosen.push((m, id));
+            }
+            let here = self.current.clone();
+            return Ok(self.say(self.lang.help(h).into(), Some(here), &v));
+        }
         if !exchange {
             match tr.result {
                 ResultCode::Ok | ResultCode::Other(0x01..=0x0F) => {}
-                ResultCode::TerminalUnable | ResultCode::NotUnderstood | ResultCode::Other(_)
+                ResultCode::TerminalUnable
+                | ResultCode::NotUnderstood
+                | ResultCode::HelpRequired
+                | ResultCode::Other(_)
                     if asks_time => {}
                 ResultCode::Back => {
                     return Ok(match &self.current {

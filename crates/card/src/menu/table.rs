@@ -95,10 +95,13 @@ impl Menu {
     }
 }
 
-/// The SET UP MENU for the wallet's current state.
+/// The SET UP MENU for the wallet's current state (help available when each of its items has
+/// a help text).
 pub fn main_menu(lang: Lang, view: &View) -> Proactive {
+    let top = Menu::top(view);
     Proactive::SetUpMenu {
         title: lang.s(Msg::Title).into(),
-        items: Menu::top(view).items(lang),
+        items: top.items(lang),
+        help: menu_has_help(top),
     }
 }

@@ -241,3 +241,129 @@ fn the_gate_comes_before_a_first_level_entry_when_on() {
         );
     }
 }
+
+#[test]
+fn every_entry_has_a_short_help_text_in_both_languages() {
+    use crate::menu_help::entry_help;
+    use crate::stk::text::is_gsm;
+    for e in ENTRIES {
+        let h = entry_help(e.label).unwrap_or_else(|| panic!("{:?} has no help", e.label));
+        for l in [Lang::Zh, Lang::En] {
+            let cmd = ProactiveCommand::new(
+                0xFE,
+                Proactive::DisplayText {
+                    text: l.help(h).into(),
+                    high_priority: false,
+                    wait_for_user: true,
+                },
+            );
+            // One short APDU: FETCH answers at most 256 bytes.
+            assert!(cmd.encode(true).len() < 128, "{h:?} in {l:?} is long");
+        }
+        assert!(
+            is_gsm(Lang::En.help(h)),
+            "{h:?}: English not in the GSM alphabet"
+        );
+    }
+    for m in [
+        Menu::Main,
+        Menu::Closed,
+        Menu::MyWallet,
+        Menu::Settings,
+        Menu::OpPassword,
+    ] {
+        assert!(menu_has_help(m), "{m:?}");
+    }
+}
+
+/// Asks help (result 13, with `item` on a list) on `screen`; checks the help text is shown,
+/// then the same screen again once the holder acknowledges it.
+fn help_then_same(s: &mut Session, screen: &Proactive, item: Option<u8>, w: &mut Fake) {
+    assert!(screen.help(), "no help offered on {screen:?}");
+    let cmd = ProactiveCommand::new(1, screen.clone());
+    let mut tr = TerminalResponse::to(&cmd, ResultCode::HelpRequired);
+    tr.item = item;
+    let want = s.help(item).map(|h| Lang::En.help(h)).expect("a help text");
+    let text = shown(&s.respond(&tr, w).expect("no tear")).clone();
+    assert_eq!(says(&text), want);
+    assert!(matches!(text, Proactive::DisplayText { .. }));
+    let again = shown(&answer(s, &text, Do::Pick(1), w)).clone();
+    let strip = |p: &Proactive| match p.clone() {
+        Proactive::SelectItem {
+            title, items, help, ..
+        } => Proactive::SelectItem {
+            title,
+            items,
+            default_item: None,
+            help,
+        },
+        other => other,
+    };
+    assert_eq!(
+        strip(&again),
+        strip(screen),
+        "not the same screen after help"
+    );
+}
+
+#[test]
+fn every_list_and_input_screen_offers_help_and_asks_again_after_it() {
+    let mut screens = 0;
+    for e in ENTRIES {
+        let Some((_, _, then)) = EXPECTED.iter().find(|x| x.0 == e.label) else {
+            continue;
+        };
+        let mut w = wallet(e.menu != Menu::Closed);
+        let menu = main_menu(Lang::En, &w.view());
+        assert!(menu.help(), "the SET UP MENU offers help");
+        let mut screen = menu;
+        let mut session: Option<Session> = None;
+        for p in path_to(e.menu).into_iter().chain([e]) {
+            if let (Some(s), Proactive::SelectItem { .. }) = (session.as_mut(), &screen) {
+                help_then_same(s, &screen, Some(p.id), &mut w);
+                screens += 1;
+            }
+            let reply = match session.as_mut() {
+                None => Session::start(Lang::En, p.id, &mut w)
+                    .map(|(s, r)| {
+                        session = Some(s);
+                        r
+                    })
+                    .expect("in the menu"),
+                Some(s) => answer(s, &screen, Do::Pick(p.id), &mut w),
+            };
+            screen = shown(&reply).clone();
+        }
+        let s = session.as_mut().expect("a session");
+        for &(what, _) in *then {
+            if matches!(
+                screen,
+                Proactive::SelectItem { .. } | Proactive::GetInput { .. }
+            ) {
+                help_then_same(s, &screen, None, &mut w);
+                screens += 1;
+            }
+            screen = shown(&answer(s, &screen, what, &mut w)).clone();
+        }
+    }
+    assert!(screens >= 15, "only {screens} screens asked");
+}
+
+#[test]
+fn help_on_a_set_up_menu_item_is_its_text_then_idle() {
+    use crate::menu_help::entry_help;
+    for open in [true, false] {
+        let mut w = wallet(open);
+        // The operation password is on: help still needs none.
+        w.0.op_enabled = true;
+        for e in Menu::top(&w.view()).entries() {
+            let (mut s, r) = Session::help_request(Lang::Zh, e.id, &mut w).expect("an item");
+            let text = shown(&r).clone();
+            assert_eq!(says(&text), Lang::Zh.help(entry_help(e.label).unwrap()));
+            let cmd = ProactiveCommand::new(1, text);
+            let tr = TerminalResponse::to(&cmd, ResultCode::Ok);
+            assert_eq!(s.respond(&tr, &mut w).unwrap(), Reply::End);
+        }
+        assert!(Session::help_request(Lang::En, 9, &mut w).is_none());
+    }
+}

@@ -15,8 +15,8 @@ pub mod text;
 pub mod tlv;
 
 pub use proactive::{
-    Envelope, Item, LocalTime, Proactive, ProactiveCommand, ResultCode, TerminalProfile,
-    TerminalResponse, ucs2_display,
+    Envelope, HELP_AVAILABLE, Item, LocalTime, Proactive, ProactiveCommand, ResultCode,
+    TerminalProfile, TerminalResponse, ucs2_display,
 };
 
 /// Why toolkit bytes could not be decoded.

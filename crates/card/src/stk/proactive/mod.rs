@@ -37,24 +37,36 @@ impl Item {
 /// The proactive commands the wallet uses.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Proactive {
-    /// SET UP MENU `25`, qualifier `00`: title (alpha `85`) and items (`8F`). No items is
-    /// written as the null item `8F 00` (which removes the menu).
-    SetUpMenu { title: String, items: Vec<Item> },
-    /// SELECT ITEM `24`, qualifier `00`: optional title, items, optional default item (`90`).
+    /// SET UP MENU `25`: title (alpha `85`) and items (`8F`). No items is written as the null
+    /// item `8F 00` (which removes the menu). Qualifier b8 (`80`, TS 102 223 §8.6) = help
+    /// information available: the handset may offer help on an item (MENU SELECTION with the
+    /// help request `15 00`).
+    SetUpMenu {
+        title: String,
+        items: Vec<Item>,
+        help: bool,
+    },
+    /// SELECT ITEM `24`: optional title, items, optional default item (`90`). Qualifier b8
+    /// (`80`) = help information available (the handset may answer result `13` with the item
+    /// the user asked help on).
     SelectItem {
         title: Option<String>,
         items: Vec<Item>,
         default_item: Option<u8>,
+        help: bool,
     },
     /// GET INPUT `23`: prompt (TEXT STRING `8D`), response length (`91 02 min max`).
     /// Qualifier bits (TS 102 223 §8.6): b1 (`01`) set = any alphabet, clear = digits only;
-    /// b3 (`04`) = hide the input. So `04` = hidden digits, `00` = visible digits (docs/spec.md).
+    /// b3 (`04`) = hide the input; b8 (`80`) = help information available (the handset may
+    /// answer result `13`). So `04` = hidden digits, `00` = visible digits (docs/spec.md),
+    /// `84` and `80` the same with help.
     GetInput {
         prompt: String,
         min: u8,
         max: u8,
         hidden: bool,
         digits_only: bool,
+        help: bool,
     },
     /// DISPLAY TEXT `21`, to the display (`81→02`). Qualifier b1 (`01`) = high priority,
     /// b8 (`80`) = wait for the user to clear the message.
@@ -117,8 +129,16 @@ impl Proactive {
             Proactive::GetInput {
                 hidden,
                 digits_only,
+                help,
                 ..
-            } => (if hidden { 0x04 } else { 0 }) | (if digits_only { 0 } else { 0x01 }),
+            } => {
+                (if hidden { 0x04 } else { 0 })
+                    | (if digits_only { 0 } else { 0x01 })
+                    | help_bit(help)
+            }
+            Proactive::SetUpMenu { help, .. } | Proactive::SelectItem { help, .. } => {
+                help_bit(help)
+            }
             Proactive::DisplayText {
                 high_priority,
                 wait_for_user,
@@ -129,6 +149,30 @@ impl Proactive {
             Proactive::ProvideLocalTime => 0x03,
             _ => 0x00,
         }
+    }
+
+    /// Whether the command says help information is available (qualifier b8 of SET UP MENU,
+    /// SELECT ITEM and GET INPUT; always false for the other commands, whose b8 means
+    /// something else or nothing).
+    pub fn help(&self) -> bool {
+        match *self {
+            Proactive::SetUpMenu { help, .. }
+            | Proactive::SelectItem { help, .. }
+            | Proactive::GetInput { help, .. } => help,
+            _ => false,
+        }
+    }
+
+    /// The same command with help information available set to `on` (SET UP MENU, SELECT ITEM,
+    /// GET INPUT; any other command is returned unchanged).
+    pub fn with_help(mut self, on: bool) -> Proactive {
+        match &mut self {
+            Proactive::SetUpMenu { help, .. }
+            | Proactive::SelectItem { help, .. }
+            | Proactive::GetInput { help, .. } => *help = on,
+            _ => {}
+        }
+        self
     }
 
     /// The destination device: the display for DISPLAY TEXT, the channel for CLOSE
@@ -154,6 +198,13 @@ impl Proactive {
                 | Proactive::SendData { .. }
         )
     }
+}
+
+/// Qualifier b8 of SET UP MENU, SELECT ITEM and GET INPUT: help information available.
+pub const HELP_AVAILABLE: u8 = 0x80;
+
+fn help_bit(help: bool) -> u8 {
+    if help { HELP_AVAILABLE } else { 0 }
 }
 
 /// A proactive command: its command number and what it asks.
@@ -356,7 +407,7 @@ impl ProactiveCommand {
             &[device::UICC, self.kind.destination()],
         );
         match &self.kind {
-            Proactive::SetUpMenu { title, items } => {
+            Proactive::SetUpMenu { title, items, .. } => {
                 push_ctlv(&mut v, ALPHA_IDENTIFIER, &encode_alpha(title, ucs2_ok));
                 push_items(&mut v, items, ucs2_ok);
             }
@@ -364,6 +415,7 @@ impl ProactiveCommand {
                 title,
                 items,
                 default_item,
+                ..
             } => {
                 if let Some(title) = title {
                     push_ctlv(&mut v, ALPHA_IDENTIFIER, &encode_alpha(title, ucs2_ok));
@@ -419,11 +471,13 @@ impl ProactiveCommand {
             ct::SET_UP_MENU => Proactive::SetUpMenu {
                 title: alpha()?.ok_or(StkError::Missing("alpha identifier"))?,
                 items: o.items()?,
+                help: q & HELP_AVAILABLE != 0,
             },
             ct::SELECT_ITEM => Proactive::SelectItem {
                 title: alpha()?,
                 items: o.items()?,
                 default_item: o.item_id()?,
+                help: q & HELP_AVAILABLE != 0,
             },
             ct::GET_INPUT => {
                 let [min, max] = fixed(
@@ -437,6 +491,7 @@ impl ProactiveCommand {
                     max,
                     hidden: q & 0x04 != 0,
                     digits_only: q & 0x01 == 0,
+                    help: q & HELP_AVAILABLE != 0,
                 }
             }
             ct::DISPLAY_TEXT => Proactive::DisplayText {

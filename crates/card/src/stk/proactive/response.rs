@@ -14,6 +14,10 @@ pub enum ResultCode {
     Back,
     /// `12` no response from the user (time-out).
     NoResponse,
+    /// `13` help information required by the user (to SELECT ITEM, with the item identifier
+    /// of the item asked about; to GET INPUT, alone). Only offered where the command's
+    /// qualifier b8 said help is available.
+    HelpRequired,
     /// `20` terminal currently unable to process the command (additional info byte follows).
     TerminalUnable,
     /// `32` command data not understood by the terminal.
@@ -29,6 +33,7 @@ impl ResultCode {
             0x10 => ResultCode::EndedByUser,
             0x11 => ResultCode::Back,
             0x12 => ResultCode::NoResponse,
+            0x13 => ResultCode::HelpRequired,
             0x20 => ResultCode::TerminalUnable,
             0x32 => ResultCode::NotUnderstood,
             b => ResultCode::Other(b),
@@ -41,6 +46,7 @@ impl ResultCode {
             ResultCode::EndedByUser => 0x10,
             ResultCode::Back => 0x11,
             ResultCode::NoResponse => 0x12,
+            ResultCode::HelpRequired => 0x13,
             ResultCode::TerminalUnable => 0x20,
             ResultCode::NotUnderstood => 0x32,
             ResultCode::Other(b) => b,

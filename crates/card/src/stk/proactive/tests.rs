@@ -21,6 +21,7 @@ fn spec_menu() -> ProactiveCommand {
         Proactive::SetUpMenu {
             title: "手机钱包".into(),
             items: vec![Item::new(1, "我的钱包"), Item::new(2, "业务管理")],
+            help: false,
         },
     )
 }
@@ -34,6 +35,7 @@ fn spec_get_input() -> ProactiveCommand {
             max: 6,
             hidden: true,
             digits_only: true,
+            help: false,
         },
     )
 }
@@ -317,6 +319,7 @@ fn english_commands() {
             title: Some("My Wallet".into()),
             items: vec![Item::new(1, "Top Up"), Item::new(2, "Balance")],
             default_item: Some(2),
+            help: false,
         },
     );
     let enc = cmd.encode(false);
@@ -373,6 +376,7 @@ fn english_commands() {
         max: 8,
         hidden: false,
         digits_only: true,
+        help: false,
     };
     assert_eq!(visible.qualifier(), 0x00);
     let alpha = Proactive::GetInput {
@@ -381,8 +385,12 @@ fn english_commands() {
         max: 20,
         hidden: false,
         digits_only: false,
+        help: false,
     };
     assert_eq!(alpha.qualifier(), 0x01);
+    // b8: help information available, on top of the other bits.
+    assert_eq!(visible.clone().with_help(true).qualifier(), 0x80);
+    assert_eq!(alpha.with_help(true).qualifier(), 0x81);
 }
 
 #[test]
@@ -392,6 +400,7 @@ fn empty_menu_is_null_item() {
         Proactive::SetUpMenu {
             title: String::new(),
             items: vec![],
+            help: false,
         },
     );
     let enc = cmd.encode(true);
@@ -409,6 +418,7 @@ fn long_menu_uses_81_length() {
         Proactive::SetUpMenu {
             title: "Phone Wallet".into(),
             items,
+            help: false,
         },
     );
     let enc = cmd.encode(false);
@@ -551,31 +561,36 @@ fn any_items() -> impl Strategy<Value = Vec<Item>> {
 
 fn any_command() -> impl Strategy<Value = ProactiveCommand> {
     let kind = prop_oneof![
-        (any_text(), any_items()).prop_map(|(title, items)| Proactive::SetUpMenu { title, items }),
+        (any_text(), any_items(), any::<bool>())
+            .prop_map(|(title, items, help)| { Proactive::SetUpMenu { title, items, help } }),
         (
             prop::option::of(any_text()),
             any_items(),
-            any::<Option<u8>>()
+            any::<Option<u8>>(),
+            any::<bool>()
         )
-            .prop_map(|(title, items, default_item)| Proactive::SelectItem {
+            .prop_map(|(title, items, default_item, help)| Proactive::SelectItem {
                 title,
                 items,
-                default_item
+                default_item,
+                help
             }),
         (
             any_text(),
             any::<u8>(),
             any::<u8>(),
             any::<bool>(),
+            any::<bool>(),
             any::<bool>()
         )
-            .prop_map(|(prompt, min, max, hidden, digits_only)| {
+            .prop_map(|(prompt, min, max, hidden, digits_only, help)| {
                 Proactive::GetInput {
                     prompt,
                     min,
                     max,
                     hidden,
                     digits_only,
+                    help,
                 }
             }),
         (any_text(), any::<bool>(), any::<bool>()).prop_map(
@@ -656,6 +671,7 @@ proptest! {
         let cmd = ProactiveCommand::new(number, Proactive::SetUpMenu {
             title,
             items: items.into_iter().map(|(id, t)| Item::new(id, t)).collect(),
+            help: false,
         });
         let enc = cmd.encode(false);
         prop_assert_eq!(ProactiveCommand::decode(&enc).unwrap(), cmd);
@@ -693,4 +709,56 @@ proptest! {
         };
         prop_assert_eq!(Envelope::decode(&e.encode()).unwrap(), e);
     }
+}
+
+/// TS 102 223 §8.6: b8 of the qualifier of SET UP MENU, SELECT ITEM and GET INPUT is "help
+/// information available". Expected bytes written from the spec's example SET UP MENU with the
+/// qualifier byte 00 -> 80, and the hidden-digits GET INPUT 04 -> 84; nothing else changes.
+#[test]
+fn help_available_is_qualifier_b8() {
+    let menu = ProactiveCommand::new(
+        1,
+        Proactive::SetUpMenu {
+            title: "Wallet".into(),
+            items: vec![Item::new(1, "Top Up")],
+            help: true,
+        },
+    );
+    let enc = menu.encode(false);
+    assert_eq!(
+        enc,
+        [
+            &hex("D0 1A 81 03 01 25 80 82 02 81 82 85 06")[..],
+            b"Wallet",
+            &[0x8F, 0x07, 0x01],
+            b"Top Up",
+        ]
+        .concat()
+    );
+    assert_eq!(ProactiveCommand::decode(&enc).unwrap(), menu);
+    let mut get = spec_get_input();
+    get.kind = get.kind.with_help(true);
+    let enc = get.encode(true);
+    assert_eq!(&enc[2..7], hex("81 03 03 23 84"));
+    assert_eq!(ProactiveCommand::decode(&enc).unwrap(), get);
+    // DISPLAY TEXT's b8 is "wait for the user", not help: with_help leaves it alone.
+    let text = Proactive::DisplayText {
+        text: "x".into(),
+        high_priority: false,
+        wait_for_user: false,
+    };
+    assert_eq!(text.clone().with_help(true), text);
+    assert!(!text.help());
+}
+
+/// Result 13, "help information required by the user" (TS 102 223 §8.12), to a SELECT ITEM
+/// with the item asked about (§6.4.9): bytes written from the spec.
+#[test]
+fn help_required_result_decodes() {
+    let tr =
+        TerminalResponse::decode(&hex("81 03 02 24 80 82 02 82 81 83 01 13 90 01 02")).unwrap();
+    assert_eq!(tr.result, ResultCode::HelpRequired);
+    assert_eq!(tr.result.to_byte(), 0x13);
+    assert!(!tr.result.is_success());
+    assert_eq!(tr.item, Some(2));
 }
