@@ -224,12 +224,14 @@ fn walk_with(
     h.log
 }
 
-fn check_with_tshark(log: &[Exchange]) {
+/// Checks every exchange of `log` against tshark's decoding; returns tshark's text of each
+/// frame (empty when tshark is not installed).
+fn check_with_tshark(log: &[Exchange]) -> Vec<String> {
     if Command::new("tshark").arg("--version").output().is_err() {
         eprintln!(
             "SKIPPED: tshark is not installed (apt-get install tshark); the etsi_cat cross-check did not run"
         );
-        return;
+        return Vec::new();
     }
     let mut pcap = Pcap::new();
     for e in log {
@@ -278,6 +280,7 @@ fn check_with_tshark(log: &[Exchange]) {
         }
     }
     assert!(checked > 50, "only {checked} facts checked");
+    frames.iter().map(|f| f.to_string()).collect()
 }
 
 #[test]
@@ -311,6 +314,70 @@ fn tshark_decodes_the_chinese_menu_walk_like_we_do() {
 fn tshark_decodes_the_english_fallback_walk_like_we_do() {
     let log = walk(&PROFILE_NO_UCS2, "2,1234,o,4,1234,2,b,b,1,1,e");
     check_with_tshark(&log);
+}
+
+/// Help: tshark's own reading of every SET UP MENU, SELECT ITEM and GET INPUT qualifier (and
+/// of the TERMINAL RESPONSEs echoing them) has b8 set, "help information available"
+/// (TS 102 223 §8.6); the two help requests answered with result 13 are named by tshark as
+/// "Help information required by the user". Walk: help on SIM menu item 1, the operation
+/// password (help on it), My Wallet, help on its item 2, Top Up's amount (help on it), end.
+#[test]
+fn tshark_sees_help_available_and_result_13() {
+    let log = walk(
+        &stk_wallet::handset::PROFILE_UCS2,
+        "?1,o,1,?,o,1234,?2,o,1,?,o,e",
+    );
+    let frames = check_with_tshark(&log);
+    if frames.is_empty() {
+        return;
+    }
+    let mut with_help = 0;
+    for (i, (frame, e)) in frames.iter().zip(&log).enumerate() {
+        let Some(kind) = frame
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Command Type: "))
+        else {
+            continue;
+        };
+        if !["GET INPUT", "SELECT ITEM", "SET UP MENU"]
+            .iter()
+            .any(|k| kind.starts_with(k))
+        {
+            continue;
+        }
+        let q = frame
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Command Qualifier: 0x"))
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or_else(|| panic!("frame {}: no qualifier:\n{frame}", i + 1));
+        assert_ne!(
+            q & 0x80,
+            0,
+            "frame {}: help bit clear ({:02X?})",
+            i + 1,
+            e.command
+        );
+        with_help += 1;
+    }
+    // SET UP MENU, the gate (shown twice), My Wallet (twice), the amount (twice), each
+    // fetched and answered.
+    assert!(
+        with_help >= 12,
+        "only {with_help} commands with the help bit"
+    );
+    let help13 = frames
+        .iter()
+        .filter(|f| f.contains("Help information required by the user (0x13)"))
+        .count();
+    assert_eq!(help13, 3, "three TERMINAL RESPONSEs with result 13");
+    // The ENVELOPE with the help request is a MENU SELECTION to tshark, and its bytes carry
+    // the help request object 95 00 after the item.
+    let env = log
+        .iter()
+        .position(|e| e.command[1] == 0xC2)
+        .expect("an ENVELOPE");
+    assert!(frames[env].contains("BER-TLV Tag: Menu selection (0xd3)"));
+    assert!(log[env].command.ends_with(&[0x90, 0x01, 0x01, 0x95, 0x00]));
 }
 
 /// Every BIP command type and answer the wallet uses, in one capture: a top-up and a bill
