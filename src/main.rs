@@ -45,7 +45,8 @@ enum Cmd {
     /// against a card image (saved atomically after every command) or a card in a reader.
     Pos(cli::pos::Args),
     /// The holder's phone: the wallet's SIM Toolkit menu on a card image, interactive or
-    /// replaying --keys (item numbers, text input, o ok, b back, e end, t time-out).
+    /// replaying --keys (item numbers, text input, o ok, b back, e end, t time-out, ?N help on
+    /// item N, ? help on an input).
     Phone(cli::phone::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cli::docs::CompletionArgs),

@@ -979,3 +979,54 @@ fn help_texts_are_asked_in_the_same_flow_on_a_gsm_handset() {
     b.keys("o");
     assert!(b.idle());
 }
+
+/// The user's boundary: `stk-wallet phone --keys` with the help keys, as a process.
+#[test]
+fn phone_cli_asks_help_with_question_mark_keys() {
+    let d = tempfile::tempdir().unwrap();
+    let new = common::output(d.path(), &["card", "new", "-o", "card.json"]);
+    assert!(new.status.success(), "{}", common::said(&new));
+    let out = common::output(
+        d.path(),
+        &[
+            "phone",
+            "--card",
+            "card.json",
+            "--lang",
+            "en",
+            "--keys",
+            "?3,o,1,?2,o,1,?,o",
+        ],
+    );
+    let text = common::said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("[item number, ?N help]"), "{text}");
+    for want in [
+        "> ?3\n| Pay a phone bill from the wallet\n",
+        "> ?2\n| Shows the wallet's balance\n",
+        "> ?\n| Amount in yuan, * is the point: 50*00\n",
+    ] {
+        assert!(text.contains(want), "no `{want}` in:\n{text}");
+    }
+    // After the input's help, the same input again.
+    assert!(
+        text.ends_with("Top-up amount (yuan, * = point)\n[1-10 digits, ? help, b back, e end]\n"),
+        "{text}"
+    );
+    // A help key that is not a number is a bad key, not a crash.
+    let out = common::output(
+        d.path(),
+        &[
+            "phone",
+            "--card",
+            "card.json",
+            "--lang",
+            "en",
+            "--keys",
+            "?x",
+        ],
+    );
+    let text = common::said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("! `?x` is not an item number"), "{text}");
+}

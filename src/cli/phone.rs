@@ -17,7 +17,8 @@ pub struct Args {
     /// zh: a handset that displays Chinese (UCS2); en: one that does not (English menus).
     #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
     lang: String,
-    /// Replay these comma-separated keys and print every screen, e.g. "1,2".
+    /// Replay these comma-separated keys and print every screen, e.g. "1,2" ("?N": help on
+    /// item N, "?": help on an input screen).
     #[arg(long)]
     keys: Option<String>,
     /// The profile the card was made from (the issuer host's keys for Top Up).
