@@ -779,6 +779,21 @@ fn explain_status_words_and_patterns_as_a_process() {
         "{}",
         stdout(&o)
     );
+    // The SIM's disabled PIN1: VERIFY PIN (UICC) and VERIFY CHV (GSM) refusals.
+    for (sw, says) in [
+        (
+            "6984",
+            "6984  referenced data invalidated: PIN1 is disabled",
+        ),
+        ("9808", "9808  GSM class: in contradiction with CHV status"),
+    ] {
+        let o = cli(&["explain", sw]);
+        assert!(
+            o.status.success() && stdout(&o).starts_with(says),
+            "{}",
+            stdout(&o)
+        );
+    }
     // A status word the catalogue does not list still gets its ISO 7816-4 class.
     let o = cli(&["explain", "6A99"]);
     assert!(

@@ -122,3 +122,64 @@ fn an_image_saved_before_the_file_system_loads_with_the_default_identities() {
         ]
     );
 }
+
+/// PIN1 is present and disabled: VERIFY PIN (`00 20 00 01`) and VERIFY CHV (`A0 20 00 01`)
+/// answer as TS 102 221 §11.1.9 / GSM 11.11 §8.9 define for a disabled PIN, on both interfaces,
+/// and never touch the payment password (VERIFY P2 00). Status words written from the specs.
+#[test]
+fn pin1_verify_on_a_disabled_pin1_leaves_the_payment_password_alone() {
+    use stk_wallet::card::Interface::{Contact, Contactless};
+    let mut card = Card::personalise(&Profile::default_profile());
+    let mut send = |iface, apdu: &str| {
+        let a = hex::decode(apdu.replace(' ', "")).unwrap();
+        let r = card.process(iface, &a).expect("an answer");
+        let why = card
+            .last_refusal()
+            .map(|r| r.why.clone())
+            .unwrap_or_default();
+        (hex::encode_upper(&r[r.len() - 2..]), why)
+    };
+    for iface in [Contact, Contactless] {
+        assert_eq!(
+            send(iface, "00 20 00 01").0,
+            "9000",
+            "no verification needed"
+        );
+        let (sw, why) = send(iface, "00 20 00 01 08 31 32 33 34 FF FF FF FF");
+        assert_eq!(sw, "6984");
+        assert!(why.contains("PIN1 is disabled"), "{why}");
+        assert_eq!(
+            send(iface, "00 20 00 01 09 31 32 33 34 FF FF FF FF FF").0,
+            "6700"
+        );
+        let (sw, why) = send(iface, "A0 20 00 01 08 31 32 33 34 FF FF FF FF");
+        assert_eq!(sw, "9808");
+        assert!(why.contains("CHV1 is disabled"), "{why}");
+        assert_eq!(
+            send(iface, "A0 20 00 02 08 31 32 33 34 FF FF FF FF").0,
+            "6A86"
+        );
+    }
+    let tries = |card: &Card| card.state().payment_password.tries_left;
+    assert_eq!(tries(&card), 5, "no try of the payment password spent");
+    // The purse's VERIFY is P2 00, as before.
+    let mut send = |apdu: &str| {
+        let a = hex::decode(apdu.replace(' ', "")).unwrap();
+        let r = card.process(Contactless, &a).expect("an answer");
+        hex::encode_upper(&r[r.len() - 2..])
+    };
+    assert_eq!(send("00 A4 04 00 09 A0 00 00 00 03 86 98 07 01 00"), "9000");
+    assert_eq!(send("00 20 00 00"), "63C5");
+    assert_eq!(send("00 20 00 00 03 12 34 56"), "9000");
+    assert_eq!(send("00 20 00 00"), "9000");
+}
+
+/// The user's boundary: the shipped PIN1 vector through `stk-wallet run`, as a process.
+#[test]
+fn the_pin1_vector_passes_through_the_cli() {
+    let d = tempfile::tempdir().unwrap();
+    let vector = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors/sim/pin1.json");
+    let (code, out) = phone(d.path(), &["run", vector.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("PASS") && out.contains("pin1.json"), "{out}");
+}

@@ -380,6 +380,7 @@ impl Card {
             ReadBinary { sfi, offset, le } => self.read_binary(iface, sfi, offset, le),
             ReadRecord { record, sfi, le } => self.read_record(iface, record, sfi, le),
             Verify { pin } => self.verify(iface, pin.as_deref()),
+            VerifyPin1 { class, pin } => self.verify_pin1(class, pin.is_some()),
             ChangePin { old, new } => self.change_pin(iface, &old, &new),
             ReloadPin { new, mac } => self.reload_pin(iface, &new, mac, challenge),
             ResetOperationPassword { new, mac } => {

@@ -144,6 +144,10 @@ fn command_fields(c: &Command) -> Vec<(&'static str, String)> {
             Some(_) => vec![("password", "(hidden)".into())],
             None => vec![("password", "none: asks the tries left".into())],
         },
+        Command::VerifyPin1 { pin, .. } => match pin {
+            Some(_) => vec![("PIN1", "(hidden)".into())],
+            None => vec![("PIN1", "none: asks whether verification is needed".into())],
+        },
         Command::ChangePin { .. } => vec![("passwords", "(hidden)".into())],
         Command::ReloadPin { mac, .. } | Command::ResetOperationPassword { mac, .. } => {
             vec![("password", "(hidden)".into()), ("MAC", spaced(mac))]

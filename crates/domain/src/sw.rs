@@ -62,6 +62,11 @@ impl Sw {
     pub const GSM_NOT_FOUND: Sw = Sw(0x9404);
     /// GSM class: the file does not fit the command (GSM 11.11 §9.4.4).
     pub const GSM_WRONG_FILE: Sw = Sw(0x9408);
+    /// Referenced data invalidated (TS 102 221 §10.2.1.5): VERIFY PIN of a disabled PIN1.
+    pub const PIN_DISABLED: Sw = Sw(0x6984);
+    /// GSM class: in contradiction with CHV status (GSM 11.11 §9.4.5): VERIFY CHV1 while CHV1
+    /// is disabled.
+    pub const GSM_CHV_DISABLED: Sw = Sw(0x9808);
 
     /// Wrong password, `tries` attempts left (`63Cx`).
     pub fn wrong_pin(tries: u8) -> Sw {

@@ -311,6 +311,26 @@ impl Card {
         Ok(ResponseApdu::ok(file[start..start + record_len].to_vec()))
     }
 
+    /// VERIFY PIN / VERIFY CHV of PIN1, which is present and disabled (docs/files.md). With no
+    /// data (UICC class only) it asks whether verification is needed: `9000`, it is not
+    /// (TS 102 221 §11.1.9, ISO 7816-4 §11.5.6). With a PIN the command is not executed on a
+    /// disabled PIN: `6984` (UICC), `9808` in contradiction with CHV status (GSM 11.11 §8.9).
+    /// Nothing is compared and no try is spent; the purse's password state is untouched.
+    pub(crate) fn verify_pin1(&mut self, class: SimClass, with_pin: bool) -> Handled {
+        match (class, with_pin) {
+            (_, false) => Ok(ResponseApdu::status(Sw::OK)),
+            (SimClass::Uicc, true) => Err(refuse(
+                Sw::PIN_DISABLED,
+                "PIN1 is disabled: VERIFY PIN is not executed (TS 102 221 §11.1.9); the payment \
+                 password is VERIFY P2 00",
+            )),
+            (SimClass::Gsm, true) => Err(refuse(
+                Sw::GSM_CHV_DISABLED,
+                "CHV1 is disabled: VERIFY CHV is not executed (GSM 11.11 §8.9)",
+            )),
+        }
+    }
+
     /// STATUS: the current DF's description and `91xx` when a proactive command waits.
     pub(crate) fn status(
         &mut self,

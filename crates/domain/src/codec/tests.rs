@@ -2,7 +2,7 @@
 //! (section cited at each), not from this code's output; each is built, parsed back and compared.
 
 use super::*;
-use crate::command::{Command, TxKind};
+use crate::command::{Command, SimClass, TxKind};
 use crate::records::HistoryEntry;
 
 fn h(s: &str) -> Vec<u8> {
@@ -145,6 +145,31 @@ fn verify_and_the_password_commands() {
         "00 20 00 00 03 12 34 56",
     );
     request(Command::Verify { pin: None }, "00 20 00 00");
+    // The SIM's PIN1 (TS 102 221 §11.1.9, GSM 11.11 §9.2.9): P2 01, 8 bytes padded with FF.
+    request(
+        Command::VerifyPin1 {
+            class: SimClass::Uicc,
+            pin: Some(*b"1234\xFF\xFF\xFF\xFF"),
+        },
+        "00 20 00 01 08 31 32 33 34 FF FF FF FF",
+    );
+    request(
+        Command::VerifyPin1 {
+            class: SimClass::Uicc,
+            pin: None,
+        },
+        "00 20 00 01",
+    );
+    request(
+        Command::VerifyPin1 {
+            class: SimClass::Gsm,
+            pin: Some(*b"1234\xFF\xFF\xFF\xFF"),
+        },
+        "A0 20 00 01 08 31 32 33 34 FF FF FF FF",
+    );
+    assert_eq!(parse("00 20 00 01 03 12 34 56"), Err(Sw::WRONG_LENGTH));
+    assert_eq!(parse("A0 20 00 01 00"), Err(Sw::WRONG_LENGTH));
+    assert_eq!(parse("00 20 00 02 03 12 34 56"), Err(Sw::WRONG_P1P2));
     // §3 CHANGE PIN: old ‖ FF ‖ new.
     request(
         Command::ChangePin {

@@ -105,6 +105,14 @@ pub enum Command {
     },
     /// §3 VERIFY (`00 20 00 00 03` PIN BCD); no data = ask the tries left.
     Verify { pin: Option<Vec<u8>> },
+    /// The SIM's PIN1: VERIFY PIN with key reference `01` (TS 102 221 §11.1.9,
+    /// `00 20 00 01 08` + the PIN padded with `FF`; no data asks whether verification is
+    /// needed) or VERIFY CHV1 (GSM 11.11 §9.2.9, `A0 20 00 01 08`, always 8 bytes). P2 `00` is
+    /// the wallet's payment password ([`Command::Verify`]).
+    VerifyPin1 {
+        class: SimClass,
+        pin: Option<[u8; 8]>,
+    },
     /// §3 CHANGE PIN (`80 5E 01 00` old ‖ FF ‖ new).
     ChangePin { old: Vec<u8>, new: Vec<u8> },
     /// §3/§4 RELOAD PIN (`80 5E 00 00` new ‖ MAC), issuer-authenticated.
@@ -162,6 +170,14 @@ impl Command {
             Command::ReadBinary { .. } | Command::ReadCurrentBinary { .. } => "READ BINARY",
             Command::ReadRecord { .. } | Command::ReadCurrentRecord { .. } => "READ RECORD",
             Command::Verify { .. } => "VERIFY",
+            Command::VerifyPin1 {
+                class: SimClass::Uicc,
+                ..
+            } => "VERIFY PIN",
+            Command::VerifyPin1 {
+                class: SimClass::Gsm,
+                ..
+            } => "VERIFY CHV",
             Command::ChangePin { .. } => "CHANGE PIN",
             Command::ReloadPin { .. } => "RELOAD PIN",
             Command::ResetOperationPassword { .. } => "RESET OPERATION PASSWORD",
@@ -260,6 +276,17 @@ impl Command {
                 let a = iso(INS_VERIFY, 0x00, 0x00);
                 match pin {
                     Some(p) => a.with_data(p.clone()),
+                    None => a,
+                }
+            }
+            VerifyPin1 { class, pin } => {
+                let cla = match class {
+                    SimClass::Uicc => 0x00,
+                    SimClass::Gsm => 0xA0,
+                };
+                let a = CommandApdu::new(cla, INS_VERIFY, 0x00, 0x01);
+                match pin {
+                    Some(p) => a.with_data(p.to_vec()),
                     None => a,
                 }
             }
@@ -512,6 +539,19 @@ impl TryFrom<&CommandApdu> for Command {
             }
             INS_VERIFY => {
                 needs(iso)?;
+                if (a.p1, a.p2) == (0x00, 0x01) {
+                    return match a.data.len() {
+                        0 => Ok(Command::VerifyPin1 {
+                            class: SimClass::Uicc,
+                            pin: None,
+                        }),
+                        8 => Ok(Command::VerifyPin1 {
+                            class: SimClass::Uicc,
+                            pin: Some(arr(&a.data)),
+                        }),
+                        _ => Err(Sw::WRONG_LENGTH),
+                    };
+                }
                 p1p2(a, 0, 0)?;
                 match a.data.len() {
                     0 => Ok(Command::Verify { pin: None }),
@@ -729,6 +769,15 @@ fn parse_gsm(a: &CommandApdu) -> Option<Result<Command, Sw>> {
                 class: SimClass::Gsm,
                 offset: u16::from_be_bytes([a.p1, a.p2]),
                 le: a.le,
+            })
+        })(),
+        INS_VERIFY => (|| {
+            // GSM 11.11 §9.2.9: CHV1 only here (P2 01), always 8 bytes (P3 08).
+            p1p2(a, 0, 1)?;
+            lc(a, 8)?;
+            Ok(Command::VerifyPin1 {
+                class: SimClass::Gsm,
+                pin: Some(arr(&a.data)),
             })
         })(),
         INS_READ_RECORD => (|| {

@@ -281,6 +281,25 @@ pub(super) static CATALOGUE: &[Entry] = &[
         "use the read command that matches the file's structure (docs/files.md)",
     ),
     e(
+        "6984",
+        "referenced data invalidated: PIN1 is disabled",
+        "引用数据无效：PIN1已禁用",
+        "VERIFY PIN of the SIM's PIN1 (00 20 00 01 08 ...) while PIN1 is disabled, as it is on \
+         this card: the command is not executed (TS 102 221 §11.1.9); the payment password's \
+         VERIFY is P2 00",
+        "do not verify PIN1: its files read without it; VERIFY PIN with no data (00 20 00 01) \
+         answers 9000 when no verification is needed; to verify the payment password use \
+         00 20 00 00 03",
+    ),
+    e(
+        "9808",
+        "GSM class: in contradiction with CHV status (CHV1 disabled)",
+        "GSM类：与CHV状态矛盾（CHV1已禁用）",
+        "VERIFY CHV1 (A0 20 00 01 08 ...) while CHV1 is disabled, as it is on this card: the \
+         command is not executed (GSM 11.11 §8.9)",
+        "do not verify CHV1: the CHV1 files read without it (docs/files.md)",
+    ),
+    e(
         "63Cx",
         "wrong password, x tries left",
         "密码错误，还剩x次机会",

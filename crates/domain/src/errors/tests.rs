@@ -213,6 +213,8 @@ fn every_named_status_word_has_its_own_entry() {
         Sw::GSM_NO_EF,
         Sw::GSM_NOT_FOUND,
         Sw::GSM_WRONG_FILE,
+        Sw::PIN_DISABLED,
+        Sw::GSM_CHV_DISABLED,
     ];
     for sw in named {
         let e = for_sw(sw);
