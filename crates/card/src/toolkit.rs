@@ -12,7 +12,7 @@
 //!   details do not match the pending command: `6A80` (the command stays pending);
 //! * ENVELOPE before any TERMINAL PROFILE: `6985`; while a proactive command is pending or a
 //!   menu session is open: `9300`; not a MENU SELECTION or an item not in the menu: `6A80`;
-//! * a MENU SELECTION with the help request (`15 00`) on an item of the SET UP MENU answers
+//! * a MENU SELECTION with the help request (tag 15, `95 00`) on an item of the SET UP MENU answers
 //!   with a DISPLAY TEXT of the item's help, without asking the operation password; once the
 //!   handset acknowledges it, the card is idle again (the SET UP MENU is not sent again);
 //! * result `13` (help information required) to a SELECT ITEM or GET INPUT shows that

@@ -40,7 +40,7 @@ pub enum Proactive {
     /// SET UP MENU `25`: title (alpha `85`) and items (`8F`). No items is written as the null
     /// item `8F 00` (which removes the menu). Qualifier b8 (`80`, TS 102 223 §8.6) = help
     /// information available: the handset may offer help on an item (MENU SELECTION with the
-    /// help request `15 00`).
+    /// help request, tag 15: `95 00`).
     SetUpMenu {
         title: String,
         items: Vec<Item>,
