@@ -46,11 +46,14 @@ def get_input(n, q, text, mn, mx):
               + ctlv(0x8D, b"\x04" + gsm(text)) + ctlv(0x91, bytes([mn, mx])))
 
 
-def select_item(n, title, items):
-    """SELECT ITEM, qualifier 80: alpha identifier 85 and items 8F (id + GSM text, no DCS)."""
+def select_item(n, title, items, default=None):
+    """SELECT ITEM, qualifier 80: alpha identifier 85, items 8F (id + GSM text, no DCS), then
+    the default item identifier 90 01 id if any."""
     body = ctlv(0x81, bytes([n, 0x24, 0x80])) + ctlv(0x82, bytes([0x81, 0x82])) + ctlv(0x85, gsm(title))
     for i, t in items:
         body += ctlv(0x8F, bytes([i]) + gsm(t))
+    if default is not None:
+        body += ctlv(0x90, bytes([default]))
     return d0(body)
 
 
@@ -73,6 +76,7 @@ TP = bytes.fromhex("09 21 0F 21 00 00 00 14 00 00 00 0F 22 00 00 00 01".replace(
 MENU_HELP = "Pay a phone bill from the wallet"
 AMOUNT = "Top-up amount (yuan, * = point)"
 AMOUNT_HELP = "Amount in yuan, * is the point: 50*00"
+LIMIT_HELP = "See or change the most one payment may be"
 HELP_AVAILABLE = 0x80
 
 
@@ -82,6 +86,12 @@ def main():
     dt5 = display(5, AMOUNT_HELP)
     gi6 = get_input(6, HELP_AVAILABLE, AMOUNT, 1, 10)
     si3 = select_item(3, "My Wallet", [(1, "Top Up"), (2, "Balance")])
+    settings = [(1, "Operation Password"), (2, "Single-Payment Limit"),
+                (3, "Change Payment Password"), (4, "Close Wallet")]
+    si7 = select_item(7, "Wallet Settings", settings)
+    dt8 = display(8, LIMIT_HELP)
+    si9 = select_item(9, "Wallet Settings", settings, default=2)
+    assert len(si7) == 0x71 and len(dt8) == 0x37 and len(si9) == 0x74
     assert len(dt2) == 0x2E and len(dt5) == 0x33 and len(gi4) == 0x31
     steps = [
         {"note": "TERMINAL PROFILE: English (byte 2 b7 clear), BIP, PROVIDE LOCAL INFORMATION",
@@ -116,10 +126,23 @@ def main():
         {"note": "FETCH: the same GET INPUT, number 06",
          "apdu": f"80 12 00 00 {len(gi6):02X}", "expect": x(gi6)},
         {"note": "end (10): nothing was loaded", "apdu": x(tr(6, 0x23, 0x80, b"\x10")), "sw": "9000"},
+        {"note": "MENU SELECTION item 4, Wallet Settings", "apdu": x(envelope(4, False)),
+         "sw": f"91{len(si7):02X}"},
+        {"note": "FETCH: SELECT ITEM Wallet Settings, number 07, qualifier 80",
+         "apdu": f"80 12 00 00 {len(si7):02X}", "expect": x(si7)},
+        {"note": "result 13 with item identifier 02: help on Single-Payment Limit (TS 102 223 §6.4.9)",
+         "apdu": x(tr(7, 0x24, 0x80, b"\x13", ctlv(0x90, b"\x02"))), "sw": f"91{len(dt8):02X}"},
+        {"note": "FETCH: DISPLAY TEXT of item 2's help",
+         "apdu": f"80 12 00 00 {len(dt8):02X}", "expect": x(dt8)},
+        {"note": "acknowledged: the list again", "apdu": x(tr(8, 0x21, 0x80, b"\x00")),
+         "sw": f"91{len(si9):02X}"},
+        {"note": "FETCH: the same SELECT ITEM, number 09, with the item asked about as default item (90 01 02)",
+         "apdu": f"80 12 00 00 {len(si9):02X}", "expect": x(si9)},
+        {"note": "end (10)", "apdu": x(tr(9, 0x24, 0x80, b"\x10")), "sw": "9000"},
         {"balance": 10000, "interface": "contactless"},
     ]
     doc = {
-        "name": "toolkit: help on a SET UP MENU item and result 13 on an input screen",
+        "name": "toolkit: help on a SET UP MENU item, result 13 on an input screen and on a list item",
         "spec": "§1 §1.1; TS 102 223 §6.4.9, §6.4.17, §8.6, §8.12; docs/toolkit.md (Help)",
         "description": (
             "An English handset (TERMINAL PROFILE byte 2 b7 clear). Every SET UP MENU, SELECT ITEM and GET INPUT "
@@ -137,7 +160,12 @@ def main():
             "8D 21, body 5+4+35 = 44 = 2C, D0 2C, 46 bytes = 91 2E. 'Amount in yuan, * is the point: 50*00' is "
             "37 characters: 8D 26, body 5+4+40 = 49 = 31, D0 31, 51 bytes = 91 33. The GET INPUT 'Top-up amount "
             "(yuan, * = point)' is 31 characters: 8D 20, 91 02 01 0A (1-10 digits), body 5+4+34+4 = 47 = 2F, "
-            "D0 2F, 49 bytes = 91 31. The SELECT ITEM My Wallet is 81 03 03 24 80, 82 02 81 82, 85 09 'My Wallet', 8F 07 01 'Top Up', 8F 08 02 'Balance': body 5+4+11+9+10 = 39 = 27, 41 bytes = 91 29. The envelope is D3 09 82 02 01 81 90 01 id 95 00; result 13 is 83 01 13."
+            "D0 2F, 49 bytes = 91 31. The SELECT ITEM My Wallet is 81 03 03 24 80, 82 02 81 82, 85 09 'My Wallet', 8F 07 01 'Top Up', 8F 08 02 'Balance': body 5+4+11+9+10 = 39 = 27, 41 bytes = 91 29. The envelope is D3 09 82 02 01 81 90 01 id 95 00; result 13 is 83 01 13. "
+            "Last, result 13 with item identifier 90 01 02 to the Wallet Settings SELECT ITEM (TS 102 223 "
+            "§6.4.9: the item the user asked help on) shows item 2's help, 'See or change the most one payment "
+            "may be' (41 characters: 8D 2A, body 5+4+44 = 53 = 35, 55 bytes = 91 37), then the same list with "
+            "that item as its default item, 90 01 02 appended (the list as in english_fallback_a0.json: "
+            "5+4+17+21+23+26+15 = 111 = 6F, 113 bytes = 91 71; with the default item 72h, 116 bytes = 91 74)."
         ),
         "interface": "contact",
         "steps": steps,
