@@ -813,7 +813,9 @@ struct RefundArgs<'a> {
 
 /// `pos refund --ttc N [--amount X]`: unfinished refunds first, then the refund of that sale.
 fn refund(a: &Args, r: &RefundArgs, fault: FaultPlan) -> Result<ExitCode, String> {
-    let c = a.counter(Duration::ZERO)?;
+    // The pause of the crash tests also follows every command to a card image, so a test can
+    // stop the refund between the CREDIT and its journal entry.
+    let c = a.counter(Duration::from_millis(r.step_delay_ms))?;
     print_header(&c.link, fault);
     let j = &c.home.journal;
     let mut pos = c
