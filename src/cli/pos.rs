@@ -761,9 +761,8 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result
         .unfinished_topups()
         .map_err(|e| e.to_string())?
         .len();
-    println!(
-        "{open} top-up(s) unfinished, {refunds_open} refund(s) unfinished, {left} reversal(s) queued"
-    );
+    println!("{open} top-up(s) unfinished, {left} reversal(s) queued");
+    println!("{refunds_open} refund(s) unfinished");
     Ok(status(open == 0 && refunds_open == 0))
 }
 
