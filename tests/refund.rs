@@ -356,3 +356,144 @@ fn a_lost_credit_answer_is_decided_on_the_card_at_once() {
     assert_eq!(balance(d, "card.json"), opening());
     assert_reconciled(d);
 }
+
+/// The issuer's books in process: an authorisation whose answer never reached the terminal
+/// gives way to a new one at the same card counter; one at another counter is refused until the
+/// card has decided it, and a booked refund for good; a request that does not match its sale is
+/// refused whatever the books hold.
+#[test]
+fn the_issuer_holds_one_refund_per_sale_and_lets_an_unused_authorisation_go() {
+    use std::cell::RefCell;
+    use stk_wallet::card::command::TxKind;
+    use stk_wallet::host::{HostError, IssuerHost};
+    use stk_wallet::issuer::{LoadRequest, RefundRequest};
+    use stk_wallet::journal::{Journal, RefundState};
+    use stk_wallet::reconcile::{CardView, reconcile};
+    use stk_wallet::settle::{ClearingHost, Ledger, MoveKind, MoveState, SqliteLedger};
+    use stk_wallet::transport::sim::SimCard;
+
+    let p = Profile::default_profile();
+    let card = common::new_card(&p);
+    let mut pos = common::pos_with(SimCard::contactless(card.clone()), &p);
+    let sale = pos.purchase(SALE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(&dir.path().join("pos.db")).unwrap();
+    let ledger = SqliteLedger::open(&dir.path().join("ledger.db")).unwrap();
+    let clearing = RefCell::new(ClearingHost::new(IssuerHost::from_profile(&p), ledger));
+    let refunds = |clearing: &RefCell<ClearingHost<SqliteLedger>>| {
+        clearing
+            .borrow_mut()
+            .ledger
+            .moves(&sale.serial)
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.m.kind == MoveKind::Refund)
+            .map(|m| (m.m.counter, m.state))
+            .collect::<Vec<_>>()
+    };
+
+    // Authorised, but the answer is lost on the way back: no CREDIT, the refund fails.
+    let lost = |r: &RefundRequest| {
+        clearing.borrow_mut().authorize_refund(r)?;
+        Err(HostError::Unreachable)
+    };
+    let e = pos
+        .refund(&journal, &lost, &sale, SALE, "123456", &mut |_| {})
+        .unwrap_err();
+    assert_eq!(e.code().to_string(), "H-UNREACHABLE");
+    assert_eq!(refunds(&clearing), [(0, MoveState::Pending)]);
+    assert_eq!(journal.refunds().unwrap()[0].state, RefundState::Failed);
+
+    // Again at the same counter, half a minute later: the unused authorisation gives way.
+    pos.clock = stk_wallet::pos::Clock::Fixed {
+        date: [0x20, 0x26, 0x11, 0x22],
+        time: [0x12, 0, 0x30],
+    };
+    let desk = |r: &RefundRequest| clearing.borrow_mut().authorize_refund(r);
+    let rep = pos
+        .refund(&journal, &desk, &sale, SALE, "123456", &mut |_| {})
+        .unwrap();
+    assert_eq!(rep.row.state, RefundState::Loaded);
+    assert_eq!(
+        refunds(&clearing),
+        [(0, MoveState::Void), (0, MoveState::Pending)]
+    );
+    assert_eq!(card.borrow().state().purse.balance, opening());
+
+    // A request straight to the desk (a terminal whose journal lost the refund), at the card's
+    // next counter: refused while the first is pending, and once it is booked.
+    let ask = |pos: &mut stk_wallet::pos::Pos<SimCard, stk_wallet::transport::sim::SimPsam>| -> RefundRequest {
+        pos.select().unwrap();
+        pos.verify_pin("123456").unwrap();
+        let term = pos.term_id().unwrap();
+        let init = pos.initialize(TxKind::Load, 100, term).unwrap();
+        let load = LoadRequest::from_init(
+            sale.serial,
+            1,
+            &init,
+            100,
+            term,
+            [0x20, 0x26, 0x11, 0x22],
+            [0x12, 0, 1],
+        );
+        RefundRequest {
+            load,
+            sale: sale.clone(),
+        }
+    };
+    let second = ask(&mut pos);
+    assert_eq!(second.load.online_counter, 1);
+    let e = desk(&second).unwrap_err();
+    assert_eq!(e.code().to_string(), "H-REFUND-REFUSED", "{e}");
+    let st = card.borrow().state().clone();
+    let view = CardView {
+        serial: sale.serial,
+        balance: st.purse.balance,
+        online_counter: st.purse.online_counter,
+        offline_counter: st.purse.offline_counter,
+        log: (1..=10)
+            .filter_map(|n| {
+                st.log
+                    .record(n)
+                    .and_then(|r| stk_wallet::pos::HistoryEntry::parse(r))
+            })
+            .collect(),
+    };
+    {
+        let mut c = clearing.borrow_mut();
+        c.ledger.open_card(&sale.serial, p.purse.balance).unwrap();
+        reconcile(&mut c.ledger, &view).unwrap();
+    }
+    assert_eq!(
+        refunds(&clearing),
+        [(0, MoveState::Void), (0, MoveState::Booked)]
+    );
+    let e = desk(&ask(&mut pos)).unwrap_err();
+    assert!(e.to_string().contains("refunded already"), "{e}");
+
+    // Whatever the books hold, a request that does not match its sale is refused.
+    let mut other = ask(&mut pos);
+    other.sale.ttc += 1; // another sale: its TAC does not verify
+    assert!(
+        desk(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("TAC does not verify")
+    );
+    let mut over = ask(&mut pos);
+    over.load.amount = SALE + 1;
+    assert!(
+        desk(&over)
+            .unwrap_err()
+            .to_string()
+            .contains("is not a refund")
+    );
+    let mut card2 = ask(&mut pos);
+    card2.load.serial[9] ^= 1;
+    assert!(
+        desk(&card2)
+            .unwrap_err()
+            .to_string()
+            .contains("was made with card")
+    );
+}
