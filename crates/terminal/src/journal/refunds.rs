@@ -408,3 +408,79 @@ impl Journal {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn sale(ttc: u32) -> PurchaseRecord {
+        PurchaseRecord {
+            serial: [0x11; 10],
+            counter: 3,
+            amount: 1234,
+            term_id: [1, 2, 3, 4, 5, 6],
+            ttc,
+            date: [0x20, 0x26, 0x11, 0x30],
+            time: [0x10, 0x00, 0x00],
+            tac: [9; 4],
+            flagged: false,
+            recovered: false,
+        }
+    }
+
+    #[test]
+    fn a_sale_has_one_live_refund_and_the_table_itself_says_so() {
+        let j = Journal::open(Path::new(":memory:")).unwrap();
+        let RefundBegin::Begun(id) = j.begin_refund(&sale(7), 200).unwrap() else {
+            panic!("the first refund is refused")
+        };
+        assert!(matches!(
+            j.begin_refund(&sale(7), 1).unwrap(),
+            RefundBegin::Refunded(r) if r.id == id && r.amount == 200
+        ));
+        // Past the journal's own check, the partial UNIQUE index refuses a second live row.
+        let raw = j.db.execute(
+            "INSERT INTO refunds (sale_term_id, sale_ttc, sale, serial, amount, state) \
+             VALUES ('010203040506', 7, '{}', '11', 5, 'loading')",
+            [],
+        );
+        assert!(unique_violation(&raw.unwrap_err()));
+        // Another sale is free; a failed refund frees its sale again.
+        assert!(matches!(
+            j.begin_refund(&sale(8), 1234).unwrap(),
+            RefundBegin::Begun(_)
+        ));
+        j.refund_failed(id).unwrap();
+        assert!(matches!(
+            j.begin_refund(&sale(7), 1234).unwrap(),
+            RefundBegin::Begun(n) if n != id
+        ));
+        // No receipt until loaded; the loaded row is the receipt, with its sale.
+        assert!(j.receipts().unwrap().is_empty());
+        let live = j.live_refund(&[1, 2, 3, 4, 5, 6], 7).unwrap().unwrap();
+        j.refund_loading(
+            live.id,
+            4,
+            &[6; 6],
+            &[0x20, 0x26, 0x12, 0x01],
+            &[9, 0, 0],
+            8766,
+        )
+        .unwrap();
+        j.refund_loaded(live.id, Some(&[0xAB; 4])).unwrap();
+        let r = j.receipts().unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].kind, ReceiptKind::Refund);
+        assert_eq!(r[0].balance_after, Some(8766 + 1234));
+        assert_eq!(r[0].refund_of.as_ref().map(|s| s.ttc), Some(7));
+        assert!(r[0].render(false).contains("退货 REFUND"));
+        // States are kept by name under a CHECK constraint.
+        for st in RefundState::ALL {
+            assert_eq!(st.as_str().parse::<RefundState>(), Ok(st));
+        }
+        let bad =
+            j.db.execute("UPDATE refunds SET state='refunded' WHERE id=?1", [live.id]);
+        assert!(bad.is_err());
+    }
+}
