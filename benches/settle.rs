@@ -4,6 +4,9 @@
 //! purchase TAC computed and compared, as the clearing host does for each record). Read as the
 //! ratio `settle/N` ÷ `tac_only/N` within one run, and how both grow with N. The ledger's size
 //! for each N is printed once.
+//!
+//! N = 10³, 10⁴, 10⁵ by default; `STK_BENCH_MILLION=1` adds N = 10⁶ (about 10 s a sample and a
+//! 140 MB ledger per sample, so it is left out of a plain `cargo bench`; benches/README.md).
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -53,7 +56,11 @@ fn settle(c: &mut Criterion) {
     let host = IssuerHost::from_profile(&p);
     let mut g = c.benchmark_group("settle");
     g.sample_size(10);
-    for n in [1_000usize, 10_000, 100_000] {
+    let mut sizes = vec![1_000usize, 10_000, 100_000];
+    if std::env::var_os("STK_BENCH_MILLION").is_some_and(|v| v == "1") {
+        sizes.push(1_000_000);
+    }
+    for n in sizes {
         let recs = records(&p, n);
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::new("tac_only", n), &recs, |b, recs| {

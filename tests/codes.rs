@@ -358,6 +358,64 @@ fn not_found() -> Reason {
     settle_code(dir.path(), &["pos", "reprint", "--ttc", "99"])
 }
 
+/// A shop whose card made one sale of 12.34 yuan (TTC 1) at the terminal.
+fn shop_with_sale(d: &Path) {
+    shop_cli(d, &[&["card", "new"], &["pos", "purchase", "12.34"]]);
+}
+
+fn refunded() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    shop_with_sale(dir.path());
+    shop_cli(dir.path(), &[&["pos", "refund", "--ttc", "1"]]);
+    settle_code(dir.path(), &["pos", "refund", "--ttc", "1"])
+}
+
+fn refund_amount() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    shop_with_sale(dir.path());
+    settle_code(
+        dir.path(),
+        &["pos", "refund", "--ttc", "1", "--amount", "12.35"],
+    )
+}
+
+fn wrong_card() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shop_with_sale(d);
+    let mut p = Profile::default_profile();
+    p.name = "other".into();
+    p.issuer.serial[9] ^= 0x0F;
+    std::fs::write(d.join("other.json"), serde_json::to_string(&p).unwrap()).unwrap();
+    shop_cli(
+        d,
+        &[&["card", "new", "--profile", "other.json", "-o", "b.json"]],
+    );
+    settle_code(d, &["pos", "--card", "b.json", "refund", "--ttc", "1"])
+}
+
+/// The issuer refuses a refund of a sale whose TAC does not verify.
+fn refund_refused() -> Reason {
+    let mut sale = pos("none").purchase(700).unwrap();
+    sale.tac[0] ^= 1;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = SqliteLedger::open(&dir.path().join("ledger.db")).unwrap();
+    let mut clearing = ClearingHost::new(host(), ledger);
+    let load = stk_wallet::issuer::LoadRequest::from_init(
+        sale.serial,
+        1,
+        &[0; 16],
+        700,
+        sale.term_id,
+        sale.date,
+        sale.time,
+    );
+    let e = clearing
+        .authorize_refund(&stk_wallet::issuer::RefundRequest { load, sale })
+        .unwrap_err();
+    Reason::Code(e.code())
+}
+
 fn load_refused() -> Reason {
     // Past the balance cap: refused when the card is read, before any charge.
     let dir = tempfile::tempdir().unwrap();
@@ -561,6 +619,26 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         Code::HTimeout,
         "an issuer slower than the time-out",
         host_timeout,
+    ),
+    (
+        Code::PRefunded,
+        "a second refund of the same sale",
+        refunded,
+    ),
+    (
+        Code::PRefundAmount,
+        "a refund of more than the sale took",
+        refund_amount,
+    ),
+    (
+        Code::PWrongCard,
+        "a refund to another card than the sale's",
+        wrong_card,
+    ),
+    (
+        Code::HRefundRefused,
+        "a refund of a sale whose TAC does not verify",
+        refund_refused,
     ),
     (
         Code::HReversalManual,

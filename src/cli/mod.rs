@@ -19,14 +19,15 @@ use std::process::ExitCode;
 /// What `--help` says about the exit status (every command and subcommand).
 pub const EXIT_CODES: &str = "\
 Exit status:
-  0  done: the command did what was asked (every vector that ran passed, the sale, load or
-     top-up completed, settlement reconciled)
+  0  done: the command did what was asked (every vector that ran passed, the sale, load,
+     top-up or refund completed, settlement reconciled)
   1  a flow or a vector failed: a vector did not pass or its file is malformed, a sale or load
      failed or stayed in doubt, a top-up did not load the wallet (refused before the charge,
-     or reversed), `pos reversals` lists one waiting for a person, `pos resume` left a top-up
-     unfinished, `settle` had a record rejected, holds one nobody resolved (H-REJECTED) or
-     found a difference the records do not explain (H-UNEXPLAINED), `serve`'s verdict failed
-     a check on the reader
+     or reversed), `pos refund` was refused (no such complete sale, already refunded, over the
+     sale's amount, another card) or failed, `pos reversals` lists one waiting for a person,
+     `pos resume` left a top-up or refund unfinished, `settle` had a record rejected, holds one
+     nobody resolved (H-REJECTED) or found a difference the records do not explain
+     (H-UNEXPLAINED), `serve`'s verdict failed a check on the reader
   2  usage or input error: bad flags or arguments, a path that does not exist, a bad --filter
      or --fault, a bank card number or PIN not well formed, an unknown code for `explain`, an
      unreadable card image, profile, scenario or terminal home, a bad vpcd address or a vpcd

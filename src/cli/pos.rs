@@ -13,11 +13,14 @@ use stk_wallet::errors::Code;
 use stk_wallet::fault::{AcquirerFault, CardFault, FaultPlan, FaultyTransport, Layer};
 use stk_wallet::home::TerminalHome;
 use stk_wallet::host::IssuerHost;
+use stk_wallet::issuer::RefundRequest;
+use stk_wallet::journal::{RefundRow, RefundState};
 use stk_wallet::link::HostLink;
 use stk_wallet::pan::Pan;
 use stk_wallet::pos::{Clock, Device, PosError, TopupOutcome, Trace, yuan};
 use stk_wallet::profile::Profile;
 use stk_wallet::receipt::{Receipt, ReceiptKind};
+use stk_wallet::settle::{ClearingHost, SqliteLedger};
 use stk_wallet::transport::Transport;
 
 #[derive(clap::Args)]
@@ -93,7 +96,7 @@ enum Cmd {
         #[arg(long, default_value_t = 0, hide = true)]
         step_delay_ms: u64,
     },
-    /// Resolve unfinished top-ups and retry queued reversals.
+    /// Resolve unfinished top-ups and refunds and retry queued reversals.
     Resume {
         /// Refused: the journal is in the terminal's home (--terminal).
         #[arg(long, hide = true)]
@@ -117,6 +120,32 @@ enum Cmd {
         /// power (tear:credit:7) or the issuer link (host-down[:N], host-delay:MS).
         #[arg(long)]
         fault: Option<FaultPlan>,
+    },
+    /// Refund (退货) of the sale of terminal TTC N to the card it debited, as an online load the
+    /// issuer authorises against the sale: the whole sale, or --amount of it. A sale is refunded
+    /// once; the card must be the sale's. Resumes unfinished refunds first. Exits 1 unless the
+    /// refund was loaded.
+    Refund {
+        /// The sale's terminal transaction counter (on its receipt; `pos lookup` lists them).
+        #[arg(long, value_name = "N")]
+        ttc: u32,
+        /// The amount to give back (yuan), at most the sale's (default: the whole sale).
+        #[arg(long)]
+        amount: Option<String>,
+        /// The payment password (the card's VERIFY, as for any load).
+        #[arg(long, default_value = "123456")]
+        pin: String,
+        /// The clearing host's ledger (SQLite), where the issuer holds the refund against the
+        /// sale before it authorises it (the ledger `settle` and `phone` use).
+        #[arg(long, default_value = "ledger.db")]
+        ledger: PathBuf,
+        /// A fault at the card link (lose-response:credit, bad-mac:load-mac2), the card's
+        /// power (tear:credit:7) or the issuer link (host-down[:N], host-delay:MS).
+        #[arg(long)]
+        fault: Option<FaultPlan>,
+        /// Sleep this long after each journaled step (crash tests).
+        #[arg(long, default_value_t = 0, hide = true)]
+        step_delay_ms: u64,
     },
     /// The reversal queue: reversals retried automatically and those handed to a person after
     /// the terminal's number of tries (H-REVERSAL-MANUAL), with every try; --resolve closes a
@@ -149,6 +178,9 @@ enum Cmd {
         /// The integrated top-up with this id.
         #[arg(long, group = "which", value_name = "ID")]
         topup: Option<String>,
+        /// The refund of the sale that used this terminal TTC.
+        #[arg(long, group = "which", value_name = "N")]
+        refund: Option<u32>,
     },
     /// The terminal's completed transactions (查询交易流水), one line each, oldest first; the
     /// filters combine. Exits 1 (P-NOT-FOUND) if none matches.
@@ -157,7 +189,7 @@ enum Cmd {
         /// The card's serial (20 hex digits, as the card reports it).
         #[arg(long = "card-serial", visible_alias = "serial", value_name = "SERIAL", value_parser = parse_serial)]
         card_serial: Option<[u8; 10]>,
-        /// The sale that used this terminal transaction counter (TTC).
+        /// The sale that used this terminal transaction counter (TTC), and its refund.
         #[arg(long, value_name = "N")]
         ttc: Option<u32>,
         /// The integrated top-up with this id.
@@ -312,16 +344,42 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             };
             query(&a, q, fault)
         }
+        Cmd::Refund {
+            ttc,
+            amount,
+            pin,
+            ledger,
+            fault,
+            step_delay_ms,
+        } => {
+            let layers = [Layer::Link, Layer::CardPower, Layer::Issuer];
+            let fault = a.fault("pos refund", *fault, &layers)?;
+            let amount = amount.as_deref().map(fen).transpose()?;
+            let r = RefundArgs {
+                ttc: *ttc,
+                amount,
+                pin,
+                ledger,
+                step_delay_ms: *step_delay_ms,
+            };
+            refund(&a, &r, fault)
+        }
         Cmd::Reversals {
             bank,
             resolve,
             by,
             why,
         } => reversals(&a, bank, resolve.as_deref(), by, why),
-        Cmd::Reprint { last, ttc, topup } => {
-            let which = match (last, ttc, topup) {
-                (_, Some(n), _) => Pick::Ttc(*n),
-                (_, _, Some(id)) => Pick::Topup(id.clone()),
+        Cmd::Reprint {
+            last,
+            ttc,
+            topup,
+            refund,
+        } => {
+            let which = match (last, ttc, topup, refund) {
+                (_, Some(n), _, _) => Pick::Ttc(*n),
+                (_, _, Some(id), _) => Pick::Topup(id.clone()),
+                (_, _, _, Some(n)) => Pick::Refund(*n),
                 _ => Pick::Last,
             };
             reprint(&a, &which)
@@ -690,6 +748,7 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result
     for txn in &open_before {
         print_receipt(&c.home, |r| r.topup.as_ref().is_some_and(|t| &t.id == txn))?;
     }
+    let refunds_open = resume_refunds(&c.home, &mut pos, &mut pause)?;
     let left = c
         .home
         .journal
@@ -703,7 +762,136 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result
         .map_err(|e| e.to_string())?
         .len();
     println!("{open} top-up(s) unfinished, {left} reversal(s) queued");
-    Ok(status(open == 0))
+    println!("{refunds_open} refund(s) unfinished");
+    Ok(status(open == 0 && refunds_open == 0))
+}
+
+/// Decides the terminal's unfinished refunds with the card, prints what was done and the
+/// receipt of every refund that turned out loaded; returns how many are still unfinished.
+fn resume_refunds<C: Transport>(
+    home: &TerminalHome,
+    pos: &mut stk_wallet::pos::Pos<C, stk_wallet::transport::sim::SimPsam>,
+    pause: &mut dyn FnMut(&str),
+) -> Result<usize, String> {
+    let j = &home.journal;
+    let before: Vec<i64> = j
+        .unfinished_refunds()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    for st in pos.resume_refunds(j, pause).map_err(|e| e.to_string())? {
+        println!("{st}");
+    }
+    for id in before {
+        if let Some(row) = j.refund(id).map_err(|e| e.to_string())?
+            && row.state == RefundState::Loaded
+        {
+            print_refund_receipt(home, &row)?;
+        }
+    }
+    Ok(j.unfinished_refunds().map_err(|e| e.to_string())?.len())
+}
+
+fn print_refund_receipt(home: &TerminalHome, row: &RefundRow) -> Result<(), String> {
+    print_receipt(home, |r| {
+        r.kind == ReceiptKind::Refund
+            && r.serial == row.sale.serial
+            && Some(r.counter) == row.counter
+            && r.refund_of.as_ref().is_some_and(|s| s.ttc == row.sale.ttc)
+    })
+}
+
+struct RefundArgs<'a> {
+    ttc: u32,
+    amount: Option<u32>,
+    pin: &'a str,
+    ledger: &'a Path,
+    step_delay_ms: u64,
+}
+
+/// `pos refund --ttc N [--amount X]`: unfinished refunds first, then the refund of that sale.
+fn refund(a: &Args, r: &RefundArgs, fault: FaultPlan) -> Result<ExitCode, String> {
+    // The pause of the crash tests also follows every command to a card image, so a test can
+    // stop the refund between the CREDIT and its journal entry.
+    let c = a.counter(Duration::from_millis(r.step_delay_ms))?;
+    print_header(&c.link, fault);
+    let j = &c.home.journal;
+    let mut pos = c
+        .home
+        .pos(
+            c.link.connect(1, CardFault::None)?,
+            c.clock,
+            c.profile.wallet_aid.clone(),
+        )
+        .map_err(open::terminal_error)?;
+    let mut pause = steps(true, r.step_delay_ms);
+    if !j
+        .unfinished_refunds()
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        resume_refunds(&c.home, &mut pos, &mut pause)?;
+    }
+    let sale = match j.sale_by_ttc(r.ttc).map_err(|e| e.to_string())? {
+        Some((sale, true)) if sale.term_id == c.home.term_id => sale,
+        Some((sale, _)) if sale.term_id != c.home.term_id => {
+            return Ok(not_found(&format!(
+                "the sale with TTC {} in this journal was made at terminal {}, not this one:                  refund it there",
+                r.ttc,
+                hex::encode_upper(sale.term_id)
+            )));
+        }
+        Some(_) => {
+            return Ok(not_found(&format!(
+                "the sale with TTC {} did not complete (a digest error, or recovered without                  its TAC): there is nothing to refund before it is settled",
+                r.ttc
+            )));
+        }
+        None => {
+            return Ok(not_found(&format!(
+                "no sale with TTC {} at this terminal",
+                r.ttc
+            )));
+        }
+    };
+    let amount = r.amount.unwrap_or(sale.amount);
+    let issuer = IssuerHost::from_profile(&c.profile);
+    let ledger = SqliteLedger::open(r.ledger).map_err(|e| e.to_string())?;
+    let clearing = std::cell::RefCell::new(ClearingHost::new(issuer.clone(), ledger));
+    let params = j.params().map_err(|e| e.to_string())?;
+    let link = HostLink::new(&issuer, params, fault.issuer());
+    let authorise = |req: &RefundRequest| link.call(|| clearing.borrow_mut().authorize_refund(req));
+    pos.card.rearm(fault.card());
+    let out = pos.refund(j, &authorise, &sale, amount, r.pin, &mut pause);
+    print_faults(&mut pos.card);
+    for t in link.tries.borrow().iter() {
+        println!("  {t}");
+    }
+    match out {
+        Ok(rep) => {
+            for st in &rep.steps {
+                println!("  {st}");
+            }
+            let row = &rep.row;
+            println!(
+                "refund of {} yuan for sale TTC {} ({} yuan) done: balance now {}, TAC {}",
+                yuan(row.amount),
+                sale.ttc,
+                yuan(sale.amount),
+                row.balance_after()
+                    .map_or("not read".to_string(), |b| format!("{} yuan", yuan(b))),
+                row.tac.map_or("pending".to_string(), hex::encode_upper)
+            );
+            print_refund_receipt(&c.home, row)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprint!("{}", pos.trace);
+            explain_failure(&e);
+            Ok(failed())
+        }
+    }
 }
 
 /// `pos reversals [--resolve TXN --by WHO --why TEXT]`.
@@ -798,6 +986,8 @@ enum Pick {
     Last,
     Ttc(u32),
     Topup(String),
+    /// The refund of the sale of this TTC.
+    Refund(u32),
 }
 
 /// Days of `pos lookup --date`, as the card's BCD dates (YYYYMMDD), both included.
@@ -865,7 +1055,9 @@ struct Filter {
 impl Filter {
     fn matches(&self, r: &Receipt) -> bool {
         self.serial.is_none_or(|s| r.serial == s)
-            && self.ttc.is_none_or(|t| r.ttc == Some(t))
+            && self.ttc.is_none_or(|t| {
+                r.ttc == Some(t) || r.refund_of.as_ref().is_some_and(|s| s.ttc == t)
+            })
             && self
                 .topup
                 .as_ref()
@@ -905,6 +1097,10 @@ fn reprint(a: &Args, which: &Pick) -> Result<ExitCode, String> {
             .iter()
             .rev()
             .find(|r| r.topup.as_ref().is_some_and(|t| &t.id == id)),
+        Pick::Refund(n) => all
+            .iter()
+            .rev()
+            .find(|r| r.refund_of.as_ref().is_some_and(|s| s.ttc == *n)),
     };
     match found {
         Some(r) => {
@@ -915,6 +1111,9 @@ fn reprint(a: &Args, which: &Pick) -> Result<ExitCode, String> {
             Pick::Last => "this terminal has no receipt yet".to_string(),
             Pick::Ttc(n) => format!("no completed sale with TTC {n} at this terminal"),
             Pick::Topup(id) => format!("no loaded top-up {id} at this terminal"),
+            Pick::Refund(n) => {
+                format!("no loaded refund of the sale with TTC {n} at this terminal")
+            }
         })),
     }
 }

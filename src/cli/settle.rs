@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use stk_wallet::errors::Code;
 use stk_wallet::fault::{FaultPlan, Layer, SettlementFault};
 use stk_wallet::host::IssuerHost;
-use stk_wallet::journal::{Journal, TopupState};
+use stk_wallet::issuer::sale_reference;
+use stk_wallet::journal::{Journal, RefundState, TopupState};
 use stk_wallet::pos::{HistoryEntry, LoadReceipt};
 use stk_wallet::reconcile::{CardView, Reconciliation, reconcile};
 use stk_wallet::settle::{
@@ -145,6 +146,107 @@ fn book_loads(
     Ok((topups, loads.len()))
 }
 
+/// Books the journal's loaded refunds against their sales: booked if the card's TAC verifies,
+/// otherwise (the card showed the refund without its proof) held pending for the card to
+/// decide. Returns how many were sent.
+fn book_refunds(
+    clearing: &mut ClearingHost<SqliteLedger>,
+    journal: &Journal,
+) -> Result<usize, String> {
+    let refunds = journal.refunds_to_upload().map_err(s)?;
+    for r in &refunds {
+        let (Some(counter), Some(term_id), Some(date), Some(time)) =
+            (r.counter, r.term_id, r.date, r.time)
+        else {
+            continue;
+        };
+        let reference = sale_reference(&r.sale.term_id, r.sale.ttc);
+        match (r.tac, r.balance_before) {
+            (Some(tac), Some(balance)) => {
+                let l = LoadReceipt {
+                    serial: r.sale.serial,
+                    counter,
+                    amount: r.amount,
+                    balance_after: balance + r.amount,
+                    term_id,
+                    date,
+                    time,
+                    tac,
+                    tac_ok: false,
+                };
+                clearing
+                    .book_load_as(&l, MoveKind::Refund, &reference)
+                    .map_err(s)?;
+            }
+            _ => {
+                let m = Move {
+                    serial: r.sale.serial,
+                    kind: MoveKind::Refund,
+                    counter,
+                    amount: r.amount,
+                    term_id,
+                    date,
+                    time,
+                    reference,
+                };
+                clearing
+                    .ledger
+                    .add_move(&m, MoveState::Pending)
+                    .map_err(s)?;
+            }
+        }
+    }
+    let ids: Vec<i64> = refunds.iter().map(|r| r.id).collect();
+    journal.mark_refunds_uploaded(&ids).map_err(s)?;
+    Ok(refunds.len())
+}
+
+/// Every refund the terminal journaled (not failed) with the sale it gives back and where the
+/// clearing host has it (`booked`, `pending`, `void`, or not there).
+fn refund_links(
+    clearing: &mut ClearingHost<SqliteLedger>,
+    journal: &Journal,
+) -> Result<Vec<serde_json::Value>, String> {
+    let mut out = Vec::new();
+    for r in journal.refunds().map_err(s)? {
+        if r.state == RefundState::Failed {
+            continue;
+        }
+        let reference = sale_reference(&r.sale.term_id, r.sale.ttc);
+        let at_host = clearing
+            .ledger
+            .moves(&r.sale.serial)
+            .map_err(s)?
+            .into_iter()
+            .filter(|m| {
+                m.m.kind == MoveKind::Refund
+                    && m.m.reference == reference
+                    && Some(m.m.counter) == r.counter
+            })
+            .map(|m| m.state.as_str())
+            .find(|st| *st != "void")
+            .unwrap_or("void");
+        out.push(json!({
+            "refund": r.id,
+            "reference": reference,
+            "amount_fen": r.amount,
+            "counter": r.counter,
+            "tac": r.tac.map(hex::encode_upper),
+            "terminal_state": r.state.as_str(),
+            "clearing_state": at_host,
+            "sale": {
+                "terminal": hex::encode_upper(r.sale.term_id),
+                "ttc": r.sale.ttc,
+                "serial": hex::encode_upper(r.sale.serial),
+                "counter": r.sale.counter,
+                "amount_fen": r.sale.amount,
+                "tac": hex::encode_upper(r.sale.tac),
+            },
+        }));
+    }
+    Ok(out)
+}
+
 /// `settle --resolve ID --by WHO --why TEXT`.
 fn resolve(a: &Args, id: i64) -> Result<ExitCode, String> {
     let mut ledger = SqliteLedger::open(&a.ledger).map_err(s)?;
@@ -237,8 +339,9 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         .open_counters(&serial, p.purse.online_counter, p.purse.offline_counter)
         .map_err(s)?;
     let (topups, loads) = book_loads(&mut clearing, journal)?;
+    let refunds = book_refunds(&mut clearing, journal)?;
     text.push(format!(
-        "loads: {topups} integrated top-up(s) and {loads} POS load(s) sent"
+        "loads: {topups} integrated top-up(s), {loads} POS load(s) and {refunds} refund(s) sent"
     ));
     let upload = journal.sales_to_upload().map_err(s)?;
     let mut reports: Vec<SettleReport> = Vec::new();
@@ -310,12 +413,31 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         )),
         (Ok(_), Some(r)) => text.extend(reconciliation_text(r)),
     }
+    let links = refund_links(&mut clearing, journal)?;
+    for l in &links {
+        text.push(format!(
+            "  refund {} of {} fen at card counter {} for {} ({} fen): {} at the clearing host",
+            l["refund"],
+            l["amount_fen"],
+            l["counter"],
+            l["reference"].as_str().unwrap_or(""),
+            l["sale"]["amount_fen"],
+            l["clearing_state"].as_str().unwrap_or("")
+        ));
+    }
     let rejected_now = reports.first().map_or(0, |r| r.rejected.len());
     let unexplained = rec.as_ref().is_some_and(|r| !r.explained);
     if a.json {
         println!(
             "{}",
-            report_json(&reports, &upload.len(), &open_rejections, &rec, in_doubt)
+            report_json(
+                &reports,
+                &upload.len(),
+                &open_rejections,
+                &rec,
+                in_doubt,
+                &links
+            )
         );
     } else {
         for l in &text {
@@ -417,6 +539,7 @@ fn report_json(
     open: &[RejectionRow],
     rec: &Option<Reconciliation>,
     in_doubt: usize,
+    refunds: &[serde_json::Value],
 ) -> serde_json::Value {
     let uploads: Vec<_> = reports
         .iter()
@@ -443,5 +566,6 @@ fn report_json(
         "sales_in_doubt": in_doubt,
         "open_rejections": open.iter().map(rejection_json).collect::<Vec<_>>(),
         "reconciliation": rec,
+        "refunds": refunds,
     })
 }

@@ -69,7 +69,10 @@ impl IssuerHost {
         ))
     }
 
-    fn tac_key(&self, serial: &[u8; 10]) -> [u8; 8] {
+    /// The card's TAC key (its diversified TAC key's halves XORed): two 3DES blocks to
+    /// diversify, so a host checking many records of one card derives it once
+    /// ([`IssuerHost::purchase_tac_ok_with`]).
+    pub fn tac_key(&self, serial: &[u8; 10]) -> [u8; 8] {
         crypto::tac_key(&self.tac.card_key(serial))
     }
 
@@ -85,7 +88,20 @@ impl IssuerHost {
         time: &[u8; 3],
         tac: Mac4,
     ) -> bool {
-        crypto::purchase_tac(&self.tac_key(serial), amount, term, ttc, date, time) == tac
+        Self::purchase_tac_ok_with(&self.tac_key(serial), amount, term, ttc, date, time, tac)
+    }
+
+    /// Verifies a purchase TAC under the card's TAC key `key` ([`IssuerHost::tac_key`]).
+    pub fn purchase_tac_ok_with(
+        key: &[u8; 8],
+        amount: u32,
+        term: &[u8; 6],
+        ttc: u32,
+        date: &[u8; 4],
+        time: &[u8; 3],
+        tac: Mac4,
+    ) -> bool {
+        crypto::purchase_tac(key, amount, term, ttc, date, time) == tac
     }
 
     /// Verifies a load TAC.

@@ -45,6 +45,7 @@ const SCHEMA: &str = "
     DROP INDEX IF EXISTS moves_live;
     CREATE UNIQUE INDEX IF NOT EXISTS moves_booked ON moves (serial, space, counter)
         WHERE state = 'booked';
+    CREATE INDEX IF NOT EXISTS moves_at ON moves (serial, space, counter);
     CREATE TABLE IF NOT EXISTS rejections (
         id INTEGER PRIMARY KEY, serial TEXT NOT NULL, counter INTEGER NOT NULL,
         record TEXT NOT NULL, reason TEXT NOT NULL);";
@@ -213,28 +214,32 @@ impl Ledger for SqliteLedger {
     fn add_purchase(&mut self, r: &PurchaseRecord) -> Result<Insert, StoreError> {
         let serial = hex::encode_upper(r.serial);
         // A bill payment booked at this counter is another debit: the record is a duplicate.
-        // One only authorised was never made: the card spent the counter on this sale.
-        let booked_bill = self
+        // One only authorised was never made: the card spent the counter on this sale. One
+        // indexed look-up tells both (almost always: no bill at all at this counter).
+        let (booked, pending): (i64, i64) = self
             .db
             .prepare_cached(
-                "SELECT 1 FROM moves WHERE serial=?1 AND space='offline' AND counter=?2 \
-                 AND state='booked'",
+                "SELECT COALESCE(SUM(state='booked'), 0), COALESCE(SUM(state='pending'), 0) \
+                 FROM moves WHERE serial=?1 AND space='offline' AND counter=?2",
             )?
-            .query_row(params![serial, r.counter], |_| Ok(()))
-            .optional()?;
-        if booked_bill.is_some() {
+            .query_row(params![serial, r.counter], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+        if booked > 0 {
             return Ok(Insert::Duplicate);
         }
-        self.db
-            .prepare_cached(
-                "UPDATE moves SET state='void', note=?3 WHERE serial=?1 AND space='offline' \
-                 AND counter=?2 AND state='pending'",
-            )?
-            .execute(params![
-                serial,
-                r.counter,
-                format!("the card spent counter {} on TTC {}", r.counter, r.ttc)
-            ])?;
+        if pending > 0 {
+            self.db
+                .prepare_cached(
+                    "UPDATE moves SET state='void', note=?3 WHERE serial=?1 AND space='offline' \
+                     AND counter=?2 AND state='pending'",
+                )?
+                .execute(params![
+                    serial,
+                    r.counter,
+                    format!("the card spent counter {} on TTC {}", r.counter, r.ttc)
+                ])?;
+        }
         let fields = params![
             serial,
             r.counter,

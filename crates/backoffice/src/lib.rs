@@ -7,6 +7,7 @@ pub mod acquirer;
 pub mod host;
 pub mod ledger;
 pub mod reconcile;
+pub mod refund;
 pub mod settle;
 pub mod store;
 

@@ -269,9 +269,16 @@ impl<L: Ledger> ClearingHost<L> {
 
     fn settle_records(&mut self, records: &[PurchaseRecord]) -> Result<SettleReport, StoreError> {
         let mut rep = SettleReport::default();
+        // Each card's TAC key is diversified once per upload (two 3DES blocks and their key
+        // schedules), not once per record: an upload carries many records of one card.
+        let mut keys: std::collections::HashMap<[u8; 10], [u8; 8]> =
+            std::collections::HashMap::new();
         for r in records {
-            let ok = self.issuer.purchase_tac_ok(
-                &r.serial, r.amount, &r.term_id, r.ttc, &r.date, &r.time, r.tac,
+            let key = keys
+                .entry(r.serial)
+                .or_insert_with(|| self.issuer.tac_key(&r.serial));
+            let ok = IssuerHost::purchase_tac_ok_with(
+                key, r.amount, &r.term_id, r.ttc, &r.date, &r.time, r.tac,
             );
             let verdict = if !ok {
                 Some((

@@ -51,6 +51,27 @@ impl LoadRequest {
     }
 }
 
+/// A refund (退货): the load that gives money back to the card (INITIALIZE FOR LOAD's answer,
+/// as for any load) and the sale it gives back, as the terminal's journal keeps it (with its
+/// TAC, which the issuer verifies).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub load: LoadRequest,
+    pub sale: crate::records::PurchaseRecord,
+}
+
+impl RefundRequest {
+    /// How the issuer and the clearing host name the refunded sale: `sale TERMID-TTC`.
+    pub fn reference(&self) -> String {
+        sale_reference(&self.sale.term_id, self.sale.ttc)
+    }
+}
+
+/// The reference of a refund of the sale of terminal `term_id` with TTC `ttc`: `sale TERMID-TTC`.
+pub fn sale_reference(term_id: &[u8; 6], ttc: u32) -> String {
+    format!("sale {}-{ttc}", hex::encode_upper(term_id))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HostError {
     #[error(
@@ -78,6 +99,9 @@ pub enum HostError {
         code = Code::HTimeout
     )]
     TimedOut { ms: u64, tries: u32 },
+    /// The issuer refused a refund (already refunded, or not matching the sale).
+    #[error("{code}: the issuer refused the refund: {0}", code = Code::HRefundRefused)]
+    RefundRefused(String),
 }
 
 impl HostError {
@@ -89,6 +113,7 @@ impl HostError {
             HostError::Declined(_) => Code::HDeclined,
             HostError::Conflict(_) => Code::HConflict,
             HostError::TimedOut { .. } => Code::HTimeout,
+            HostError::RefundRefused(_) => Code::HRefundRefused,
         }
     }
 }
@@ -191,7 +216,9 @@ impl OtaStatus {
             HostError::Unreachable | HostError::TimedOut { .. } => OtaStatus::Unavailable,
             // The issuer never reports a conflict (only the acquirer does); a refusal is a
             // refusal to the SIM.
-            HostError::Declined(_) | HostError::Conflict(_) => OtaStatus::Declined,
+            HostError::Declined(_) | HostError::Conflict(_) | HostError::RefundRefused(_) => {
+                OtaStatus::Declined
+            }
         }
     }
 

@@ -22,6 +22,9 @@ use std::fmt;
 use std::path::Path;
 use stk_domain::records::PurchaseRecord;
 
+mod refunds;
+pub use refunds::{RefundBegin, RefundRow, RefundState};
+
 /// Where a top-up stands (see the module docs for the transitions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TopupState {
@@ -232,6 +235,7 @@ impl Journal {
                 next INTEGER NOT NULL CHECK (next > 0)
              );",
         )?;
+        refunds::create(&db)?;
         // Journals written before receipts: the balance after a sale or top-up (receipts show it).
         // A sale's `receipt` column: 1 if the sale completed (a receipt is due), 0 if it was
         // journaled without one (a digest error); NULL in older journals (then: not flagged).
@@ -637,6 +641,7 @@ impl Journal {
                 date: rec.date,
                 time: rec.time,
                 topup: None,
+                refund_of: None,
             });
         }
         let mut st = self.db.prepare(
@@ -673,6 +678,7 @@ impl Journal {
                 date: hex_arr(Some(date)).ok_or_else(bad)?,
                 time: hex_arr(Some(time)).ok_or_else(bad)?,
                 topup: None,
+                refund_of: None,
             });
         }
         let mut st = self.db.prepare(
@@ -724,8 +730,10 @@ impl Journal {
                     id: txn.clone(),
                     pan_masked: stk_domain::pan::mask(&pan),
                 }),
+                refund_of: None,
             });
         }
+        out.extend(self.refund_receipts()?);
         out.sort_by_key(|r| (r.date, r.time));
         Ok(out)
     }

@@ -45,8 +45,12 @@ impl<'a> HostLink<'a> {
     }
 }
 
-impl IssuerLink for HostLink<'_> {
-    fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
+impl HostLink<'_> {
+    /// One request to the issuer through this link: `request` is sent (again, up to the
+    /// resend count) until an answer comes within the time-out. A request that changes
+    /// something at the issuer must be safe to send again (a refund's authorisation is: the
+    /// same request finds its own pending refund).
+    pub fn call<T>(&self, request: impl Fn() -> Result<T, HostError>) -> Result<T, HostError> {
         let tries = self.params.resends + 1;
         let mut timed_out = false;
         for n in 1..=tries {
@@ -70,7 +74,7 @@ impl IssuerLink for HostLink<'_> {
                 continue;
             }
             std::thread::sleep(self.delay);
-            return self.host.authorize_load(r);
+            return request();
         }
         Err(if timed_out {
             HostError::TimedOut {
@@ -80,6 +84,12 @@ impl IssuerLink for HostLink<'_> {
         } else {
             HostError::Unreachable
         })
+    }
+}
+
+impl IssuerLink for HostLink<'_> {
+    fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
+        self.call(|| self.host.authorize_load(r))
     }
 
     fn host(&self) -> &IssuerHost {

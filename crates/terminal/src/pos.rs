@@ -18,8 +18,10 @@ use stk_domain::codec::{
 };
 
 pub mod recovery;
+pub mod refund;
 pub mod topup;
 pub use recovery::{InDoubt, SaleOutcome};
+pub use refund::{RefundIssuer, RefundReport};
 pub use topup::{TopupOutcome, TopupReport, drain_reversals};
 
 pub use stk_domain::clock::{Clock, bcd_datetime};
@@ -103,6 +105,10 @@ pub enum PosError {
     /// Read before the bank card is charged: the wallet cannot take this load.
     #[error("the wallet cannot take this load: {why}; the bank card was not charged")]
     LoadRefused { why: String },
+    /// The terminal refused a request before it moved any money (a refund of a sale already
+    /// refunded, over its amount, or on another card).
+    #[error("{why}")]
+    Refused { code: Code, why: String },
     /// The DEBIT answer was lost: the sale is in doubt until the card is tapped again.
     #[error("DEBIT FOR PURCHASE: no answer; the sale is in doubt, tap the same card again")]
     InDoubt(Box<InDoubt>),
@@ -130,6 +136,7 @@ impl PosError {
             PosError::InDoubt(_) => Code::PNoResponse.into(),
             PosError::LoadRefused { .. } => Code::PLoadRefused.into(),
             PosError::Expired { .. } => Code::PExpired.into(),
+            PosError::Refused { code, .. } => (*code).into(),
         }
     }
     /// The card's status word, when the card refused.

@@ -18,6 +18,8 @@ pub enum ReceiptKind {
     Load,
     /// An integrated top-up: bank card charged, wallet loaded (`pos topup`).
     Topup,
+    /// A refund (退货) of a sale, loaded back to the card (`pos refund`).
+    Refund,
 }
 
 impl ReceiptKind {
@@ -27,6 +29,7 @@ impl ReceiptKind {
             ReceiptKind::RecoveredSale => "recovered-sale",
             ReceiptKind::Load => "load",
             ReceiptKind::Topup => "topup",
+            ReceiptKind::Refund => "refund",
         }
     }
 
@@ -36,6 +39,7 @@ impl ReceiptKind {
             ReceiptKind::RecoveredSale => "消费（中断后恢复）",
             ReceiptKind::Load => "圈存",
             ReceiptKind::Topup => "充值",
+            ReceiptKind::Refund => "退货",
         }
     }
 
@@ -45,6 +49,7 @@ impl ReceiptKind {
             ReceiptKind::RecoveredSale => "PURCHASE (RECOVERED)",
             ReceiptKind::Load => "LOAD",
             ReceiptKind::Topup => "TOP-UP",
+            ReceiptKind::Refund => "REFUND",
         }
     }
 }
@@ -58,6 +63,9 @@ pub enum ReceiptTac {
     Recovered([u8; 4]),
     /// A recovered sale whose proof the card no longer had: no TAC; settled by hand.
     Pending,
+    /// A refund whose CREDIT answer was lost and that the card's counter and log showed done,
+    /// without the proof: no TAC; the card decides it at settlement.
+    RefundPending,
 }
 
 /// A top-up's own fields on its receipt.
@@ -66,6 +74,18 @@ pub struct TopupRef {
     pub id: String,
     /// The bank card, masked as the journal keeps it.
     pub pan_masked: String,
+}
+
+/// The sale a refund gives back, on the refund's receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleRef {
+    /// The terminal that made the sale (this one).
+    pub term_id: [u8; 6],
+    pub ttc: u32,
+    /// The sale's amount (the refund may be part of it).
+    pub amount: u32,
+    pub date: [u8; 4],
+    pub time: [u8; 3],
 }
 
 /// One receipt, as read from the journal.
@@ -85,6 +105,8 @@ pub struct Receipt {
     pub date: [u8; 4],
     pub time: [u8; 3],
     pub topup: Option<TopupRef>,
+    /// A refund's original sale.
+    pub refund_of: Option<SaleRef>,
 }
 
 /// A card serial as a receipt shows it: the first six and the last four hex digits, `*` between
@@ -93,17 +115,27 @@ pub fn mask_serial(serial: &[u8; 10]) -> String {
     stk_domain::pan::mask(&hex::encode_upper(serial))
 }
 
+/// `YYYY-MM-DD` of a BCD date.
+fn iso_date(date: &[u8; 4]) -> String {
+    let d = hex::encode(date);
+    format!("{}-{}-{}", &d[0..4], &d[4..6], &d[6..8])
+}
+
+/// `HH:MM:SS` of a BCD time.
+fn iso_time(time: &[u8; 3]) -> String {
+    let t = hex::encode(time);
+    format!("{}:{}:{}", &t[0..2], &t[2..4], &t[4..6])
+}
+
 impl Receipt {
     /// `YYYY-MM-DD` of the transaction (the BCD date the card was given).
     pub fn date_iso(&self) -> String {
-        let d = hex::encode(self.date);
-        format!("{}-{}-{}", &d[0..4], &d[4..6], &d[6..8])
+        iso_date(&self.date)
     }
 
     /// `HH:MM:SS` of the transaction.
     pub fn time_iso(&self) -> String {
-        let t = hex::encode(self.time);
-        format!("{}:{}:{}", &t[0..2], &t[2..4], &t[4..6])
+        iso_time(&self.time)
     }
 
     fn tac_line(&self) -> String {
@@ -115,6 +147,10 @@ impl Receipt {
             ),
             ReceiptTac::Pending => "交易认证码 TAC pending: 卡片已无交易证明 the card no longer \
                                     holds the proof; settled by hand"
+                .to_string(),
+            ReceiptTac::RefundPending => "交易认证码 TAC pending: 卡片已无交易证明 the card no \
+                                          longer holds the proof; its counter shows the refund \
+                                          loaded"
                 .to_string(),
         }
     }
@@ -148,6 +184,9 @@ impl Receipt {
             None if self.kind == ReceiptKind::RecoveredSale => {
                 "余额 Balance after: 未读取 not read (the DEBIT answer was lost)".into()
             }
+            None if self.kind == ReceiptKind::Refund => {
+                "余额 Balance after: 未读取 not read (the CREDIT answer was lost)".into()
+            }
             None => "余额 Balance after: 未记录 not recorded (journaled before receipts)".into(),
         });
         line(format!("卡交易序号 Card counter: {}", self.counter));
@@ -165,6 +204,17 @@ impl Receipt {
             line(format!("充值单号 Top-up id: {}", t.id));
             line(format!("银行卡 Bank card: {}", t.pan_masked));
         }
+        if let Some(s) = &self.refund_of {
+            line(format!(
+                "原交易 Original sale: 终端 terminal {} TTC {}, {} {}",
+                hex::encode_upper(s.term_id),
+                s.ttc,
+                iso_date(&s.date),
+                iso_time(&s.time)
+            ));
+            let a = Fen(s.amount);
+            line(format!("原交易金额 Sale amount: {} / {}", a.zh(), a.en()));
+        }
         line("------------------------------------".into());
         out
     }
@@ -172,7 +222,7 @@ impl Receipt {
     /// One line of `pos lookup`.
     pub fn summary(&self) -> String {
         format!(
-            "{} {} {:<14} card {} amount {} yuan counter {} TTC {} TAC {}{}",
+            "{} {} {:<14} card {} amount {} yuan counter {} TTC {} TAC {}{}{}",
             self.date_iso(),
             self.time_iso(),
             self.kind.as_str(),
@@ -182,11 +232,15 @@ impl Receipt {
             self.ttc.map_or("-".to_string(), |t| t.to_string()),
             match self.tac {
                 ReceiptTac::Known(t) | ReceiptTac::Recovered(t) => hex::encode_upper(t),
-                ReceiptTac::Pending => "pending".into(),
+                ReceiptTac::Pending | ReceiptTac::RefundPending => "pending".into(),
             },
             self.topup
                 .as_ref()
                 .map(|t| format!(" top-up {} bank card {}", t.id, t.pan_masked))
+                .unwrap_or_default(),
+            self.refund_of
+                .as_ref()
+                .map(|s| format!(" refund of sale TTC {} ({} yuan)", s.ttc, Fen(s.amount)))
                 .unwrap_or_default()
         )
     }
@@ -203,12 +257,19 @@ impl Receipt {
             "ttc": self.ttc,
             "tac": match self.tac {
                 ReceiptTac::Known(t) | ReceiptTac::Recovered(t) => Some(hex::encode_upper(t)),
-                ReceiptTac::Pending => None,
+                ReceiptTac::Pending | ReceiptTac::RefundPending => None,
             },
             "date": self.date_iso(),
             "time": self.time_iso(),
             "topup_id": self.topup.as_ref().map(|t| t.id.clone()),
             "bank_card": self.topup.as_ref().map(|t| t.pan_masked.clone()),
+            "refund_of": self.refund_of.as_ref().map(|s| serde_json::json!({
+                "terminal": hex::encode_upper(s.term_id),
+                "ttc": s.ttc,
+                "amount_fen": s.amount,
+                "date": iso_date(&s.date),
+                "time": iso_time(&s.time),
+            })),
         })
     }
 }

@@ -134,6 +134,36 @@ impl Code {
          balance moves with it); if the expiry date printed is in the future, set the \
          terminal's clock",
             ),
+            Code::PRefunded => e(
+                self.as_str(),
+                "this sale has already been refunded",
+                "该笔消费已退货",
+                "the terminal's journal holds a refund of this sale (terminal number and TTC) that \
+         completed or may still complete: a sale is refunded at most once, in full or in part, \
+         and a second `pos refund` of it (or one running at the same time) is refused",
+                "nothing was loaded; `pos lookup --ttc N` shows the sale and its refund and `pos \
+         reprint --refund N` prints the refund's receipt again; a refund left in doubt is \
+         finished by `pos resume` with the card presented",
+            ),
+            Code::PRefundAmount => e(
+                self.as_str(),
+                "refund amount over the sale's amount",
+                "退货金额超过原交易金额",
+                "the amount keyed for the refund is more than the sale it refers to, or zero: a \
+         refund gives back at most what the sale took",
+                "nothing was loaded; key an amount from 0.01 up to the sale's amount (without \
+         `--amount` the whole sale is refunded); `pos lookup --ttc N` shows the sale's amount",
+            ),
+            Code::PWrongCard => e(
+                self.as_str(),
+                "not the card of this transaction",
+                "非原交易卡片",
+                "the card presented has another serial than the card the transaction was made \
+         with: a refund goes back to the card the sale debited, and a transaction in doubt is \
+         decided only by its own card",
+                "nothing was sent to the card after reading its serial; ask for the card of the \
+         original sale (its masked serial is on the sale's receipt, `pos reprint --ttc N`)",
+            ),
             // ---- hosts ----
             Code::HMac1 => e(
                 self.as_str(),
@@ -253,6 +283,19 @@ impl Code {
                 "do not pay out or adjust by hand yet: settle every terminal the card was used at, \
          check the card's history at a POS, and compare the ledger with the terminals' journals; \
          report it to the issuer with the card serial",
+            ),
+            Code::HRefundRefused => e(
+                self.as_str(),
+                "issuer refused the refund",
+                "发卡方拒绝退货",
+                "the issuer's books (the clearing host's ledger) already hold a refund of this sale, \
+         booked or authorised at another card counter (a second terminal, a second process, or \
+         a terminal journal restored from an old copy), or the request does not match the sale: \
+         another card, an amount over the sale's, a sale whose TAC does not verify",
+                "nothing was loaded and no CREDIT was sent; look the refund up at the terminal that \
+         made it; a refund authorised but not yet seen on the card is decided by `stk-wallet \
+         settle` with the card presented, after which a refund that never reached the card can \
+         be made again",
             ),
             // ---- conformance vectors ----
             Code::VMismatch => e(

@@ -108,6 +108,12 @@ codes! {
     PNotFound = "P-NOT-FOUND",
     /// The card's application is past its expiry date: the POS refuses the sale.
     PExpired = "P-EXPIRED",
+    /// The sale was already refunded at this terminal.
+    PRefunded = "P-REFUNDED",
+    /// A refund's amount is more than the sale's (or zero).
+    PRefundAmount = "P-REFUND-AMOUNT",
+    /// The card presented is not the card of the transaction.
+    PWrongCard = "P-WRONG-CARD",
     /// The issuer host rejected the card's load MAC1 (or has no key for its index).
     HMac1 = "H-MAC1",
     /// The issuer or acquirer host cannot be reached.
@@ -132,6 +138,9 @@ codes! {
     HRejected = "H-REJECTED",
     /// A card's balance differs from its shadow balance by more than the named records explain.
     HUnexplained = "H-UNEXPLAINED",
+    /// The issuer refused a refund: it holds one of that sale already, or the request does not
+    /// match the sale.
+    HRefundRefused = "H-REFUND-REFUSED",
     /// A vector step's response data differs.
     VMismatch = "V-MISMATCH",
     /// A vector step's status word differs.
