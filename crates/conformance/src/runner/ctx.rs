@@ -33,6 +33,8 @@ pub(super) struct Ctx<'t, 'a> {
     pub(super) bytes: usize,
     /// The limit the run hit, if any.
     pub(super) limit: Option<String>,
+    /// The card's balance and log at the last `snapshot` step.
+    pub(super) snapshot: Option<super::steps::Snapshot>,
 }
 
 impl Ctx<'_, '_> {

@@ -13,13 +13,15 @@ mod expect;
 mod run;
 mod steps;
 
-pub use run::{run_file, run_file_within, run_vector, run_vector_within};
+pub use run::{
+    CardInReader, run_file, run_file_tracked, run_file_within, run_vector, run_vector_within,
+};
 
 use crate::card::Interface;
 use crate::card::command::Command;
 use crate::decode::spaced;
 use crate::errors::{Code, Reason};
-use crate::format::{Action, Masked, StepSpec, VectorFile};
+use crate::format::{Action, BalanceExpect, HistoryExpect, Masked, StepSpec, VectorFile};
 use crate::profile::Profile;
 use crate::transport::Transport;
 use std::path::PathBuf;
@@ -191,8 +193,19 @@ pub fn describe_step(s: &StepSpec) -> String {
         Ok(Action::Purchase(a)) => format!("purchase {a} fen"),
         Ok(Action::Load(a)) => format!("load {a} fen"),
         Ok(Action::PowerCycle) => "power cycle".into(),
-        Ok(Action::Balance(b)) => format!("balance is {b} fen"),
-        Ok(Action::History(h)) => format!("history has {} entries", h.len()),
+        Ok(Action::Snapshot) => "snapshot the balance and log".into(),
+        Ok(Action::Balance(BalanceExpect::Exact(b))) => format!("balance is {b} fen"),
+        Ok(Action::Balance(BalanceExpect::Delta(0))) => "balance unchanged".into(),
+        Ok(Action::Balance(BalanceExpect::Delta(d))) => format!("balance moved by {d:+} fen"),
+        Ok(Action::History(HistoryExpect::Exact(h))) => {
+            format!("history has {} entries", h.len())
+        }
+        Ok(Action::History(HistoryExpect::SinceSnapshot(h))) if h.is_empty() => {
+            "history unchanged".into()
+        }
+        Ok(Action::History(HistoryExpect::SinceSnapshot(h))) => {
+            format!("history has {} new entries", h.len())
+        }
         Ok(Action::Repeat(n, inner)) => format!("repeat {n} times: {} steps", inner.len()),
         Err(e) => format!("(malformed: {e})"),
     };

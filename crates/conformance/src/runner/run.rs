@@ -19,8 +19,37 @@ use std::time::{Duration, Instant};
 
 /// Runs one vector file, within the [`Limits`] the environment sets.
 pub fn run_file(path: &Path, target: &mut Target) -> Outcome {
+    run_file_tracked(path, target, None)
+}
+
+/// What a run of several vector files knows about the card in a reader: the profile it was
+/// last personalised from. At the start of a run that is assumed to be the default profile (a
+/// card vendor's first step); the fresh-card hook changes it. A vector written for any state
+/// (`"state": "any"`) still needs a card personalised from its own profile (its keys, limits
+/// and counters), so with a hook it gets a fresh card when the one in the reader was
+/// personalised from another profile, and runs on the card as it is otherwise.
+#[derive(Clone, Debug)]
+pub struct CardInReader {
+    pub profile: Profile,
+}
+
+impl Default for CardInReader {
+    fn default() -> Self {
+        CardInReader {
+            profile: Profile::default_profile(),
+        }
+    }
+}
+
+/// [`run_file`] as one of a run's files: `card` says what the card in the reader was last
+/// personalised from, and is updated when the fresh-card hook puts another card in.
+pub fn run_file_tracked(
+    path: &Path,
+    target: &mut Target,
+    card: Option<&mut CardInReader>,
+) -> Outcome {
     match Limits::from_env() {
-        Ok(l) => run_file_within(path, target, l),
+        Ok(l) => run_file_inner(path, target, l, card),
         Err(e) => Outcome {
             path: path.to_path_buf(),
             name: path.display().to_string(),
@@ -35,6 +64,15 @@ pub fn run_file(path: &Path, target: &mut Target) -> Outcome {
 
 /// Runs one vector file within `limits`.
 pub fn run_file_within(path: &Path, target: &mut Target, limits: Limits) -> Outcome {
+    run_file_inner(path, target, limits, None)
+}
+
+fn run_file_inner(
+    path: &Path,
+    target: &mut Target,
+    limits: Limits,
+    card: Option<&mut CardInReader>,
+) -> Outcome {
     let start = Instant::now();
     let mut out = Outcome {
         path: path.to_path_buf(),
@@ -59,7 +97,7 @@ pub fn run_file_within(path: &Path, target: &mut Target, limits: Limits) -> Outc
     out.name = v.name.clone();
     out.meta = Meta::of(&v);
     out.meta.warnings = profile.warnings();
-    let (status, steps, transcript) = run_vector_within(&v, profile, target, limits);
+    let (status, steps, transcript) = run_vector_inner(&v, profile, target, limits, card);
     out.status = status;
     out.steps = steps;
     out.transcript = transcript;
@@ -82,6 +120,16 @@ pub fn run_vector_within(
     profile: Profile,
     target: &mut Target,
     limits: Limits,
+) -> (Status, usize, Vec<Exchange>) {
+    run_vector_inner(v, profile, target, limits, None)
+}
+
+fn run_vector_inner(
+    v: &VectorFile,
+    profile: Profile,
+    target: &mut Target,
+    limits: Limits,
+    card: Option<&mut CardInReader>,
 ) -> (Status, usize, Vec<Exchange>) {
     let start = Instant::now();
     let caps: Vec<String> = match target {
@@ -138,13 +186,28 @@ pub fn run_vector_within(
             other,
             ..
         } => {
-            let fresh = fresh_card.as_mut().filter(|_| v.state == CardState::Fresh);
-            if let Some(Err(e)) = fresh.map(|f| f(&profile)) {
-                return (
-                    Status::Invalid(format!("cannot put a fresh card in the reader: {e}")),
-                    0,
-                    Vec::new(),
-                );
+            let needs_card = match v.state {
+                CardState::Fresh => true,
+                CardState::Any => card.as_ref().is_some_and(|c| c.profile != profile),
+            };
+            match fresh_card
+                .as_mut()
+                .filter(|_| needs_card)
+                .map(|f| f(&profile))
+            {
+                Some(Err(e)) => {
+                    return (
+                        Status::Invalid(format!("cannot put a fresh card in the reader: {e}")),
+                        0,
+                        Vec::new(),
+                    );
+                }
+                Some(Ok(())) => {
+                    if let Some(c) = card {
+                        c.profile = profile.clone();
+                    }
+                }
+                None => {}
             }
             (
                 None,
@@ -168,6 +231,7 @@ pub fn run_vector_within(
         counted: 0,
         bytes: 0,
         limit: None,
+        snapshot: None,
     };
     let other_reset = ctx.other.as_mut().map(|(_, t)| t.reset());
     if let Some(Err(e)) = ctx
@@ -197,10 +261,25 @@ pub fn run_vector_within(
             );
         }
     }
-    if let (Some(t), CardState::Fresh) = (ctx.external.as_mut(), v.state)
-        && let Some(f) = crate::state::precondition(&mut **t, &ctx.profile, &mut ctx.transcript)
-    {
-        return (Status::Failed(f), 0, ctx.transcript);
+    // The card's state: a card in a reader is checked for freshness before a `fresh` vector
+    // (the simulator's card is fresh by construction); stated preconditions are checked on
+    // every target.
+    let fresh = v.state == CardState::Fresh && ctx.external.is_some();
+    if fresh || v.preconditions.is_some() {
+        let profile = ctx.profile.clone();
+        let iface = ctx.iface;
+        let mut checks = Vec::new();
+        let failed = crate::state::precondition(
+            &mut *ctx.transport(iface),
+            &profile,
+            fresh,
+            v.preconditions.as_ref(),
+            &mut checks,
+        );
+        ctx.transcript.extend(checks);
+        if let Some(f) = failed {
+            return (Status::Failed(f), 0, ctx.transcript);
+        }
     }
     let mut count = 0;
     let status = match run_steps(&mut ctx, &v.steps, "", &mut count) {

@@ -7,9 +7,10 @@ use super::{Exchange, Failure, is_target_code};
 use crate::apdu::ResponseApdu;
 use crate::card::Interface;
 use crate::card::command::Command;
+use crate::card::state::LOG_RECORDS;
 use crate::decode::spaced;
 use crate::errors::{Code, Reason};
-use crate::format::{Action, Masked, StepSpec};
+use crate::format::{Action, BalanceExpect, HistoryExpect, Masked, StepSpec};
 use crate::pos::{Pos, PosError};
 use crate::sw::Sw;
 use crate::transport::sim::SimPsam;
@@ -184,21 +185,58 @@ fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<
                 }
             })
         }
+        Action::Snapshot => {
+            let balance = pos_flow(ctx, s, iface, |pos, _| pos.balance())
+                .map_err(|e| flow_error(ctx, s, at, "snapshot".into(), "9000".into(), e))?;
+            let log = pos_flow(ctx, s, iface, |pos, _| pos.history())
+                .map_err(|e| flow_error(ctx, s, at, "snapshot".into(), "9000".into(), e))?;
+            ctx.snapshot = Some(Snapshot { balance, log });
+            Ok(())
+        }
         Action::Balance(want) => {
+            let want = match want {
+                BalanceExpect::Exact(b) => Expected::new(i64::from(b), format!("balance {b}")),
+                BalanceExpect::Delta(d) => {
+                    let snap = snapshot(ctx, s, at, "balance")?;
+                    let base = i64::from(snap.balance);
+                    let how = if d == 0 {
+                        format!("balance {base} (unchanged since the snapshot)")
+                    } else {
+                        format!(
+                            "balance {} (the snapshot's {base} {} {})",
+                            base + d,
+                            if d < 0 { "-" } else { "+" },
+                            d.unsigned_abs()
+                        )
+                    };
+                    Expected::new(base + d, how)
+                }
+            };
             let r = pos_flow(ctx, s, iface, |pos, _| pos.balance());
             match r {
-                Ok(b) if b == want => Ok(()),
+                Ok(b) if i64::from(b) == want.value => Ok(()),
                 Ok(b) => Err(fail(
                     at,
                     s,
                     "balance".into(),
-                    format!("balance {want}"),
+                    want.text,
                     format!("balance {b}"),
                 )),
                 Err(e) => Err(flow_error(ctx, s, at, "balance".into(), "9000".into(), e)),
             }
         }
         Action::History(want) => {
+            // The expected log: the records the step names, then (relative to a snapshot) the
+            // snapshot's records, record for record, as many as the log still keeps.
+            let (specs, kept) = match want {
+                HistoryExpect::Exact(h) => (h, Vec::new()),
+                HistoryExpect::SinceSnapshot(new) => {
+                    let snap = snapshot(ctx, s, at, "history")?;
+                    let room = LOG_RECORDS.saturating_sub(new.len());
+                    let kept: Vec<_> = snap.log.iter().take(room).cloned().collect();
+                    (new, kept)
+                }
+            };
             let r = pos_flow(ctx, s, iface, |pos, _| pos.history());
             let got = r.map_err(|e| flow_error(ctx, s, at, "history".into(), "9000".into(), e))?;
             let render = |h: &[crate::pos::HistoryEntry]| {
@@ -207,13 +245,16 @@ fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let want_s = want
+            let mut want_s = specs
                 .iter()
                 .map(|w| format!("{} {}", w.tx_type, w.amount))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let ok = got.len() == want.len()
-                && got.iter().zip(&want).all(|(g, w)| history_matches(g, w));
+                .collect::<Vec<_>>();
+            if !kept.is_empty() {
+                want_s.push(format!("then the snapshot's {}", render(&kept)));
+            }
+            let ok = got.len() == specs.len() + kept.len()
+                && got.iter().zip(&specs).all(|(g, w)| history_matches(g, w))
+                && got[specs.len()..] == kept[..];
             if ok {
                 Ok(())
             } else {
@@ -221,12 +262,45 @@ fn run_step(ctx: &mut Ctx, s: &StepSpec, at: &str, count: &mut usize) -> Result<
                     at,
                     s,
                     "history".into(),
-                    format!("[{want_s}]"),
+                    format!("[{}]", want_s.join(", ")),
                     format!("[{}]", render(&got)),
                 ))
             }
         }
     }
+}
+
+/// What a relative step compares against: the card's balance and log at the last `snapshot`.
+#[derive(Clone, Debug)]
+pub(super) struct Snapshot {
+    pub(super) balance: u32,
+    pub(super) log: Vec<crate::pos::HistoryEntry>,
+}
+
+/// An expected value and how to say it.
+struct Expected {
+    value: i64,
+    text: String,
+}
+
+impl Expected {
+    fn new(value: i64, text: String) -> Expected {
+        Expected { value, text }
+    }
+}
+
+/// The last snapshot, for a relative step (the loader checks that one comes first in the file;
+/// one inside a repeat that ran no round is not taken).
+fn snapshot(ctx: &Ctx, s: &StepSpec, at: &str, what: &str) -> Result<Snapshot, Box<Failure>> {
+    ctx.snapshot.clone().ok_or_else(|| {
+        fail(
+            at,
+            s,
+            what.into(),
+            "a snapshot taken before".into(),
+            "no snapshot step ran before this relative step".into(),
+        )
+    })
 }
 
 type Flow<'t> = Pos<Box<dyn Transport + 't>, &'t mut SimPsam>;
