@@ -205,9 +205,11 @@ fn preconditions_are_checked_with_read_only_commands_and_name_each_difference() 
          (personalise it first)"
     );
     assert_eq!(o.steps, 0, "no step ran");
-    // Only read-only commands: SELECT, GET BALANCE, READ RECORD, VERIFY without data.
+    // Only read-only commands: SELECT, GET BALANCE, READ RECORD, VERIFY without data, then a
+    // power cycle (an empty command in the transcript).
     let sent: Vec<Vec<u8>> = o.transcript.iter().map(|e| e.command.clone()).collect();
-    assert_eq!(sent.len(), 4, "{sent:02X?}");
+    assert_eq!(sent.len(), 5, "{sent:02X?}");
+    assert!(sent[4].is_empty(), "{sent:02X?}");
     assert_eq!(&sent[0][..2], &[0x00, 0xA4]);
     assert_eq!(sent[1], vec![0x80, 0x5C, 0x00, 0x02, 0x04]);
     assert_eq!(sent[2], vec![0x00, 0xB2, 0x01, 0xC4, 0x17]);

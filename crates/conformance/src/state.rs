@@ -44,6 +44,13 @@ pub fn precondition(
 ) -> Option<Box<Failure>> {
     let checked = check_state(t, profile, fresh, pre, transcript);
     let reset = t.reset();
+    // An empty command in the transcript is a power cycle (its response: the ATR), so a replay
+    // of the transcript (an exported scriptor script) starts the steps unselected too.
+    transcript.push(Exchange {
+        step: "state check: power cycle".into(),
+        command: Vec::new(),
+        response: reset.as_ref().ok().cloned(),
+    });
     let failure = |code: Code, action: &str, expected: &str, actual: String| {
         Some(Box::new(Failure {
             code,
