@@ -437,6 +437,25 @@ fn the_cli_runs_the_suite_on_a_used_card_image() {
         }
     }
     assert!(any >= 14 && fresh > 0, "{any} any, {fresh} fresh");
+    // The text summary counts the state errors apart.
+    let o = common::output(
+        d.path(),
+        &[
+            "run",
+            "--card",
+            img_s,
+            vectors.join("apdu").to_str().unwrap(),
+            vectors.join("files/log.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", common::said(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(
+            "vectors: 6 passed, 1 failed, 0 skipped (1 of them: card not in the required state, V-STATE)"
+        ),
+        "{}",
+        common::said(&o)
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
         xml.contains(&format!("errors=\"{fresh}\"")) && xml.contains("failures=\"0\""),
