@@ -437,6 +437,13 @@ fn the_cli_runs_the_suite_on_a_used_card_image() {
         }
     }
     assert!(any >= 14 && fresh > 0, "{any} any, {fresh} fresh");
+    // A card image that cannot be read is an input error (exit 2), named by its code.
+    let o = common::output(
+        d.path(),
+        &["run", "--card", "missing.json", vectors.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", common::said(&o));
+    assert!(common::said(&o).contains("I-IMAGE"), "{}", common::said(&o));
     // The text summary counts the state errors apart.
     let o = common::output(
         d.path(),
