@@ -469,3 +469,52 @@ fn the_cli_runs_the_suite_on_a_used_card_image() {
         "{xml}"
     );
 }
+
+/// With a fresh-card hook, an `any` vector runs on the card as it is when that card came from
+/// its own profile, and gets a fresh one when the previous vector left a card of another
+/// profile (here counters personalised at FFFF, where every purchase is refused 9402).
+#[test]
+fn an_any_vector_after_another_profiles_card_gets_its_own() {
+    let card = shared(Card::personalise(&Profile::default_profile()));
+    let personalised = std::rc::Rc::new(std::cell::Cell::new(0));
+    let run = |f: &str, in_reader: Option<&mut runner::CardInReader>| {
+        let mut link = SimCard::contactless(card.clone());
+        let (c, n) = (card.clone(), personalised.clone());
+        runner::run_file_tracked(
+            &repo().join(f),
+            &mut Target::External {
+                transport: &mut link,
+                capabilities: caps(),
+                fresh_card: Some(Box::new(move |p: &Profile| {
+                    *c.borrow_mut() = Card::personalise(p);
+                    n.set(n.get() + 1);
+                    Ok(())
+                })),
+                other: None,
+            },
+            in_reader,
+        )
+    };
+    let mut in_reader = runner::CardInReader::default();
+    // The card in the reader is the default profile's: smoke runs on it as it is.
+    assert_eq!(
+        run("vectors/purse/smoke.json", Some(&mut in_reader)).status,
+        Status::Passed
+    );
+    assert_eq!(personalised.get(), 0);
+    // A fresh vector of another profile, then smoke again: it gets a default card first.
+    assert_eq!(
+        run("vectors/purse/counters-ffff.json", Some(&mut in_reader)).status,
+        Status::Passed
+    );
+    assert_eq!(personalised.get(), 1);
+    let o = run("vectors/purse/smoke.json", Some(&mut in_reader));
+    assert_eq!(o.status, Status::Passed, "{o:?}");
+    assert_eq!(personalised.get(), 2);
+    // Untracked, the same order runs smoke on the FFFF card and its purchase is refused.
+    run("vectors/purse/counters-ffff.json", None);
+    let Status::Failed(f) = run("vectors/purse/smoke.json", None).status else {
+        panic!("smoke passed on a card of another profile")
+    };
+    assert!(f.actual.contains("9402"), "{f:?}");
+}
