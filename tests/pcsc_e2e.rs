@@ -142,6 +142,44 @@ fn the_wallet_through_pcscd_and_vpcd() {
     }
 
     drop(pos);
+
+    // The suite again on this card as it is now (a purchase and a load done, no fresh card put
+    // in): the vectors written for any state pass, those that need a fresh card report V-STATE
+    // (errors, not failures); the contact-side vectors are skipped (one interface served).
+    let out = Command::new(CLI)
+        .args(["run", "--reader", READER, "--assume", "fixed-random"])
+        .args(["--format", "json", "vectors"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let (mut any, mut drifted) = (0, 0);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let j: serde_json::Value = serde_json::from_str(line).unwrap();
+        let Some(path) = j["path"].as_str() else {
+            continue;
+        };
+        if j["status"] == "skipped" {
+            continue;
+        }
+        let (v, _) = stk_wallet::vectors::runner::load(Path::new(path)).unwrap();
+        if v.state == stk_wallet::vectors::format::CardState::Any {
+            assert_eq!(j["status"], "passed", "{line}");
+            any += 1;
+        } else {
+            assert_eq!(
+                (&j["status"], &j["code"]),
+                (&"error".into(), &"V-STATE".into()),
+                "{line}"
+            );
+            drifted += 1;
+        }
+    }
+    assert!(any >= 12 && drifted > 0, "{any} passed, {drifted} V-STATE");
     drop(_served);
 
     // Faults on the served card: the POS recovers through PC/SC and debits exactly once. A lost

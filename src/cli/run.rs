@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stk_wallet::profile::Profile;
+use stk_wallet::transport::Transport as _;
 use stk_wallet::vectors::coverage::{self, Matrix};
 use stk_wallet::vectors::report::{self, RunInfo};
 use stk_wallet::vectors::select::{self, Filter};
@@ -52,6 +53,12 @@ pub struct Args {
     /// Run against the card in this PC/SC reader (exact name or a unique part of it).
     #[arg(long)]
     reader: Option<String>,
+    /// Run against this card image as it is, in this process (both interfaces, no reader,
+    /// nothing personalised): vectors written for any state run on it, those that need a fresh
+    /// card report V-STATE on a used one. The image is saved after every command, as `serve`
+    /// saves it.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["reader", "other_reader"])]
+    card: Option<PathBuf>,
     /// With --reader and a card served by `stk-wallet serve --card IMAGE`: before each
     /// vector, write a card personalised from the vector's profile to IMAGE (the server
     /// loads it at the next power-on), so every vector starts from a fresh card.
@@ -139,6 +146,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         html,
         verbose,
         reader,
+        card,
         card_image,
         personalise,
         mut assume,
@@ -254,7 +262,30 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Ok(t) => t,
         Err(e) => return Ok(target_error(&e)),
     };
+    // A card image, as it is: both interfaces of one card, saved after every command.
+    let image = match &card {
+        Some(path) => {
+            let c = stk_wallet::transport::sim::shared(open::owned_card(path)?);
+            let contactless = open::ImageCard::contactless(c.clone(), path);
+            let contact = open::ImageCard::contact(c.clone(), path);
+            for i in ["fixed-random", "contactless", "contact"] {
+                if !assume.iter().any(|a| a == i) {
+                    assume.push(i.into());
+                }
+            }
+            Some((path.clone(), contactless, contact))
+        }
+        None => None,
+    };
+    let mut image = image;
     let (target, atr) = match (&reader, reader_t.as_mut()) {
+        _ if image.is_some() => match image.as_mut().map(|(p, t, _)| (p.clone(), t.reset())) {
+            Some((p, Ok(atr))) => (format!("card image {}", p.display()), Some(atr)),
+            Some((p, Err(e))) => {
+                return Ok(target_error(&format!("card image {}: {e}", p.display())));
+            }
+            None => unreachable!("checked above"),
+        },
         (Some(name), Some(t)) => match t.reset() {
             Ok(atr) => (name.clone(), Some(atr)),
             Err(e) => {
@@ -277,8 +308,21 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     }
     let mut outcomes = Vec::with_capacity(files.len());
     let mut warned: Vec<String> = Vec::new();
+    let mut in_reader = runner::CardInReader::default();
     for f in &files {
         let o = match reader_t.as_mut() {
+            None if image.is_some() => {
+                let (_, contactless, contact) = image.as_mut().expect("checked");
+                runner::run_file(
+                    f,
+                    &mut runner::Target::External {
+                        transport: contactless,
+                        capabilities: assume.clone(),
+                        fresh_card: None,
+                        other: Some((stk_wallet::card::Interface::Contact, contact)),
+                    },
+                )
+            }
             None => runner::run_file(f, &mut runner::Target::Simulator),
             Some(t) => {
                 let fresh_card: Option<runner::FreshCard> = match (&card_image, &personalise) {
@@ -292,7 +336,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
                     }
                     (None, None) => None,
                 };
-                runner::run_file(
+                runner::run_file_tracked(
                     f,
                     &mut runner::Target::External {
                         transport: t.as_mut(),
@@ -303,6 +347,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
                             None => None,
                         },
                     },
+                    Some(&mut in_reader),
                 )
             }
         };

@@ -117,7 +117,18 @@ pub fn exit_status(outcomes: &[Outcome], allow_empty: bool) -> u8 {
 /// The closing line, in the plain form CI readers recognise.
 pub fn summary(outcomes: &[Outcome]) -> String {
     let (p, f, s) = counts(outcomes);
-    format!("vectors: {p} passed, {f} failed, {s} skipped")
+    let drift = outcomes
+        .iter()
+        .filter(|o| o.status.code() == Some(Code::VState))
+        .count();
+    // Failures that only say the card is not in the state a vector needs are counted apart:
+    // they say nothing about the card's answers.
+    let state = if drift > 0 {
+        format!(" ({drift} of them: card not in the required state, V-STATE)")
+    } else {
+        String::new()
+    };
+    format!("vectors: {p} passed, {f} failed, {s} skipped{state}")
 }
 
 /// The facts of a run that every report carries.

@@ -81,6 +81,11 @@ pub struct VectorFile {
     /// state).
     #[serde(default)]
     pub state: CardState,
+    /// What the card must hold before the steps run, checked with read-only commands (GET
+    /// BALANCE, READ RECORD, VERIFY without data); a card that does not meet them is reported
+    /// `V-STATE` with the difference, and the steps do not run.
+    #[serde(default)]
+    pub preconditions: Option<Preconditions>,
     /// Date and time for symbolic steps, `"YYYYMMDD HHMMSS"`.
     #[serde(default = "default_clock")]
     pub clock: String,
@@ -103,6 +108,147 @@ pub enum CardState {
     Fresh,
     /// Any state: the vector's steps are written relative to what the card holds.
     Any,
+}
+
+/// Preconditions on the card's state, checked with read-only commands before a vector runs.
+/// Amounts are in fen, as everywhere in the format.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preconditions {
+    /// The balance (GET BALANCE) must be at least this many fen.
+    #[serde(default)]
+    pub balance_at_least: Option<u32>,
+    /// The balance must be at most this many fen (room below the cap for a load).
+    #[serde(default)]
+    pub balance_at_most: Option<u32>,
+    /// `true`: the transaction log must be empty (READ RECORD 1 answers `6A83`); `false`: it
+    /// must hold a record.
+    #[serde(default)]
+    pub log_empty: Option<bool>,
+    /// The payment password must have at least this many tries left (VERIFY without data
+    /// answers `63Cx`); 1 means "not blocked".
+    #[serde(default)]
+    pub payment_password_tries_at_least: Option<u8>,
+}
+
+impl Preconditions {
+    /// Why the preconditions contradict themselves, if they do.
+    pub fn check(&self) -> Result<(), String> {
+        if let (Some(lo), Some(hi)) = (self.balance_at_least, self.balance_at_most)
+            && lo > hi
+        {
+            return Err(format!(
+                "preconditions: balance_at_least {lo} is more than balance_at_most {hi}"
+            ));
+        }
+        if self.payment_password_tries_at_least.is_some_and(|n| n > 15) {
+            return Err(
+                "preconditions: payment_password_tries_at_least is at most 15 (63Cx has one nibble)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What a `balance` step expects: a balance in fen (`8766`), or the balance relative to the
+/// last `snapshot` step (`{"delta": -1234}`, `{"unchanged": true}`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(untagged)]
+pub enum BalanceCheck {
+    /// Exactly this many fen.
+    Exact(u32),
+    /// Relative to the last snapshot.
+    Relative(RelativeBalance),
+}
+
+/// A balance relative to the last `snapshot` step: exactly one of `delta` and `unchanged`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelativeBalance {
+    /// The balance moved by this many fen since the snapshot (negative: debited).
+    #[serde(default)]
+    pub delta: Option<i64>,
+    /// `true`: the balance is the snapshot's.
+    #[serde(default)]
+    pub unchanged: Option<bool>,
+}
+
+/// What a `history` step expects: the whole log (`[...]`, newest first), or the log relative
+/// to the last `snapshot` step (`{"new": [...]}`: these records at the head, newest first, then
+/// the snapshot's records, the oldest dropped past the log's 10; `{"unchanged": true}`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(untagged)]
+pub enum HistoryCheck {
+    /// Exactly these records, newest first (`[]`: an empty log).
+    Exact(Vec<HistorySpec>),
+    /// Relative to the last snapshot.
+    Relative(RelativeHistory),
+}
+
+/// A log relative to the last `snapshot` step: exactly one of `new` and `unchanged`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelativeHistory {
+    /// The records written since the snapshot, newest first; the snapshot's records follow.
+    #[serde(default)]
+    pub new: Option<Vec<HistorySpec>>,
+    /// `true`: the log is the snapshot's, record for record.
+    #[serde(default)]
+    pub unchanged: Option<bool>,
+}
+
+/// A `balance` step's expectation, once checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceExpect {
+    /// Exactly this many fen.
+    Exact(u32),
+    /// The snapshot's balance plus this (0: unchanged).
+    Delta(i64),
+}
+
+/// A `history` step's expectation, once checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryExpect {
+    /// Exactly these records, newest first.
+    Exact(Vec<HistorySpec>),
+    /// These new records at the head, then the snapshot's (empty: unchanged).
+    SinceSnapshot(Vec<HistorySpec>),
+}
+
+impl BalanceCheck {
+    fn expect(&self) -> Result<BalanceExpect, String> {
+        match self {
+            BalanceCheck::Exact(b) => Ok(BalanceExpect::Exact(*b)),
+            BalanceCheck::Relative(r) => match (r.delta, r.unchanged) {
+                (Some(d), None) => Ok(BalanceExpect::Delta(d)),
+                (None, Some(true)) => Ok(BalanceExpect::Delta(0)),
+                (None, Some(false)) => {
+                    Err("`balance`: `unchanged` can only be true (give a `delta`)".into())
+                }
+                _ => Err("`balance` takes fen, or exactly one of `delta` and `unchanged`".into()),
+            },
+        }
+    }
+}
+
+impl HistoryCheck {
+    fn expect(&self) -> Result<HistoryExpect, String> {
+        match self {
+            HistoryCheck::Exact(h) => Ok(HistoryExpect::Exact(h.clone())),
+            HistoryCheck::Relative(r) => match (&r.new, r.unchanged) {
+                (Some(n), None) => Ok(HistoryExpect::SinceSnapshot(n.clone())),
+                (None, Some(true)) => Ok(HistoryExpect::SinceSnapshot(Vec::new())),
+                (None, Some(false)) => {
+                    Err("`history`: `unchanged` can only be true (give the `new` records)".into())
+                }
+                _ => Err(
+                    "`history` takes a list of records, or exactly one of `new` and `unchanged`"
+                        .into(),
+                ),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
@@ -299,7 +445,7 @@ impl Masked {
 }
 
 /// One expected history entry (newest first).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistorySpec {
     /// `load`, `purchase`, or a type byte in hex.
@@ -340,12 +486,18 @@ pub struct StepSpec {
     /// Power the card off and on (volatile state is lost).
     #[serde(default)]
     pub power_cycle: Option<bool>,
-    /// Expect this balance (select + GET BALANCE).
+    /// Record the card's balance and transaction log (select + GET BALANCE + READ RECORD 1..
+    /// until 6A83) for the relative `balance` and `history` steps that follow.
     #[serde(default)]
-    pub balance: Option<u32>,
-    /// Expect exactly this history, newest first (select + READ RECORD 1.. until 6A83).
+    pub snapshot: Option<bool>,
+    /// Expect this balance in fen, or a balance relative to the last snapshot (select + GET
+    /// BALANCE).
     #[serde(default)]
-    pub history: Option<Vec<HistorySpec>>,
+    pub balance: Option<BalanceCheck>,
+    /// Expect exactly this history, newest first, or a history relative to the last snapshot
+    /// (select + READ RECORD 1.. until 6A83).
+    #[serde(default)]
+    pub history: Option<HistoryCheck>,
     /// Run `steps` this many times.
     #[serde(default)]
     pub repeat: Option<u32>,
@@ -380,8 +532,9 @@ pub enum Action {
     Purchase(u32),
     Load(u32),
     PowerCycle,
-    Balance(u32),
-    History(Vec<HistorySpec>),
+    Snapshot,
+    Balance(BalanceExpect),
+    History(HistoryExpect),
     Repeat(u32, Vec<StepSpec>),
 }
 
@@ -412,11 +565,14 @@ impl StepSpec {
         if self.power_cycle == Some(true) {
             found.push(Action::PowerCycle);
         }
-        if let Some(b) = self.balance {
-            found.push(Action::Balance(b));
+        if self.snapshot == Some(true) {
+            found.push(Action::Snapshot);
+        }
+        if let Some(b) = &self.balance {
+            found.push(Action::Balance(b.expect()?));
         }
         if let Some(h) = &self.history {
-            found.push(Action::History(h.clone()));
+            found.push(Action::History(h.expect()?));
         }
         match (self.repeat, &self.steps) {
             (Some(n), _) if n > MAX_REPEAT => {
@@ -434,7 +590,7 @@ impl StepSpec {
         }
         match found.len() {
             1 => Ok(found.remove(0)),
-            0 => Err("the step has no action (one of apdu, select, verify, purchase, load, power_cycle, balance, history, repeat)".into()),
+            0 => Err("the step has no action (one of apdu, select, verify, purchase, load, power_cycle, snapshot, balance, history, repeat)".into()),
             _ => Err("the step has more than one action; split it into several steps".into()),
         }
     }
@@ -543,7 +699,11 @@ pub fn parse(text: &str, base: &Path) -> Result<(VectorFile, Profile), String> {
             ));
         }
     }
-    let expanded = check_steps(&v.steps, "", 1)?;
+    if let Some(p) = &v.preconditions {
+        p.check()?;
+    }
+    let mut snapshot = false;
+    let expanded = check_steps(&v.steps, "", 1, &mut snapshot)?;
     if expanded > MAX_EXPANDED_STEPS {
         return Err(limit(format!(
             "the steps expand to {expanded} with their repeats, more than the {MAX_EXPANDED_STEPS} a vector may run; split the vector"
@@ -554,7 +714,14 @@ pub fn parse(text: &str, base: &Path) -> Result<(VectorFile, Profile), String> {
 
 /// Checks the steps at nesting `depth` (1 for the file's own: a repeat among them nests 1
 /// deep); returns how many steps they expand to with every round of their repeats (saturating).
-fn check_steps(steps: &[StepSpec], prefix: &str, depth: usize) -> Result<u64, String> {
+/// `snapshot`: whether a `snapshot` step came earlier in the file (a relative `balance` or
+/// `history` step needs one).
+fn check_steps(
+    steps: &[StepSpec],
+    prefix: &str,
+    depth: usize,
+    snapshot: &mut bool,
+) -> Result<u64, String> {
     let mut expanded: u64 = 0;
     for (i, s) in steps.iter().enumerate() {
         let at = format!("{prefix}{}", i + 1);
@@ -571,11 +738,20 @@ fn check_steps(steps: &[StepSpec], prefix: &str, depth: usize) -> Result<u64, St
                         "step {at}: repeats nest {depth} deep, more than the {MAX_NESTING} allowed"
                     )));
                 }
-                let rounds = check_steps(&inner, &format!("{at}."), depth + 1)?;
+                let rounds = check_steps(&inner, &format!("{at}."), depth + 1, snapshot)?;
                 expanded = expanded.saturating_add(rounds.saturating_mul(u64::from(n)));
             }
             Action::Purchase(_) | Action::Load(_) if s.expect.is_some() => {
                 return Err(format!("step {at}: `expect` is for raw apdu steps"));
+            }
+            Action::Snapshot => *snapshot = true,
+            Action::Balance(BalanceExpect::Delta(_))
+            | Action::History(HistoryExpect::SinceSnapshot(_))
+                if !*snapshot =>
+            {
+                return Err(format!(
+                    "step {at}: a relative `balance` or `history` needs a `snapshot` step before it"
+                ));
             }
             _ => {}
         }
@@ -653,6 +829,79 @@ mod tests {
         let s: StepSpec = serde_json::from_str(r#"{"purchase": 1, "load": 2}"#).unwrap();
         assert!(s.action().unwrap_err().contains("more than one"));
         assert!(serde_json::from_str::<StepSpec>(r#"{"apdux": "00"}"#).is_err());
+    }
+
+    #[test]
+    fn relative_steps_and_preconditions_are_typed_and_checked_at_load() {
+        let ok = |t: &str| parse(t, Path::new(".")).map(|(v, _)| v);
+        let v = ok(r#"{"name": "x", "state": "any",
+            "preconditions": {"balance_at_least": 100, "log_empty": true},
+            "steps": [{"snapshot": true}, {"purchase": 100},
+                      {"balance": {"delta": -100}}, {"balance": {"unchanged": true}},
+                      {"balance": 0}, {"history": {"unchanged": true}},
+                      {"history": {"new": [{"type": "purchase", "amount": 100}]}},
+                      {"history": []}]}"#)
+        .unwrap();
+        assert_eq!(v.state, CardState::Any);
+        assert_eq!(
+            v.preconditions.as_ref().unwrap().balance_at_least,
+            Some(100)
+        );
+        let actions: Vec<Action> = v.steps.iter().map(|s| s.action().unwrap()).collect();
+        assert!(matches!(actions[0], Action::Snapshot));
+        assert!(matches!(
+            actions[2],
+            Action::Balance(BalanceExpect::Delta(-100))
+        ));
+        assert!(matches!(
+            actions[3],
+            Action::Balance(BalanceExpect::Delta(0))
+        ));
+        assert!(matches!(
+            actions[4],
+            Action::Balance(BalanceExpect::Exact(0))
+        ));
+        assert!(
+            matches!(&actions[5], Action::History(HistoryExpect::SinceSnapshot(n)) if n.is_empty())
+        );
+        assert!(
+            matches!(&actions[6], Action::History(HistoryExpect::SinceSnapshot(n)) if n.len() == 1)
+        );
+        assert!(matches!(&actions[7], Action::History(HistoryExpect::Exact(h)) if h.is_empty()));
+
+        let bad = |t: &str| parse(t, Path::new(".")).map(|_| ()).unwrap_err();
+        // A relative step needs a snapshot before it.
+        let e = bad(r#"{"name": "x", "steps": [{"balance": {"delta": -1}}, {"snapshot": true}]}"#);
+        assert!(
+            e.contains("step 1") && e.contains("needs a `snapshot`"),
+            "{e}"
+        );
+        let e = bad(r#"{"name": "x", "steps": [{"history": {"unchanged": true}}]}"#);
+        assert!(e.contains("needs a `snapshot`"), "{e}");
+        // Exactly one of delta and unchanged; unchanged only true.
+        let e = bad(
+            r#"{"name": "x", "steps": [{"snapshot": true}, {"balance": {"delta": 1, "unchanged": true}}]}"#,
+        );
+        assert!(e.contains("exactly one of `delta` and `unchanged`"), "{e}");
+        let e = bad(
+            r#"{"name": "x", "steps": [{"snapshot": true}, {"balance": {"unchanged": false}}]}"#,
+        );
+        assert!(e.contains("can only be true"), "{e}");
+        let e = bad(r#"{"name": "x", "steps": [{"snapshot": true}, {"history": {}}]}"#);
+        assert!(e.contains("exactly one of `new` and `unchanged`"), "{e}");
+        // Unknown keys are refused, in relative steps and preconditions too.
+        bad(r#"{"name": "x", "steps": [{"snapshot": true}, {"balance": {"delta": 1, "x": 2}}]}"#);
+        let e = bad(r#"{"name": "x", "preconditions": {"balance_atleast": 1}, "steps": []}"#);
+        assert!(e.contains("balance_atleast"), "{e}");
+        // Contradictory preconditions.
+        let e = bad(
+            r#"{"name": "x", "preconditions": {"balance_at_least": 2, "balance_at_most": 1}, "steps": []}"#,
+        );
+        assert!(e.contains("more than balance_at_most"), "{e}");
+        let e = bad(
+            r#"{"name": "x", "preconditions": {"payment_password_tries_at_least": 16}, "steps": []}"#,
+        );
+        assert!(e.contains("at most 15"), "{e}");
     }
 
     #[test]

@@ -330,8 +330,10 @@ impl Code {
                 "card not in the required state",
                 "卡片状态不符合测试向量要求",
                 "the vector expects a freshly personalised card (the profile's balance, an empty \
-         transaction log) but the card in the reader has been used: earlier vectors or \
-         transactions changed its balance or log. This is state drift, not a card defect",
+         transaction log), or a card meeting its preconditions (a balance at least or at most \
+         so much, an empty log, payment password tries left), but the card in the reader has \
+         been used: earlier vectors or transactions changed its balance, log or tries. This is \
+         state drift, not a card defect",
                 "personalise the card again before the vector (run --personalise CMD runs your \
          personalisation tool before each vector; a card served by stk-wallet serve takes \
          --card-image), or run the vector alone on a fresh card",
