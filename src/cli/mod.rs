@@ -5,6 +5,7 @@
 pub mod card;
 pub mod docs;
 pub mod explain;
+pub mod issuer;
 pub mod open;
 pub mod phone;
 pub mod pos;

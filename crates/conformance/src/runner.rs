@@ -789,7 +789,8 @@ fn pos_flow<R>(
     let (r, trace) = {
         let t = ctx.transport(iface);
         let mut pos: Flow = Pos::new(t, &mut psam, clock, aid);
-        pos.key_index = s.key_index.unwrap_or(1);
+        pos.purchase_key_index = s.key_index.unwrap_or(1);
+        pos.load_key_index = s.key_index.unwrap_or(1);
         let r = f(&mut pos, ());
         (r, pos.trace)
     };

@@ -19,6 +19,7 @@
 //! * Every sale is journaled here for `settle`, including flagged ones; a sale whose DEBIT answer
 //!   was lost is kept in doubt, per card serial, until that card is tapped again.
 
+use crate::host::{IssuerLink, SignInAnswer};
 use crate::journal::Journal;
 use crate::pos::{Clock, InDoubt, Pos, PosError, SaleOutcome};
 use crate::psam::{Psam, PsamKey, psam_key};
@@ -145,6 +146,8 @@ pub struct TerminalHome {
     pub term_id: [u8; 6],
     /// What opening the home did (created, re-keyed, migrated), for the operator.
     pub notes: Vec<String>,
+    /// Whether opening it created it (a new terminal).
+    pub created: bool,
 }
 
 /// The home cannot be used; a storage failure (its message starts with `I-STORAGE`, as a
@@ -284,6 +287,7 @@ impl TerminalHome {
                 t
             }
         };
+        let created = stored.is_none();
         let mut home = TerminalHome {
             dir: dir.to_path_buf(),
             _lock: lock,
@@ -292,8 +296,9 @@ impl TerminalHome {
             journal,
             term_id,
             notes,
+            created,
         };
-        home.sign_in(profile)?;
+        home.load_psam_keys(profile)?;
         Ok(home)
     }
 
@@ -315,6 +320,7 @@ impl TerminalHome {
             journal,
             term_id,
             notes: Vec::new(),
+            created: false,
         })
     }
 
@@ -349,7 +355,7 @@ impl TerminalHome {
     }
 
     /// Loads the profile's purchase keys into the PSAM, replacing the stored set if it differs.
-    fn sign_in(&mut self, profile: &Profile) -> Result<(), HomeError> {
+    fn load_psam_keys(&mut self, profile: &Profile) -> Result<(), HomeError> {
         let want: Vec<PsamKey> = profile
             .keys
             .purchase
@@ -446,14 +452,34 @@ impl TerminalHome {
             .clone())
     }
 
-    /// A POS at this terminal over `card`.
+    /// A POS at this terminal over `card`, using the purchase and load key indexes the
+    /// terminal last signed in with (index 1 for both if it never signed in).
     pub fn pos<C: Transport>(
         &self,
         card: C,
         clock: Clock,
         aid: Vec<u8>,
     ) -> Result<Pos<C, SimPsam>, HomeError> {
-        Ok(Pos::new(card, self.psam()?, clock, aid))
+        let mut pos = Pos::new(card, self.psam()?, clock, aid);
+        if let Some(s) = self
+            .journal
+            .sign_in_record()
+            .map_err(|e| unusable(&self.dir, e))?
+        {
+            pos.purchase_key_index = s.purchase_key.index;
+            pos.load_key_index = s.load_key.index;
+        }
+        Ok(pos)
+    }
+
+    /// Signs the terminal in (签到, docs/spec.md §8) over `link`: the issuer answers (which
+    /// tests the link, under the terminal's current time-out and resends) with the parameters
+    /// and the key indexes and versions to use, and they are stored at once, in one statement.
+    /// A sign-in that fails leaves the terminal's previous parameters as they were.
+    pub fn sign_in(&self, link: &impl IssuerLink, at: &str) -> Result<SignInAnswer, PosError> {
+        let a = link.sign_in(self.term_id)?;
+        self.journal.store_sign_in(&a, at)?;
+        Ok(a)
     }
 
     /// The sale of card `serial` in doubt at this terminal, if any.

@@ -20,6 +20,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::fmt;
 use std::path::Path;
+use stk_domain::issuer::{KeyChoice, SignInAnswer};
 use stk_domain::records::PurchaseRecord;
 
 /// Where a top-up stands (see the module docs for the transitions).
@@ -147,6 +148,16 @@ pub struct TerminalParams {
     pub reversal_tries: u32,
 }
 
+/// What the terminal's last sign-in (签到) brought, besides its [`TerminalParams`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedIn {
+    /// When it signed in (UTC, as the CLI prints it).
+    pub at: String,
+    pub merchant: String,
+    pub purchase_key: KeyChoice,
+    pub load_key: KeyChoice,
+}
+
 /// A reversal handed to a person after `tries` failed tries; `resolved`: who, when, why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManualReversal {
@@ -232,6 +243,24 @@ impl Journal {
                 next INTEGER NOT NULL CHECK (next > 0)
              );",
         )?;
+        // Journals written before sign-in: what the last sign-in brought (NULL: never signed in).
+        for (column, ty) in [
+            ("merchant", "TEXT"),
+            ("purchase_key_index", "INTEGER"),
+            ("purchase_key_version", "INTEGER"),
+            ("load_key_index", "INTEGER"),
+            ("load_key_version", "INTEGER"),
+            ("signed_in_at", "TEXT"),
+        ] {
+            let has: bool = db
+                .prepare(&format!(
+                    "SELECT 1 FROM pragma_table_info('params') WHERE name='{column}'"
+                ))?
+                .exists([])?;
+            if !has {
+                db.execute_batch(&format!("ALTER TABLE params ADD COLUMN {column} {ty}"))?;
+            }
+        }
         // Journals written before receipts: the balance after a sale or top-up (receipts show it).
         // A sale's `receipt` column: 1 if the sale completed (a receipt is due), 0 if it was
         // journaled without one (a digest error); NULL in older journals (then: not flagged).
@@ -424,6 +453,62 @@ impl Journal {
         self.db.execute(
             "UPDATE params SET host_timeout_ms=?1, resends=?2, reversal_tries=?3 WHERE id=1",
             params![p.host_timeout_ms, p.resends, p.reversal_tries],
+        )?;
+        Ok(())
+    }
+
+    /// What the terminal's last sign-in brought, or `None` if it never signed in.
+    pub fn sign_in_record(&self) -> Result<Option<SignedIn>, StoreError> {
+        let row = self.db.query_row(
+            "SELECT signed_in_at, merchant, purchase_key_index, purchase_key_version, \
+             load_key_index, load_key_version FROM params WHERE id = 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<u8>>(2)?,
+                    r.get::<_, Option<u8>>(3)?,
+                    r.get::<_, Option<u8>>(4)?,
+                    r.get::<_, Option<u8>>(5)?,
+                ))
+            },
+        )?;
+        Ok(match row {
+            (Some(at), Some(merchant), Some(pi), Some(pv), Some(li), Some(lv)) => Some(SignedIn {
+                at,
+                merchant,
+                purchase_key: KeyChoice {
+                    index: pi,
+                    version: pv,
+                },
+                load_key: KeyChoice {
+                    index: li,
+                    version: lv,
+                },
+            }),
+            _ => None,
+        })
+    }
+
+    /// Stores what a sign-in brought (parameters, merchant number, key indexes and versions)
+    /// in one statement: a sign-in is kept whole or not at all.
+    pub fn store_sign_in(&self, a: &SignInAnswer, at: &str) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE params SET host_timeout_ms=?1, resends=?2, reversal_tries=?3, merchant=?4, \
+             purchase_key_index=?5, purchase_key_version=?6, load_key_index=?7, \
+             load_key_version=?8, signed_in_at=?9 WHERE id=1",
+            params![
+                a.host_timeout_ms,
+                a.resends,
+                a.reversal_tries,
+                a.merchant,
+                a.purchase_key.index,
+                a.purchase_key.version,
+                a.load_key.index,
+                a.load_key.version,
+                at
+            ],
         )?;
         Ok(())
     }
@@ -622,6 +707,7 @@ impl Journal {
                 (true, true) => ReceiptTac::Pending,
             };
             out.push(Receipt {
+                merchant: None,
                 kind: if rec.recovered {
                     ReceiptKind::RecoveredSale
                 } else {
@@ -662,6 +748,7 @@ impl Journal {
         for (id, serial, counter, amount, term, date, time, balance, tac) in loads {
             let bad = || StoreError::damaged(format!("POS load {id}"));
             out.push(Receipt {
+                merchant: None,
                 kind: ReceiptKind::Load,
                 term_id: hex_arr(Some(term)).ok_or_else(bad)?,
                 serial: hex_arr(Some(serial)).ok_or_else(bad)?,
@@ -710,6 +797,7 @@ impl Journal {
         for (txn, pan, amount, serial, counter, date, time, term, tac, balance_after) in topups {
             let bad = || StoreError::damaged(format!("top-up {txn}"));
             out.push(Receipt {
+                merchant: None,
                 kind: ReceiptKind::Topup,
                 term_id: hex_arr(term).ok_or_else(bad)?,
                 serial: hex_arr(serial).ok_or_else(bad)?,
@@ -727,6 +815,12 @@ impl Journal {
             });
         }
         out.sort_by_key(|r| (r.date, r.time));
+        // The merchant number is the terminal's, as it last signed in.
+        if let Some(s) = self.sign_in_record()? {
+            for r in &mut out {
+                r.merchant = Some(s.merchant.clone());
+            }
+        }
         Ok(out)
     }
 

@@ -7,7 +7,7 @@
 //! computed, no money moves), so sending it again is harmless.
 
 use crate::fault::IssuerFault;
-use crate::host::{HostError, IssuerHost, IssuerLink, LoadRequest};
+use crate::host::{HostError, IssuerHost, IssuerLink, LoadRequest, SignInAnswer};
 use crate::journal::TerminalParams;
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -45,8 +45,9 @@ impl<'a> HostLink<'a> {
     }
 }
 
-impl IssuerLink for HostLink<'_> {
-    fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
+impl HostLink<'_> {
+    /// One request to the issuer, under the terminal's time-out and resend count.
+    fn call<T>(&self, request: impl Fn() -> Result<T, HostError>) -> Result<T, HostError> {
         let tries = self.params.resends + 1;
         let mut timed_out = false;
         for n in 1..=tries {
@@ -70,7 +71,7 @@ impl IssuerLink for HostLink<'_> {
                 continue;
             }
             std::thread::sleep(self.delay);
-            return self.host.authorize_load(r);
+            return request();
         }
         Err(if timed_out {
             HostError::TimedOut {
@@ -80,6 +81,17 @@ impl IssuerLink for HostLink<'_> {
         } else {
             HostError::Unreachable
         })
+    }
+}
+
+impl IssuerLink for HostLink<'_> {
+    fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
+        self.call(|| self.host.authorize_load(r))
+    }
+
+    /// A sign-in goes over the same link as a load: lost, late and resent alike.
+    fn sign_in(&self, term_id: [u8; 6]) -> Result<SignInAnswer, HostError> {
+        self.call(|| Ok(self.host.sign_in(term_id)))
     }
 
     fn host(&self) -> &IssuerHost {
