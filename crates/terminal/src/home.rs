@@ -11,10 +11,12 @@
 //!
 //! * The TTC belongs to the terminal, not to a card: every card tapped here gets the next one,
 //!   and the PSAM commits it to `terminal.db` before its answer (and so the DEBIT) goes out.
-//! * Opening a home with a profile is the terminal's sign-in (docs/spec.md §8): the PSAM's purchase
-//!   keys are loaded from the profile every time and stored with their versions, so a re-keyed
-//!   profile takes effect at once; the termID and the first TTC are taken only when the home is
-//!   created.
+//! * Opening a home with a profile loads the PSAM's purchase keys from the profile every time,
+//!   stored with their versions, so a re-keyed profile takes effect at once; the termID and the
+//!   first TTC are taken only when the home is created.
+//! * The sign-in (签到, docs/spec.md §8, [`TerminalHome::sign_in`]) brings the parameters, the
+//!   merchant number and the purchase and load key index the POS uses; they are kept in the
+//!   journal's `params` row.
 //! * One process at a time: a second one is refused with `P-TERMINAL-BUSY`.
 //! * Every sale is journaled here for `settle`, including flagged ones; a sale whose DEBIT answer
 //!   was lost is kept in doubt, per card serial, until that card is tapped again.
@@ -243,8 +245,8 @@ impl TerminalHome {
         Ok((lock, db, journal))
     }
 
-    /// Opens (creating it if needed) the home at `dir` and signs the terminal in with
-    /// `profile`: the PSAM's purchase keys are (re)loaded from it. A new home takes `term_id`
+    /// Opens (creating it if needed) the home at `dir` with `profile`: the PSAM's purchase
+    /// keys are (re)loaded from it. A new home takes `term_id`
     /// (default: the profile's PSAM terminal number) and the profile's first TTC; an existing
     /// one keeps its own, and a `term_id` that differs from it is refused.
     pub fn open(
