@@ -965,6 +965,67 @@ impl Journal {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_journal_from_before_sign_in_gains_its_columns_and_keeps_a_sign_in_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("terminal.db");
+        // The params row as journals kept it before sign-in existed, with other parameters.
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE params (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                host_timeout_ms INTEGER NOT NULL CHECK (host_timeout_ms > 0),
+                resends INTEGER NOT NULL CHECK (resends BETWEEN 0 AND 9),
+                reversal_tries INTEGER NOT NULL CHECK (reversal_tries BETWEEN 1 AND 99)
+             );
+             INSERT INTO params VALUES (1, 1500, 2, 4);",
+        )
+        .unwrap();
+        drop(old);
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.sign_in_record().unwrap(), None, "never signed in");
+        assert_eq!(j.params().unwrap().host_timeout_ms, 1500);
+        let a = SignInAnswer {
+            term_id: [1, 2, 3, 4, 5, 6],
+            merchant: "104110000000042".into(),
+            host_timeout_ms: 800,
+            resends: 0,
+            reversal_tries: 5,
+            purchase_key: KeyChoice {
+                index: 2,
+                version: 2,
+            },
+            load_key: KeyChoice {
+                index: 1,
+                version: 1,
+            },
+        };
+        j.store_sign_in(&a, "2026-11-30 10:00:00").unwrap();
+        drop(j);
+        let j = Journal::open(&path).unwrap();
+        let s = j.sign_in_record().unwrap().unwrap();
+        assert_eq!(
+            (s.merchant.as_str(), s.purchase_key, s.load_key.index),
+            ("104110000000042", a.purchase_key, 1)
+        );
+        assert_eq!(
+            j.params().unwrap(),
+            TerminalParams {
+                host_timeout_ms: 800,
+                resends: 0,
+                reversal_tries: 5
+            }
+        );
+        // A sign-in whose parameters the journal refuses (resends past 9) changes nothing.
+        let bad = SignInAnswer {
+            resends: 10,
+            merchant: "104110000000099".into(),
+            ..a
+        };
+        assert!(j.store_sign_in(&bad, "later").is_err());
+        assert_eq!(j.sign_in_record().unwrap().unwrap(), s);
+    }
+
     fn sale(counter: u16, flagged: bool, recovered: bool) -> PurchaseRecord {
         PurchaseRecord {
             serial: [0x11; 10],
