@@ -78,6 +78,12 @@ fn a_new_terminal_signs_in_and_its_receipts_carry_the_merchant_number() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     ok(d, &["card", "new"]);
+    // Parameters a terminal could not take are refused as bad input.
+    let bad = exits(d, 2, &["issuer", "params", "--merchant", "12"]);
+    assert!(bad.contains("not a merchant number (15 digits)"), "{bad}");
+    let bad = exits(d, 2, &["issuer", "params", "--resends", "10"]);
+    assert!(bad.contains("10 is not in 0..=9"), "{bad}");
+    assert!(!d.join("issuer.db").exists(), "nothing written");
     ok(d, &["issuer", "params", "--merchant", "104110000000042"]);
     let out = ok(d, &["pos", "signin"]);
     assert!(out.contains("new terminal 001122334455"), "{out}");

@@ -40,18 +40,27 @@ enum Cmd {
     /// parameters terminals download at their next sign-in.
     Params {
         /// The merchant number (15 digits).
-        #[arg(long)]
+        #[arg(long, value_parser = merchant_number)]
         merchant: Option<String>,
-        /// How long a terminal waits for the host's answer, in ms.
-        #[arg(long)]
+        /// How long a terminal waits for the host's answer, in ms (1-600000).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=600_000))]
         timeout_ms: Option<u32>,
         /// How many times a terminal sends a request again (0-9).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=9))]
         resends: Option<u32>,
         /// Failed reversal tries before manual handling (1-99).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=99))]
         reversal_tries: Option<u32>,
     },
+}
+
+/// A merchant number: 15 digits.
+fn merchant_number(s: &str) -> Result<String, String> {
+    if s.len() == 15 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not a merchant number (15 digits)"))
+    }
 }
 
 fn db_error(e: IssuerDbError) -> String {
