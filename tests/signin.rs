@@ -12,6 +12,8 @@ mod common;
 use common::{output, said};
 use std::path::Path;
 use stk_wallet::card::image;
+use stk_wallet::home::TerminalHome;
+use stk_wallet::host::IssuerHost;
 use stk_wallet::journal::Journal;
 use stk_wallet::profile::Profile;
 
@@ -319,4 +321,28 @@ fn a_sign_in_lost_on_the_link_keeps_the_old_parameters() {
     let out = exits(d, 1, &["pos", "load", "1", "--fault", "host-delay:700"]);
     assert!(out.contains("no answer within 500 ms"), "{out}");
     assert!(out.contains("H-TIMEOUT"), "{out}");
+}
+
+#[test]
+fn a_home_signs_in_in_the_transaction_that_creates_it_and_only_then() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Profile::default_profile();
+    let issuer = IssuerHost::from_profile(&p);
+    let new = tmp.path().join("new");
+    let home = TerminalHome::open_signing_in_new(&new, &p, None, &issuer, "t0").unwrap();
+    let s = home.journal.sign_in_record().unwrap().expect("signed in");
+    assert_eq!(
+        (s.at.as_str(), s.merchant.as_str()),
+        ("t0", "898440358120001")
+    );
+    drop(home);
+    // Opened again: the sign-in it has is kept, not redone.
+    let home = TerminalHome::open_signing_in_new(&new, &p, None, &issuer, "t1").unwrap();
+    assert_eq!(home.journal.sign_in_record().unwrap().unwrap().at, "t0");
+    drop(home);
+    // A home created without a sign-in is not signed in by a later opening either.
+    let bare = tmp.path().join("bare");
+    drop(TerminalHome::open(&bare, &p, None).unwrap());
+    let home = TerminalHome::open_signing_in_new(&bare, &p, None, &issuer, "t2").unwrap();
+    assert_eq!(home.journal.sign_in_record().unwrap(), None);
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use stk_wallet::acquirer::SqliteBank;
 use stk_wallet::errors::Code;
 use stk_wallet::fault::{AcquirerFault, CardFault, FaultPlan, FaultyTransport, Layer};
-use stk_wallet::home::TerminalHome;
-use stk_wallet::host::{IssuerHost, SignInAnswer};
+use stk_wallet::home::{TerminalHome, signed_in_line};
+use stk_wallet::host::IssuerHost;
 use stk_wallet::issuer_db::{DEFAULT_ISSUER_DB, IssuerState};
 use stk_wallet::link::HostLink;
 use stk_wallet::pan::Pan;
@@ -223,25 +223,23 @@ impl Args {
         Ok(IssuerHost::from_profile(profile).with_state(state))
     }
 
-    /// Opens the terminal's home; a home this opening created signs in at once over a
-    /// healthy link when `sign_in_new` (a new terminal is installed signed in: docs/spec.md §8).
+    /// Opens the terminal's home; a home this opening creates signs in, in the same
+    /// transaction, over a healthy link when `sign_in_new` (a new terminal is installed signed
+    /// in: docs/spec.md §8).
     fn home(&self, profile: &Profile, sign_in_new: bool) -> Result<TerminalHome, String> {
-        let home = open::terminal(
+        let host = if sign_in_new {
+            Some(self.issuer(profile)?)
+        } else {
+            None
+        };
+        let at = super::settle::now_utc();
+        open::terminal(
             self.terminal.as_deref(),
             self.term_id.as_deref(),
             profile,
             &self.card,
-        )?;
-        if sign_in_new && home.created {
-            let host = self.issuer(profile)?;
-            let a = home
-                .sign_in(&host, &super::settle::now_utc())
-                .map_err(|e| {
-                    format!("{}: the new terminal could not sign in: {e}", Code::PSignIn)
-                })?;
-            println!("terminal: signed in: {}", signed_in_line(&a));
-        }
-        Ok(home)
+            host.as_ref().map(|h| (h, at.as_str())),
+        )
     }
 
     /// `fault`, if `flow` over this link reaches its layer (`reaches`; the card's power only
@@ -386,21 +384,6 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Cmd::Balance => query(&a, Query::Balance, FaultPlan::NONE),
         Cmd::History => query(&a, Query::History, FaultPlan::NONE),
     }
-}
-
-/// What a sign-in brought, on one line.
-fn signed_in_line(a: &SignInAnswer) -> String {
-    format!(
-        "merchant {}, host time-out {} ms, {} resend(s), {} reversal tries, purchase key index {:02X} version {:02X}, load key index {:02X} version {:02X}",
-        a.merchant,
-        a.host_timeout_ms,
-        a.resends,
-        a.reversal_tries,
-        a.purchase_key.index,
-        a.purchase_key.version,
-        a.load_key.index,
-        a.load_key.version
-    )
 }
 
 /// Whether the terminal has signed in; if not, says so (`P-SIGN-IN`) and the flow stops.

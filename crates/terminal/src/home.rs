@@ -21,7 +21,7 @@
 //! * Every sale is journaled here for `settle`, including flagged ones; a sale whose DEBIT answer
 //!   was lost is kept in doubt, per card serial, until that card is tapped again.
 
-use crate::host::{IssuerLink, SignInAnswer};
+use crate::host::{IssuerHost, IssuerLink, SignInAnswer};
 use crate::journal::Journal;
 use crate::pos::{Clock, InDoubt, Pos, PosError, SaleOutcome};
 use crate::psam::{Psam, PsamKey, psam_key};
@@ -152,6 +152,21 @@ pub struct TerminalHome {
     pub created: bool,
 }
 
+/// What a sign-in brought, on one line (for the operator).
+pub fn signed_in_line(a: &SignInAnswer) -> String {
+    format!(
+        "merchant {}, host time-out {} ms, {} resend(s), {} reversal tries, purchase key index {:02X} version {:02X}, load key index {:02X} version {:02X}",
+        a.merchant,
+        a.host_timeout_ms,
+        a.resends,
+        a.reversal_tries,
+        a.purchase_key.index,
+        a.purchase_key.version,
+        a.load_key.index,
+        a.load_key.version
+    )
+}
+
 /// The home cannot be used; a storage failure (its message starts with `I-STORAGE`, as a
 /// [`StoreError`] of a full or read-only disk does) is told apart as [`HomeError::Storage`].
 fn unusable(dir: &Path, why: impl std::fmt::Display) -> HomeError {
@@ -254,6 +269,29 @@ impl TerminalHome {
         profile: &Profile,
         term_id: Option<[u8; 6]>,
     ) -> Result<TerminalHome, HomeError> {
+        Self::open_with(dir, profile, term_id, None)
+    }
+
+    /// [`TerminalHome::open`], and a home this creates signs in with `issuer` (what its
+    /// sign-in answers, stored at `at`) in the same transaction that creates it: a new
+    /// terminal is ready (docs/spec.md §8), and no process killed in between can leave it
+    /// created but not signed in. An existing home is opened as it is.
+    pub fn open_signing_in_new(
+        dir: &Path,
+        profile: &Profile,
+        term_id: Option<[u8; 6]>,
+        issuer: &IssuerHost,
+        at: &str,
+    ) -> Result<TerminalHome, HomeError> {
+        Self::open_with(dir, profile, term_id, Some((issuer, at)))
+    }
+
+    fn open_with(
+        dir: &Path,
+        profile: &Profile,
+        term_id: Option<[u8; 6]>,
+        sign_in: Option<(&IssuerHost, &str)>,
+    ) -> Result<TerminalHome, HomeError> {
         std::fs::create_dir_all(dir).map_err(|e| HomeError::Storage {
             dir: dir.display().to_string(),
             why: format!("cannot create its folder: {e}"),
@@ -275,7 +313,8 @@ impl TerminalHome {
             (Some((t, _)), _) => t,
             (None, want) => {
                 let t = want.unwrap_or(profile.psam.term_id);
-                db.execute(
+                let tx = db.unchecked_transaction().map_err(|e| unusable(dir, e))?;
+                tx.execute(
                     "INSERT INTO terminal (id, term_id, ttc) VALUES (1, ?1, ?2)",
                     params![hex::encode_upper(t), profile.psam.ttc],
                 )
@@ -286,6 +325,12 @@ impl TerminalHome {
                     dir.display(),
                     profile.psam.ttc
                 ));
+                if let Some((issuer, at)) = sign_in {
+                    let a = issuer.sign_in(t);
+                    crate::journal::store_sign_in(&tx, &a, at).map_err(|e| unusable(dir, e))?;
+                    notes.push(format!("signed in: {}", signed_in_line(&a)));
+                }
+                tx.commit().map_err(|e| unusable(dir, e))?;
                 t
             }
         };

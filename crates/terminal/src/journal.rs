@@ -494,23 +494,7 @@ impl Journal {
     /// Stores what a sign-in brought (parameters, merchant number, key indexes and versions)
     /// in one statement: a sign-in is kept whole or not at all.
     pub fn store_sign_in(&self, a: &SignInAnswer, at: &str) -> Result<(), StoreError> {
-        self.db.execute(
-            "UPDATE params SET host_timeout_ms=?1, resends=?2, reversal_tries=?3, merchant=?4, \
-             purchase_key_index=?5, purchase_key_version=?6, load_key_index=?7, \
-             load_key_version=?8, signed_in_at=?9 WHERE id=1",
-            params![
-                a.host_timeout_ms,
-                a.resends,
-                a.reversal_tries,
-                a.merchant,
-                a.purchase_key.index,
-                a.purchase_key.version,
-                a.load_key.index,
-                a.load_key.version,
-                at
-            ],
-        )?;
-        Ok(())
+        store_sign_in(&self.db, a, at)
     }
 
     /// Takes a reversal out of the automatic queue: it has failed `tries` times.
@@ -959,6 +943,28 @@ impl Journal {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Stores what a sign-in brought in the `params` row over `db` (the journal's connection, or
+/// the home's inside the transaction that creates it), in one statement.
+pub(crate) fn store_sign_in(db: &Connection, a: &SignInAnswer, at: &str) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE params SET host_timeout_ms=?1, resends=?2, reversal_tries=?3, merchant=?4, \
+         purchase_key_index=?5, purchase_key_version=?6, load_key_index=?7, \
+         load_key_version=?8, signed_in_at=?9 WHERE id=1",
+        params![
+            a.host_timeout_ms,
+            a.resends,
+            a.reversal_tries,
+            a.merchant,
+            a.purchase_key.index,
+            a.purchase_key.version,
+            a.load_key.index,
+            a.load_key.version,
+            at
+        ],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
