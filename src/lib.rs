@@ -8,7 +8,7 @@
 //! handset, reader lab) → [`stk_conformance`] (vectors, runner, reports) → this crate (the CLI).
 //! This library only gathers them under one roof for the CLI, the tests and the benchmarks.
 
-pub use stk_backoffice::{acquirer, host, ledger, reconcile, settle};
+pub use stk_backoffice::{acquirer, host, issuer_db, ledger, reconcile, settle};
 pub use stk_conformance as vectors;
 pub use stk_domain::{
     apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, pan, profile,

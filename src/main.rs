@@ -44,6 +44,9 @@ enum Cmd {
     /// POS flows at a terminal (its home folder keeps the termID, PSAM keys, TTC and journal)
     /// against a card image (saved atomically after every command) or a card in a reader.
     Pos(cli::pos::Args),
+    /// The issuer's key versions (roll a purchase or load key over) and the parameters
+    /// terminals download when they sign in.
+    Issuer(cli::issuer::Args),
     /// The holder's phone: the wallet's SIM Toolkit menu on a card image, interactive or
     /// replaying --keys (item numbers, text input, o ok, b back, e end, t time-out, ?N help on
     /// item N, ? help on an input).
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Run(a) => cli::run::run(a),
         Cmd::Serve(a) => cli::serve::run(a),
+        Cmd::Issuer(a) => cli::issuer::run(a),
         Cmd::Readers => cli::readers::run(),
         Cmd::Vectors { cmd } => cli::vectors::run(cmd),
         Cmd::Explain(a) => cli::explain::run(a),

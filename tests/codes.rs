@@ -459,6 +459,72 @@ fn reversal_manual() -> Reason {
     settle_code(dir.path(), &["pos", "reversals"])
 }
 
+/// Writes `name`.json: the default profile with a second load key (index 2, version 2) and,
+/// if `new_only`, only the keys of index 2 (a card personalised after a key rollover).
+fn rolled_profile(d: &Path, name: &str, new_only: bool) {
+    let mut p = Profile::default_profile();
+    p.name = name.into();
+    let mut k = p.keys.load[0].clone();
+    k.index = 2;
+    k.version = 2;
+    k.key.master = Some(std::array::from_fn(|i| 0x60 + i as u8));
+    p.keys.load.push(k);
+    if new_only {
+        p.keys.purchase.retain(|k| k.index == 2);
+        p.keys.load.retain(|k| k.index == 2);
+    }
+    p.validate().unwrap();
+    std::fs::write(
+        d.join(format!("{name}.json")),
+        serde_json::to_string(&p).unwrap(),
+    )
+    .unwrap();
+}
+
+fn not_signed_in() -> Reason {
+    // The terminal's only sign-in never reached the issuer: it refuses to sell.
+    let dir = tempfile::tempdir().unwrap();
+    shop_cli(
+        dir.path(),
+        &[&["card", "new"], &["pos", "signin", "--fault", "host-down"]],
+    );
+    settle_code(dir.path(), &["pos", "purchase", "1"])
+}
+
+fn key_version() -> Reason {
+    // A card personalised with only the new purchase key (index 2) at a terminal on index 1.
+    let dir = tempfile::tempdir().unwrap();
+    rolled_profile(dir.path(), "new", true);
+    shop_cli(
+        dir.path(),
+        &[
+            &["card", "new", "--profile", "new.json"],
+            // The terminal signs in while the issuer's purchase key is still index 1.
+            &["pos", "signin"],
+        ],
+    );
+    settle_code(
+        dir.path(),
+        &["pos", "purchase", "1", "--profile", "new.json"],
+    )
+}
+
+fn key_retired() -> Reason {
+    // The issuer rolls the load key over after the terminal signed in: its load is refused.
+    let dir = tempfile::tempdir().unwrap();
+    rolled_profile(dir.path(), "both", false);
+    let p = ["--profile", "both.json"];
+    shop_cli(
+        dir.path(),
+        &[
+            &["card", "new", p[0], p[1]],
+            &["pos", "balance", p[0], p[1]],
+            &["issuer", "roll-key", "load", p[0], p[1]],
+        ],
+    );
+    settle_code(dir.path(), &["pos", "load", "1", p[0], p[1]])
+}
+
 // ---- V- ----
 
 /// Runs a vector file written to a temporary folder.
@@ -639,6 +705,21 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         Code::HRefundRefused,
         "a refund of a sale whose TAC does not verify",
         refund_refused,
+    ),
+    (
+        Code::PSignIn,
+        "a sale at a terminal whose sign-in failed",
+        not_signed_in,
+    ),
+    (
+        Code::PKeyVersion,
+        "a card with only the new purchase key at a terminal on the old one",
+        key_version,
+    ),
+    (
+        Code::HKeyRetired,
+        "a load under a load key the issuer rolled over",
+        key_retired,
     ),
     (
         Code::HReversalManual,

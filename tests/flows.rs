@@ -57,7 +57,7 @@ fn purchase_refusals_change_nothing() {
         pos.purchase(10001).unwrap_err().card_sw(),
         Some(Sw::INSUFFICIENT_BALANCE)
     );
-    pos.key_index = 9;
+    pos.purchase_key_index = 9;
     assert_eq!(
         pos.purchase(1).unwrap_err().card_sw(),
         Some(Sw::KEY_NOT_FOUND)

@@ -100,7 +100,8 @@ fn a_sale_prints_its_receipt_after_the_result_line() {
     assert_eq!(field(&r, "终端交易序号 TTC: "), "1");
     // The terminal number the home was created with (the default profile's PSAM).
     assert_eq!(field(&r, "终端号 Terminal: "), "001122334455");
-    assert!(field(&r, "商户号 Merchant: ").contains("not set"));
+    // The merchant number the new terminal's sign-in brought (the issuer's default).
+    assert_eq!(field(&r, "商户号 Merchant: "), "898440358120001");
     assert_eq!(field(&r, "交易认证码 TAC: "), after(result_line, "TAC "));
     assert_eq!(field(&r, "日期时间 Date/time: "), "2026-11-30 10:15:00");
     assert!(!out.contains("REPRINT"), "the first print is no copy");

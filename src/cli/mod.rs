@@ -5,6 +5,7 @@
 pub mod card;
 pub mod docs;
 pub mod explain;
+pub mod issuer;
 pub mod open;
 pub mod phone;
 pub mod pos;
@@ -25,13 +26,17 @@ Exit status:
      failed or stayed in doubt, a top-up did not load the wallet (refused before the charge,
      or reversed), `pos refund` was refused (no such complete sale, already refunded, over the
      sale's amount, another card) or failed, `pos reversals` lists one waiting for a person,
-     `pos resume` left a top-up or refund unfinished, `settle` had a record rejected, holds one
-     nobody resolved (H-REJECTED) or found a difference the records do not explain
-     (H-UNEXPLAINED), `serve`'s verdict failed a check on the reader
+     `pos resume` left a top-up or refund unfinished, a terminal that never signed in refused a
+     sale, load or top-up (P-SIGN-IN), a terminal on a retired key version was refused
+     (H-KEY-RETIRED, P-KEY-VERSION), `pos signin` did not get through (the previous parameters
+     are kept), `settle` had a record rejected, holds one nobody resolved (H-REJECTED) or found
+     a difference the records do not explain (H-UNEXPLAINED), `serve`'s verdict failed a check
+     on the reader
   2  usage or input error: bad flags or arguments, a path that does not exist, a bad --filter
      or --fault, a bank card number or PIN not well formed, an unknown code for `explain`, an
-     unreadable card image, profile, scenario or terminal home, a bad vpcd address or a vpcd
-     slot already taken; for commands other than `run`, an unreachable reader
+     unreadable card image, profile, scenario, terminal home or issuer state (issuer.db),
+     `issuer roll-key` with no newer key in the profile, a bad vpcd address or a vpcd slot
+     already taken; for commands other than `run`, an unreachable reader
   3  `run`: the target or I/O failed: the reader is unreachable or gone, the card is mute or
      answers garbage, a report file cannot be written
   4  `run`: nothing ran: every vector was skipped or filtered out, or no vector file was found

@@ -98,11 +98,14 @@ fn home_err(e: HomeError) -> String {
 /// Opens (or creates) a terminal's home (`dir`, else `$STK_TERMINAL`, else `./pos`), signs it
 /// in with the profile's keys and takes over the files an older version kept beside the card
 /// image `legacy_card`. The terminal is locked until the home is dropped.
+/// `sign_in_new`: the issuer a home this creates signs in with, in the transaction that
+/// creates it (docs/spec.md §8), and the time to record.
 pub fn terminal(
     dir: Option<&Path>,
     term_id: Option<&str>,
     p: &Profile,
     legacy_card: &Path,
+    sign_in_new: Option<(&stk_wallet::host::IssuerHost, &str)>,
 ) -> Result<TerminalHome, String> {
     let dir = TerminalHome::dir_from(dir);
     let term_id = term_id
@@ -115,7 +118,11 @@ pub fn terminal(
                 })
         })
         .transpose()?;
-    let mut home = TerminalHome::open(&dir, p, term_id).map_err(home_err)?;
+    let mut home = match sign_in_new {
+        Some((issuer, at)) => TerminalHome::open_signing_in_new(&dir, p, term_id, issuer, at),
+        None => TerminalHome::open(&dir, p, term_id),
+    }
+    .map_err(home_err)?;
     home.migrate_legacy(legacy_card).map_err(home_err)?;
     for n in &home.notes {
         println!("terminal: {n}");

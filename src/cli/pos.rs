@@ -11,9 +11,10 @@ use std::time::Duration;
 use stk_wallet::acquirer::SqliteBank;
 use stk_wallet::errors::Code;
 use stk_wallet::fault::{AcquirerFault, CardFault, FaultPlan, FaultyTransport, Layer};
-use stk_wallet::home::TerminalHome;
+use stk_wallet::home::{TerminalHome, signed_in_line};
 use stk_wallet::host::IssuerHost;
 use stk_wallet::issuer::RefundRequest;
+use stk_wallet::issuer_db::{DEFAULT_ISSUER_DB, IssuerState};
 use stk_wallet::journal::{RefundRow, RefundState};
 use stk_wallet::link::HostLink;
 use stk_wallet::pan::Pan;
@@ -47,6 +48,10 @@ pub struct Args {
     /// Use the card in this PC/SC reader instead of the image (the PSAM stays simulated).
     #[arg(long, global = true)]
     reader: Option<String>,
+    /// The issuer's state (current and retired key versions, the parameters a sign-in
+    /// downloads): read, never created, by `pos` commands; `issuer roll-key` writes it.
+    #[arg(long, global = true, default_value = DEFAULT_ISSUER_DB)]
+    issuer: PathBuf,
 }
 
 #[derive(clap::Subcommand)]
@@ -202,6 +207,16 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Sign in (签到): test the link to the issuer host and download the parameters
+    /// (merchant number, time-out, resends, reversal tries) and the purchase and load key
+    /// index and version to use. A new terminal signs in when its home is created; one that
+    /// has never signed in refuses to sell or load (P-SIGN-IN). A failed sign-in keeps the
+    /// previous parameters.
+    Signin {
+        /// A fault on the issuer link (host-down[:N], host-delay:MS).
+        #[arg(long)]
+        fault: Option<FaultPlan>,
+    },
     /// The card's balance.
     Balance,
     /// The card's last ten transactions, newest first.
@@ -223,12 +238,7 @@ impl Args {
     fn counter(&self, delay: Duration) -> Result<Counter, String> {
         let profile = open::profile(&self.profile)?;
         let clock = open::clock(self.clock.as_deref())?;
-        let home = open::terminal(
-            self.terminal.as_deref(),
-            self.term_id.as_deref(),
-            &profile,
-            &self.card,
-        )?;
+        let home = self.home(&profile, true)?;
         let link = Link::open(&self.card, self.reader.as_deref(), delay)?;
         Ok(Counter {
             profile,
@@ -236,6 +246,32 @@ impl Args {
             home,
             link,
         })
+    }
+
+    /// The issuer host: the profile's keys, with the issuer's state (`--issuer`).
+    fn issuer(&self, profile: &Profile) -> Result<IssuerHost, String> {
+        let state = IssuerState::read(&self.issuer, profile)
+            .map_err(|e| format!("the issuer's state {}: {e}", self.issuer.display()))?;
+        Ok(IssuerHost::from_profile(profile).with_state(state))
+    }
+
+    /// Opens the terminal's home; a home this opening creates signs in, in the same
+    /// transaction, over a healthy link when `sign_in_new` (a new terminal is installed signed
+    /// in: docs/spec.md §8).
+    fn home(&self, profile: &Profile, sign_in_new: bool) -> Result<TerminalHome, String> {
+        let host = if sign_in_new {
+            Some(self.issuer(profile)?)
+        } else {
+            None
+        };
+        let at = super::settle::now_utc();
+        open::terminal(
+            self.terminal.as_deref(),
+            self.term_id.as_deref(),
+            profile,
+            &self.card,
+            host.as_ref().map(|h| (h, at.as_str())),
+        )
     }
 
     /// `fault`, if `flow` over this link reaches its layer (`reaches`; the card's power only
@@ -399,8 +435,77 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             };
             lookup(&a, &f, *json)
         }
+        Cmd::Signin { fault } => {
+            let fault = a.fault("pos signin", *fault, &[Layer::Issuer])?;
+            signin(&a, fault)
+        }
         Cmd::Balance => query(&a, Query::Balance, FaultPlan::NONE),
         Cmd::History => query(&a, Query::History, FaultPlan::NONE),
+    }
+}
+
+/// Whether the terminal has signed in; if not, says so (`P-SIGN-IN`) and the flow stops.
+fn signed_in(home: &TerminalHome) -> Result<bool, String> {
+    if home
+        .journal
+        .sign_in_record()
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        return Ok(true);
+    }
+    eprintln!(
+        "failed ({}): terminal {} has not signed in: run `stk-wallet pos signin` first; nothing was sent to the card",
+        Code::PSignIn,
+        hex::encode_upper(home.term_id)
+    );
+    eprintln!(
+        "{}",
+        stk_wallet::errors::Reason::Code(Code::PSignIn).render()
+    );
+    Ok(false)
+}
+
+/// `pos signin [--fault host-down[:N]|host-delay:MS]`: the link to the issuer is tested under
+/// the terminal's current time-out and resends; what the issuer answers is stored at once.
+fn signin(a: &Args, fault: FaultPlan) -> Result<ExitCode, String> {
+    let profile = open::profile(&a.profile)?;
+    let home = a.home(&profile, false)?;
+    let host = a.issuer(&profile)?;
+    let params = home.journal.params().map_err(|e| e.to_string())?;
+    let link = HostLink::new(&host, params, fault.issuer());
+    println!(
+        "terminal {} signs in to the issuer, fault: {fault}",
+        hex::encode_upper(home.term_id)
+    );
+    let r = home.sign_in(&link, &super::settle::now_utc());
+    for t in link.tries.borrow().iter() {
+        println!("  {t}");
+    }
+    match r {
+        Ok(ans) => {
+            println!("signed in: {}", signed_in_line(&ans));
+            let psam = home.keys().map_err(open::terminal_error)?;
+            if !psam.iter().any(|k| k.version == ans.purchase_key.version) {
+                println!(
+                    "  warning: the PSAM holds no purchase key of version {:02X} (profile `{}`): sales will fail until it is loaded",
+                    ans.purchase_key.version, profile.name
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let kept = match home.journal.sign_in_record().map_err(|e| e.to_string())? {
+                Some(s) => format!(
+                    "the parameters of the sign-in at {} are kept (merchant {}, purchase key index {:02X}, load key index {:02X})",
+                    s.at, s.merchant, s.purchase_key.index, s.load_key.index
+                ),
+                None => "the terminal has still never signed in".to_string(),
+            };
+            explain_failure(&e);
+            eprintln!("sign-in failed: {kept}");
+            Ok(failed())
+        }
     }
 }
 
@@ -460,6 +565,9 @@ fn purchase(
     step_delay_ms: u64,
 ) -> Result<ExitCode, String> {
     let c = a.counter(Duration::from_millis(step_delay_ms))?;
+    if !signed_in(&c.home)? {
+        return Ok(failed());
+    }
     print_header(&c.link, fault);
     let mut ok = false;
     for tap in 1..=2 {
@@ -544,9 +652,12 @@ enum Query<'a> {
 fn query(a: &Args, q: Query, fault: FaultPlan) -> Result<ExitCode, String> {
     let c = a.counter(Duration::ZERO)?;
     if matches!(q, Query::Load { .. }) {
+        if !signed_in(&c.home)? {
+            return Ok(failed());
+        }
         print_header(&c.link, fault);
     }
-    let host = IssuerHost::from_profile(&c.profile);
+    let host = a.issuer(&c.profile)?;
     let params = c.home.journal.params().map_err(|e| e.to_string())?;
     let issuer = HostLink::new(&host, params, fault.issuer());
     let mut pos = c
@@ -629,10 +740,13 @@ fn steps(always_print: bool, delay_ms: u64) -> impl FnMut(&str) {
 /// `pos topup`: resume, then one integrated top-up.
 fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
     let c = a.counter(Duration::ZERO)?;
+    if !signed_in(&c.home)? {
+        return Ok(failed());
+    }
     print_header(&c.link, fault);
     let bank = SqliteBank::open(t.bank).map_err(|e| e.to_string())?;
     let acq = AcquirerFault::link(&bank, fault.acquirer());
-    let issuer = IssuerHost::from_profile(&c.profile);
+    let issuer = a.issuer(&c.profile)?;
     let params = c.home.journal.params().map_err(|e| e.to_string())?;
     let link_to_issuer = HostLink::new(&issuer, params, fault.issuer());
     let mut pos = c
@@ -815,6 +929,9 @@ fn refund(a: &Args, r: &RefundArgs, fault: FaultPlan) -> Result<ExitCode, String
     // The pause of the crash tests also follows every command to a card image, so a test can
     // stop the refund between the CREDIT and its journal entry.
     let c = a.counter(Duration::from_millis(r.step_delay_ms))?;
+    if !signed_in(&c.home)? {
+        return Ok(failed());
+    }
     print_header(&c.link, fault);
     let j = &c.home.journal;
     let mut pos = c
@@ -856,7 +973,7 @@ fn refund(a: &Args, r: &RefundArgs, fault: FaultPlan) -> Result<ExitCode, String
         }
     };
     let amount = r.amount.unwrap_or(sale.amount);
-    let issuer = IssuerHost::from_profile(&c.profile);
+    let issuer = a.issuer(&c.profile)?;
     let ledger = SqliteLedger::open(r.ledger).map_err(|e| e.to_string())?;
     let clearing = std::cell::RefCell::new(ClearingHost::new(issuer.clone(), ledger));
     let params = j.params().map_err(|e| e.to_string())?;
@@ -903,12 +1020,7 @@ fn reversals(
     why: &Option<String>,
 ) -> Result<ExitCode, String> {
     let profile = open::profile(&a.profile)?;
-    let home = open::terminal(
-        a.terminal.as_deref(),
-        a.term_id.as_deref(),
-        &profile,
-        &a.card,
-    )?;
+    let home = a.home(&profile, true)?;
     let j = &home.journal;
     let err = |e: stk_wallet::acquirer::StoreError| e.to_string();
     if let Some(txn) = resolve {
@@ -1069,12 +1181,7 @@ impl Filter {
 /// The terminal's home alone (no card): for what reads its journal.
 fn home_only(a: &Args) -> Result<TerminalHome, String> {
     let profile = open::profile(&a.profile)?;
-    open::terminal(
-        a.terminal.as_deref(),
-        a.term_id.as_deref(),
-        &profile,
-        &a.card,
-    )
+    a.home(&profile, true)
 }
 
 fn not_found(what: &str) -> ExitCode {

@@ -244,6 +244,94 @@ def load_exact():
     return v
 
 
+# ---- a key rollover (docs/spec.md §8): a card personalised with the old and the new version ----
+MK_DPK2 = h("202122232425262728292A2B2C2D2E2F")  # profiles/default.json purchase key index 2, version 2
+MK_DLK2 = h("606162636465666768696A6B6C6D6E6F")  # the vector's second load key: index 2, version 2
+
+
+def rollover_exact():
+    """A card personalised with both versions of the purchase and load keys (index 1 version 1,
+    index 2 version 2): a load and a purchase under the new index 2, then a purchase under the
+    old index 1, each answered with its own key version and verified under its own key."""
+    v = Vector("purse/key-rollover-exact.json", "both key versions on one card, fixed randoms")
+    dlk2 = diversify(MK_DLK2, SERIAL)
+    dpk1 = diversify(MK_DPK1, SERIAL)
+    dpk2 = diversify(MK_DPK2, SERIAL)
+    dtk = diversify(MK_DTK, SERIAL)
+    print(file=LOG)
+    print("# key rollover: a card with both key versions (default profile + load key 2)", file=LOG)
+    derived("DLK2 (load key 2, diversified)", dlk2)
+    derived("DPK2 (purchase key 2, diversified)", dpk2)
+    v.step("SELECT the wallet: FCI", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("VERIFY 123456", h("00 20 00 00 03 123456"))
+    amount, rnd, c = 5000, RANDOMS[0], u16(0)
+    k = seslk(dlk2, rnd, c)
+    m1 = mac(k, u32(BALANCE) + u32(amount) + T_LOAD + TERM)
+    m2 = mac(k, u32(amount) + T_LOAD + TERM + DATE + TIME)
+    bal = BALANCE + amount
+    tac = mac(tac_key(dtk), u32(bal) + c + u32(amount) + T_LOAD + TERM + DATE + TIME)
+    derived("load under key 2: SESLK", k)
+    derived("load under key 2: MAC1 (card)", m1)
+    derived("load under key 2: MAC2 (host)", m2)
+    derived("load under key 2: TAC", tac)
+    v.step(f"INITIALIZE FOR LOAD {amount}, new key index 2: key version 02",
+           h("80 50 00 02 0B 02") + u32(amount) + TERM + h("10"),
+           u32(BALANCE) + c + h("02") + h("00") + rnd + m1)
+    v.step("CREDIT FOR LOAD with MAC2 under the new load key", h("80 52 00 00 0B") + DATE + TIME + m2 + h("04"), tac)
+    v.step("GET BALANCE", h("80 5C 00 02 04"), u32(bal))
+    ctr = 0
+    for n, (index, dpk, amount, ttc) in enumerate([(2, dpk2, 1234, 1), (1, dpk1, 500, 2)], 1):
+        rnd, c, t = RANDOMS[n], u16(ctr), u32(ttc)
+        k = sespk(dpk, rnd, c, t)
+        m1 = mac(k, u32(amount) + T_PURCHASE + TERM + DATE + TIME)
+        m2 = mac(k, u32(amount))
+        tac = mac(tac_key(dtk), u32(amount) + T_PURCHASE + TERM + t + DATE + TIME)
+        derived(f"purchase under key {index}: SESPK", k)
+        derived(f"purchase under key {index}: MAC1 (PSAM)", m1)
+        derived(f"purchase under key {index}: MAC2 (card)", m2)
+        derived(f"purchase under key {index}: TAC", tac)
+        which = "new" if index == 2 else "old"
+        v.step(f"INITIALIZE FOR PURCHASE {amount}, {which} key index {index}: key version 0{index}",
+               h("80 50 01 02 0B") + bytes([index]) + u32(amount) + TERM + h("0F"),
+               u32(bal) + c + h("000000") + bytes([index]) + h("00") + rnd)
+        v.step(f"DEBIT FOR PURCHASE, TTC {x(t)}, MAC1 under purchase key {index}",
+               h("80 54 01 00 0F") + t + DATE + TIME + m1 + h("08"), tac + m2)
+        bal -= amount
+        ctr += 1
+        v.step("GET BALANCE", h("80 5C 00 02 04"), u32(bal))
+    return v
+
+
+def rollover_new_only():
+    """A card personalised after the rollover with only the new keys (index 2): the old index
+    is unknown to it (9403) for a purchase and a load; the new one works."""
+    v = Vector("purse/key-rollover-new-only.json", "a card with only the new key version")
+    dpk2 = diversify(MK_DPK2, SERIAL)
+    dtk = diversify(MK_DTK, SERIAL)
+    v.step("SELECT the wallet: FCI", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("INITIALIZE FOR PURCHASE with the retired key index 1: key not found",
+           h("80 50 01 02 0B 01") + u32(100) + TERM + h("0F"), b"", "9403")
+    v.step("VERIFY 123456", h("00 20 00 00 03 123456"))
+    v.step("INITIALIZE FOR LOAD with the retired key index 1: key not found",
+           h("80 50 00 02 0B 01") + u32(100) + TERM + h("10"), b"", "9403")
+    v.step("GET BALANCE: nothing changed", h("80 5C 00 02 04"), u32(BALANCE))
+    amount, rnd, c, t = 100, RANDOMS[0], u16(0), u32(1)
+    k = sespk(dpk2, rnd, c, t)
+    m1 = mac(k, u32(amount) + T_PURCHASE + TERM + DATE + TIME)
+    m2 = mac(k, u32(amount))
+    tac = mac(tac_key(dtk), u32(amount) + T_PURCHASE + TERM + t + DATE + TIME)
+    print(file=LOG)
+    print("# key rollover: a card with only the new purchase key", file=LOG)
+    derived("purchase under key 2: MAC1 (PSAM)", m1)
+    derived("purchase under key 2: TAC", tac)
+    v.step("INITIALIZE FOR PURCHASE with the new key index 2: key version 02",
+           h("80 50 01 02 0B 02") + u32(amount) + TERM + h("0F"),
+           u32(BALANCE) + c + h("000000") + h("02") + h("00") + rnd)
+    v.step("DEBIT FOR PURCHASE, MAC1 under purchase key 2",
+           h("80 54 01 00 0F") + t + DATE + TIME + m1 + h("08"), tac + m2)
+    return v
+
+
 def reload_exact():
     """RELOAD PIN's MAC (a layout docs/spec.md §4 leaves to the design, documented in src/crypto.rs and
     vectors/README.md): SESIK = 3DES(issuer card key, challenge ‖ 00000000); MAC over the
@@ -461,7 +549,8 @@ def main():
     self_check()
     print("derivation reproduces every published value of docs/spec.md §4", file=LOG)
     vectors = [purchase_exact(), load_exact(), reload_exact(),
-               published_load_1(), published_load_2(), published_purchase(), ota_load_exact()]
+               published_load_1(), published_load_2(), published_purchase(), ota_load_exact(),
+               rollover_exact(), rollover_new_only()]
     if "--json" in sys.argv[1:]:
         print(json.dumps({v.path: v.as_json() for v in vectors}, indent=2))
         return

@@ -3,14 +3,20 @@
 //! PASSWORD). Settlement and the acquirer live in later modules.
 
 use crate::crypto::{self, Key16, Mac4};
+use crate::issuer_db::{IssuerParams, IssuerState};
 use crate::profile::{KeySpec, Profile};
+use stk_domain::issuer::KeyChoice;
 
-pub use stk_domain::issuer::{HostError, LoadRequest};
+pub use stk_domain::issuer::{HostError, LoadRequest, SignInAnswer};
 
 /// How a terminal reaches the issuer host (the host itself, or a faulty link to it).
 pub trait IssuerLink {
     /// Checks the card's MAC1 and answers MAC2 for CREDIT FOR LOAD.
     fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError>;
+    /// A terminal's sign-in (签到): tests the link and answers the terminal's parameters.
+    fn sign_in(&self, term_id: [u8; 6]) -> Result<SignInAnswer, HostError> {
+        Ok(self.host().sign_in(term_id))
+    }
     /// The host behind the link (for TAC checks, which need no round trip here).
     fn host(&self) -> &IssuerHost;
 }
@@ -30,6 +36,8 @@ pub struct IssuerHost {
     load_keys: Vec<(u8, KeySpec)>,
     tac: KeySpec,
     issuer: KeySpec,
+    /// Which keys are current and retired, and the sign-in parameters (`issuer.db`).
+    state: IssuerState,
 }
 
 impl IssuerHost {
@@ -43,6 +51,51 @@ impl IssuerHost {
                 .collect(),
             tac: p.keys.tac.clone(),
             issuer: p.keys.issuer.clone(),
+            state: IssuerState::fresh(p).unwrap_or_else(|_| {
+                let first = KeyChoice {
+                    index: 1,
+                    version: 1,
+                };
+                IssuerState {
+                    purchase: first,
+                    load: first,
+                    retired: Vec::new(),
+                    params: IssuerParams::default(),
+                }
+            }),
+        }
+    }
+
+    /// This host with the issuer's key state and parameters (read from `issuer.db`).
+    pub fn with_state(mut self, state: IssuerState) -> IssuerHost {
+        self.state = state;
+        self
+    }
+
+    /// The issuer's key state and parameters.
+    pub fn state(&self) -> &IssuerState {
+        &self.state
+    }
+
+    /// The parameters and keys a terminal signing in gets (docs/spec.md §8).
+    pub fn sign_in(&self, term_id: [u8; 6]) -> SignInAnswer {
+        let p = &self.state.params;
+        SignInAnswer {
+            term_id,
+            merchant: p.merchant.clone(),
+            host_timeout_ms: p.host_timeout_ms,
+            resends: p.resends,
+            reversal_tries: p.reversal_tries,
+            purchase_key: self.state.purchase,
+            load_key: self.state.load,
+        }
+    }
+
+    /// Refused with `H-KEY-RETIRED` if the issuer rolled load key `index` over.
+    pub fn check_load_key(&self, index: u8) -> Result<(), HostError> {
+        match self.state.retired_load(index) {
+            Some(version) => Err(HostError::KeyRetired { index, version }),
+            None => Ok(()),
         }
     }
 
@@ -53,6 +106,7 @@ impl IssuerHost {
 
     /// Checks the card's MAC1 and answers MAC2 for CREDIT FOR LOAD.
     pub fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
+        self.check_load_key(r.key_index)?;
         let spec = self
             .load_keys
             .iter()

@@ -5,6 +5,7 @@
 
 pub mod acquirer;
 pub mod host;
+pub mod issuer_db;
 pub mod ledger;
 pub mod reconcile;
 pub mod refund;

@@ -81,6 +81,12 @@ pub enum HostError {
     BadMac1,
     #[error("{code}: the issuer has no load key with index {0:02X}", code = Code::HMac1)]
     UnknownKey(u8),
+    /// The issuer rolled this load key over: it no longer authorises loads under it.
+    #[error(
+        "{code}: the issuer retired load key index {index:02X} (version {version:02X}); the terminal's keys are out of date: sign in (`stk-wallet pos signin`)",
+        code = Code::HKeyRetired
+    )]
+    KeyRetired { index: u8, version: u8 },
     #[error(
         "{}: the issuer or acquirer host cannot be reached",
         Code::HUnreachable
@@ -109,6 +115,7 @@ impl HostError {
     pub fn code(&self) -> Code {
         match self {
             HostError::BadMac1 | HostError::UnknownKey(_) => Code::HMac1,
+            HostError::KeyRetired { .. } => Code::HKeyRetired,
             HostError::Unreachable => Code::HUnreachable,
             HostError::Declined(_) => Code::HDeclined,
             HostError::Conflict(_) => Code::HConflict,
@@ -116,6 +123,32 @@ impl HostError {
             HostError::RefundRefused(_) => Code::HRefundRefused,
         }
     }
+}
+
+/// Which key a terminal uses for purchases or loads: the index it sends in INITIALIZE and the
+/// version the card answers with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyChoice {
+    pub index: u8,
+    pub version: u8,
+}
+
+/// What a sign-in (签到) brings the terminal from the issuer host (docs/spec.md §8): the host's
+/// parameters and the key index and version to use for purchases and loads.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignInAnswer {
+    /// The terminal number the host knows the terminal by (the one it signed in with).
+    pub term_id: [u8; 6],
+    /// The merchant number (15 digits) the terminal's receipts print.
+    pub merchant: String,
+    /// How long to wait for a host's answer.
+    pub host_timeout_ms: u32,
+    /// How many times a request is sent again after a time-out or a lost answer.
+    pub resends: u32,
+    /// How many failed tries move a reversal to manual handling.
+    pub reversal_tries: u32,
+    pub purchase_key: KeyChoice,
+    pub load_key: KeyChoice,
 }
 
 /// # Over-the-air messages (wallet SIM ↔ issuer's OTA server)
@@ -212,7 +245,7 @@ impl OtaStatus {
     pub fn from_host(e: &HostError) -> OtaStatus {
         match e {
             HostError::BadMac1 => OtaStatus::BadMac1,
-            HostError::UnknownKey(_) => OtaStatus::UnknownKey,
+            HostError::UnknownKey(_) | HostError::KeyRetired { .. } => OtaStatus::UnknownKey,
             HostError::Unreachable | HostError::TimedOut { .. } => OtaStatus::Unavailable,
             // The issuer never reports a conflict (only the acquirer does); a refusal is a
             // refusal to the SIM.

@@ -11,14 +11,17 @@
 //!
 //! * The TTC belongs to the terminal, not to a card: every card tapped here gets the next one,
 //!   and the PSAM commits it to `terminal.db` before its answer (and so the DEBIT) goes out.
-//! * Opening a home with a profile is the terminal's sign-in (docs/spec.md §8): the PSAM's purchase
-//!   keys are loaded from the profile every time and stored with their versions, so a re-keyed
-//!   profile takes effect at once; the termID and the first TTC are taken only when the home is
-//!   created.
+//! * Opening a home with a profile loads the PSAM's purchase keys from the profile every time,
+//!   stored with their versions, so a re-keyed profile takes effect at once; the termID and the
+//!   first TTC are taken only when the home is created.
+//! * The sign-in (签到, docs/spec.md §8, [`TerminalHome::sign_in`]) brings the parameters, the
+//!   merchant number and the purchase and load key index the POS uses; they are kept in the
+//!   journal's `params` row.
 //! * One process at a time: a second one is refused with `P-TERMINAL-BUSY`.
 //! * Every sale is journaled here for `settle`, including flagged ones; a sale whose DEBIT answer
 //!   was lost is kept in doubt, per card serial, until that card is tapped again.
 
+use crate::host::{IssuerHost, IssuerLink, SignInAnswer};
 use crate::journal::Journal;
 use crate::pos::{Clock, InDoubt, Pos, PosError, SaleOutcome};
 use crate::psam::{Psam, PsamKey, psam_key};
@@ -145,6 +148,23 @@ pub struct TerminalHome {
     pub term_id: [u8; 6],
     /// What opening the home did (created, re-keyed, migrated), for the operator.
     pub notes: Vec<String>,
+    /// Whether opening it created it (a new terminal).
+    pub created: bool,
+}
+
+/// What a sign-in brought, on one line (for the operator).
+pub fn signed_in_line(a: &SignInAnswer) -> String {
+    format!(
+        "merchant {}, host time-out {} ms, {} resend(s), {} reversal tries, purchase key index {:02X} version {:02X}, load key index {:02X} version {:02X}",
+        a.merchant,
+        a.host_timeout_ms,
+        a.resends,
+        a.reversal_tries,
+        a.purchase_key.index,
+        a.purchase_key.version,
+        a.load_key.index,
+        a.load_key.version
+    )
 }
 
 /// The home cannot be used; a storage failure (its message starts with `I-STORAGE`, as a
@@ -240,14 +260,37 @@ impl TerminalHome {
         Ok((lock, db, journal))
     }
 
-    /// Opens (creating it if needed) the home at `dir` and signs the terminal in with
-    /// `profile`: the PSAM's purchase keys are (re)loaded from it. A new home takes `term_id`
+    /// Opens (creating it if needed) the home at `dir` with `profile`: the PSAM's purchase
+    /// keys are (re)loaded from it. A new home takes `term_id`
     /// (default: the profile's PSAM terminal number) and the profile's first TTC; an existing
     /// one keeps its own, and a `term_id` that differs from it is refused.
     pub fn open(
         dir: &Path,
         profile: &Profile,
         term_id: Option<[u8; 6]>,
+    ) -> Result<TerminalHome, HomeError> {
+        Self::open_with(dir, profile, term_id, None)
+    }
+
+    /// [`TerminalHome::open`], and a home this creates signs in with `issuer` (what its
+    /// sign-in answers, stored at `at`) in the same transaction that creates it: a new
+    /// terminal is ready (docs/spec.md §8), and no process killed in between can leave it
+    /// created but not signed in. An existing home is opened as it is.
+    pub fn open_signing_in_new(
+        dir: &Path,
+        profile: &Profile,
+        term_id: Option<[u8; 6]>,
+        issuer: &IssuerHost,
+        at: &str,
+    ) -> Result<TerminalHome, HomeError> {
+        Self::open_with(dir, profile, term_id, Some((issuer, at)))
+    }
+
+    fn open_with(
+        dir: &Path,
+        profile: &Profile,
+        term_id: Option<[u8; 6]>,
+        sign_in: Option<(&IssuerHost, &str)>,
     ) -> Result<TerminalHome, HomeError> {
         std::fs::create_dir_all(dir).map_err(|e| HomeError::Storage {
             dir: dir.display().to_string(),
@@ -270,7 +313,8 @@ impl TerminalHome {
             (Some((t, _)), _) => t,
             (None, want) => {
                 let t = want.unwrap_or(profile.psam.term_id);
-                db.execute(
+                let tx = db.unchecked_transaction().map_err(|e| unusable(dir, e))?;
+                tx.execute(
                     "INSERT INTO terminal (id, term_id, ttc) VALUES (1, ?1, ?2)",
                     params![hex::encode_upper(t), profile.psam.ttc],
                 )
@@ -281,9 +325,16 @@ impl TerminalHome {
                     dir.display(),
                     profile.psam.ttc
                 ));
+                if let Some((issuer, at)) = sign_in {
+                    let a = issuer.sign_in(t);
+                    crate::journal::store_sign_in(&tx, &a, at).map_err(|e| unusable(dir, e))?;
+                    notes.push(format!("signed in: {}", signed_in_line(&a)));
+                }
+                tx.commit().map_err(|e| unusable(dir, e))?;
                 t
             }
         };
+        let created = stored.is_none();
         let mut home = TerminalHome {
             dir: dir.to_path_buf(),
             _lock: lock,
@@ -292,8 +343,9 @@ impl TerminalHome {
             journal,
             term_id,
             notes,
+            created,
         };
-        home.sign_in(profile)?;
+        home.load_psam_keys(profile)?;
         Ok(home)
     }
 
@@ -315,6 +367,7 @@ impl TerminalHome {
             journal,
             term_id,
             notes: Vec::new(),
+            created: false,
         })
     }
 
@@ -349,7 +402,7 @@ impl TerminalHome {
     }
 
     /// Loads the profile's purchase keys into the PSAM, replacing the stored set if it differs.
-    fn sign_in(&mut self, profile: &Profile) -> Result<(), HomeError> {
+    fn load_psam_keys(&mut self, profile: &Profile) -> Result<(), HomeError> {
         let want: Vec<PsamKey> = profile
             .keys
             .purchase
@@ -446,14 +499,34 @@ impl TerminalHome {
             .clone())
     }
 
-    /// A POS at this terminal over `card`.
+    /// A POS at this terminal over `card`, using the purchase and load key indexes the
+    /// terminal last signed in with (index 1 for both if it never signed in).
     pub fn pos<C: Transport>(
         &self,
         card: C,
         clock: Clock,
         aid: Vec<u8>,
     ) -> Result<Pos<C, SimPsam>, HomeError> {
-        Ok(Pos::new(card, self.psam()?, clock, aid))
+        let mut pos = Pos::new(card, self.psam()?, clock, aid);
+        if let Some(s) = self
+            .journal
+            .sign_in_record()
+            .map_err(|e| unusable(&self.dir, e))?
+        {
+            pos.purchase_key_index = s.purchase_key.index;
+            pos.load_key_index = s.load_key.index;
+        }
+        Ok(pos)
+    }
+
+    /// Signs the terminal in (签到, docs/spec.md §8) over `link`: the issuer answers (which
+    /// tests the link, under the terminal's current time-out and resends) with the parameters
+    /// and the key indexes and versions to use, and they are stored at once, in one statement.
+    /// A sign-in that fails leaves the terminal's previous parameters as they were.
+    pub fn sign_in(&self, link: &impl IssuerLink, at: &str) -> Result<SignInAnswer, PosError> {
+        let a = link.sign_in(self.term_id)?;
+        self.journal.store_sign_in(&a, at)?;
+        Ok(a)
     }
 
     /// The sale of card `serial` in doubt at this terminal, if any.

@@ -20,6 +20,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::fmt;
 use std::path::Path;
+use stk_domain::issuer::{KeyChoice, SignInAnswer};
 use stk_domain::records::PurchaseRecord;
 
 mod refunds;
@@ -150,6 +151,16 @@ pub struct TerminalParams {
     pub reversal_tries: u32,
 }
 
+/// What the terminal's last sign-in (签到) brought, besides its [`TerminalParams`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedIn {
+    /// When it signed in (UTC, as the CLI prints it).
+    pub at: String,
+    pub merchant: String,
+    pub purchase_key: KeyChoice,
+    pub load_key: KeyChoice,
+}
+
 /// A reversal handed to a person after `tries` failed tries; `resolved`: who, when, why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManualReversal {
@@ -236,6 +247,24 @@ impl Journal {
              );",
         )?;
         refunds::create(&db)?;
+        // Journals written before sign-in: what the last sign-in brought (NULL: never signed in).
+        for (column, ty) in [
+            ("merchant", "TEXT"),
+            ("purchase_key_index", "INTEGER"),
+            ("purchase_key_version", "INTEGER"),
+            ("load_key_index", "INTEGER"),
+            ("load_key_version", "INTEGER"),
+            ("signed_in_at", "TEXT"),
+        ] {
+            let has: bool = db
+                .prepare(&format!(
+                    "SELECT 1 FROM pragma_table_info('params') WHERE name='{column}'"
+                ))?
+                .exists([])?;
+            if !has {
+                db.execute_batch(&format!("ALTER TABLE params ADD COLUMN {column} {ty}"))?;
+            }
+        }
         // Journals written before receipts: the balance after a sale or top-up (receipts show it).
         // A sale's `receipt` column: 1 if the sale completed (a receipt is due), 0 if it was
         // journaled without one (a digest error); NULL in older journals (then: not flagged).
@@ -432,6 +461,46 @@ impl Journal {
         Ok(())
     }
 
+    /// What the terminal's last sign-in brought, or `None` if it never signed in.
+    pub fn sign_in_record(&self) -> Result<Option<SignedIn>, StoreError> {
+        let row = self.db.query_row(
+            "SELECT signed_in_at, merchant, purchase_key_index, purchase_key_version, \
+             load_key_index, load_key_version FROM params WHERE id = 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<u8>>(2)?,
+                    r.get::<_, Option<u8>>(3)?,
+                    r.get::<_, Option<u8>>(4)?,
+                    r.get::<_, Option<u8>>(5)?,
+                ))
+            },
+        )?;
+        Ok(match row {
+            (Some(at), Some(merchant), Some(pi), Some(pv), Some(li), Some(lv)) => Some(SignedIn {
+                at,
+                merchant,
+                purchase_key: KeyChoice {
+                    index: pi,
+                    version: pv,
+                },
+                load_key: KeyChoice {
+                    index: li,
+                    version: lv,
+                },
+            }),
+            _ => None,
+        })
+    }
+
+    /// Stores what a sign-in brought (parameters, merchant number, key indexes and versions)
+    /// in one statement: a sign-in is kept whole or not at all.
+    pub fn store_sign_in(&self, a: &SignInAnswer, at: &str) -> Result<(), StoreError> {
+        store_sign_in(&self.db, a, at)
+    }
+
     /// Takes a reversal out of the automatic queue: it has failed `tries` times.
     pub fn to_manual(&self, txn: &str, tries: u32) -> Result<(), StoreError> {
         self.db.execute(
@@ -626,6 +695,7 @@ impl Journal {
                 (true, true) => ReceiptTac::Pending,
             };
             out.push(Receipt {
+                merchant: None,
                 kind: if rec.recovered {
                     ReceiptKind::RecoveredSale
                 } else {
@@ -667,6 +737,7 @@ impl Journal {
         for (id, serial, counter, amount, term, date, time, balance, tac) in loads {
             let bad = || StoreError::damaged(format!("POS load {id}"));
             out.push(Receipt {
+                merchant: None,
                 kind: ReceiptKind::Load,
                 term_id: hex_arr(Some(term)).ok_or_else(bad)?,
                 serial: hex_arr(Some(serial)).ok_or_else(bad)?,
@@ -716,6 +787,7 @@ impl Journal {
         for (txn, pan, amount, serial, counter, date, time, term, tac, balance_after) in topups {
             let bad = || StoreError::damaged(format!("top-up {txn}"));
             out.push(Receipt {
+                merchant: None,
                 kind: ReceiptKind::Topup,
                 term_id: hex_arr(term).ok_or_else(bad)?,
                 serial: hex_arr(serial).ok_or_else(bad)?,
@@ -735,6 +807,12 @@ impl Journal {
         }
         out.extend(self.refund_receipts()?);
         out.sort_by_key(|r| (r.date, r.time));
+        // The merchant number is the terminal's, as it last signed in.
+        if let Some(s) = self.sign_in_record()? {
+            for r in &mut out {
+                r.merchant = Some(s.merchant.clone());
+            }
+        }
         Ok(out)
     }
 
@@ -875,9 +953,92 @@ impl Journal {
     }
 }
 
+/// Stores what a sign-in brought in the `params` row over `db` (the journal's connection, or
+/// the home's inside the transaction that creates it), in one statement.
+pub(crate) fn store_sign_in(db: &Connection, a: &SignInAnswer, at: &str) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE params SET host_timeout_ms=?1, resends=?2, reversal_tries=?3, merchant=?4, \
+         purchase_key_index=?5, purchase_key_version=?6, load_key_index=?7, \
+         load_key_version=?8, signed_in_at=?9 WHERE id=1",
+        params![
+            a.host_timeout_ms,
+            a.resends,
+            a.reversal_tries,
+            a.merchant,
+            a.purchase_key.index,
+            a.purchase_key.version,
+            a.load_key.index,
+            a.load_key.version,
+            at
+        ],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_from_before_sign_in_gains_its_columns_and_keeps_a_sign_in_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("terminal.db");
+        // The params row as journals kept it before sign-in existed, with other parameters.
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE params (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                host_timeout_ms INTEGER NOT NULL CHECK (host_timeout_ms > 0),
+                resends INTEGER NOT NULL CHECK (resends BETWEEN 0 AND 9),
+                reversal_tries INTEGER NOT NULL CHECK (reversal_tries BETWEEN 1 AND 99)
+             );
+             INSERT INTO params VALUES (1, 1500, 2, 4);",
+        )
+        .unwrap();
+        drop(old);
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.sign_in_record().unwrap(), None, "never signed in");
+        assert_eq!(j.params().unwrap().host_timeout_ms, 1500);
+        let a = SignInAnswer {
+            term_id: [1, 2, 3, 4, 5, 6],
+            merchant: "104110000000042".into(),
+            host_timeout_ms: 800,
+            resends: 0,
+            reversal_tries: 5,
+            purchase_key: KeyChoice {
+                index: 2,
+                version: 2,
+            },
+            load_key: KeyChoice {
+                index: 1,
+                version: 1,
+            },
+        };
+        j.store_sign_in(&a, "2026-11-30 10:00:00").unwrap();
+        drop(j);
+        let j = Journal::open(&path).unwrap();
+        let s = j.sign_in_record().unwrap().unwrap();
+        assert_eq!(
+            (s.merchant.as_str(), s.purchase_key, s.load_key.index),
+            ("104110000000042", a.purchase_key, 1)
+        );
+        assert_eq!(
+            j.params().unwrap(),
+            TerminalParams {
+                host_timeout_ms: 800,
+                resends: 0,
+                reversal_tries: 5
+            }
+        );
+        // A sign-in whose parameters the journal refuses (resends past 9) changes nothing.
+        let bad = SignInAnswer {
+            resends: 10,
+            merchant: "104110000000099".into(),
+            ..a
+        };
+        assert!(j.store_sign_in(&bad, "later").is_err());
+        assert_eq!(j.sign_in_record().unwrap().unwrap(), s);
+    }
 
     fn sale(counter: u16, flagged: bool, recovered: bool) -> PurchaseRecord {
         PurchaseRecord {

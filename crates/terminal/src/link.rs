@@ -7,7 +7,7 @@
 //! computed, no money moves), so sending it again is harmless.
 
 use crate::fault::IssuerFault;
-use crate::host::{HostError, IssuerHost, IssuerLink, LoadRequest};
+use crate::host::{HostError, IssuerHost, IssuerLink, LoadRequest, SignInAnswer};
 use crate::journal::TerminalParams;
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -90,6 +90,11 @@ impl HostLink<'_> {
 impl IssuerLink for HostLink<'_> {
     fn authorize_load(&self, r: &LoadRequest) -> Result<Mac4, HostError> {
         self.call(|| self.host.authorize_load(r))
+    }
+
+    /// A sign-in goes over the same link as a load: lost, late and resent alike.
+    fn sign_in(&self, term_id: [u8; 6]) -> Result<SignInAnswer, HostError> {
+        self.call(|| Ok(self.host.sign_in(term_id)))
     }
 
     fn host(&self) -> &IssuerHost {

@@ -109,6 +109,16 @@ pub enum PosError {
     /// refunded, over its amount, or on another card).
     #[error("{why}")]
     Refused { code: Code, why: String },
+    /// The card has no key of the index the terminal signed in with (`9403`): the terminal's
+    /// keys are out of date (a key rollover it has not signed in since).
+    #[error(
+        "{step}: the card answered 9403 (key not found) for key index {index:02X}: this terminal's {what} key version is out of date; sign in (`stk-wallet pos signin`) to update its keys"
+    )]
+    KeyVersion {
+        step: &'static str,
+        what: &'static str,
+        index: u8,
+    },
     /// The DEBIT answer was lost: the sale is in doubt until the card is tapped again.
     #[error("DEBIT FOR PURCHASE: no answer; the sale is in doubt, tap the same card again")]
     InDoubt(Box<InDoubt>),
@@ -137,12 +147,14 @@ impl PosError {
             PosError::LoadRefused { .. } => Code::PLoadRefused.into(),
             PosError::Expired { .. } => Code::PExpired.into(),
             PosError::Refused { code, .. } => (*code).into(),
+            PosError::KeyVersion { .. } => Code::PKeyVersion.into(),
         }
     }
     /// The card's status word, when the card refused.
     pub fn card_sw(&self) -> Option<Sw> {
         match self {
             PosError::Card { sw, .. } => Some(*sw),
+            PosError::KeyVersion { .. } => Some(Sw::KEY_NOT_FOUND),
             _ => None,
         }
     }
@@ -171,8 +183,10 @@ pub struct Pos<C: Transport, S: Transport> {
     pub card: C,
     pub psam: S,
     pub clock: Clock,
-    /// Key index for purchases and loads.
-    pub key_index: u8,
+    /// Key index for purchases (INITIALIZE FOR PURCHASE), as the terminal signed in.
+    pub purchase_key_index: u8,
+    /// Key index for loads (INITIALIZE FOR LOAD), as the terminal signed in.
+    pub load_key_index: u8,
     /// The wallet's DF name.
     pub aid: Vec<u8>,
     pub trace: Trace,
@@ -204,7 +218,8 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             card,
             psam,
             clock,
-            key_index: 1,
+            purchase_key_index: 1,
+            load_key_index: 1,
             aid,
             trace: Trace::default(),
             term_id: None,
@@ -382,17 +397,30 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         amount: u32,
         term_id: [u8; 6],
     ) -> Result<Vec<u8>, PosError> {
+        let (key_index, what, len) = match kind {
+            TxKind::Load => (self.load_key_index, "load", INIT_LOAD_RESPONSE),
+            TxKind::Purchase => (self.purchase_key_index, "purchase", INIT_PURCHASE_RESPONSE),
+        };
         let cmd = Command::Initialize {
             kind,
-            key_index: self.key_index,
+            key_index,
             amount,
             term_id,
         };
-        let len = match kind {
-            TxKind::Load => INIT_LOAD_RESPONSE,
-            TxKind::Purchase => INIT_PURCHASE_RESPONSE,
-        };
-        self.card_ok(cmd.name(), cmd.to_apdu(), Some(len))
+        match self.card_ok(cmd.name(), cmd.to_apdu(), Some(len)) {
+            // docs/spec.md §8 Decision (key rollover): the card does not know the terminal's key
+            // index: the terminal's keys are out of date, and signing in is the remedy.
+            Err(PosError::Card {
+                step,
+                sw: Sw::KEY_NOT_FOUND,
+                ..
+            }) => Err(PosError::KeyVersion {
+                step,
+                what,
+                index: key_index,
+            }),
+            r => r,
+        }
     }
 
     /// CREDIT FOR LOAD with the host's MAC2; the card's TAC.
@@ -570,7 +598,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         let init = self.initialize(TxKind::Load, amount, term_id)?;
         let req = LoadRequest::from_init(
             info.serial,
-            self.key_index,
+            self.load_key_index,
             &init,
             amount,
             term_id,

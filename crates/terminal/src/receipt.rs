@@ -91,6 +91,8 @@ pub struct SaleRef {
 /// One receipt, as read from the journal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
+    /// The merchant number the terminal signed in with; `None`: it never signed in.
+    pub merchant: Option<String>,
     pub kind: ReceiptKind,
     pub term_id: [u8; 6],
     pub serial: [u8; 10],
@@ -166,7 +168,10 @@ impl Receipt {
         if copy {
             line("重打印 REPRINT (副本 COPY)".into());
         }
-        line("商户号 Merchant: (未设置 not set in this terminal's home)".into());
+        line(match &self.merchant {
+            Some(m) => format!("商户号 Merchant: {m}"),
+            None => "商户号 Merchant: (未签到 not set: this terminal has not signed in)".into(),
+        });
         line(format!(
             "终端号 Terminal: {}",
             hex::encode_upper(self.term_id)

@@ -164,6 +164,29 @@ impl Code {
                 "nothing was sent to the card after reading its serial; ask for the card of the \
          original sale (its masked serial is on the sale's receipt, `pos reprint --ttc N`)",
             ),
+            Code::PSignIn => e(
+                self.as_str(),
+                "the terminal has not signed in",
+                "终端未签到",
+                "a terminal signs in (签到) before it works: this terminal's home holds no sign-in \
+         (a home made before sign-in existed, or one whose sign-in never reached the issuer), so \
+         it has no parameters (merchant number, time-out, key versions) from the host",
+                "sign in: `stk-wallet pos signin` (it tests the link to the issuer and downloads the \
+         parameters); if the sign-in fails, check the link to the issuer and sign in again",
+            ),
+            Code::PKeyVersion => e(
+                self.as_str(),
+                "the card has no key for this terminal's key version",
+                "卡片无此终端所用版本的密钥（终端密钥版本过期）",
+                "the card answered 9403 (key not found) to the key index the terminal signed in \
+         with: the issuer rolled the purchase or load key to a new version, the card carries \
+         only the new one, and this terminal has not signed in since (outdated terminal keys); \
+         or the card predates the key the terminal uses",
+                "nothing was debited or loaded; sign the terminal in (`stk-wallet pos signin`) to \
+         update its keys and redo the transaction; if it persists after a sign-in, open a ticket \
+         to reset the terminal's key, quoting the terminal number; one card only: refer the \
+         holder to the issuer",
+            ),
             // ---- hosts ----
             Code::HMac1 => e(
                 self.as_str(),
@@ -175,6 +198,16 @@ impl Code {
                 "no CREDIT is sent and the card is unchanged; the bank charge is reversed automatically; \
          check the load key index and the host's key set; persistent for one card: refer the \
          holder to the issuer",
+            ),
+            Code::HKeyRetired => e(
+                self.as_str(),
+                "the issuer retired this load key version",
+                "发卡方已停用此圈存密钥版本",
+                "the terminal asked for a load under a key index and version the issuer has rolled \
+         over (`stk-wallet issuer roll-key load`): the terminal's keys are out of date because \
+         it has not signed in since the rollover",
+                "no MAC2 was given and nothing was loaded; a bank charge made for it is reversed; sign \
+         the terminal in (`stk-wallet pos signin`) to update its keys, then redo the load",
             ),
             Code::HUnreachable => e(
                 self.as_str(),

@@ -114,8 +114,15 @@ codes! {
     PRefundAmount = "P-REFUND-AMOUNT",
     /// The card presented is not the card of the transaction.
     PWrongCard = "P-WRONG-CARD",
+    /// The terminal has never signed in (签到): it refuses to work until it does.
+    PSignIn = "P-SIGN-IN",
+    /// The card has no key of the index the terminal uses (`9403`): the terminal's key version
+    /// is out of date (the issuer rolled the key and the terminal has not signed in since).
+    PKeyVersion = "P-KEY-VERSION",
     /// The issuer host rejected the card's load MAC1 (or has no key for its index).
     HMac1 = "H-MAC1",
+    /// The issuer refused a load under a key version it has retired (a key rollover).
+    HKeyRetired = "H-KEY-RETIRED",
     /// The issuer or acquirer host cannot be reached.
     HUnreachable = "H-UNREACHABLE",
     /// A reversal could not be delivered and is queued.

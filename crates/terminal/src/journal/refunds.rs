@@ -396,6 +396,7 @@ impl Journal {
                 date: r.date.ok_or_else(bad)?,
                 time: r.time.ok_or_else(bad)?,
                 topup: None,
+                merchant: None,
                 refund_of: Some(SaleRef {
                     term_id: r.sale.term_id,
                     ttc: r.sale.ttc,

@@ -89,7 +89,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         };
         let req = LoadRequest::from_init(
             info.serial,
-            self.key_index,
+            self.load_key_index,
             &init,
             amount,
             term_id,

@@ -101,14 +101,19 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             });
         let (init, balance_before) = match read {
             Ok(((balance, key_version), init)) => {
-                if !issuer.host().has_load_key(self.key_index) {
+                if !issuer.host().has_load_key(self.load_key_index) {
                     journal.set_state(&txn, TopupState::Failed)?;
                     return Err(PosError::LoadRefused {
                         why: format!(
                             "the issuer holds no load key with index {:02X} (card key version {key_version:02X}): sign the terminal in again",
-                            self.key_index
+                            self.load_key_index
                         ),
                     });
+                }
+                // A key the issuer rolled over is refused before the bank card is charged.
+                if let Err(e) = issuer.host().check_load_key(self.load_key_index) {
+                    journal.set_state(&txn, TopupState::Failed)?;
+                    return Err(e.into());
                 }
                 steps.push(format!(
                     "card read: balance {balance} fen, {amount} fen fits its cap, load key version {key_version:02X}"
@@ -152,7 +157,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         let (date, time) = self.clock.now();
         let req = LoadRequest::from_init(
             info.serial,
-            self.key_index,
+            self.load_key_index,
             &init,
             amount,
             term_id,
