@@ -560,6 +560,39 @@ def bill_above_limit():
     return v
 
 
+TP_BIP_ZH = h("09 61 0F 21 00 00 00 14 00 00 00 0F 22 00 00 00 01")  # byte 2 b7: UCS2 display
+
+
+def ucs2(text):
+    """TS 102 223 §8.15 / TS 23.038: a TEXT STRING in UCS2 (DCS 08), big-endian, no BOM."""
+    assert all(ord(c) < 0x10000 for c in text)
+    return text.encode("utf-16-be")
+
+
+def bill_not_china_mobile_zh():
+    """The same refusal in Chinese: GET INPUT 请输入手机号码 and DISPLAY TEXT
+    不是中国移动号码,只能为中国移动号码缴费, both TEXT STRINGs in UCS2 (DCS 08)."""
+    v = Vector("toolkit/bill-not-china-mobile-zh.json", "the refusal in Chinese (UCS2)")
+
+    def ask(n):
+        return (h("81 03") + bytes([n]) + h("23 00 82 02 81 82")
+                + tlv(h("8D"), h("08") + ucs2("请输入手机号码")) + h("91 02 0B 0B"))
+
+    refused = (h("81 03 03 21 80 82 02 81 02")
+               + tlv(h("8D"), h("08") + ucs2("不是中国移动号码,只能为中国移动号码缴费")))
+    v.step("TERMINAL PROFILE: BIP, UCS2 display", h("80 10 00 00") + bytes([len(TP_BIP_ZH)]) + TP_BIP_ZH, b"", "91??")
+    v.step("FETCH SET UP MENU", h("80 12 00 00 00"))
+    v.step("menu set up", tr(h("01 25 00")))
+    v.step("ENVELOPE MENU SELECTION item 3 (我要缴费)", h("80 C2 00 00 09 D3 07 82 02 01 81 90 01 03"), b"", sw91(ask(2)))
+    v.step("FETCH: GET INPUT 请输入手机号码", fetch(ask(2)), d0(ask(2)))
+    v.step("13312345678 (China Telecom's 133)", typed(0x02, 0x00, "13312345678"), b"", sw91(refused))
+    v.step("FETCH: DISPLAY TEXT 不是中国移动号码,只能为中国移动号码缴费", fetch(refused), d0(refused))
+    v.step("OK", tr(h("03 21 80")), b"", sw91(ask(4)))
+    v.step("FETCH: GET INPUT, the number again", fetch(ask(4)), d0(ask(4)))
+    v.step("end the session", tr(h("04 23 00"), "10"))
+    return v
+
+
 def norm(s):
     return "".join(s.split()).upper()
 
@@ -596,7 +629,7 @@ def main():
     print("derivation reproduces every published value of docs/spec.md §4", file=LOG)
     vectors = [purchase_exact(), load_exact(), reload_exact(),
                published_load_1(), published_load_2(), published_purchase(), ota_load_exact(),
-               bill_not_china_mobile(), bill_above_limit()]
+               bill_not_china_mobile(), bill_not_china_mobile_zh(), bill_above_limit()]
     if "--json" in sys.argv[1:]:
         print(json.dumps({v.path: v.as_json() for v in vectors}, indent=2))
         return
