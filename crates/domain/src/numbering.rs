@@ -13,7 +13,7 @@
 pub enum Holder {
     /// China Mobile's own subscribers: their bills can be paid from the wallet.
     ChinaMobile,
-    /// China Mobile's satellite service (`1349`, inside China Mobile's `134`).
+    /// The satellite service (`1349`, allocated to China Satcom inside China Mobile's `134`).
     Satellite,
     /// A mobile virtual network operator reselling China Mobile's network (`1703`, `1705`,
     /// `1706`): the reseller bills the number, not China Mobile.
