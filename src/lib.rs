@@ -11,8 +11,8 @@
 pub use stk_backoffice::{acquirer, host, issuer_db, ledger, reconcile, settle};
 pub use stk_conformance as vectors;
 pub use stk_domain::{
-    apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, pan, profile,
-    records, sw,
+    apdu, clock, codec, command, crypto, durable, errors, hexser, issuer, money, numbering, pan,
+    profile, records, sw,
 };
 pub use stk_terminal::{
     fault, handset, home, journal, lab, link, network, pcap, pos, psam, receipt, serve, transport,

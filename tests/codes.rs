@@ -985,9 +985,13 @@ fn explain_lists_the_catalogue() {
     let text = stdout(&list);
     let lines: Vec<&str> = text.lines().collect();
     let all = errors::all();
-    assert_eq!(lines.len(), all.len(), "{text}");
+    // The catalogue, then the handbook's entries.
+    assert_eq!(lines.len(), all.len() + errors::faq::FAQ.len(), "{text}");
     for (line, e) in lines.iter().zip(&all) {
         assert_eq!(*line, e.one_line());
+    }
+    for (line, f) in lines[all.len()..].iter().zip(errors::faq::FAQ) {
+        assert_eq!(*line, f.one_line());
     }
     for c in Code::ALL {
         assert!(lines.iter().any(|l| l.starts_with(&format!("{c} "))), "{c}");

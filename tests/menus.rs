@@ -414,6 +414,113 @@ fn pay_phone_bill_is_a_purchase_at_the_operator_terminal() {
     assert_eq!(b.balance(), 8750);
 }
 
+/// The handbook: a bill can be paid only for a China Mobile number. Another operator's number
+/// (China Unicom's 130, China Telecom's 133, China Mobile's satellite 1349, a reseller's 1705)
+/// is refused with a text in the holder's language; the number is asked again, so the holder
+/// can key another one; nothing is spent or asked.
+#[test]
+fn bill_payment_refuses_numbers_that_are_not_china_mobile() {
+    let mut b = english();
+    let before = b.state();
+    for other in ["13000000000", "13312345678", "13490000000", "17050000000"] {
+        b.keys(&format!("3,{other}"));
+        assert!(
+            b.screen()
+                .contains("Not a China Mobile number: bills of China Mobile numbers only"),
+            "{other}: {}",
+            b.screen()
+        );
+        // OK: the number again, in the same flow.
+        b.keys("o");
+        assert!(
+            b.screen().starts_with("Phone number (11 digits)"),
+            "{}",
+            b.screen()
+        );
+        b.keys("e");
+        assert!(b.idle());
+    }
+    assert_eq!(b.state(), before);
+    // Then a China Mobile number goes on to the amount.
+    b.keys("3,13000000000,o,13912345678");
+    assert!(b.screen().starts_with("Amount (yuan"), "{}", b.screen());
+    b.keys("e");
+    // The Chinese text.
+    let mut b = bed();
+    b.keys("3,13000000000");
+    assert!(
+        b.screen()
+            .contains("不是中国移动号码,只能为中国移动号码缴费"),
+        "{}",
+        b.screen()
+    );
+    b.keys("o");
+    assert!(b.screen().starts_with("请输入手机号码"), "{}", b.screen());
+}
+
+/// The single-payment limit is the limit of one contactless purchase: a bill above it is paid
+/// (bounded by the balance), while a POS purchase of the same amount is still refused.
+#[test]
+fn a_bill_above_the_single_payment_limit_is_paid() {
+    let mut p = Profile::default_profile();
+    p.menu.language = Language::En;
+    p.purse.balance = 50000;
+    p.purse.single_payment_limit = 10000;
+    let mut b = bed_with(p, None);
+    assert_eq!(pos_sw(b.pos.purchase(15000)), Sw::CONDITIONS_NOT_SATISFIED);
+    b.keys("3,13800138000,150,123456");
+    assert!(
+        b.screen()
+            .contains("Paid the bill of 13800138000 150.00 yuan, Balance 350.00 yuan"),
+        "{}",
+        b.screen()
+    );
+    assert_eq!(b.balance(), 35000);
+    // Over the balance is still refused before the password.
+    b.keys("o,3,13800138000,350*01");
+    assert!(
+        b.screen().contains("Insufficient balance (9401)"),
+        "{}",
+        b.screen()
+    );
+    b.keys("e");
+    assert_eq!(b.balance(), 35000);
+}
+
+/// History shows a bill payment as a bill (缴费 / Bill), not as a purchase at the operator's
+/// termID; the POS reads the same record bytes (a purchase `06` at that termID).
+#[test]
+fn history_shows_a_bill_as_a_bill() {
+    let mut b = english();
+    b.pos.purchase(300).unwrap();
+    b.keys("3,13800138000,12*50,123456,o");
+    assert!(b.idle());
+    b.keys("2");
+    let s = b.screen();
+    assert!(
+        s.contains("1. 11-22 -12.50") && s.contains("2. 11-22 -3.00"),
+        "{s}"
+    );
+    b.keys("1");
+    let s = b.screen();
+    assert!(s.contains("Bill -12.50 yuan"), "{s}");
+    assert!(!s.contains("Purchase") && !s.contains("Terminal"), "{s}");
+    b.keys("o,2");
+    let s = b.screen();
+    assert!(
+        s.contains("Purchase -3.00 yuan") && s.contains("Terminal 001122334455"),
+        "{s}"
+    );
+    let h = b.pos.history().unwrap();
+    let op = b.state().perso.operator_term_id;
+    assert_eq!((h[0].tx_type, h[0].amount, h[0].term_id), (0x06, 1250, op));
+    // In Chinese: 缴费.
+    let mut b = bed();
+    b.keys("3,13800138000,12*50,123456,o,2,1");
+    assert!(b.screen().contains("缴费 -12.50元"), "{}", b.screen());
+    assert!(!b.screen().contains("终端"), "{}", b.screen());
+}
+
 #[test]
 fn change_payment_password_then_the_pos_needs_the_new_one() {
     let mut b = english();

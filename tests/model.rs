@@ -411,9 +411,10 @@ impl ReferenceStateMachine for WalletModel {
                 }
             }
             Step::MenuBill { fen, right, tear } => {
+                // A bill is bounded by the balance only: the single-payment limit is a
+                // contactless purchase's (docs/spec.md §1, §7).
                 if m.open
                     && *fen <= m.balance
-                    && *fen <= m.limit
                     && m.pay_password(*right, *tear, true, MENU_MONEY_ARMED_BY)
                 {
                     m.push((0x06, *fen, m.offline));

@@ -541,3 +541,61 @@ fn a_channel_answer_without_a_channel_is_network_down() {
     assert!(!b.air_open());
     assert_eq!(b.state().purse.balance, 10000);
 }
+
+/// The issuer's gateway reads the same China Mobile table as the card's menu: a bill request
+/// for another operator's number (one the menu would have refused) is declined with nothing
+/// booked at the clearing host; a China Mobile number's is approved and booked, whatever the
+/// single-payment limit (the request carries none).
+#[test]
+fn the_gateway_declines_a_bill_for_a_number_that_is_not_china_mobile() {
+    use stk_wallet::issuer::{OTA_BILL, OtaAnswer, OtaBill, OtaRequest, OtaStatus};
+    use stk_wallet::settle::SqliteLedger;
+    let p = Profile::default_profile();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = SqliteLedger::open(&dir.path().join("clearing.db")).unwrap();
+    let net = IssuerNetwork::new(
+        IssuerHost::from_profile(&p),
+        Clock::Fixed {
+            date: DATE,
+            time: TIME,
+        },
+    )
+    .with_ledger(Box::new(ledger));
+    let serial = p.issuer.serial;
+    let bill = |phone: &str, counter: u16| {
+        OtaRequest::Bill(OtaBill {
+            serial,
+            offline_counter: counter,
+            amount: 50_000,
+            term_id: p.menu.operator_term_id,
+            phone: phone.into(),
+        })
+        .encode()
+        .unwrap()
+    };
+    let answer = |req: &[u8]| OtaAnswer::decode(&net.exchange(req).expect("an answer")).unwrap();
+    let moves = || {
+        net.ledger
+            .as_ref()
+            .unwrap()
+            .borrow_mut()
+            .moves(&serial)
+            .unwrap()
+            .len()
+    };
+    for other in ["13000000000", "13490000000", "17050000000", "18900000000"] {
+        let a = answer(&bill(other, 0));
+        assert_eq!(
+            (a.request, a.status),
+            (OTA_BILL, OtaStatus::Declined),
+            "{other}"
+        );
+        assert_eq!(moves(), 0, "{other}: nothing booked");
+    }
+    let a = answer(&bill("13800138000", 0));
+    assert_eq!(
+        (a.status, a.date, a.time),
+        (OtaStatus::Approved, DATE, TIME)
+    );
+    assert_eq!(moves(), 1);
+}

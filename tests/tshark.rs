@@ -380,6 +380,41 @@ fn tshark_sees_help_available_and_result_13() {
     assert!(log[env].command.ends_with(&[0x90, 0x01, 0x01, 0x95, 0x00]));
 }
 
+/// Pay Phone Bill with a number that is not China Mobile's (the refusal's DISPLAY TEXT, then
+/// the number asked again), a bill paid, and History showing it as a bill, in Chinese (UCS2)
+/// and in the English fallback (GSM 8-bit).
+#[test]
+fn tshark_decodes_the_bill_refusal_and_the_bill_in_history_like_we_do() {
+    for tp in [&stk_wallet::handset::PROFILE_UCS2[..], &PROFILE_NO_UCS2[..]] {
+        let log = walk(
+            tp,
+            "3,1234,13000000000,o,13800138000,10,123456,o,2,1234,1,o,e",
+        );
+        let texts: Vec<String> = log
+            .iter()
+            .filter(|e| e.command[1] == 0x12)
+            .filter_map(|e| ProactiveCommand::decode(&e.response[..e.response.len() - 2]).ok())
+            .filter_map(|c| match c.kind {
+                Proactive::DisplayText { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("不是中国移动号码") || t.contains("Not a China Mobile number")),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("缴费 -10.00元") || t.contains("Bill -10.00 yuan")),
+            "{texts:?}"
+        );
+        check_with_tshark(&log);
+    }
+}
+
 /// Every BIP command type and answer the wallet uses, in one capture: a top-up and a bill
 /// payment that succeed, a top-up refused for a corrupted MAC2, one whose issuer never answers
 /// (`3A 07`), and one out of coverage (`20 04`).

@@ -33,10 +33,10 @@ Exit status:
      a difference the records do not explain (H-UNEXPLAINED), `serve`'s verdict failed a check
      on the reader
   2  usage or input error: bad flags or arguments, a path that does not exist, a bad --filter
-     or --fault, a bank card number or PIN not well formed, an unknown code for `explain`, an
-     unreadable card image, profile, scenario, terminal home or issuer state (issuer.db),
-     `issuer roll-key` with no newer key in the profile, a bad vpcd address or a vpcd slot
-     already taken; for commands other than `run`, an unreachable reader
+     or --fault, a bank card number or PIN not well formed, an unknown code for `explain` or a
+     phrase no entry mentions, an unreadable card image, profile, scenario, terminal home or
+     issuer state (issuer.db), `issuer roll-key` with no newer key in the profile, a bad vpcd
+     address or a vpcd slot already taken; for commands other than `run`, an unreachable reader
   3  `run`: the target or I/O failed: the reader is unreachable or gone, the card is mute or
      answers garbage, a report file cannot be written
   4  `run`: nothing ran: every vector was skipped or filtered out, or no vector file was found

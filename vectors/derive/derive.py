@@ -514,6 +514,176 @@ def ota_load_exact():
     return v
 
 
+def gsm8(text):
+    """TS 102 223 §8.15 / TS 23.038: a TEXT STRING in the GSM default alphabet, 8-bit (DCS 04).
+    Only characters whose GSM code equals their ASCII code are used here (letters, digits,
+    space, `-`, `.`, `:`, `(`, `)`, `,`) plus LF (0x0A in both)."""
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -.:(),\n")
+    assert set(text) <= allowed, text
+    return text.encode("ascii")
+
+
+def d0(body):
+    """A proactive command: D0 ‖ length ‖ body (all lengths here are below 0x80)."""
+    assert len(body) < 0x80
+    return h("D0") + bytes([len(body)]) + body
+
+
+def sw91(body):
+    return f"91{len(d0(body)):02X}"
+
+
+def fetch(body):
+    return h("80 12 00 00") + bytes([len(d0(body))])
+
+
+def get_input(n, qualifier, prompt, lo, hi):
+    """GET INPUT (type 23): details, devices 81 -> 82 (UICC -> terminal), text 8D (DCS 04),
+    response length 91 02 min max."""
+    return (h("81 03") + bytes([n]) + h("23") + bytes([qualifier]) + h("82 02 81 82")
+            + tlv(h("8D"), h("04") + gsm8(prompt)) + h("91 02") + bytes([lo, hi]))
+
+
+def display_text(n, text):
+    """DISPLAY TEXT (type 21, qualifier 80: wait for the user), devices 81 -> 02 (display)."""
+    return h("81 03") + bytes([n]) + h("21 80 82 02 81 02") + tlv(h("8D"), h("04") + gsm8(text))
+
+
+def typed(n, qualifier, text):
+    """The TERMINAL RESPONSE to GET INPUT n: the text typed, DCS 04."""
+    return tr(bytes([n]) + h("23") + bytes([qualifier]), extra=tlv(h("8D"), h("04") + text.encode("ascii")))
+
+
+PHONE_PROMPT = "Phone number (11 digits)"
+NOT_CHINA_MOBILE = "Not a China Mobile number: bills of China Mobile numbers only"
+
+
+def bill_not_china_mobile():
+    """docs/spec.md §7: a bill for a China Unicom number (130) is refused by the menu with its
+    text, and the number is asked again; a China Mobile number (139) goes on to the amount."""
+    v = Vector("toolkit/bill-not-china-mobile.json", "a bill for a China Unicom number is refused")
+    ask = get_input(0x02, 0x80, PHONE_PROMPT, 11, 11)
+    refused = display_text(0x03, NOT_CHINA_MOBILE)
+    again = get_input(0x04, 0x80, PHONE_PROMPT, 11, 11)
+    v.step("TERMINAL PROFILE: BIP, no UCS2 display", h("80 10 00 00") + bytes([len(TP_BIP_EN)]) + TP_BIP_EN, b"", "91??")
+    v.step("FETCH SET UP MENU", h("80 12 00 00 00"))
+    v.step("menu set up", tr(h("01 25 80")))
+    v.step("ENVELOPE MENU SELECTION item 3 (Pay Phone Bill)", h("80 C2 00 00 09 D3 07 82 02 01 81 90 01 03"), b"", sw91(ask))
+    v.step("FETCH: GET INPUT, the phone number (11 digits, visible)", fetch(ask), d0(ask))
+    v.step("13000000000 (China Unicom's 130)", typed(0x02, 0x80, "13000000000"), b"", sw91(refused))
+    v.step("FETCH: DISPLAY TEXT, not a China Mobile number", fetch(refused), d0(refused))
+    v.step("OK", tr(h("03 21 80")), b"", sw91(again))
+    v.step("FETCH: GET INPUT, the phone number again (same flow)", fetch(again), d0(again))
+    v.step("13912345678 (China Mobile's 139)", typed(0x04, 0x80, "13912345678"), b"", "91??")
+    v.step("FETCH: GET INPUT, the amount", h("80 12 00 00 00"))
+    v.step("end the session: nothing paid", tr(h("05 23 80"), "10"))
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("GET BALANCE: unchanged", h("80 5C 00 02 04"), u32(BALANCE))
+    return v
+
+
+def bill_above_limit():
+    """docs/spec.md §1, §7: a bill of 150.00 with the single-payment limit at 100.00 and a
+    balance of 500.00 is paid over BIP (the limit is a contactless purchase's); the bill request,
+    the debit's proof and log record; then History shows it as a bill; then a contactless
+    purchase of the same amount is refused at INITIALIZE (6985)."""
+    v = Vector("toolkit/bill-above-limit.json", "a bill above the single-payment limit, then History")
+    balance, limit, amount = 50000, 10000, 15000
+    dpk = diversify(MK_DPK1, SERIAL)
+    dtk = diversify(MK_DTK, SERIAL)
+    rnd, c, ttc = RANDOMS[0], u16(0), u32(0)
+    k = sespk(dpk, rnd, c, ttc)
+    m2 = mac(k, u32(amount))
+    tac = mac(tac_key(dtk), u32(amount) + T_PURCHASE + OP_TERM + ttc + DATE + TIME)
+    print(file=LOG)
+    print("# bill payment above the single-payment limit (operator termID, TTC = offline counter 0)", file=LOG)
+    derived("SESPK", k)
+    derived("MAC2 (card)", m2)
+    derived("TAC", tac)
+    # Bill request: 02 ‖ serial ‖ offline counter ‖ amount ‖ termID ‖ phone 11 BCD digits, F-padded.
+    req = h("02") + SERIAL + c + u32(amount) + OP_TERM + h("13 80 01 38 00 0F")
+    assert len(req) == 29
+    # Answer: 82 (bill answer) ‖ 00 approved ‖ date ‖ time ‖ MAC2 00000000.
+    ans = h("82 00") + DATE + TIME + h("00000000")
+    open_ch = h("81 03 05 40 01 82 02 81 82 B5 01 03 B9 02 01 00 BC 03 02 1F 90 BE 05 21 0A 00 00 01")
+    send = h("81 03 06 43 01 82 02 81 21 B6") + bytes([len(req)]) + req
+    recv = h("81 03 07 42 00 82 02 81 21 B7 01") + bytes([len(ans)])
+    close = h("81 03 08 41 00 82 02 81 21")
+    hist = (h("81 03 0A 24 80 82 02 81 82") + tlv(h("85"), gsm8("History"))
+            + tlv(h("8F"), h("01") + gsm8("11-22 -150.00")))
+    detail = display_text(0x0B, "2026-11-22 12:00:00\nBill -150.00 yuan")
+    hist_again = h("81 03 0C") + hist[3:]
+    v.step("TERMINAL PROFILE: BIP, no UCS2 display", h("80 10 00 00") + bytes([len(TP_BIP_EN)]) + TP_BIP_EN, b"", "91??")
+    v.step("FETCH SET UP MENU", h("80 12 00 00 00"))
+    v.step("menu set up", tr(h("01 25 80")))
+    v.step("ENVELOPE MENU SELECTION item 3 (Pay Phone Bill)", h("80 C2 00 00 09 D3 07 82 02 01 81 90 01 03"), b"", "91??")
+    v.step("FETCH: GET INPUT, the phone number", h("80 12 00 00 00"))
+    v.step("13800138000", typed(0x02, 0x80, "13800138000"), b"", "91??")
+    v.step("FETCH: GET INPUT, the amount", h("80 12 00 00 00"))
+    v.step("150 (yuan): above the limit of 100.00, within the balance of 500.00", typed(0x03, 0x80, "150"), b"", "91??")
+    v.step("FETCH: GET INPUT, the payment password (not a refusal)", h("80 12 00 00 00"))
+    v.step("123456: the card opens the purchase and asks for a channel",
+           typed(0x04, 0x84, "123456"), b"", sw91(open_ch))
+    v.step("FETCH: OPEN CHANNEL (default bearer, buffer 256, TCP client to 10.0.0.1:8080)", fetch(open_ch), d0(open_ch))
+    v.step("channel 1 open (B8 02 81 00)",
+           tr(h("05 40 01"), extra=h("B8 02 81 00 B5 01 03 B9 02 01 00")), b"", sw91(send))
+    v.step("FETCH: SEND DATA, the bill request (no limit in it)", fetch(send), d0(send))
+    v.step("sent; free Tx space FF", tr(h("06 43 01"), extra=h("B7 01 FF")), b"", sw91(recv))
+    v.step("FETCH: RECEIVE DATA, 13 bytes", fetch(recv), d0(recv))
+    v.step("the issuer's approval (date, time): the card debits",
+           tr(h("07 42 00"), extra=h("B6") + bytes([len(ans)]) + ans + h("B7 01 00")), b"", sw91(close))
+    v.step("FETCH: CLOSE CHANNEL", fetch(close), d0(close))
+    v.step("channel closed", tr(h("08 41 00")), b"", "91??")
+    v.step("FETCH: DISPLAY TEXT, paid", h("80 12 00 00 00"))
+    v.step("OK: the session ends (started from the SET UP MENU)", tr(h("09 21 80")))
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("GET BALANCE: 500.00 - 150.00", h("80 5C 00 02 04"), u32(balance - amount))
+    v.step("GET TRANSACTION PROOF type 06, counter after", h("80 5A 00 06 02 0001 08"), m2 + tac)
+    v.step("READ RECORD 1: a purchase (06) at the operator's termID, the issuer's date and time",
+           h("00 B2 01 C4 17"), log_record(c, amount, T_PURCHASE, OP_TERM, DATE, TIME))
+    v.step("ENVELOPE MENU SELECTION item 2 (History)", h("80 C2 00 00 09 D3 07 82 02 01 81 90 01 02"), b"", sw91(hist))
+    v.step("FETCH: SELECT ITEM History, one item: 11-22 -150.00", fetch(hist), d0(hist))
+    v.step("choose 1", tr(h("0A 24 80"), extra=h("90 01 01")), b"", sw91(detail))
+    v.step("FETCH: DISPLAY TEXT, the record: a bill, no terminal", fetch(detail), d0(detail))
+    v.step("OK: back to the list", tr(h("0B 21 80")), b"", sw91(hist_again))
+    v.step("FETCH: SELECT ITEM History again", fetch(hist_again), d0(hist_again))
+    v.step("end the session", tr(h("0C 24 80"), "10"))
+    return v
+
+
+TP_BIP_ZH = h("09 61 0F 21 00 00 00 14 00 00 00 0F 22 00 00 00 01")  # byte 2 b7: UCS2 display
+
+
+def ucs2(text):
+    """TS 102 223 §8.15 / TS 23.038: a TEXT STRING in UCS2 (DCS 08), big-endian, no BOM."""
+    assert all(ord(c) < 0x10000 for c in text)
+    return text.encode("utf-16-be")
+
+
+def bill_not_china_mobile_zh():
+    """The same refusal in Chinese: GET INPUT 请输入手机号码 and DISPLAY TEXT
+    不是中国移动号码,只能为中国移动号码缴费, both TEXT STRINGs in UCS2 (DCS 08)."""
+    v = Vector("toolkit/bill-not-china-mobile-zh.json", "the refusal in Chinese (UCS2)")
+
+    def ask(n):
+        return (h("81 03") + bytes([n]) + h("23 80 82 02 81 82")
+                + tlv(h("8D"), h("08") + ucs2("请输入手机号码")) + h("91 02 0B 0B"))
+
+    refused = (h("81 03 03 21 80 82 02 81 02")
+               + tlv(h("8D"), h("08") + ucs2("不是中国移动号码,只能为中国移动号码缴费")))
+    v.step("TERMINAL PROFILE: BIP, UCS2 display", h("80 10 00 00") + bytes([len(TP_BIP_ZH)]) + TP_BIP_ZH, b"", "91??")
+    v.step("FETCH SET UP MENU", h("80 12 00 00 00"))
+    v.step("menu set up", tr(h("01 25 80")))
+    v.step("ENVELOPE MENU SELECTION item 3 (我要缴费)", h("80 C2 00 00 09 D3 07 82 02 01 81 90 01 03"), b"", sw91(ask(2)))
+    v.step("FETCH: GET INPUT 请输入手机号码", fetch(ask(2)), d0(ask(2)))
+    v.step("13312345678 (China Telecom's 133)", typed(0x02, 0x80, "13312345678"), b"", sw91(refused))
+    v.step("FETCH: DISPLAY TEXT 不是中国移动号码,只能为中国移动号码缴费", fetch(refused), d0(refused))
+    v.step("OK", tr(h("03 21 80")), b"", sw91(ask(4)))
+    v.step("FETCH: GET INPUT, the number again", fetch(ask(4)), d0(ask(4)))
+    v.step("end the session", tr(h("04 23 80"), "10"))
+    return v
+
+
 def norm(s):
     return "".join(s.split()).upper()
 
@@ -550,7 +720,8 @@ def main():
     print("derivation reproduces every published value of docs/spec.md §4", file=LOG)
     vectors = [purchase_exact(), load_exact(), reload_exact(),
                published_load_1(), published_load_2(), published_purchase(), ota_load_exact(),
-               rollover_exact(), rollover_new_only()]
+               rollover_exact(), rollover_new_only(),
+               bill_not_china_mobile(), bill_not_china_mobile_zh(), bill_above_limit()]
     if "--json" in sys.argv[1:]:
         print(json.dumps({v.path: v.as_json() for v in vectors}, indent=2))
         return

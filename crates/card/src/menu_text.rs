@@ -21,6 +21,7 @@ pub enum Msg {
     Balance,
     History,
     PayBill,
+    Bill,
     Settings,
     OpPassword,
     EnableDisable,
@@ -58,13 +59,13 @@ pub enum Msg {
     BadOpPassword,
     BadPayPassword,
     BadPhone,
+    NotChinaMobile,
     BadAmount,
     ZeroAmount,
     BadChoice,
     Mismatch,
     Insufficient,
     OverCap,
-    OverLimit,
     LimitOverCap,
     CloseNeedsZero,
     NetworkError,
@@ -102,6 +103,7 @@ fn words(m: Msg) -> (&'static str, &'static str) {
         Balance => ("钱包余额查询", "Balance"),
         History => ("钱包明细查询", "History"),
         PayBill => ("我要缴费", "Pay Phone Bill"),
+        Bill => ("缴费", "Bill"),
         Settings => ("业务管理", "Wallet Settings"),
         OpPassword => ("操作密码设置", "Operation Password"),
         EnableDisable => ("启用/关闭", "Enable/Disable"),
@@ -160,6 +162,10 @@ fn words(m: Msg) -> (&'static str, &'static str) {
             "手机号码为11位数字,以1开头",
             "A phone number is 11 digits starting with 1",
         ),
+        NotChinaMobile => (
+            "不是中国移动号码,只能为中国移动号码缴费",
+            "Not a China Mobile number: bills of China Mobile numbers only",
+        ),
         BadAmount => (
             "金额格式错误,例如 50 或 50*00",
             "Bad amount: e.g. 50 or 50*00 (* = point)",
@@ -169,7 +175,6 @@ fn words(m: Msg) -> (&'static str, &'static str) {
         Mismatch => ("两次输入不一致", "The two entries differ"),
         Insufficient => ("余额不足", "Insufficient balance"),
         OverCap => ("超过余额上限,最多可充", "Over the balance cap; at most"),
-        OverLimit => ("超过单次消费限额", "Above the single-payment limit"),
         LimitOverCap => (
             "限额不能超过余额上限",
             "The limit cannot pass the balance cap",
@@ -223,9 +228,13 @@ pub fn history_label(r: &Record) -> String {
     )
 }
 
-/// One history record in full: date, time, type, amount, terminal.
-pub fn history_detail(l: Lang, r: &Record) -> String {
+/// One history record in full: date, time, type, amount, terminal. A purchase at the
+/// operator's termID (`operator`) is one of the menu's bill payments: it says 缴费 / Bill and
+/// names no terminal (the log record has no room for the phone number, docs/spec.md §7).
+pub fn history_detail(l: Lang, r: &Record, operator: &[u8; 6]) -> String {
+    let bill = r.tx_type == TYPE_PURCHASE && r.term_id == *operator;
     let kind = match (r.tx_type, l) {
+        (TYPE_PURCHASE, _) if bill => l.s(Msg::Bill),
         (TYPE_LOAD, Lang::Zh) => "充值",
         (TYPE_LOAD, Lang::En) => "Top-up",
         (TYPE_PURCHASE, Lang::Zh) => "消费",
@@ -236,15 +245,11 @@ pub fn history_detail(l: Lang, r: &Record) -> String {
     let sign = if r.tx_type == TYPE_LOAD { '+' } else { '-' };
     let term = hex::encode_upper(r.term_id);
     let when = stk_domain::clock::display(&r.date, &r.time);
-    match l {
-        Lang::Zh => format!(
-            "{when}\n{kind} {sign}{}\n终端 {term}",
-            amount_text(l, r.amount)
-        ),
-        Lang::En => format!(
-            "{when}\n{kind} {sign}{}\nTerminal {term}",
-            amount_text(l, r.amount)
-        ),
+    let amount = amount_text(l, r.amount);
+    match (l, bill) {
+        (_, true) => format!("{when}\n{kind} {sign}{amount}"),
+        (Lang::Zh, false) => format!("{when}\n{kind} {sign}{amount}\n终端 {term}"),
+        (Lang::En, false) => format!("{when}\n{kind} {sign}{amount}\nTerminal {term}"),
     }
 }
 
@@ -305,7 +310,8 @@ mod tests {
             Msg::Mismatch,
             Msg::Insufficient,
             Msg::OverCap,
-            Msg::OverLimit,
+            Msg::NotChinaMobile,
+            Msg::Bill,
             Msg::LimitOverCap,
             Msg::CloseNeedsZero,
             Msg::NetworkError,

@@ -36,6 +36,17 @@ fn log_record(
     .encode()
 }
 
+/// Where a purse transaction comes from, for the checks that differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// INITIALIZE from a terminal (a POS purchase or load): a purchase is held to the
+    /// single-payment limit.
+    Terminal,
+    /// The toolkit menu's Top Up or Pay Phone Bill: the single-payment limit is the limit of
+    /// one contactless purchase (docs/spec.md §1, §7), so a bill is bounded by the balance only.
+    Menu,
+}
+
 impl Card {
     /// §3 GET BALANCE.
     pub(crate) fn get_balance(&mut self, iface: Interface) -> Handled {
@@ -109,14 +120,16 @@ impl Card {
     ) -> Handled {
         self.require_wallet(iface)?;
         let pin_ok = self.session(iface).pin_verified;
-        let (pending, out) = self.open_transaction(kind, key_index, amount, term_id, pin_ok)?;
+        let (pending, out) =
+            self.open_transaction(kind, key_index, amount, term_id, pin_ok, Via::Terminal)?;
         self.session_mut(iface).pending = Some(pending);
         Ok(ResponseApdu::ok(out))
     }
 
     /// The checks and the answer of INITIALIZE, shared with the toolkit menu's over-the-air
     /// load and bill payment so both follow exactly the same rules. `pin_ok`: the payment
-    /// password was verified (required for a load).
+    /// password was verified (required for a load). `via`: a purchase at a terminal is held to
+    /// the single-payment limit, a bill payment from the menu only to the balance.
     pub(crate) fn open_transaction(
         &mut self,
         kind: TxKind,
@@ -124,6 +137,7 @@ impl Card {
         amount: u32,
         term_id: [u8; 6],
         pin_ok: bool,
+        via: Via,
     ) -> Result<(Pending, Vec<u8>), Fail> {
         let purse = self.eeprom.state.purse.clone();
         if !purse.open {
@@ -169,7 +183,7 @@ impl Card {
         }
         match kind {
             TxKind::Purchase => {
-                if amount > purse.single_payment_limit {
+                if via == Via::Terminal && amount > purse.single_payment_limit {
                     return Err(refuse(
                         Sw::CONDITIONS_NOT_SATISFIED,
                         format!(

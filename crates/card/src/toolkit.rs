@@ -42,7 +42,7 @@
 use super::command::TxKind;
 use super::menu::{self, Done, Ota, Problem, Reply, View, Wallet};
 use super::menu_text::{Lang, Msg};
-use super::purse::USAGE_LOAD;
+use super::purse::{USAGE_LOAD, Via};
 use super::state::{Password, Write};
 use super::{Card, Fail, Handled, Interface, Pending as Opened, refuse};
 use crate::apdu::ResponseApdu;
@@ -394,6 +394,7 @@ impl Wallet for Card {
             op_enabled: s.operation_password.enabled,
             op_tries_left: s.operation_password.tries_left,
             history,
+            operator_term_id: s.perso.operator_term_id,
             bip: self.toolkit.bip(),
             clock: self
                 .toolkit
@@ -445,7 +446,7 @@ impl Wallet for Card {
             Ota::TopUp { fen } => {
                 let key_index = perso.keys.load.first().map_or(0, |k| k.index);
                 let (p, out) = self
-                    .open_transaction(TxKind::Load, key_index, *fen, term, true)
+                    .open_transaction(TxKind::Load, key_index, *fen, term, true, Via::Menu)
                     .map_err(Self::problem)?;
                 let req = OtaRequest::Load(OtaLoad {
                     serial,
@@ -461,11 +462,12 @@ impl Wallet for Card {
                 req
             }
             // Recorded as a purchase (`06`) at the operator's termID; the TTC is the offline
-            // counter used (as in the log record), so a clearing host can check the TAC.
+            // counter used (as in the log record), so a clearing host can check the TAC. Not
+            // held to the single-payment limit (a contactless purchase's), only to the balance.
             Ota::Bill { phone, fen } => {
                 let key_index = perso.keys.purchase.first().map_or(0, |k| k.index);
                 let (p, _) = self
-                    .open_transaction(TxKind::Purchase, key_index, *fen, term, true)
+                    .open_transaction(TxKind::Purchase, key_index, *fen, term, true, Via::Menu)
                     .map_err(Self::problem)?;
                 let req = OtaRequest::Bill(OtaBill {
                     serial,

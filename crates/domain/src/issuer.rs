@@ -211,7 +211,10 @@ impl OtaLoad {
     }
 }
 
-/// A bill payment (a phone number's bill paid from the purse) as it travels over the air.
+/// A bill payment (a phone number's bill paid from the purse) as it travels over the air. It
+/// carries no single-payment limit and none applies: that limit is the holder's bound on one
+/// contactless purchase (docs/spec.md §1, §7); the card bounds a bill by its balance, and the
+/// issuer declines a number that is not China Mobile's ([`crate::numbering`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OtaBill {
     pub serial: [u8; 10],

@@ -12,6 +12,7 @@ pub mod errors;
 pub mod hexser;
 pub mod issuer;
 pub mod money;
+pub mod numbering;
 pub mod pan;
 pub mod profile;
 pub mod records;

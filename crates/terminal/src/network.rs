@@ -15,6 +15,7 @@ use stk_backoffice::host::IssuerHost;
 use stk_backoffice::settle::{Ledger, Move, MoveKind, MoveState};
 use stk_domain::clock::Clock;
 use stk_domain::issuer::{OTA_BILL, OTA_LOAD, OtaAnswer, OtaRequest, OtaStatus};
+use stk_domain::numbering::bill_payable;
 
 /// Something going wrong behind an open channel (for tests and fault drills).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,8 +116,15 @@ impl IssuerNetwork {
                     Err(e) => OtaAnswer::refused(OTA_LOAD, OtaStatus::from_host(&e)),
                 }
             }
+            // The handbook: bills of China Mobile numbers only (the card's menu refuses the
+            // others before it asks; a request for one that gets here anyway is declined with
+            // nothing booked).
+            Ok(OtaRequest::Bill(b)) if !bill_payable(&b.phone) => {
+                OtaAnswer::refused(OTA_BILL, OtaStatus::Declined)
+            }
             // The operator takes the payment order and books the debit, pending until the
-            // card's offline counter and log show it.
+            // card's offline counter and log show it. No single-payment limit: that is the
+            // limit of one contactless purchase; the card bounds a bill by its balance.
             Ok(OtaRequest::Bill(b)) => {
                 let (date, time) = self.clock.now();
                 let booked = self.book(&Move {

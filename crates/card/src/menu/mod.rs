@@ -112,6 +112,9 @@ pub struct View {
     pub op_tries_left: u8,
     /// Newest first.
     pub history: Vec<Record>,
+    /// The termID the card records its menu's bill payments at (the profile's operator
+    /// termID): History shows a purchase there as a bill payment.
+    pub operator_term_id: [u8; 6],
     /// The handset's TERMINAL PROFILE offers the Bearer Independent Protocol (over-the-air
     /// operations possible).
     pub bip: bool,

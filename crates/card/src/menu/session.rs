@@ -208,7 +208,6 @@ impl Session {
                         amount_text(l, v.cap.saturating_sub(v.balance))
                     )
                 }
-                0x6985 => format!("{} {} (6985)", l.s(Msg::OverLimit), amount_text(l, v.limit)),
                 _ => format!("{} ({sw})", l.s(Msg::Refused)),
             },
         };

@@ -54,6 +54,7 @@ fn wallet(open: bool) -> Fake {
             date: [0x20, 0x26, 0x11, 0x30],
             time: [0x12, 0x00, 0x00],
         }],
+        operator_term_id: [0, 0, 0, 0x10, 0x08, 0x60],
         bip: true,
         clock: false,
     })

@@ -271,8 +271,11 @@ impl Code {
                 "acquirer declined the bank-card charge",
                 "收单方拒绝银行卡扣款",
                 "the acquirer refused the top-up's charge, e.g. because a reversal for the same \
-         transaction id had already reached it (the POS had given up on that top-up)",
-                "nothing was charged and the wallet was not loaded; start a new top-up",
+         transaction id had already reached it (the POS had given up on that top-up); over the \
+         air, the issuer declined the SIM's request, e.g. a bill for a number that is not China \
+         Mobile's (the menu refuses those before it asks anything)",
+                "nothing was charged and the wallet was not loaded (a declined bill: nothing was \
+         paid); start a new top-up, or pay the bill of a China Mobile number",
             ),
             Code::HConflict => e(
                 self.as_str(),

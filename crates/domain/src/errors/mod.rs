@@ -52,6 +52,7 @@ const fn e(
 }
 
 mod codes;
+pub mod faq;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -371,6 +372,57 @@ pub fn lookup(code: &str) -> Option<Entry> {
         return find_sw(&t.to_ascii_uppercase()).copied();
     }
     None
+}
+
+/// What a phrase was found in: a catalogue entry or a handbook entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    Entry(Entry),
+    Faq(&'static faq::Faq),
+}
+
+impl Found {
+    /// The entry's code or the handbook entry's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Found::Entry(e) => e.code,
+            Found::Faq(f) => f.name,
+        }
+    }
+
+    /// Multi-line explanation ([`Entry::render`], [`faq::Faq::render`]).
+    pub fn render(&self) -> String {
+        match self {
+            Found::Entry(e) => e.render(),
+            Found::Faq(f) => f.render(),
+        }
+    }
+}
+
+/// Every catalogue entry ([`all`]) and handbook entry ([`faq::FAQ`]) that mentions `phrase`:
+/// case-insensitive substring match over codes and names, meanings (English and Chinese),
+/// causes and remedies, questions and answers; handbook entries first (they are written for
+/// people), then catalogue entries in catalogue order.
+/// A blank phrase finds nothing.
+pub fn search(phrase: &str) -> Vec<Found> {
+    let p = phrase.trim().to_lowercase();
+    if p.is_empty() {
+        return Vec::new();
+    }
+    let hit = |t: &str| t.to_lowercase().contains(&p);
+    let entries = all()
+        .into_iter()
+        .filter(|e| {
+            [e.code, e.en, e.zh, e.cause, e.remedy]
+                .iter()
+                .any(|t| hit(t))
+        })
+        .map(Found::Entry);
+    let faqs = faq::FAQ
+        .iter()
+        .filter(|f| f.texts().iter().any(|t| hit(t)))
+        .map(Found::Faq);
+    faqs.chain(entries).collect()
 }
 
 /// Explains any status word: its catalogue entry, or a generic "unknown status word" entry

@@ -1,6 +1,7 @@
 //! Pay Phone Bill: a phone number, an amount, the payment password, then the over-the-air payment.
 
 use crate::menu::*;
+use stk_domain::numbering::bill_payable;
 
 /// Pay Phone Bill: phone number, amount, payment password, then the over-the-air payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,18 +41,21 @@ impl Steps for Bill {
                 {
                     return Next::Retry(Msg::BadPhone);
                 }
+                // The handbook: bills of China Mobile numbers only (the numbering plan's
+                // prefixes, one table in stk_domain::numbering). The holder stays in the flow
+                // and may key another number.
+                if !bill_payable(text) {
+                    return Next::Retry(Msg::NotChinaMobile);
+                }
                 Next::Go(Bill::Amount(text.clone()).into())
             }
+            // The single-payment limit is the limit of one contactless purchase (§1, §7): a
+            // bill is bounded by the balance only.
             Bill::Amount(phone) => match parse_yuan(&a.text) {
                 Err(m) => Next::Retry(m),
                 Ok(fen) if fen > v.balance => {
                     Next::Say(format!("{} (9401)", l.s(Msg::Insufficient)))
                 }
-                Ok(fen) if fen > v.limit => Next::Say(format!(
-                    "{} {} (6985)",
-                    l.s(Msg::OverLimit),
-                    amount_text(l, v.limit)
-                )),
                 Ok(fen) => Next::Go(Bill::Pin(phone, fen).into()),
             },
             Bill::Pin(phone, fen) => match password(a, false, Msg::PayBill, w) {

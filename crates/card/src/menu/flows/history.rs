@@ -32,7 +32,7 @@ impl Steps for History {
             .item
             .and_then(|i| v.history.get(usize::from(i).wrapping_sub(1)))
         {
-            Some(r) => Next::Say(history_detail(l, r)),
+            Some(r) => Next::Say(history_detail(l, r, &v.operator_term_id)),
             None => Next::Retry(Msg::BadChoice),
         }
     }
