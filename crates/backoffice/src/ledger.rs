@@ -12,7 +12,7 @@
 //! one (an over-the-air load authorised and a POS load uploaded later, for instance) until the
 //! card decides which one used it.
 
-use crate::settle::{Insert, Ledger, Move, MoveKind, MoveRow, MoveState, RejectionRow};
+use crate::settle::{Insert, Ledger, Move, MoveRow, MoveState, RejectionRow};
 use crate::store::{StoreError, open_db};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -35,7 +35,8 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS moves (
         id INTEGER PRIMARY KEY,
         serial TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('pos-load','topup','air-load','refund','bill')),
+        kind TEXT NOT NULL CHECK (kind IN ('pos-load','topup','air-load','refund','bill',
+            'close-refund')),
         space TEXT NOT NULL CHECK (space IN ('online','offline')),
         counter INTEGER NOT NULL, amount INTEGER NOT NULL,
         term_id TEXT NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
@@ -63,6 +64,7 @@ impl SqliteLedger {
     pub fn open(path: &Path) -> Result<SqliteLedger, StoreError> {
         let db = open_db(path)?;
         db.execute_batch(SCHEMA)?;
+        upgrade_move_kinds(&db)?;
         let have: Vec<String> = db
             .prepare("SELECT name FROM pragma_table_info('rejections')")?
             .query_map([], |r| r.get(0))?
@@ -84,6 +86,36 @@ impl SqliteLedger {
         let size: i64 = self.db.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         Ok((pages * size) as u64)
     }
+}
+
+/// A ledger written before the service desk's closures cannot hold a `close-refund` move: its
+/// `moves` table is rebuilt with the current CHECK, rows kept, in one transaction.
+fn upgrade_move_kinds(db: &Connection) -> Result<(), StoreError> {
+    let sql: String = db.query_row(
+        "SELECT sql FROM sqlite_master WHERE type='table' AND name='moves'",
+        [],
+        |r| r.get(0),
+    )?;
+    if sql.contains("close-refund") {
+        return Ok(());
+    }
+    let create = SCHEMA
+        .split(';')
+        .find(|s| s.contains("CREATE TABLE IF NOT EXISTS moves"))
+        .unwrap_or_default();
+    let cols = "id, serial, kind, space, counter, amount, term_id, date, time, reference, state, \
+                note";
+    db.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         ALTER TABLE moves RENAME TO moves_before_desk;
+         {create};
+         INSERT INTO moves ({cols}) SELECT {cols} FROM moves_before_desk;
+         DROP TABLE moves_before_desk;
+         CREATE UNIQUE INDEX IF NOT EXISTS moves_booked ON moves (serial, space, counter)
+             WHERE state = 'booked';
+         COMMIT;"
+    ))?;
+    Ok(())
 }
 
 fn unique_violation(e: &rusqlite::Error) -> bool {
@@ -266,7 +298,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn add_move(&mut self, m: &Move, state: MoveState) -> Result<Insert, StoreError> {
-        if m.kind == MoveKind::Bill && self.purchase_at(&m.serial, m.counter)? {
+        if !m.kind.is_credit() && self.purchase_at(&m.serial, m.counter)? {
             self.insert_move(
                 m,
                 MoveState::Void,

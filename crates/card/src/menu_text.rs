@@ -54,6 +54,7 @@ pub enum Msg {
     WalletIsClosed,
     MenuLocked,
     PasswordLocked,
+    NumberCancelled,
     DigitsOnly,
     BadOpPassword,
     BadPayPassword,
@@ -149,6 +150,10 @@ fn words(m: Msg) -> (&'static str, &'static str) {
         PasswordLocked => (
             "密码已锁定,请联系发卡方 (6983)",
             "Password locked: contact the issuer (6983)",
+        ),
+        NumberCancelled => (
+            "号码已销户,不能充值 (9405)",
+            "Number cancelled: no top-up (9405)",
         ),
         DigitsOnly => ("只能输入数字", "Digits only, please"),
         BadOpPassword => (
@@ -295,6 +300,7 @@ mod tests {
             Msg::WalletIsClosed,
             Msg::MenuLocked,
             Msg::PasswordLocked,
+            Msg::NumberCancelled,
             Msg::DigitsOnly,
             Msg::BadOpPassword,
             Msg::BadPayPassword,

@@ -56,6 +56,8 @@ fn wallet(open: bool) -> Fake {
         }],
         bip: true,
         clock: false,
+        pay_locked: false,
+        cancelled: false,
     })
 }
 

@@ -132,6 +132,12 @@ codes! {
     HRejected = "H-REJECTED",
     /// A card's balance differs from its shadow balance by more than the named records explain.
     HUnexplained = "H-UNEXPLAINED",
+    /// The service desk refused: the holder's name or ID number differs from the card's.
+    HHolder = "H-HOLDER",
+    /// A lost phone's wallet: the handbook's rule is not reported, not recovered.
+    HNotReported = "H-NOT-REPORTED",
+    /// Another process holds the service desk's home.
+    HDeskBusy = "H-DESK-BUSY",
     /// A vector step's response data differs.
     VMismatch = "V-MISMATCH",
     /// A vector step's status word differs.

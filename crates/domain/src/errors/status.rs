@@ -223,6 +223,16 @@ pub(super) static CATALOGUE: &[Entry] = &[
          issuer's card profile)",
     ),
     e(
+        "9405",
+        "loads refused: the phone number is cancelled",
+        "号码已销户，不能充值",
+        "the issuer's service desk cancelled the SIM's phone number (CANCEL NUMBER): the card \
+         refuses every load (INITIALIZE FOR LOAD, the menu's Top Up); purchases still work until \
+         the balance is 0",
+        "do not retry the load or charge a bank card for it; the holder can spend what is left \
+         at a POS, or have the desk close the wallet and refund the balance",
+    ),
+    e(
         "9406",
         "no transaction proof (MAC/TAC not available)",
         "无交易证明（所需MAC/TAC不可用）",
