@@ -3,6 +3,7 @@
 //! themselves are the crates'.
 
 pub mod card;
+pub mod desk;
 pub mod docs;
 pub mod explain;
 pub mod open;

@@ -154,6 +154,16 @@ impl ImageCard {
         }
     }
 
+    /// `card`'s contactless interface (a counter reader's side), saved to `path` after every
+    /// command.
+    pub fn contactless(card: SharedCard, path: &Path) -> ImageCard {
+        ImageCard {
+            inner: SimCard::contactless(card),
+            path: path.to_path_buf(),
+            delay: Duration::ZERO,
+        }
+    }
+
     fn save(&self) -> Result<(), TransportError> {
         image::save(&self.inner.card.borrow(), &self.path)
             .map_err(|e| TransportError::Storage(e.to_string()))

@@ -11,7 +11,7 @@ mod files;
 pub mod image;
 pub mod menu;
 pub mod menu_text;
-mod pin;
+pub mod pin;
 mod purse;
 pub mod sim;
 pub mod state;
