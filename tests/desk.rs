@@ -1,0 +1,246 @@
+//! The issuer's service desk as the holder meets it, end to end through the CLI as a process
+//! (docs/spec.md §7): a locked payment password reloaded at the desk, or unlocking by itself
+//! 24 hours after it locked (a clock that moves: `--clock`), a cancelled number refusing
+//! top-ups while purchases go on, a wallet closed with money on it and settlement reconciling
+//! the refund, a wrong name or ID refused and logged, a lost phone answered with the rule.
+
+mod common;
+
+use common::{output, said};
+use std::path::Path;
+
+const NAME: &str = "TEST HOLDER";
+const ID: &str = "110101199001011234";
+
+/// Runs the CLI in `d`; (exit status, stdout and stderr).
+fn run(d: &Path, args: &[&str]) -> (i32, String) {
+    let o = output(d, args);
+    (o.status.code().unwrap_or(-1), said(&o))
+}
+
+fn ok(d: &Path, args: &[&str]) -> String {
+    let (code, out) = run(d, args);
+    assert_eq!(code, 0, "{args:?} failed:\n{out}");
+    out
+}
+
+fn desk(d: &Path, what: &str, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["desk", what, "--name", NAME, "--id", ID];
+    args.extend_from_slice(extra);
+    run(d, &args)
+}
+
+fn show(d: &Path) -> String {
+    ok(d, &["card", "show"])
+}
+
+fn new_card() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    ok(d.path(), &["card", "new"]);
+    d
+}
+
+/// Five wrong payment passwords in Pay Phone Bill at `clock`: the password locks.
+fn lock_in_menu(d: &Path, clock: &str) {
+    let out = ok(
+        d,
+        &[
+            "phone",
+            "--clock",
+            clock,
+            "--keys",
+            "3,13800138000,1,'000000,o,'000001,o,'000002,o,'000003,o,'000004,o",
+        ],
+    );
+    assert!(out.contains("(6983)"), "{out}");
+    assert!(show(d).contains("payment pwd     0 of 5 tries left"));
+}
+
+/// Pays a 1.00 bill from the menu with `pin` at `clock`; the phone's screens.
+fn pay_bill(d: &Path, clock: &str, pin: &str) -> String {
+    let keys = format!("3,13800138000,1,'{pin},o");
+    ok(d, &["phone", "--clock", clock, "--keys", &keys])
+}
+
+#[test]
+fn locked_password_reloaded_at_the_desk_then_pay() {
+    let dir = new_card();
+    let d = dir.path();
+    lock_in_menu(d, "20261130 120000");
+    // Still locked: the right password does not help the holder.
+    let out = pay_bill(d, "20261130 130000", "123456");
+    assert!(out.contains("(6983)"), "{out}");
+    assert!(show(d).contains("balance         100.00"));
+    // A wrong ID is refused with its code, logged, and changes nothing.
+    let (code, out) = run(
+        d,
+        &[
+            "desk",
+            "reload-pin",
+            "--name",
+            NAME,
+            "--id",
+            "110101199001011235",
+            "--new",
+            "654321",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("H-HOLDER"), "{out}");
+    assert!(show(d).contains("payment pwd     0 of 5 tries left"));
+    let (code, out) = run(
+        d,
+        &[
+            "desk",
+            "reload-pin",
+            "--name",
+            "TEST HOLDR",
+            "--id",
+            ID,
+            "--new",
+            "654321",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("H-HOLDER") && out.contains("name"), "{out}");
+    // The right holder: reloaded, and the new password works at once.
+    let (code, out) = desk(d, "reload-pin", &["--new", "654321"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(show(d).contains("payment pwd     5 of 5 tries left"));
+    let out = pay_bill(d, "20261130 140000", "654321");
+    assert!(!out.contains("(6983)"), "{out}");
+    assert!(show(d).contains("balance         99.00"), "{}", show(d));
+    // The desk's log holds both refusals and the reload.
+    let log = ok(d, &["desk", "log"]);
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(lines[0].contains("reload-pin") && lines[0].contains("refused"));
+    assert!(lines[0].contains("H-HOLDER") && lines[0].contains("00003141592653589793"));
+    assert!(lines[1].contains("refused") && lines[1].contains("H-HOLDER"));
+    assert!(lines[2].contains("done"), "{log}");
+}
+
+#[test]
+fn locked_password_unlocks_24_hours_later() {
+    let dir = new_card();
+    let d = dir.path();
+    lock_in_menu(d, "20261130 120000");
+    // A POS load needs the payment password: refused while it is locked.
+    let (code, out) = run(d, &["pos", "load", "5", "--clock", "20261130 180000"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("6983"), "{out}");
+    // One second short of 24 hours: still locked, and nothing is paid.
+    let out = pay_bill(d, "20261201 115959", "123456");
+    assert!(out.contains("(6983)"), "{out}");
+    assert!(show(d).contains("balance         100.00"));
+    // A handset clock set back before the lock changes nothing either.
+    let out = pay_bill(d, "20261129 120000", "123456");
+    assert!(out.contains("(6983)"), "{out}");
+    // 24 hours after the lock: the menu learns the time, the lock lifts, the bill is paid.
+    let out = pay_bill(d, "20261201 120000", "123456");
+    assert!(!out.contains("(6983)"), "{out}");
+    assert!(show(d).contains("balance         99.00"), "{}", show(d));
+    assert!(show(d).contains("payment pwd     5 of 5 tries left"));
+    // And the POS load works again.
+    ok(d, &["pos", "load", "5", "--clock", "20261201 120100"]);
+    assert!(show(d).contains("balance         104.00"));
+}
+
+#[test]
+fn cancelled_number_refuses_top_ups_but_purchases_work() {
+    let dir = new_card();
+    let d = dir.path();
+    let (code, out) = desk(d, "cancel-number", &["--via", "air"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("over the air"), "{out}");
+    // POS load: the card refuses INITIALIZE FOR LOAD with 9405, nothing loaded.
+    let (code, out) = run(d, &["pos", "load", "5"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("9405"), "{out}");
+    // The menu's Top Up says so before asking anything.
+    let out = ok(d, &["phone", "--keys", "1,1"]);
+    assert!(out.contains("号码已销户,不能充值 (9405)"), "{out}");
+    // An integrated top-up is refused before the bank card is charged.
+    let (code, out) = run(d, &["pos", "topup", "5", "--bank-pin", "2468"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("P-LOAD-REFUSED") || out.contains("9405"),
+        "{out}"
+    );
+    assert!(show(d).contains("balance         100.00"));
+    // A purchase still works.
+    ok(d, &["pos", "purchase", "3"]);
+    assert!(show(d).contains("balance         97.00"));
+}
+
+#[test]
+fn closing_with_money_refunds_the_holder_and_settlement_reconciles() {
+    let dir = new_card();
+    let d = dir.path();
+    ok(d, &["pos", "purchase", "3", "--clock", "20261130 110000"]);
+    let (code, out) = desk(d, "close", &["--clock", "20261130 120000"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("97.00 yuan"), "{out}");
+    let card = show(d);
+    assert!(card.contains("wallet          closed"), "{card}");
+    assert!(card.contains("balance         0.00"), "{card}");
+    // The card's history shows the balance leaving it.
+    let hist = ok(d, &["pos", "history"]);
+    assert!(hist.contains("97.00"), "{hist}");
+    // Settlement: the sale uploaded, the refund booked at the clearing host: reconciled.
+    let out = ok(d, &["settle"]);
+    assert!(
+        out.contains("shadow balance 0.00; card balance 0.00"),
+        "{out}"
+    );
+    assert!(out.contains("reconciled"), "{out}");
+    // A second closure is refused by the card (already closed).
+    let (code, out) = desk(d, "close", &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("6A81"), "{out}");
+}
+
+#[test]
+fn operation_password_reset_and_a_malformed_new_password() {
+    let dir = new_card();
+    let d = dir.path();
+    let (code, out) = desk(d, "reset-operation-password", &["--new", "8765"]);
+    assert_eq!(code, 0, "{out}");
+    // The new operation password switches the menu's guard on.
+    ok(d, &["phone", "--keys", "4,1,1,'8765,o"]);
+    assert!(show(d).contains("operation pwd   on (5 of 5 tries left)"));
+    // A new password of the wrong form is refused before anything is sent (exit 2).
+    let (code, out) = desk(d, "reload-pin", &["--new", "12345"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("6 digits"), "{out}");
+}
+
+#[test]
+fn lost_phone_is_not_reported_and_the_desk_is_one_process_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, out) = run(d, &["desk", "report-lost", "--name", NAME, "--id", ID]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("H-NOT-REPORTED"), "{out}");
+    assert!(out.contains("不挂失, 不找回"), "{out}");
+    let log = ok(d, &["desk", "log"]);
+    assert!(
+        log.contains("report-lost") && log.contains("H-NOT-REPORTED"),
+        "{log}"
+    );
+    // The ID number is kept masked in the log.
+    assert!(
+        !log.contains(ID) && log.contains("1101************34"),
+        "{log}"
+    );
+    // A second process while one holds the desk: refused at once.
+    let profile = stk_wallet::profile::Profile::default_profile();
+    let held =
+        stk_wallet::desk::Desk::open(&d.join("desk"), &profile, stk_wallet::clock::Clock::System)
+            .unwrap();
+    let (code, out) = run(d, &["desk", "log"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("H-DESK-BUSY"), "{out}");
+    drop(held);
+    ok(d, &["desk", "log"]);
+}
