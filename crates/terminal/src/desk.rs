@@ -494,32 +494,9 @@ impl Desk {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let balance = match balance {
-            Ok(b) => {
-                BalanceAnswer::parse(&b.data)
-                    .map_err(|e| DeskError::Input(format!("{}: {e}", Code::PReader)))?
-                    .balance
-            }
-            // A closed wallet: an earlier closure whose answer was lost may have done it.
-            Err(DeskError::Card { sw, .. }) if sw == Sw::WALLET_CLOSED => {
-                return match intent {
-                    Some((amount, counter, date, time)) if counters.offline_counter > counter => {
-                        self.closed(&seen.serial, amount, counter, &date, &time, ledger)?;
-                        Ok(format!(
-                            "wallet closed by the earlier request (its answer was lost): {} \
-                             yuan refunded to the holder",
-                            stk_domain::records::yuan(amount)
-                        ))
-                    }
-                    _ => Err(DeskError::Card {
-                        sw,
-                        what: "GET BALANCE",
-                        why: " (the wallet is already closed)".into(),
-                    }),
-                };
-            }
-            Err(e) => return Err(e),
-        };
+        let balance = BalanceAnswer::parse(&balance?.data)
+            .map_err(|e| DeskError::Input(format!("{}: {e}", Code::PReader)))?
+            .balance;
         let (date, time) = self.clock.now();
         let counter = counters.offline_counter;
         let m = Move {
@@ -561,7 +538,7 @@ impl Desk {
         }
         .header();
         let mac = self.sign(card, seen, header, &value)?;
-        send(
+        let sent = send(
             card,
             Command::CloseWallet {
                 amount: balance,
@@ -570,7 +547,23 @@ impl Desk {
                 mac,
             },
             "CLOSE WALLET",
-        )?;
+        );
+        match (sent, intent) {
+            (Ok(_), _) => {}
+            // Already closed: an earlier closure whose answer was lost did it when the card
+            // used the counter its intent names.
+            (Err(DeskError::Card { sw, .. }), Some((amount, at, d, t)))
+                if sw == Sw::WALLET_CLOSED && counters.offline_counter > at =>
+            {
+                self.closed(&seen.serial, amount, at, &d, &t, ledger)?;
+                return Ok(format!(
+                    "wallet closed by the earlier request (its answer was lost): {} yuan \
+                     refunded to the holder",
+                    stk_domain::records::yuan(amount)
+                ));
+            }
+            (Err(e), _) => return Err(e),
+        }
         if balance == 0 {
             return Ok("wallet closed (it held no money)".into());
         }
