@@ -519,3 +519,59 @@ impl Ledger for SqliteLedger {
         Ok(Some((opening as u64, credits as u64, debits as u64)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settle::MoveKind;
+
+    /// A ledger written before the service desk (its `moves` CHECK without `close-refund`) is
+    /// rebuilt when opened: its rows are kept and a closure's refund can be booked.
+    #[test]
+    fn a_ledger_from_before_the_desk_takes_closures() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let old = SCHEMA.replace("'bill',\n            'close-refund')", "'bill')");
+        assert!(!old.contains("close-refund"));
+        {
+            let db = Connection::open(&path).unwrap();
+            db.execute_batch(&old).unwrap();
+            db.execute(
+                "INSERT INTO moves (serial, kind, space, counter, amount, term_id, date, time, \
+                 reference, state) VALUES ('AA', 'bill', 'offline', 3, 100, '00', '20261130', \
+                 '120000', 'phone', 'booked')",
+                [],
+            )
+            .unwrap();
+            let e = db.execute(
+                "INSERT INTO moves (serial, kind, space, counter, amount, term_id, date, time, \
+                 reference, state) VALUES ('AA', 'close-refund', 'offline', 4, 100, '00', \
+                 '20261130', '120000', 'desk', 'pending')",
+                [],
+            );
+            assert!(e.is_err(), "the old CHECK refuses a closure");
+        }
+        let mut l = SqliteLedger::open(&path).unwrap();
+        let serial = [0xAA; 10];
+        let m = Move {
+            serial,
+            kind: MoveKind::Closure,
+            counter: 4,
+            amount: 9_900,
+            term_id: [0, 0, 0, 0x10, 0x08, 0x60],
+            date: [0x20, 0x26, 0x11, 0x30],
+            time: [0x12, 0, 0],
+            reference: "desk".into(),
+        };
+        assert_eq!(l.add_move(&m, MoveState::Booked).unwrap(), Insert::Added);
+        let kept: i64 =
+            l.db.query_row("SELECT COUNT(*) FROM moves WHERE kind='bill'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, 1);
+        // Opening it again changes nothing.
+        drop(l);
+        SqliteLedger::open(&path).unwrap();
+    }
+}
