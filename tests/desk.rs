@@ -244,3 +244,75 @@ fn lost_phone_is_not_reported_and_the_desk_is_one_process_at_a_time() {
     drop(held);
     ok(d, &["desk", "log"]);
 }
+
+/// A counter reader that loses the card's answer to CLOSE WALLET (the card still executes it).
+struct LosesClose(stk_wallet::transport::sim::SimCard);
+
+impl stk_wallet::transport::Transport for LosesClose {
+    fn transmit_raw(
+        &mut self,
+        apdu: &[u8],
+    ) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        let r = self.0.transmit_raw(apdu)?;
+        if apdu.starts_with(&[0x80, 0x5E, 0x03]) {
+            return Err(stk_wallet::transport::TransportError::NoResponse);
+        }
+        Ok(r)
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, stk_wallet::transport::TransportError> {
+        self.0.reset()
+    }
+    fn describe(&self) -> String {
+        "a reader that loses CLOSE WALLET's answer".into()
+    }
+}
+
+#[test]
+fn a_closure_whose_answer_is_lost_is_held_pending_then_finished() {
+    use stk_wallet::desk::{Desk, Holder, Request};
+    use stk_wallet::settle::{Ledger, MoveKind, SqliteLedger};
+    use stk_wallet::transport::sim::{SimCard, shared};
+    let dir = tempfile::tempdir().unwrap();
+    let p = stk_wallet::profile::Profile::default_profile();
+    let card = shared(stk_wallet::card::Card::personalise(&p));
+    let clock = stk_wallet::clock::Clock::Fixed {
+        date: [0x20, 0x26, 0x11, 0x30],
+        time: [0x12, 0, 0],
+    };
+    let mut desk = Desk::open(&dir.path().join("desk"), &p, clock).unwrap();
+    let mut ledger = SqliteLedger::open(&dir.path().join("ledger.db")).unwrap();
+    let holder = Holder {
+        name: NAME.into(),
+        id_number: ID.into(),
+    };
+    let serial = p.issuer.serial;
+    let mut lossy = LosesClose(SimCard::contactless(card.clone()));
+    let e = desk
+        .serve(&mut lossy, &holder, &Request::Close, Some(&mut ledger))
+        .unwrap_err();
+    assert!(e.to_string().contains("P-NO-RESPONSE"), "{e}");
+    // The card closed; the clearing host holds the refund pending at offline counter 0.
+    assert!(!card.borrow().state().purse.open);
+    let pending = ledger.pending_moves(&serial).unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(
+        (pending[0].m.kind, pending[0].m.counter, pending[0].m.amount),
+        (MoveKind::Closure, 0, 10_000)
+    );
+    // The next closure of the card finds it closed past the intent's counter: done, booked.
+    let mut reader = SimCard::contactless(card.clone());
+    let done = desk
+        .serve(&mut reader, &holder, &Request::Close, Some(&mut ledger))
+        .unwrap();
+    assert!(
+        done.contains("earlier request") && done.contains("100.00"),
+        "{done}"
+    );
+    assert!(ledger.pending_moves(&serial).unwrap().is_empty());
+    let (_, offline) = ledger.booked_counters(&serial).unwrap();
+    assert_eq!(offline, vec![0]);
+    let log = desk.entries().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].outcome, "in doubt");
+    assert_eq!(log[1].outcome, "done");
+}

@@ -324,6 +324,8 @@ impl Desk {
         let r = self.serve_inner(card, holder, req, ledger, &mut serial);
         let (outcome, code, detail) = match &r {
             Ok(done) => ("done", None, done.clone()),
+            // The card's answer was lost: whether it acted is for the card to tell next time.
+            Err(e @ DeskError::Link { .. }) => ("in doubt", Some(e.code_text()), e.to_string()),
             Err(e) => ("refused", Some(e.code_text()), e.to_string()),
         };
         self.log(
