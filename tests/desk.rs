@@ -316,3 +316,35 @@ fn a_closure_whose_answer_is_lost_is_held_pending_then_finished() {
     assert_eq!(log[0].outcome, "in doubt");
     assert_eq!(log[1].outcome, "done");
 }
+
+#[test]
+fn a_lock_made_at_a_pos_counts_from_the_first_menu_session() {
+    let dir = new_card();
+    let d = dir.path();
+    // Five wrong passwords at a POS load: locked, with no time the card can trust.
+    for _ in 0..5 {
+        let (code, _) = run(
+            d,
+            &[
+                "pos",
+                "load",
+                "5",
+                "--pin",
+                "000000",
+                "--clock",
+                "20261130 080000",
+            ],
+        );
+        assert_eq!(code, 1);
+    }
+    assert!(show(d).contains("payment pwd     0 of 5 tries left"));
+    // The first menu session (12:00) stamps the lock; the menu says when it lifts.
+    let out = pay_bill(d, "20261130 120000", "123456");
+    assert!(out.contains("24小时后自动解锁"), "{out}");
+    // 24 hours after the POS lock but not after the stamp: still locked.
+    let out = pay_bill(d, "20261201 115900", "123456");
+    assert!(out.contains("(6983)"), "{out}");
+    let out = pay_bill(d, "20261201 120000", "123456");
+    assert!(!out.contains("(6983)"), "{out}");
+    assert!(show(d).contains("balance         99.00"));
+}

@@ -148,8 +148,8 @@ fn words(m: Msg) -> (&'static str, &'static str) {
             "Operation password locked: contact the issuer (6983)",
         ),
         PasswordLocked => (
-            "密码已锁定,请联系发卡方 (6983)",
-            "Password locked: contact the issuer (6983)",
+            "密码已锁定,24小时后自动解锁或请联系发卡方 (6983)",
+            "Password locked: it unlocks 24 h after it locked, or contact the issuer (6983)",
         ),
         NumberCancelled => (
             "号码已销户,不能充值 (9405)",
