@@ -129,6 +129,13 @@ fn locked_password_unlocks_24_hours_later() {
     let (code, out) = run(d, &["pos", "load", "5", "--clock", "20261130 180000"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("6983"), "{out}");
+    assert!(
+        show(d).contains(
+            "payment lock    since 2026-11-30 12:00:00 (menu time), lifts at 2026-12-01 12:00:00"
+        ),
+        "{}",
+        show(d)
+    );
     // One second short of 24 hours: still locked, and nothing is paid.
     let out = pay_bill(d, "20261201 115959", "123456");
     assert!(out.contains("(6983)"), "{out}");
@@ -168,6 +175,7 @@ fn cancelled_number_refuses_top_ups_but_purchases_work() {
         "{out}"
     );
     assert!(show(d).contains("balance         100.00"));
+    assert!(show(d).contains("phone number    cancelled by the issuer"));
     // A purchase still works.
     ok(d, &["pos", "purchase", "3"]);
     assert!(show(d).contains("balance         97.00"));
