@@ -212,8 +212,13 @@ fn closing_with_money_refunds_the_holder_and_settlement_reconciles() {
 fn operation_password_reset_and_a_malformed_new_password() {
     let dir = new_card();
     let d = dir.path();
-    let (code, out) = desk(d, "reset-operation-password", &["--new", "8765"]);
+    let (code, out) = desk(
+        d,
+        "reset-operation-password",
+        &["--new", "8765", "--via", "air"],
+    );
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("over the air"), "{out}");
     // The new operation password switches the menu's guard on.
     ok(d, &["phone", "--keys", "4,1,1,'8765,o"]);
     assert!(show(d).contains("operation pwd   on (5 of 5 tries left)"));

@@ -7,6 +7,8 @@ use super::open;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stk_wallet::desk::{Desk, DeskError, Holder, Request};
+use stk_wallet::errors::Code;
+use stk_wallet::handset::Handset;
 use stk_wallet::settle::{Ledger, SqliteLedger};
 use stk_wallet::transport::Transport;
 use stk_wallet::transport::sim::{SharedCard, shared};
@@ -160,18 +162,28 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     };
     let mut desk = Desk::open(&dir, &p, clock).map_err(|e| e.to_string())?;
     let card = shared(open::owned_card(&at.card)?);
-    let mut link: Box<dyn Transport> = if at.via == "air" {
-        Box::new(open::ImageCard::contact(card.clone(), &at.card))
+    // Over the air the handset is on: it starts the SIM as a phone does (files, TERMINAL
+    // PROFILE, SET UP MENU) and then carries the issuer's commands to its contact interface.
+    let mut handset;
+    let mut counter;
+    let link: &mut dyn Transport = if at.via == "air" {
+        handset = Handset::new(open::ImageCard::contact(card.clone(), &at.card));
+        handset.transport().reset().map_err(|e| e.to_string())?;
+        handset
+            .power_on()
+            .map_err(|e| format!("{}: the handset: {e}", Code::PReader))?;
+        handset.transport()
     } else {
-        Box::new(open::ImageCard::contactless(card.clone(), &at.card))
+        counter = open::ImageCard::contactless(card.clone(), &at.card);
+        counter.reset().map_err(|e| e.to_string())?;
+        &mut counter
     };
-    link.reset().map_err(|e| e.to_string())?;
     let mut book = match &ledger {
         Some(path) => Some(SqliteLedger::open(path).map_err(|e| e.to_string())?),
         None => None,
     };
     let r = desk.serve(
-        link.as_mut(),
+        link,
         &holder(&at.holder),
         &req,
         book.as_mut().map(|l| l as &mut dyn Ledger),
