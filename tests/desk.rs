@@ -361,3 +361,51 @@ fn a_lock_made_at_a_pos_counts_from_the_first_menu_session() {
     assert!(!out.contains("(6983)"), "{out}");
     assert!(show(d).contains("balance         99.00"));
 }
+
+#[test]
+fn a_desk_killed_after_its_closure_intent_closes_on_the_next_try() {
+    let dir = new_card();
+    let d = dir.path();
+    ok(d, &["pos", "purchase", "3", "--clock", "20261130 110000"]);
+    let cmd = common::cli(
+        d,
+        &[
+            "desk",
+            "close",
+            "--name",
+            NAME,
+            "--id",
+            ID,
+            "--clock",
+            "20261130 120000",
+            "--step-delay-ms",
+            "3000",
+        ],
+    );
+    let said = common::kill_at_step(cmd, "step: closure intent written");
+    assert!(
+        said.iter()
+            .any(|l| l.contains("step: closure intent written")),
+        "{said:?}"
+    );
+    // Killed after the intent, before CLOSE WALLET: the card still holds its money.
+    let card = show(d);
+    assert!(card.contains("wallet          open"), "{card}");
+    assert!(card.contains("balance         97.00"), "{card}");
+    // The refund is pending at the clearing host: not in the shadow balance, so settlement
+    // still reconciles with the open card.
+    let out = ok(d, &["settle"]);
+    assert!(
+        out.contains("shadow balance 97.00; card balance 97.00"),
+        "{out}"
+    );
+    // The desk tries again: closed, refunded, reconciled.
+    let (code, out) = desk(d, "close", &["--clock", "20261130 120500"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(show(d).contains("balance         0.00"));
+    let out = ok(d, &["settle"]);
+    assert!(
+        out.contains("shadow balance 0.00; card balance 0.00"),
+        "{out}"
+    );
+}

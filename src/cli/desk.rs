@@ -86,6 +86,9 @@ enum Cmd {
         /// The clearing host's ledger (SQLite).
         #[arg(long, default_value = "ledger.db")]
         ledger: PathBuf,
+        /// Print each durable step and pause this long after it (crash tests).
+        #[arg(long, default_value_t = 0, hide = true)]
+        step_delay_ms: u64,
     },
     /// A lost phone: the handbook's rule (not reported, not recovered); always exits 1.
     ReportLost {
@@ -158,9 +161,20 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         Cmd::ResetOperationPassword { at, new } => (at, Request::ResetOperationPassword(new), None),
         Cmd::ReloadPin { at, new } => (at, Request::ReloadPin(new), None),
         Cmd::CancelNumber { at } => (at, Request::CancelNumber, None),
-        Cmd::Close { at, ledger } => (at, Request::Close, Some(ledger)),
+        Cmd::Close {
+            at,
+            ledger,
+            step_delay_ms,
+        } => (at, Request::Close, Some((ledger, step_delay_ms))),
     };
     let mut desk = Desk::open(&dir, &p, clock).map_err(|e| e.to_string())?;
+    if let Some((_, ms)) = ledger.as_ref().filter(|(_, ms)| *ms > 0) {
+        let pause = std::time::Duration::from_millis(*ms);
+        desk.on_step(move |what| {
+            println!("  step: {what}");
+            std::thread::sleep(pause);
+        });
+    }
     let card = shared(open::owned_card(&at.card)?);
     // Over the air the handset is on: it starts the SIM as a phone does (files, TERMINAL
     // PROFILE, SET UP MENU) and then carries the issuer's commands to its contact interface.
@@ -179,7 +193,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         &mut counter
     };
     let mut book = match &ledger {
-        Some(path) => Some(SqliteLedger::open(path).map_err(|e| e.to_string())?),
+        Some((path, _)) => Some(SqliteLedger::open(path).map_err(|e| e.to_string())?),
         None => None,
     };
     let r = desk.serve(

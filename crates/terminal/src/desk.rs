@@ -183,6 +183,8 @@ pub struct Desk {
     aid: Vec<u8>,
     operator_term_id: [u8; 6],
     clock: Clock,
+    /// Called at each durable step of a closure (crash tests print and pause there).
+    step: Option<Box<dyn FnMut(&str)>>,
 }
 
 /// The card as the desk read it.
@@ -228,7 +230,19 @@ impl Desk {
             aid: profile.wallet_aid.clone(),
             operator_term_id: profile.menu.operator_term_id,
             clock,
+            step: None,
         })
+    }
+
+    /// Calls `f` at each durable step of a closure (`closure intent written`, `card closed`).
+    pub fn on_step(&mut self, f: impl FnMut(&str) + 'static) {
+        self.step = Some(Box::new(f));
+    }
+
+    fn step(&mut self, what: &str) {
+        if let Some(f) = self.step.as_mut() {
+            f(what);
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -530,6 +544,7 @@ impl Desk {
             if let Some(l) = ledger.as_deref_mut() {
                 l.add_move(&m, MoveState::Pending)?;
             }
+            self.step("closure intent written");
         }
         let value = [&balance.to_be_bytes()[..], &date, &time].concat();
         let header = Command::CloseWallet {
@@ -569,6 +584,7 @@ impl Desk {
         if balance == 0 {
             return Ok("wallet closed (it held no money)".into());
         }
+        self.step("card closed");
         self.closed(
             &seen.serial,
             balance,
