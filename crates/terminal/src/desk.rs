@@ -174,6 +174,9 @@ pub struct LogRow {
     pub detail: String,
 }
 
+/// What the desk calls at each durable step of a closure.
+type StepHook = Box<dyn FnMut(&str)>;
+
 /// The service desk: its home, its lock and the issuer's keys.
 pub struct Desk {
     dir: PathBuf,
@@ -184,7 +187,7 @@ pub struct Desk {
     operator_term_id: [u8; 6],
     clock: Clock,
     /// Called at each durable step of a closure (crash tests print and pause there).
-    step: Option<Box<dyn FnMut(&str)>>,
+    step: Option<StepHook>,
 }
 
 /// The card as the desk read it.
