@@ -409,3 +409,56 @@ fn a_desk_killed_after_its_closure_intent_closes_on_the_next_try() {
         "{out}"
     );
 }
+
+/// The lock is stamped only with a time a handset gives: one that cannot tell the time is not
+/// asked, and the lock stays; one that can is asked first thing in the session.
+#[test]
+fn only_a_handset_that_tells_the_time_is_asked_while_the_password_is_locked() {
+    use stk_wallet::handset::{Handset, Key, PROFILE_NO_BIP, PROFILE_UCS2};
+    use stk_wallet::transport::Transport;
+    use stk_wallet::transport::sim::{SimCard, shared};
+    let p = stk_wallet::profile::Profile::default_profile();
+    let card = shared(stk_wallet::card::Card::personalise(&p));
+    // Locked at a POS: five wrong VERIFYs on the contactless side.
+    let mut pos = SimCard::contactless(card.clone());
+    let select = [&[0x00, 0xA4, 0x04, 0x00, 0x09][..], &p.wallet_aid, &[0x00]].concat();
+    pos.transmit_raw(&select).unwrap();
+    for _ in 0..5 {
+        pos.transmit_raw(&[0x00, 0x20, 0x00, 0x00, 0x03, 0, 0, 0])
+            .unwrap();
+    }
+    assert_eq!(card.borrow().state().payment_password.tries_left, 0);
+    let clock = stk_wallet::clock::Clock::Fixed {
+        date: [0x20, 0x26, 0x11, 0x30],
+        time: [0x12, 0, 0],
+    };
+    // A handset without PROVIDE LOCAL INFORMATION: the menu opens, nothing is stamped.
+    let mut old = Handset::new(SimCard::contact(card.clone()))
+        .with_profile(&PROFILE_NO_BIP)
+        .with_clock(clock);
+    old.power_on().unwrap();
+    old.press(Key::Item(1)).unwrap();
+    assert!(old.render().contains("钱包充值"), "{}", old.render());
+    // PROVIDE LOCAL INFORMATION is `D0 L 81 03 <number> 26 <qualifier> …`.
+    let asked_time = |log: &[stk_wallet::handset::Exchange]| {
+        log.iter().any(|x| {
+            let r = &x.response;
+            r.len() > 6 && r[0] == 0xD0 && r[2..4] == [0x81, 0x03] && r[5] == 0x26
+        })
+    };
+    assert!(!asked_time(&old.log));
+    assert_eq!(card.borrow().state().payment_password.locked_at, None);
+    // A handset that tells the time: asked at once (it answers by itself), the lock stamped.
+    let mut phone = Handset::new(SimCard::contact(card.clone()))
+        .with_profile(&PROFILE_UCS2)
+        .with_clock(clock);
+    phone.power_on().unwrap();
+    phone.press(Key::Item(1)).unwrap();
+    assert!(phone.render().contains("钱包充值"), "{}", phone.render());
+    assert!(asked_time(&phone.log));
+    assert_eq!(
+        card.borrow().state().payment_password.locked_at,
+        stk_wallet::clock::unix_of(&[0x20, 0x26, 0x11, 0x30], &[0x12, 0, 0])
+    );
+    assert_eq!(card.borrow().state().payment_password.tries_left, 0);
+}
