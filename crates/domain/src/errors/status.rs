@@ -70,9 +70,11 @@ pub(super) static CATALOGUE: &[Entry] = &[
         "密码或密钥已锁定",
         "the payment password's retry counter is exhausted (too many wrong VERIFY or CHANGE PIN \
          attempts, default limit 5), or a key reached its MAC failure limit after repeated 9302",
-        "the holder cannot unlock it at a terminal: send them to the issuer's service counter; a \
-         locked payment password is reset with the issuer's RELOAD PIN, a locked key needs the \
-         issuer to re-personalise or replace the card; do not keep retrying",
+        "the holder cannot unlock it at a terminal: a locked payment password unlocks by itself \
+         24 hours after it locked (the phone's wallet menu tells the card the time), or the \
+         issuer's service desk reloads it at once after checking the holder (`stk-wallet desk \
+         reload-pin`, RELOAD PIN); a locked key needs the issuer to re-personalise or replace the \
+         card; do not keep retrying",
     ),
     e(
         "6985",
