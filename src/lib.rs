@@ -15,7 +15,8 @@ pub use stk_domain::{
     profile, records, sw,
 };
 pub use stk_terminal::{
-    fault, handset, home, journal, lab, link, network, pcap, pos, psam, receipt, serve, transport,
+    desk, fault, handset, home, journal, lab, link, network, pcap, pos, psam, receipt, serve,
+    transport,
 };
 
 /// The card (re-exported from [`stk_card`]), with its image files from the terminal side.

@@ -51,6 +51,10 @@ enum Cmd {
     /// replaying --keys (item numbers, text input, o ok, b back, e end, t time-out, ?N help on
     /// item N, ? help on an input).
     Phone(cli::phone::Args),
+    /// The issuer's service desk: reset the operation password, reload the payment password,
+    /// cancel a phone number, close a wallet with money on it (refunded to the holder), answer
+    /// a lost phone; each after checking the holder's name and ID number, each logged.
+    Desk(cli::desk::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cli::docs::CompletionArgs),
     /// Print the manual page (roff), or write one page per command with --out-dir.
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Cmd::Settle(a) => cli::settle::run(a),
         Cmd::Pos(a) => cli::pos::run(a),
         Cmd::Phone(a) => cli::phone::run(a),
+        Cmd::Desk(a) => cli::desk::run(a),
         Cmd::Completions(a) => cli::docs::completions(command(), a),
         Cmd::Man(a) => cli::docs::man(command(), a),
     };

@@ -742,6 +742,17 @@ const PROVOKED: &[(Code, &str, Provoke)] = &[
         home_busy,
     ),
     (
+        Code::HHolder,
+        "the desk is given another ID number than the card's",
+        desk_holder,
+    ),
+    (
+        Code::HNotReported,
+        "a lost phone is reported at the desk",
+        desk_lost,
+    ),
+    (Code::HDeskBusy, "a service desk is opened twice", desk_busy),
+    (
         Code::PTerminal,
         "a terminal home that was never created is settled",
         home_missing,
@@ -850,6 +861,46 @@ fn damaged_store() -> Reason {
     let e = Journal::open(&path).err().expect("not a database");
     assert!(e.to_string().contains("I-DAMAGED: "), "{e}");
     Reason::Code(e.code().expect("a catalogue code"))
+}
+
+/// The service desk refuses a holder whose ID number is not the card's (the CLI as a process).
+fn desk_holder() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    shop_cli(dir.path(), &[&["card", "new"]]);
+    settle_code(
+        dir.path(),
+        &[
+            "desk",
+            "reload-pin",
+            "--name",
+            "TEST HOLDER",
+            "--id",
+            "110101199001019999",
+            "--new",
+            "654321",
+        ],
+    )
+}
+
+/// A lost phone at the desk: the handbook's rule.
+fn desk_lost() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    settle_code(
+        dir.path(),
+        &["desk", "report-lost", "--name", "A", "--id", "1"],
+    )
+}
+
+/// A second opener of a service desk is refused while the first holds it.
+fn desk_busy() -> Reason {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Profile::default_profile();
+    let clock = stk_wallet::clock::Clock::System;
+    let _first = stk_wallet::desk::Desk::open(dir.path(), &p, clock).unwrap();
+    match stk_wallet::desk::Desk::open(dir.path(), &p, clock) {
+        Err(e) => e.reason(),
+        Ok(_) => panic!("a second desk opened"),
+    }
 }
 
 /// A second opener of a terminal home is refused while the first holds it.

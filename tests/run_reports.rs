@@ -337,7 +337,7 @@ fn list_and_filter_find_vectors_by_name_folder_spec_and_tag() {
     let out = said(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains("filter: 5 of") && out.contains("vectors: 5 passed, 0 failed, 0 skipped"),
+        out.contains("filter: 6 of") && out.contains("vectors: 6 passed, 0 failed, 0 skipped"),
         "{out}"
     );
 }

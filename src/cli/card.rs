@@ -76,6 +76,18 @@ pub fn run(cmd: Cmd) -> Result<ExitCode, String> {
                 "payment pwd     {} of {} tries left",
                 s.payment_password.tries_left, s.payment_password.max_tries
             );
+            if let Some(at) = s.payment_password.locked_at {
+                let (d, t) = stk_wallet::clock::bcd_datetime(at);
+                let (ud, ut) = stk_wallet::clock::bcd_datetime(at + 24 * 3600);
+                println!(
+                    "payment lock    since {} (menu time), lifts at {}",
+                    stk_wallet::clock::display(&d, &t),
+                    stk_wallet::clock::display(&ud, &ut)
+                );
+            }
+            if s.purse.number_cancelled {
+                println!("phone number    cancelled by the issuer: loads refused (9405)");
+            }
             println!(
                 "operation pwd   {} ({} of {} tries left)",
                 if s.operation_password.enabled {

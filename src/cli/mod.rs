@@ -3,6 +3,7 @@
 //! themselves are the crates'.
 
 pub mod card;
+pub mod desk;
 pub mod docs;
 pub mod explain;
 pub mod issuer;
@@ -31,12 +32,16 @@ Exit status:
      (H-KEY-RETIRED, P-KEY-VERSION), `pos signin` did not get through (the previous parameters
      are kept), `settle` had a record rejected, holds one nobody resolved (H-REJECTED) or found
      a difference the records do not explain (H-UNEXPLAINED), `serve`'s verdict failed a check
-     on the reader
+     on the reader, `desk` refused: a holder's name or ID that is not the card's (H-HOLDER,
+     logged), a card that refused the issuer's command (its status word), a lost phone
+     (H-NOT-REPORTED: not reported, not recovered)
   2  usage or input error: bad flags or arguments, a path that does not exist, a bad --filter
      or --fault, a bank card number or PIN not well formed, an unknown code for `explain` or a
      phrase no entry mentions, an unreadable card image, profile, scenario, terminal home or
      issuer state (issuer.db), `issuer roll-key` with no newer key in the profile, a bad vpcd
-     address or a vpcd slot already taken; for commands other than `run`, an unreachable reader
+     address or a vpcd slot already taken, a `desk` new password not of the right form, a desk
+     home another process holds (H-DESK-BUSY); for commands other than `run`, an unreachable
+     reader
   3  `run`: the target or I/O failed: the reader is unreachable or gone, the card is mute or
      answers garbage, a report file cannot be written
   4  `run`: nothing ran: every vector was skipped or filtered out, or no vector file was found

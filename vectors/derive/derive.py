@@ -359,6 +359,88 @@ def reload_exact():
     return v
 
 
+def issuer_mac(challenge, header, value):
+    """The issuer commands' MAC (docs/spec.md §4): SESIK = 3DES(issuer card key, challenge ‖
+    00000000), MAC over the command header ‖ the value."""
+    k = tdes(diversify(MK_ISSUER, SERIAL), challenge + h("00000000"))
+    return mac(k, header + value)
+
+
+OP_TERM_DEFAULT = h("000000100860")  # profiles/default.json menu.operator_term_id
+
+
+def reset_op_exact():
+    """RESET OPERATION PASSWORD (docs/spec.md §4): 80 5E 02 00 Lc ‖ new password BCD, F-padded ‖
+    MAC; the MAC over the header (Lc counts the MAC) ‖ the BCD value."""
+    v = Vector("pin/reset-operation-exact.json",
+               "RESET OPERATION PASSWORD with the issuer MAC; without a challenge, replayed")
+    new = h("8765")
+    header = h("80 5E 02 00 06")
+    m = issuer_mac(RANDOMS[0], header, new)
+    new5 = h("12345F")
+    header5 = h("80 5E 02 00 07")
+    m5 = issuer_mac(RANDOMS[1], header5, new5)
+    print(file=LOG)
+    print("# RESET OPERATION PASSWORD (default profile)", file=LOG)
+    derived("MAC over 805E020006 8765, ch 11223344", m)
+    derived("MAC over 805E020007 12345F, ch 55667788", m5)
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("RESET OPERATION PASSWORD without a challenge", header + new + m, b"", "6985")
+    v.step("GET CHALLENGE", h("00 84 00 00 04"), RANDOMS[0])
+    v.step("RESET OPERATION PASSWORD 8765 with the issuer MAC", header + new + m)
+    v.step("GET CHALLENGE (a new one)", h("00 84 00 00 04"), RANDOMS[1])
+    v.step("an odd number of digits, F-padded: 12345", header5 + new5 + m5)
+    v.step("GET CHALLENGE (a new one)", h("00 84 00 00 04"), RANDOMS[2])
+    v.step("replaying the first RESET: its MAC was for the old challenge", header + new + m, b"", "9302")
+    return v
+
+
+def close_exact():
+    """CLOSE WALLET (the service desk's issuer command, docs/spec.md §3/§4): 80 5E 03 00 0F ‖
+    amount 4 ‖ date 4 ‖ time 3 ‖ MAC; the MAC over the header ‖ amount ‖ date ‖ time. The whole
+    balance leaves the card as a type-06 log record at the operator's termID."""
+    v = Vector("issuer/close-exact.json", "CLOSE WALLET with money on it: balance to 0, logged, closed")
+    header = h("80 5E 03 00 0F")
+    wrong = u32(BALANCE - 1) + DATE + TIME
+    m_wrong = issuer_mac(RANDOMS[0], header, wrong)
+    value = u32(BALANCE) + DATE + TIME
+    m = issuer_mac(RANDOMS[1], header, value)
+    print(file=LOG)
+    print("# CLOSE WALLET (default profile)", file=LOG)
+    derived("MAC over 805E03000F 0000270F.., ch 11223344", m_wrong)
+    derived("MAC over 805E03000F 00002710.., ch 55667788", m)
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("GET CHALLENGE", h("00 84 00 00 04"), RANDOMS[0])
+    v.step("CLOSE WALLET for less than the balance: refused", header + wrong + m_wrong, b"", "6A80")
+    v.step("GET CHALLENGE (a new one)", h("00 84 00 00 04"), RANDOMS[1])
+    v.step("CLOSE WALLET for the whole balance", header + value + m)
+    v.step("GET BALANCE: 0", h("80 5C 00 02 04"), u32(0))
+    v.step("READ RECORD 1: the balance left at offline counter 0, the operator's termID",
+           h("00 B2 01 C4 17"), log_record(h("0000"), BALANCE, T_PURCHASE, OP_TERM_DEFAULT, DATE, TIME))
+    v.step("GET DATA DF36: the offline counter moved on", h("80 CA DF 36 00"), h("DF 36 04 0000 0001"))
+    v.step("INITIALIZE FOR PURCHASE: the wallet is closed",
+           h("80 50 01 02 0B 01 00000064") + TERM + h("0F"), b"", "6A81")
+    return v
+
+
+def cancel_exact():
+    """CANCEL NUMBER (the service desk's issuer command): 80 5E 04 00 04 ‖ MAC over the header
+    alone. Loads are refused (9405) from then on; purchases still work."""
+    v = Vector("issuer/cancel-number-exact.json", "CANCEL NUMBER: loads refused 9405, purchases go on")
+    header = h("80 5E 04 00 04")
+    m = issuer_mac(RANDOMS[0], header, b"")
+    print(file=LOG)
+    print("# CANCEL NUMBER (default profile)", file=LOG)
+    derived("MAC over 805E040004, ch 11223344", m)
+    v.step("SELECT the wallet", h("00 A4 04 00 09") + AID + h("00"), wallet_fci())
+    v.step("GET CHALLENGE", h("00 84 00 00 04"), RANDOMS[0])
+    v.step("CANCEL NUMBER with the issuer MAC", header + m)
+    v.step("VERIFY 123456", h("00 20 00 00 03 123456"))
+    v.step("INITIALIZE FOR LOAD: the number is cancelled", h("80 50 00 02 0B 01 00000064") + TERM + h("10"),
+           b"", "9405")
+    return v
+
+
 def published_load_1():
     """docs/spec.md §4's first real-card example, completed with a CREDIT whose MAC2 and TAC are derived
     here (they are not published): DTK 00112233..FF (the walkthrough's, TAC key 88..88)."""
@@ -721,7 +803,8 @@ def main():
     vectors = [purchase_exact(), load_exact(), reload_exact(),
                published_load_1(), published_load_2(), published_purchase(), ota_load_exact(),
                rollover_exact(), rollover_new_only(),
-               bill_not_china_mobile(), bill_not_china_mobile_zh(), bill_above_limit()]
+               bill_not_china_mobile(), bill_not_china_mobile_zh(), bill_above_limit(),
+               reset_op_exact(), close_exact(), cancel_exact()]
     if "--json" in sys.argv[1:]:
         print(json.dumps({v.path: v.as_json() for v in vectors}, indent=2))
         return

@@ -12,7 +12,7 @@
 //! one (an over-the-air load authorised and a POS load uploaded later, for instance) until the
 //! card decides which one used it.
 
-use crate::settle::{Insert, Ledger, Move, MoveKind, MoveRow, MoveState, RejectionRow};
+use crate::settle::{Insert, Ledger, Move, MoveRow, MoveState, RejectionRow};
 use crate::store::{StoreError, open_db};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -35,7 +35,8 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS moves (
         id INTEGER PRIMARY KEY,
         serial TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('pos-load','topup','air-load','refund','bill')),
+        kind TEXT NOT NULL CHECK (kind IN ('pos-load','topup','air-load','refund','bill',
+            'close-refund')),
         space TEXT NOT NULL CHECK (space IN ('online','offline')),
         counter INTEGER NOT NULL, amount INTEGER NOT NULL,
         term_id TEXT NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
@@ -64,6 +65,7 @@ impl SqliteLedger {
     pub fn open(path: &Path) -> Result<SqliteLedger, StoreError> {
         let db = open_db(path)?;
         db.execute_batch(SCHEMA)?;
+        upgrade_move_kinds(&db)?;
         let have: Vec<String> = db
             .prepare("SELECT name FROM pragma_table_info('rejections')")?
             .query_map([], |r| r.get(0))?
@@ -85,6 +87,36 @@ impl SqliteLedger {
         let size: i64 = self.db.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         Ok((pages * size) as u64)
     }
+}
+
+/// A ledger written before the service desk's closures cannot hold a `close-refund` move: its
+/// `moves` table is rebuilt with the current CHECK, rows kept, in one transaction.
+fn upgrade_move_kinds(db: &Connection) -> Result<(), StoreError> {
+    let sql: String = db.query_row(
+        "SELECT sql FROM sqlite_master WHERE type='table' AND name='moves'",
+        [],
+        |r| r.get(0),
+    )?;
+    if sql.contains("close-refund") {
+        return Ok(());
+    }
+    let create = SCHEMA
+        .split(';')
+        .find(|s| s.contains("CREATE TABLE IF NOT EXISTS moves"))
+        .unwrap_or_default();
+    let cols = "id, serial, kind, space, counter, amount, term_id, date, time, reference, state, \
+                note";
+    db.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         ALTER TABLE moves RENAME TO moves_before_desk;
+         {create};
+         INSERT INTO moves ({cols}) SELECT {cols} FROM moves_before_desk;
+         DROP TABLE moves_before_desk;
+         CREATE UNIQUE INDEX IF NOT EXISTS moves_booked ON moves (serial, space, counter)
+             WHERE state = 'booked';
+         COMMIT;"
+    ))?;
+    Ok(())
 }
 
 fn unique_violation(e: &rusqlite::Error) -> bool {
@@ -271,7 +303,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn add_move(&mut self, m: &Move, state: MoveState) -> Result<Insert, StoreError> {
-        if m.kind == MoveKind::Bill && self.purchase_at(&m.serial, m.counter)? {
+        if !m.kind.is_credit() && self.purchase_at(&m.serial, m.counter)? {
             self.insert_move(
                 m,
                 MoveState::Void,
@@ -490,5 +522,61 @@ impl Ledger for SqliteLedger {
                  AND state='booked'",
             )?;
         Ok(Some((opening as u64, credits as u64, debits as u64)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settle::MoveKind;
+
+    /// A ledger written before the service desk (its `moves` CHECK without `close-refund`) is
+    /// rebuilt when opened: its rows are kept and a closure's refund can be booked.
+    #[test]
+    fn a_ledger_from_before_the_desk_takes_closures() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let old = SCHEMA.replace("'bill',\n            'close-refund')", "'bill')");
+        assert!(!old.contains("close-refund"));
+        {
+            let db = Connection::open(&path).unwrap();
+            db.execute_batch(&old).unwrap();
+            db.execute(
+                "INSERT INTO moves (serial, kind, space, counter, amount, term_id, date, time, \
+                 reference, state) VALUES ('AA', 'bill', 'offline', 3, 100, '00', '20261130', \
+                 '120000', 'phone', 'booked')",
+                [],
+            )
+            .unwrap();
+            let e = db.execute(
+                "INSERT INTO moves (serial, kind, space, counter, amount, term_id, date, time, \
+                 reference, state) VALUES ('AA', 'close-refund', 'offline', 4, 100, '00', \
+                 '20261130', '120000', 'desk', 'pending')",
+                [],
+            );
+            assert!(e.is_err(), "the old CHECK refuses a closure");
+        }
+        let mut l = SqliteLedger::open(&path).unwrap();
+        let serial = [0xAA; 10];
+        let m = Move {
+            serial,
+            kind: MoveKind::Closure,
+            counter: 4,
+            amount: 9_900,
+            term_id: [0, 0, 0, 0x10, 0x08, 0x60],
+            date: [0x20, 0x26, 0x11, 0x30],
+            time: [0x12, 0, 0],
+            reference: "desk".into(),
+        };
+        assert_eq!(l.add_move(&m, MoveState::Booked).unwrap(), Insert::Added);
+        let kept: i64 =
+            l.db.query_row("SELECT COUNT(*) FROM moves WHERE kind='bill'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, 1);
+        // Opening it again changes nothing.
+        drop(l);
+        SqliteLedger::open(&path).unwrap();
     }
 }

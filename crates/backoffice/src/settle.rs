@@ -46,15 +46,19 @@ pub enum MoveKind {
     Refund,
     /// A phone bill paid from the purse over the air (a debit).
     Bill,
+    /// A wallet closed at the issuer's service desk with money on it: the balance leaves the
+    /// card (a debit at its offline counter) and is refunded to the holder.
+    Closure,
 }
 
 impl MoveKind {
-    pub const ALL: [MoveKind; 5] = [
+    pub const ALL: [MoveKind; 6] = [
         MoveKind::PosLoad,
         MoveKind::Topup,
         MoveKind::AirLoad,
         MoveKind::Refund,
         MoveKind::Bill,
+        MoveKind::Closure,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,11 +67,13 @@ impl MoveKind {
             MoveKind::AirLoad => "air-load",
             MoveKind::Refund => "refund",
             MoveKind::Bill => "bill",
+            MoveKind::Closure => "close-refund",
         }
     }
-    /// Credits use the card's online counter; a bill payment its offline counter.
+    /// Credits use the card's online counter; a bill payment and a closure (debits) its
+    /// offline counter.
     pub fn is_credit(self) -> bool {
-        self != MoveKind::Bill
+        !matches!(self, MoveKind::Bill | MoveKind::Closure)
     }
     /// The counter space: `online` or `offline`.
     pub fn space(self) -> &'static str {

@@ -12,7 +12,7 @@ pub mod image;
 pub mod menu;
 pub mod menu_help;
 pub mod menu_text;
-mod pin;
+pub mod pin;
 mod purse;
 pub mod sim;
 pub mod state;
@@ -187,6 +187,7 @@ impl Card {
                 balance_cap: profile.purse.balance_cap,
                 single_payment_limit: profile.purse.single_payment_limit,
                 open: true,
+                number_cancelled: false,
             },
             log: TxLog::empty(),
             proof: None,
@@ -195,12 +196,14 @@ impl Card {
                 tries_left: p.payment_retries,
                 max_tries: p.payment_retries,
                 enabled: true,
+                locked_at: None,
             },
             operation_password: Password {
                 value: p.operation.clone(),
                 tries_left: p.operation_retries,
                 max_tries: p.operation_retries,
                 enabled: p.operation_enabled,
+                locked_at: None,
             },
             mac_failures: Vec::new(),
             random_cursor: 0,
@@ -386,6 +389,13 @@ impl Card {
             ResetOperationPassword { new, mac } => {
                 self.reset_operation_password(iface, &new, mac, challenge)
             }
+            CloseWallet {
+                amount,
+                date,
+                time,
+                mac,
+            } => self.issuer_close(iface, amount, date, time, mac, challenge),
+            CancelNumber { mac } => self.cancel_number(iface, mac, challenge),
             GetChallenge => self.get_challenge(iface),
             GetBalance => self.get_balance(iface),
             GetData { tag } => self.get_data(iface, tag),

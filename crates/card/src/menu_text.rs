@@ -55,6 +55,7 @@ pub enum Msg {
     WalletIsClosed,
     MenuLocked,
     PasswordLocked,
+    NumberCancelled,
     DigitsOnly,
     BadOpPassword,
     BadPayPassword,
@@ -149,8 +150,12 @@ fn words(m: Msg) -> (&'static str, &'static str) {
             "Operation password locked: contact the issuer (6983)",
         ),
         PasswordLocked => (
-            "密码已锁定,请联系发卡方 (6983)",
-            "Password locked: contact the issuer (6983)",
+            "密码已锁定,24小时后自动解锁或请联系发卡方 (6983)",
+            "Password locked: it unlocks 24 h after it locked, or contact the issuer (6983)",
+        ),
+        NumberCancelled => (
+            "号码已销户,不能充值 (9405)",
+            "Number cancelled: no top-up (9405)",
         ),
         DigitsOnly => ("只能输入数字", "Digits only, please"),
         BadOpPassword => (
@@ -300,6 +305,7 @@ mod tests {
             Msg::WalletIsClosed,
             Msg::MenuLocked,
             Msg::PasswordLocked,
+            Msg::NumberCancelled,
             Msg::DigitsOnly,
             Msg::BadOpPassword,
             Msg::BadPayPassword,

@@ -6,13 +6,17 @@
 //! resets it).
 
 use super::command::Command;
-use super::purse::USAGE_ISSUER;
+use super::purse::{USAGE_ISSUER, log_record};
 use super::state::{Password, Write};
 use super::{Card, Fail, Handled, Interface, refuse};
 use crate::apdu::ResponseApdu;
 use crate::crypto;
+use crate::crypto::TYPE_PURCHASE;
 use crate::sw::Sw;
 use stk_domain::codec::ChallengeAnswer;
+
+/// How long a locked payment password stays locked (the handbook: 24 hours).
+pub const PAYMENT_LOCK_SECONDS: u64 = 24 * 3600;
 
 /// Decodes packed BCD digits, stopping at an `F` filler; `None` if a nibble is not a digit.
 pub fn bcd_digits(b: &[u8]) -> Option<String> {
@@ -62,11 +66,13 @@ impl Card {
         let left = pw.tries_left - 1;
         self.commit(vec![write(Password {
             tries_left: left,
+            locked_at: None,
             ..pw.clone()
         })])?;
         if guess == pw.value {
             self.commit(vec![write(Password {
                 tries_left: pw.max_tries,
+                locked_at: None,
                 ..pw
             })])?;
             Ok(())
@@ -178,8 +184,115 @@ impl Card {
         self.commit(vec![Write::PaymentPassword(Password {
             value,
             tries_left: pw.max_tries,
+            locked_at: None,
             ..pw
         })])?;
+        Ok(ResponseApdu::status(Sw::OK))
+    }
+
+    /// The card learned the time (`now`, Unix seconds UTC; the handset's PROVIDE LOCAL
+    /// INFORMATION in a menu session). A locked payment password without a stamp is stamped
+    /// with it; one stamped 24 hours or more before `now` unlocks (its tries are refilled).
+    /// Anything else is left alone, so a time earlier than the stamp changes nothing.
+    pub(crate) fn note_time(&mut self, now: u64) -> Result<(), Fail> {
+        let pw = self.eeprom.state.payment_password.clone();
+        if pw.tries_left != 0 {
+            return Ok(());
+        }
+        let next = match pw.locked_at {
+            None => Password {
+                locked_at: Some(now),
+                ..pw
+            },
+            Some(at) if now >= at.saturating_add(PAYMENT_LOCK_SECONDS) => Password {
+                tries_left: pw.max_tries,
+                locked_at: None,
+                ..pw
+            },
+            Some(_) => return Ok(()),
+        };
+        self.commit(vec![Write::PaymentPassword(next)])?;
+        Ok(())
+    }
+
+    /// CLOSE WALLET (issuer, `80 5E 03 00 0F` amount 4 ‖ date 4 ‖ time 3 ‖ MAC): the service
+    /// desk closes the wallet and takes its whole balance off the card. Checks, in order: the
+    /// wallet open (`6A81`), the challenge and the issuer MAC (`6985`, `9302`), a BCD date and
+    /// time (`6A80`), the amount equal to the balance (`6A80`), the offline counter below
+    /// `FFFF` (`9402`). With money on the card the balance goes to 0 as a debit at the offline
+    /// counter: one log record of type `06` at the operator's termID with the desk's date and
+    /// time, the counter + 1, the wallet closed, in one commit; with none it is only closed.
+    pub(crate) fn issuer_close(
+        &mut self,
+        iface: Interface,
+        amount: u32,
+        date: [u8; 4],
+        time: [u8; 3],
+        mac: [u8; 4],
+        challenge: Option<[u8; 4]>,
+    ) -> Handled {
+        self.require_wallet(iface)?;
+        let purse = self.eeprom.state.purse.clone();
+        if !purse.open {
+            return Err(refuse(Sw::WALLET_CLOSED, "the wallet is already closed"));
+        }
+        let cmd = Command::CloseWallet {
+            amount,
+            date,
+            time,
+            mac,
+        };
+        let value = [&amount.to_be_bytes()[..], &date, &time].concat();
+        self.issuer_check(challenge, cmd.header(), &value, mac)?;
+        if stk_domain::clock::unix_of(&date, &time).is_none() {
+            return Err(refuse(
+                Sw::WRONG_DATA,
+                "the date and time are not BCD YYYYMMDD HHMMSS",
+            ));
+        }
+        if amount != purse.balance {
+            return Err(refuse(
+                Sw::WRONG_DATA,
+                format!(
+                    "the amount {amount} is not the balance {}: read it again",
+                    purse.balance
+                ),
+            ));
+        }
+        if amount == 0 {
+            self.commit(vec![Write::WalletOpen(false)])?;
+            return Ok(ResponseApdu::status(Sw::OK));
+        }
+        let counter = purse.offline_counter;
+        if counter == 0xFFFF {
+            return Err(refuse(
+                Sw::COUNTER_MAX,
+                "the transaction counter is at FFFF",
+            ));
+        }
+        let term = self.eeprom.state.perso.operator_term_id;
+        let rec = log_record(counter, amount, TYPE_PURCHASE, &term, &date, &time);
+        let mut writes = vec![Write::Balance(0), Write::OfflineCounter(counter + 1)];
+        writes.extend(self.eeprom.state.log.push_writes(rec));
+        writes.push(Write::WalletOpen(false));
+        self.commit(writes)?;
+        Ok(ResponseApdu::status(Sw::OK))
+    }
+
+    /// CANCEL NUMBER (issuer, `80 5E 04 00 04` MAC over the header alone): from now on every
+    /// load is refused with `9405`; purchases still work. Cancelling again changes nothing.
+    pub(crate) fn cancel_number(
+        &mut self,
+        iface: Interface,
+        mac: [u8; 4],
+        challenge: Option<[u8; 4]>,
+    ) -> Handled {
+        self.require_wallet(iface)?;
+        let header = Command::CancelNumber { mac }.header();
+        self.issuer_check(challenge, header, &[], mac)?;
+        if !self.eeprom.state.purse.number_cancelled {
+            self.commit(vec![Write::NumberCancelled(true)])?;
+        }
         Ok(ResponseApdu::status(Sw::OK))
     }
 
@@ -212,6 +325,7 @@ impl Card {
         self.commit(vec![Write::OperationPassword(Password {
             value,
             tries_left: pw.max_tries,
+            locked_at: None,
             ..pw
         })])?;
         Ok(ResponseApdu::status(Sw::OK))

@@ -17,7 +17,7 @@ pub(crate) const USAGE_PURCHASE: u8 = 0x01;
 pub(crate) const USAGE_ISSUER: u8 = 0xFF;
 
 /// A 23-byte log record (§2), in the one layout [`HistoryEntry`] encodes.
-fn log_record(
+pub(crate) fn log_record(
     counter: u16,
     amount: u32,
     tx_type: u8,
@@ -142,6 +142,12 @@ impl Card {
         let purse = self.eeprom.state.purse.clone();
         if !purse.open {
             return Err(refuse(Sw::WALLET_CLOSED, "the holder closed this wallet"));
+        }
+        if kind == TxKind::Load && purse.number_cancelled {
+            return Err(refuse(
+                Sw::NUMBER_CANCELLED,
+                "the issuer cancelled this phone number: no more loads (purchases still work)",
+            ));
         }
         let Some(key) = self.find_key(kind, key_index) else {
             return Err(refuse(

@@ -48,6 +48,14 @@ pub struct Purse {
     pub balance_cap: u32,
     pub single_payment_limit: u32,
     pub open: bool,
+    /// The issuer cancelled the phone number (CANCEL NUMBER): every load is refused (`9405`),
+    /// purchases still work. Absent in images written before the service desk.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub number_cancelled: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The last committed transaction's proof (GET TRANSACTION PROOF).
@@ -72,6 +80,11 @@ pub struct Password {
     pub max_tries: u8,
     /// Only meaningful for the operation password (the payment password is always on).
     pub enabled: bool,
+    /// The payment password's lock, stamped (Unix time, UTC) with the first time the card
+    /// learned after locking (the handset's PROVIDE LOCAL INFORMATION); it lifts 24 hours
+    /// later. `None`: not locked, or locked and no time learned yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_at: Option<u64>,
 }
 
 /// Wrong-MAC count of one key (for the optional per-key failure limit).
@@ -195,6 +208,7 @@ pub enum Write {
     OperationPassword(Password),
     SinglePaymentLimit(u32),
     WalletOpen(bool),
+    NumberCancelled(bool),
     KeyFailures(KeyFailures),
     RandomCursor(u32),
 }
@@ -219,6 +233,7 @@ impl Write {
             Write::OperationPassword(p) => s.operation_password = p.clone(),
             Write::SinglePaymentLimit(v) => s.purse.single_payment_limit = *v,
             Write::WalletOpen(v) => s.purse.open = *v,
+            Write::NumberCancelled(v) => s.purse.number_cancelled = *v,
             Write::KeyFailures(k) => {
                 match s
                     .mac_failures

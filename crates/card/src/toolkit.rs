@@ -401,7 +401,17 @@ impl Wallet for Card {
                 .profile
                 .as_deref()
                 .is_some_and(|p| TerminalProfile(p).local_time()),
+            pay_locked: s.payment_password.tries_left == 0,
+            cancelled: s.purse.number_cancelled,
         }
+    }
+
+    fn note_time(&mut self, t: &crate::stk::LocalTime) -> Done<()> {
+        // A date or time that is not BCD, or before 1970, tells the card nothing.
+        let Some(now) = stk_domain::clock::unix_of(&t.date, &t.time) else {
+            return Ok(());
+        };
+        Card::note_time(self, now).map_err(Self::problem)
     }
 
     fn check_password(&mut self, operation: bool, guess: &str) -> Done<()> {

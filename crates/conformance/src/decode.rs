@@ -152,6 +152,18 @@ fn command_fields(c: &Command) -> Vec<(&'static str, String)> {
         Command::ReloadPin { mac, .. } | Command::ResetOperationPassword { mac, .. } => {
             vec![("password", "(hidden)".into()), ("MAC", spaced(mac))]
         }
+        Command::CloseWallet {
+            amount,
+            date,
+            time,
+            mac,
+        } => vec![
+            ("amount", format!("{amount} fen")),
+            ("date", spaced(date)),
+            ("time", spaced(time)),
+            ("MAC", spaced(mac)),
+        ],
+        Command::CancelNumber { mac } => vec![("MAC", spaced(mac))],
         Command::GetChallenge | Command::GetBalance => Vec::new(),
         Command::GetData { tag } => vec![("tag", format!("{tag:04X}"))],
         Command::Initialize {

@@ -60,6 +60,33 @@ pub fn bcd_datetime(unix: u64) -> ([u8; 4], [u8; 3]) {
     )
 }
 
+/// The Unix time (UTC) of a BCD `YYYYMMDD` `HHMMSS`; `None` if a digit is not BCD or the date
+/// or time is out of range. The inverse of [`bcd_datetime`] (H. Hinnant's days-from-civil).
+pub fn unix_of(date: &[u8; 4], time: &[u8; 3]) -> Option<u64> {
+    let dec = |b: u8| -> Option<i64> {
+        let (h, l) = (b >> 4, b & 0x0F);
+        (h < 10 && l < 10).then_some(i64::from(h * 10 + l))
+    };
+    let y = dec(date[0])? * 100 + dec(date[1])?;
+    let (m, d) = (dec(date[2])?, dec(date[3])?);
+    let (hh, mm, ss) = (dec(time[0])?, dec(time[1])?, dec(time[2])?);
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    if hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let t = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    u64::try_from(t).ok()
+}
+
 /// BCD date and time as people read them: `2026-11-22 12:00:00`.
 pub fn display(date: &[u8; 4], time: &[u8; 3]) -> String {
     format!(
@@ -80,6 +107,29 @@ pub fn parse_clock(s: &str) -> Result<([u8; 4], [u8; 3]), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unix_of_inverts_bcd_datetime() {
+        // 2012-02-29 13:51:00 UTC is 1330523460 (date -u -d '2012-02-29 13:51:00' +%s).
+        let (d, t) = ([0x20, 0x12, 0x02, 0x29], [0x13, 0x51, 0x00]);
+        assert_eq!(super::unix_of(&d, &t), Some(1_330_523_460));
+        for u in [
+            0u64,
+            951_782_400,
+            1_330_523_460,
+            1_796_083_200,
+            4_102_444_799,
+        ] {
+            let (d, t) = super::bcd_datetime(u);
+            assert_eq!(super::unix_of(&d, &t), Some(u));
+        }
+        assert_eq!(super::unix_of(&[0x20, 0x26, 0x13, 0x01], &[0, 0, 0]), None);
+        assert_eq!(
+            super::unix_of(&[0x20, 0x26, 0x11, 0x30], &[0x24, 0, 0]),
+            None
+        );
+        assert_eq!(super::unix_of(&[0x2A, 0x26, 0x11, 0x30], &[0, 0, 0]), None);
+    }
+
     #[test]
     fn display_reads_the_bcd_digits() {
         assert_eq!(

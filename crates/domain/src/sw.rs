@@ -48,6 +48,8 @@ impl Sw {
     pub const COUNTER_MAX: Sw = Sw(0x9402);
     /// Key index not supported.
     pub const KEY_NOT_FOUND: Sw = Sw(0x9403);
+    /// Loads refused: the issuer cancelled the phone number (CANCEL NUMBER).
+    pub const NUMBER_CANCELLED: Sw = Sw(0x9405);
     /// MAC2/TAC (transaction proof) not available.
     pub const NO_PROOF: Sw = Sw(0x9406);
     /// Toolkit busy: a proactive session is open.

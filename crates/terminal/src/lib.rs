@@ -4,6 +4,7 @@
 //! injection, the mobile network to the issuer, and card images on disk.
 
 pub mod card_file;
+pub mod desk;
 pub mod fault;
 pub mod handset;
 pub mod home;

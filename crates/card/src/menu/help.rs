@@ -64,7 +64,7 @@ impl Session {
             Screen::Gate(_) => Some(Help::EnterOpPassword),
             Screen::Menu(m) => menu_help(*m, item),
             Screen::Flow(f) => flow_help(f),
-            Screen::Message { .. } => None,
+            Screen::Message { .. } | Screen::Clock(_) => None,
         }
     }
 

@@ -121,6 +121,10 @@ pub struct View {
     /// The handset's TERMINAL PROFILE offers PROVIDE LOCAL INFORMATION (date, time and time
     /// zone): the card can ask it the time.
     pub clock: bool,
+    /// The payment password is locked (its tries are exhausted).
+    pub pay_locked: bool,
+    /// The issuer cancelled the phone number: loads are refused.
+    pub cancelled: bool,
 }
 
 /// Why a wallet operation did not happen.
@@ -152,6 +156,11 @@ pub trait Wallet {
     /// Drops the open operation with nothing committed.
     fn ota_abort(&mut self);
     fn close_wallet(&mut self) -> Done<()>;
+    /// The handset told the time (PROVIDE LOCAL INFORMATION): a locked payment password is
+    /// stamped with it, or unlocks when it locked 24 hours before.
+    fn note_time(&mut self, _time: &LocalTime) -> Done<()> {
+        Ok(())
+    }
 }
 
 /// An over-the-air operation.

@@ -11,6 +11,11 @@ pub(crate) enum Screen {
     Menu(Menu),
     /// A step of a flow (a step of the over-the-air exchange is never on the stack).
     Flow(Flow),
+    /// PROVIDE LOCAL INFORMATION while the payment password is locked: the wallet learns the
+    /// handset's time (to stamp the lock, or to lift it 24 hours later); then the SET UP MENU
+    /// entry with this identifier opens as usual, or (`None`, asked right after the password
+    /// locked) the session says it is locked and ends.
+    Clock(Option<u8>),
     /// A DISPLAY TEXT; after it, `resume` (or the end of the session).
     Message {
         text: String,
@@ -23,7 +28,7 @@ impl Screen {
         match self {
             Screen::Menu(_) => true,
             Screen::Flow(f) => f.is_menu(),
-            Screen::Gate(_) | Screen::Message { .. } => false,
+            Screen::Gate(_) | Screen::Clock(_) | Screen::Message { .. } => false,
         }
     }
 }
@@ -57,16 +62,27 @@ impl Session {
             current: Screen::Gate(item),
             chosen: Vec::new(),
         };
-        let reply = if !view.open {
-            s.enter(item, &view)
-        } else if view.op_enabled && view.op_tries_left == 0 {
-            s.message(Msg::MenuLocked, None, &view)
-        } else if view.op_enabled {
+        let reply = if view.open && view.pay_locked && view.clock {
+            s.current = Screen::Clock(Some(item));
             s.show(&view)
         } else {
-            s.enter(item, &view)
+            s.begin(item, &view)
         };
         Some((s, reply))
+    }
+
+    /// The start of a session on SET UP MENU entry `item`: the operation password if it is on.
+    fn begin(&mut self, item: u8, view: &View) -> Reply {
+        self.current = Screen::Gate(item);
+        if !view.open {
+            self.enter(item, view)
+        } else if view.op_enabled && view.op_tries_left == 0 {
+            self.message(Msg::MenuLocked, None, view)
+        } else if view.op_enabled {
+            self.show(view)
+        } else {
+            self.enter(item, view)
+        }
     }
 
     /// Enters the SET UP MENU entry `item` (the operation password, if on, was given).
@@ -106,6 +122,7 @@ impl Session {
         let l = self.lang;
         match &self.current {
             Screen::Gate(_) => password_input(l, true, Msg::EnterOpPassword),
+            Screen::Clock(_) => Proactive::ProvideLocalTime,
             Screen::Menu(m) => match select(l.s(m.title()), m.items(l)) {
                 Proactive::SelectItem {
                     title, items, help, ..
@@ -133,7 +150,10 @@ impl Session {
     /// Moves forward to `next` (the current screen is remembered for "back").
     pub(crate) fn go(&mut self, next: Screen, v: &View) -> Reply {
         let prev = std::mem::replace(&mut self.current, next);
-        if !matches!(prev, Screen::Message { .. } | Screen::Gate(_)) {
+        if !matches!(
+            prev,
+            Screen::Message { .. } | Screen::Gate(_) | Screen::Clock(_)
+        ) {
             self.stack.push(prev);
         }
         self.show(v)
@@ -193,7 +213,13 @@ impl Session {
             Problem::Torn => return Err(Problem::Torn),
             Problem::Network(why) => format!("{} ({why})", l.s(Msg::NetworkError)),
             Problem::Card(sw) => match sw.0 {
+                // The handset is asked the time first, so the lock is stamped when it happens.
+                0x6983 if v.clock && v.pay_locked => {
+                    self.current = Screen::Clock(None);
+                    return Ok(self.show(&v));
+                }
                 0x6983 => return Ok(self.message(Msg::PasswordLocked, None, &v)),
+                0x9405 => l.s(Msg::NumberCancelled).to_string(),
                 0x63C0..=0x63CF => {
                     let text = l.wrong_password(sw.0 as u8 & 0x0F);
                     let again = self.current.clone();
@@ -221,7 +247,8 @@ impl Session {
         let exchange = matches!(&self.current, Screen::Flow(f) if f.air().is_some());
         // A handset that cannot give its time (any result but success, "back", "end" or a
         // time-out) is answered without it.
-        let asks_time = matches!(&self.current, Screen::Flow(f) if f.asks_time());
+        let asks_time = matches!(&self.current, Screen::Flow(f) if f.asks_time())
+            || matches!(&self.current, Screen::Clock(_));
         // Help asked on a screen that offers it: its help, then the same screen again (a list
         // of entries comes back with the item asked about as its default item).
         if tr.result == ResultCode::HelpRequired
@@ -281,6 +308,16 @@ impl Session {
                 Err(Next::Problem(Problem::Card(Sw::BLOCKED), _)) => Next::Finish(Msg::MenuLocked),
                 Err(next) => next,
             },
+            Screen::Clock(then) => {
+                if let Some(t) = a.time.as_ref() {
+                    w.note_time(t)?;
+                }
+                let v = w.view();
+                match then {
+                    Some(item) => return Ok(self.begin(item, &v)),
+                    None => Next::Finish(Msg::PasswordLocked),
+                }
+            }
             Screen::Menu(m) => match a.item.and_then(|id| m.entry(id)) {
                 Some(e) => {
                     self.chosen.retain(|(c, _)| *c != m);

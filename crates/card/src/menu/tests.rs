@@ -57,6 +57,8 @@ fn wallet(open: bool) -> Fake {
         operator_term_id: [0, 0, 0, 0x10, 0x08, 0x60],
         bip: true,
         clock: false,
+        pay_locked: false,
+        cancelled: false,
     })
 }
 

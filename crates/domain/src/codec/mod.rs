@@ -521,6 +521,38 @@ impl IssuerFile {
     }
 }
 
+/// docs/spec.md §2 file `0016` (SFI 0x16, 55 bytes), the holder's file: card type 1 ‖ staff
+/// flag 1 ‖ name 20 ‖ ID number 32 ‖ ID type 1; name and ID number UTF-8, padded with `00`.
+/// The service desk checks a holder against it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolderFile {
+    pub card_type: u8,
+    pub staff: u8,
+    pub name: String,
+    pub id_number: String,
+    pub id_type: u8,
+}
+
+impl HolderFile {
+    pub const LEN: usize = 55;
+    /// SFI of the file.
+    pub const SFI: u8 = 0x16;
+    pub fn parse(b: &[u8]) -> Result<Self, CodecError> {
+        let b = exact::<55>("READ BINARY 0016", b)?;
+        let text = |f: &[u8]| {
+            let end = f.iter().position(|&c| c == 0).unwrap_or(f.len());
+            String::from_utf8_lossy(&f[..end]).into_owned()
+        };
+        Ok(HolderFile {
+            card_type: b[0],
+            staff: b[1],
+            name: text(&b[2..22]),
+            id_number: text(&b[22..54]),
+            id_type: b[54],
+        })
+    }
+}
+
 /// docs/spec.md §5 INIT SAM FOR PURCHASE data: random 4 ‖ offline ctr 2 ‖ amount 4 ‖ type 1 ‖
 /// date 4 ‖ time 3 ‖ keyVer 1 ‖ algID 1 ‖ factor 8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

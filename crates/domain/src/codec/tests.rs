@@ -193,6 +193,24 @@ fn verify_and_the_password_commands() {
     };
     assert_eq!(reset.header(), [0x80, 0x5E, 0x02, 0x00, 0x06]);
     request(reset, "80 5E 02 00 06 12 34 11 22 33 44");
+    // CLOSE WALLET (issuer): `80 5E 03 00 0F` amount 4 ‖ date 4 ‖ time 3 ‖ MAC 4.
+    let close = Command::CloseWallet {
+        amount: 10_000,
+        date: [0x20, 0x26, 0x11, 0x30],
+        time: [0x12, 0x00, 0x00],
+        mac: [0x11, 0x22, 0x33, 0x44],
+    };
+    assert_eq!(close.header(), [0x80, 0x5E, 0x03, 0x00, 0x0F]);
+    request(
+        close,
+        "80 5E 03 00 0F 00 00 27 10 20 26 11 30 12 00 00 11 22 33 44",
+    );
+    // CANCEL NUMBER (issuer): `80 5E 04 00 04` MAC 4.
+    let cancel = Command::CancelNumber {
+        mac: [0xAA, 0xBB, 0xCC, 0xDD],
+    };
+    assert_eq!(cancel.header(), [0x80, 0x5E, 0x04, 0x00, 0x04]);
+    request(cancel, "80 5E 04 00 04 AA BB CC DD");
     // GET CHALLENGE for the issuer commands: `00 84 00 00 04` → 4 bytes.
     request(Command::GetChallenge, "00 84 00 00 04");
     let c = ChallengeAnswer::parse(&h("01 02 03 04")).unwrap();

@@ -119,6 +119,18 @@ pub enum Command {
     ReloadPin { new: Vec<u8>, mac: [u8; 4] },
     /// §4 RESET OPERATION PASSWORD (`80 5E 02 00` new ‖ MAC), issuer-authenticated.
     ResetOperationPassword { new: Vec<u8>, mac: [u8; 4] },
+    /// §3/§4 CLOSE WALLET (issuer, `80 5E 03 00 0F` amount 4 ‖ date 4 ‖ time 3 ‖ MAC): the
+    /// service desk closes a wallet that still holds money; `amount` must be the whole balance,
+    /// which leaves the card as a debit at the offline counter (refunded to the holder).
+    CloseWallet {
+        amount: u32,
+        date: [u8; 4],
+        time: [u8; 3],
+        mac: [u8; 4],
+    },
+    /// §3/§4 CANCEL NUMBER (issuer, `80 5E 04 00 04` MAC): the phone number is cancelled; from
+    /// then on every load is refused (`9405`), purchases still work.
+    CancelNumber { mac: [u8; 4] },
     /// GET CHALLENGE (`00 84 00 00 04`) for the issuer commands.
     GetChallenge,
     /// §3 GET BALANCE (`80 5C 00 02 04`).
@@ -181,6 +193,8 @@ impl Command {
             Command::ChangePin { .. } => "CHANGE PIN",
             Command::ReloadPin { .. } => "RELOAD PIN",
             Command::ResetOperationPassword { .. } => "RESET OPERATION PASSWORD",
+            Command::CloseWallet { .. } => "CLOSE WALLET",
+            Command::CancelNumber { .. } => "CANCEL NUMBER",
             Command::GetChallenge => "GET CHALLENGE",
             Command::GetBalance => "GET BALANCE",
             Command::GetData { .. } => "GET DATA",
@@ -297,6 +311,14 @@ impl Command {
             ResetOperationPassword { new, mac } => {
                 prop(INS_PIN, 0x02, 0x00).with_data([&new[..], mac].concat())
             }
+            CloseWallet {
+                amount,
+                date,
+                time,
+                mac,
+            } => prop(INS_PIN, 0x03, 0x00)
+                .with_data([&amount.to_be_bytes()[..], date, time, mac].concat()),
+            CancelNumber { mac } => prop(INS_PIN, 0x04, 0x00).with_data(mac.to_vec()),
             GetChallenge => iso(INS_GET_CHALLENGE, 0x00, 0x00).with_le(ChallengeAnswer::LEN),
             GetBalance => prop(INS_GET_BALANCE, 0x00, 0x02).with_le(BalanceAnswer::LEN),
             GetData { tag } => {
@@ -602,6 +624,20 @@ impl TryFrom<&CommandApdu> for Command {
                             new: a.data[..n].to_vec(),
                             mac: arr(&a.data[n..]),
                         })
+                    }
+                    0x03 => {
+                        lc(a, 15)?;
+                        let d = &a.data;
+                        Ok(Command::CloseWallet {
+                            amount: u32::from_be_bytes(arr(&d[..4])),
+                            date: arr(&d[4..8]),
+                            time: arr(&d[8..11]),
+                            mac: arr(&d[11..]),
+                        })
+                    }
+                    0x04 => {
+                        lc(a, 4)?;
+                        Ok(Command::CancelNumber { mac: arr(&a.data) })
                     }
                     _ => Err(Sw::WRONG_P1P2),
                 }

@@ -333,6 +333,37 @@ impl Code {
          settle` with the card presented, after which a refund that never reached the card can \
          be made again",
             ),
+            // ---- the issuer's service desk ----
+            Code::HHolder => e(
+                self.as_str(),
+                "service desk: the holder's name or ID number does not match the card",
+                "客服：持卡人姓名或证件号码与卡内信息不符",
+                "the name or ID number given at the desk differs from the card's holder file (file \
+         0016, written at personalisation): a typing error, another person's card, or a caller \
+         who is not the holder; the refusal is written in the desk's log",
+                "ask the holder for the name and ID number exactly as on the ID card shown when the \
+         wallet was opened; nothing was sent to the card; repeated refusals for one card: \
+         treat the request as suspicious (`desk log` lists them)",
+            ),
+            Code::HNotReported => e(
+                self.as_str(),
+                "service desk: a lost phone's wallet is not reported lost and cannot be recovered",
+                "客服：手机钱包不挂失、不找回",
+                "the holder lost the phone (the SIM): the wallet's money lives on the SIM only and \
+         purchases are offline, so the issuer can neither stop nor restore it (the operator's \
+         handbook: 不挂失, 不找回)",
+                "tell the holder the balance is gone with the card; the number can be cancelled and a \
+         new SIM issued at a shop, with a new, empty wallet",
+            ),
+            Code::HDeskBusy => e(
+                self.as_str(),
+                "service desk: its home is in use by another process",
+                "客服：客服台数据正被另一进程使用",
+                "another `desk` command is running on the same desk home (`--desk DIR`), or a \
+         process holding it hangs; one process at a time may move money at a desk",
+                "wait for the other command to finish and run it again; a killed process frees the \
+         lock at once",
+            ),
             // ---- conformance vectors ----
             Code::VMismatch => e(
                 self.as_str(),

@@ -149,6 +149,12 @@ codes! {
     /// The issuer refused a refund: it holds one of that sale already, or the request does not
     /// match the sale.
     HRefundRefused = "H-REFUND-REFUSED",
+    /// The service desk refused: the holder's name or ID number differs from the card's.
+    HHolder = "H-HOLDER",
+    /// A lost phone's wallet: the handbook's rule is not reported, not recovered.
+    HNotReported = "H-NOT-REPORTED",
+    /// Another process holds the service desk's home.
+    HDeskBusy = "H-DESK-BUSY",
     /// A vector step's response data differs.
     VMismatch = "V-MISMATCH",
     /// A vector step's status word differs.

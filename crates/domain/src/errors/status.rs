@@ -70,9 +70,11 @@ pub(super) static CATALOGUE: &[Entry] = &[
         "密码或密钥已锁定",
         "the payment password's retry counter is exhausted (too many wrong VERIFY or CHANGE PIN \
          attempts, default limit 5), or a key reached its MAC failure limit after repeated 9302",
-        "the holder cannot unlock it at a terminal: send them to the issuer's service counter; a \
-         locked payment password is reset with the issuer's RELOAD PIN, a locked key needs the \
-         issuer to re-personalise or replace the card; do not keep retrying",
+        "the holder cannot unlock it at a terminal: a locked payment password unlocks by itself \
+         24 hours after it locked (the phone's wallet menu tells the card the time), or the \
+         issuer's service desk reloads it at once after checking the holder (`stk-wallet desk \
+         reload-pin`, RELOAD PIN); a locked key needs the issuer to re-personalise or replace the \
+         card; do not keep retrying",
     ),
     e(
         "6985",
@@ -221,6 +223,16 @@ pub(super) static CATALOGUE: &[Entry] = &[
          configured for another key index than the issuer personalised",
         "use the key index the issuer personalised (see the terminal's key configuration and the \
          issuer's card profile)",
+    ),
+    e(
+        "9405",
+        "loads refused: the phone number is cancelled",
+        "号码已销户，不能充值",
+        "the issuer's service desk cancelled the SIM's phone number (CANCEL NUMBER): the card \
+         refuses every load (INITIALIZE FOR LOAD, the menu's Top Up); purchases still work until \
+         the balance is 0",
+        "do not retry the load or charge a bank card for it; the holder can spend what is left \
+         at a POS, or have the desk close the wallet and refund the balance",
     ),
     e(
         "9406",

@@ -15,6 +15,9 @@ impl TopUp {
         if !v.bip {
             return Start::Say(l.s(Msg::NoBip).into());
         }
+        if v.cancelled {
+            return Start::Say(l.s(Msg::NumberCancelled).into());
+        }
         Start::Step(TopUp::Amount.into())
     }
 }
