@@ -462,3 +462,31 @@ fn only_a_handset_that_tells_the_time_is_asked_while_the_password_is_locked() {
     );
     assert_eq!(card.borrow().state().payment_password.tries_left, 0);
 }
+
+#[test]
+fn a_counter_reader_that_is_not_there_and_a_reader_over_the_air_are_refused() {
+    let dir = new_card();
+    let d = dir.path();
+    // No such reader (or a build without PC/SC): the reader's code, exit 2, the card untouched.
+    let (code, out) = desk(
+        d,
+        "reload-pin",
+        &["--new", "654321", "--reader", "No Such Reader 99"],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("P-READER"), "{out}");
+    // The reader is the counter's: over the air the handset reaches the card.
+    let (code, out) = desk(
+        d,
+        "cancel-number",
+        &["--via", "air", "--reader", "No Such Reader 99"],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("P-READER") && out.contains("--via air"),
+        "{out}"
+    );
+    assert!(!show(d).contains("cancelled by the issuer"), "{}", show(d));
+    // Neither reached the card, so the desk logged neither.
+    assert_eq!(ok(d, &["desk", "log"]).trim(), "");
+}

@@ -3,11 +3,13 @@
 //! the holder at the clearing host), answers a lost phone with the handbook's rule, and lists
 //! its log. The desk keeps its own home (`--desk DIR`, else `$STK_DESK`, else `./desk`).
 
-use super::open;
+use super::open::{self, Link};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 use stk_wallet::desk::{Desk, DeskError, Holder, Request};
 use stk_wallet::errors::Code;
+use stk_wallet::fault::CardFault;
 use stk_wallet::handset::Handset;
 use stk_wallet::settle::{Ledger, SqliteLedger};
 use stk_wallet::transport::Transport;
@@ -41,6 +43,10 @@ struct AtCard {
     /// issuer's commands delivered to the SIM through the handset (contact interface).
     #[arg(long, default_value = "counter", value_parser = ["counter", "air"])]
     via: String,
+    /// The counter's PC/SC reader holding the card (its contactless side) instead of the image
+    /// (builds with the `pcsc` feature); only at the counter.
+    #[arg(long)]
+    reader: Option<String>,
     #[command(flatten)]
     holder: HolderArgs,
 }
@@ -112,12 +118,15 @@ fn holder(h: &HolderArgs) -> Holder {
     }
 }
 
-/// The card's own reason for its last refusal, when the card is simulated.
-fn card_reason(card: &SharedCard) -> String {
-    card.borrow()
-        .last_refusal()
-        .map(|r| format!(" (card: {})", r.why))
-        .unwrap_or_default()
+/// The card's own reason for its last refusal, when the card is simulated (none through a
+/// reader: the card there says only its status word).
+fn card_reason(card: Option<&SharedCard>) -> String {
+    card.and_then(|c| {
+        c.borrow()
+            .last_refusal()
+            .map(|r| format!(" (card: {})", r.why))
+    })
+    .unwrap_or_default()
 }
 
 /// A refusal: exit 1 (a wrong holder, a card that refused, a lost phone); storage and a busy
@@ -167,6 +176,13 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             step_delay_ms,
         } => (at, Request::Close, Some((ledger, step_delay_ms))),
     };
+    if at.reader.is_some() && at.via == "air" {
+        return Err(format!(
+            "{}: --reader is the counter's reader; over the air (--via air) the handset carries \
+             the issuer's commands to the card",
+            Code::PReader
+        ));
+    }
     let mut desk = Desk::open(&dir, &p, clock).map_err(|e| e.to_string())?;
     if let Some((_, ms)) = ledger.as_ref().filter(|(_, ms)| *ms > 0) {
         let pause = std::time::Duration::from_millis(*ms);
@@ -175,20 +191,32 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             std::thread::sleep(pause);
         });
     }
-    let card = shared(open::owned_card(&at.card)?);
-    // Over the air the handset is on: it starts the SIM as a phone does (files, TERMINAL
-    // PROFILE, SET UP MENU) and then carries the issuer's commands to its contact interface.
+    // At the counter the card is an image in this process or a card in the counter's reader
+    // (the POS's link); over the air the handset is on: it starts the SIM as a phone does
+    // (files, TERMINAL PROFILE, SET UP MENU) and then carries the issuer's commands to its
+    // contact interface.
     let mut handset;
     let mut counter;
-    let link: &mut dyn Transport = if at.via == "air" {
-        handset = Handset::new(open::ImageCard::contact(card.clone(), &at.card));
+    let mut in_reader;
+    let mut card = None;
+    let link: &mut dyn Transport = if let Some(name) = &at.reader {
+        in_reader =
+            Link::open(&at.card, Some(name), Duration::ZERO)?.connect(1, CardFault::None)?;
+        in_reader
+            .reset()
+            .map_err(|e| format!("{}: {e}", Code::PReader))?;
+        &mut in_reader
+    } else if at.via == "air" {
+        let c = card.insert(shared(open::owned_card(&at.card)?)).clone();
+        handset = Handset::new(open::ImageCard::contact(c, &at.card));
         handset.transport().reset().map_err(|e| e.to_string())?;
         handset
             .power_on()
             .map_err(|e| format!("{}: the handset: {e}", Code::PReader))?;
         handset.transport()
     } else {
-        counter = open::ImageCard::contactless(card.clone(), &at.card);
+        let c = card.insert(shared(open::owned_card(&at.card)?)).clone();
+        counter = open::ImageCard::contactless(c, &at.card);
         counter.reset().map_err(|e| e.to_string())?;
         &mut counter
     };
@@ -207,14 +235,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             println!(
                 "desk: {} ({}): {line}",
                 req.name(),
-                if at.via == "air" {
-                    "over the air"
-                } else {
-                    "at the counter"
+                match (&at.reader, at.via.as_str()) {
+                    (Some(r), _) => format!("at the counter, card in reader {r}"),
+                    (None, "air") => "over the air".into(),
+                    (None, _) => "at the counter".into(),
                 }
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => refused(&e, &card_reason(&card)),
+        Err(e) => refused(&e, &card_reason(card.as_ref())),
     }
 }
