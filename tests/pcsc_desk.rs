@@ -59,6 +59,19 @@ fn commands(log: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Serves the image in the counter reader, its exchanges logged to `log`, and waits for it.
+fn serve(img: &Path, log: &Path) -> Served {
+    let served = pcsc::serve(&[
+        "serve",
+        "--card",
+        img.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    drop(connect(READER));
+    served
+}
+
 #[test]
 fn the_desk_at_a_counter_reader() {
     if !readers_present(&[READER]) {
@@ -74,14 +87,7 @@ fn the_desk_at_a_counter_reader() {
     ok(d, &["card", "new"]);
     let img = d.join("card.json");
     let log = d.join("served.log");
-    let _served: Served = pcsc::serve(&[
-        "serve",
-        "--card",
-        img.to_str().unwrap(),
-        "--log",
-        log.to_str().unwrap(),
-    ]);
-    drop(connect(READER));
+    let served = serve(&img, &log);
 
     // Five wrong payment passwords at a POS load through the reader: the password locks.
     for _ in 0..5 {
@@ -130,11 +136,38 @@ fn the_desk_at_a_counter_reader() {
     assert_eq!(code, 0, "{out}");
     assert!(show(d).contains("balance         102.00"), "{}", show(d));
 
+    // The operation password reset through the reader switches the menu's guard on (the card
+    // taken out of the reader for the phone, then put back); the number cancelled: top-ups
+    // refused, purchases go on.
+    let (code, out) = desk(d, "reset-operation-password", ID, &["--new", "8765"]);
+    assert_eq!(code, 0, "{out}");
+    drop(served);
+    ok(d, &["phone", "--keys", "4,1,1,'8765,o"]);
+    assert!(
+        show(d).contains("operation pwd   on (5 of 5 tries left)"),
+        "{}",
+        show(d)
+    );
+    let _served = serve(&img, &log);
+    let (code, out) = desk(d, "cancel-number", ID, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        show(d).contains("phone number    cancelled by the issuer"),
+        "{}",
+        show(d)
+    );
+    let (code, out) = pos(d, &["load", "5", "--pin", "654321"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("9405"), "{out}");
+    let (code, out) = pos(d, &["purchase", "3"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(show(d).contains("balance         99.00"), "{}", show(d));
+
     // Closing with the balance on the card: the money leaves it, the refund is booked at the
     // clearing host, and settlement reconciles.
     let (code, out) = desk(d, "close", ID, &["--clock", "20261130 130000"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("102.00 yuan"), "{out}");
+    assert!(out.contains("99.00 yuan"), "{out}");
     let card = show(d);
     assert!(card.contains("wallet          closed"), "{card}");
     assert!(card.contains("balance         0.00"), "{card}");
@@ -145,20 +178,20 @@ fn the_desk_at_a_counter_reader() {
     );
     assert!(out.contains("reconciled"), "{out}");
 
-    // The desk's log holds the refusal, the reload and the closure.
+    // The desk's log holds the refusal and the four requests done.
     let log = ok(d, &["desk", "log"]);
     let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(lines.len(), 3, "{log}");
+    assert_eq!(lines.len(), 5, "{log}");
     assert!(
         lines[0].contains("refused") && lines[0].contains("H-HOLDER"),
         "{log}"
     );
-    assert!(
-        lines[1].contains("reload-pin") && lines[1].contains("done"),
-        "{log}"
-    );
-    assert!(
-        lines[2].contains("close") && lines[2].contains("done"),
-        "{log}"
-    );
+    for (line, what) in lines[1..].iter().zip([
+        "reload-pin",
+        "reset-operation-password",
+        "cancel-number",
+        "close",
+    ]) {
+        assert!(line.contains(what) && line.contains("done"), "{log}");
+    }
 }
