@@ -2,10 +2,13 @@
 //! (docs/spec.md §7): a card image served by `stk-wallet serve` behind pcscd + vpcd, the POS and
 //! the desk both reaching it with `--reader`, each as a process. The payment password is locked
 //! at the POS, reloaded at the desk for the right holder only (a wrong ID stops after the holder
-//! file is read: the served card's exchange log shows nothing after it), then works at once;
-//! the wallet is closed with its balance and settlement reconciles the refund. Needs a running
-//! pcscd with vpcd (`.ci/pcsc-up.sh`); without it the test says SKIPPED, except in CI (`CI`
-//! set), where it fails.
+//! file is read: the served card's exchange log shows SELECT and the two file reads, nothing
+//! more), then a load with the new password works at once, and so does a purchase; the
+//! operation password is reset and the number cancelled through the reader; the wallet is
+//! closed with its balance, the card's answer lost on the way (the closure is held in doubt and
+//! finished by the next one), and settlement reconciles the refund. Needs a running pcscd with
+//! vpcd (`.ci/pcsc-up.sh`); without it the test says SKIPPED, except in CI (`CI` set), where it
+//! fails.
 #![cfg(feature = "pcsc")]
 
 mod common;
@@ -61,13 +64,20 @@ fn commands(log: &Path) -> Vec<String> {
 
 /// Serves the image in the counter reader, its exchanges logged to `log`, and waits for it.
 fn serve(img: &Path, log: &Path) -> Served {
-    let served = pcsc::serve(&[
+    serve_with(img, log, &[])
+}
+
+/// As [`serve`], with `extra` arguments (a fault).
+fn serve_with(img: &Path, log: &Path, extra: &[&str]) -> Served {
+    let mut args = vec![
         "serve",
         "--card",
         img.to_str().unwrap(),
         "--log",
         log.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let served = pcsc::serve(&args);
     drop(connect(READER));
     served
 }
@@ -148,7 +158,7 @@ fn the_desk_at_a_counter_reader() {
         "{}",
         show(d)
     );
-    let _served = serve(&img, &log);
+    let served = serve(&img, &log);
     let (code, out) = desk(d, "cancel-number", ID, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -163,11 +173,27 @@ fn the_desk_at_a_counter_reader() {
     assert_eq!(code, 0, "{out}");
     assert!(show(d).contains("balance         99.00"), "{}", show(d));
 
-    // Closing with the balance on the card: the money leaves it, the refund is booked at the
-    // clearing host, and settlement reconciles.
+    // Closing with the balance on the card, the card's answer to CLOSE WALLET lost on the way
+    // (the served card's 7th command: SELECT, the two file reads, GET BALANCE, GET DATA, GET
+    // CHALLENGE, CLOSE WALLET): the desk holds the closure in doubt with the refund pending;
+    // the next closure finds the card closed past the intent's counter and finishes it. The
+    // refund is booked at the clearing host and settlement reconciles.
+    drop(served);
+    let _served = serve_with(&img, &log, &["--fault", "lose-response:7"]);
     let (code, out) = desk(d, "close", ID, &["--clock", "20261130 130000"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("P-NO-RESPONSE") && out.contains("CLOSE WALLET"),
+        "{out}"
+    );
+    assert!(show(d).contains("wallet          closed"), "{}", show(d));
+    drop(connect(READER)); // the card back in the reader after its lost answer
+    let (code, out) = desk(d, "close", ID, &["--clock", "20261130 130100"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("99.00 yuan"), "{out}");
+    assert!(
+        out.contains("earlier request") && out.contains("99.00 yuan"),
+        "{out}"
+    );
     let card = show(d);
     assert!(card.contains("wallet          closed"), "{card}");
     assert!(card.contains("balance         0.00"), "{card}");
@@ -178,15 +204,19 @@ fn the_desk_at_a_counter_reader() {
     );
     assert!(out.contains("reconciled"), "{out}");
 
-    // The desk's log holds the refusal and the four requests done.
+    // The desk's log holds the refusal, the closure in doubt, and the four requests done.
     let log = ok(d, &["desk", "log"]);
     let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(lines.len(), 5, "{log}");
+    assert_eq!(lines.len(), 6, "{log}");
     assert!(
         lines[0].contains("refused") && lines[0].contains("H-HOLDER"),
         "{log}"
     );
-    for (line, what) in lines[1..].iter().zip([
+    assert!(
+        lines[4].contains("close") && lines[4].contains("in doubt"),
+        "{log}"
+    );
+    for (line, what) in [1, 2, 3, 5].map(|i| lines[i]).iter().zip([
         "reload-pin",
         "reset-operation-password",
         "cancel-number",
