@@ -129,8 +129,9 @@ impl Code {
                 "卡片应用已过有效期",
                 "the expiry date in the card's issuer file (0015) is before the terminal's date: the \
          card is valid through its expiry date and the terminal, not the card, enforces it; a \
-         terminal clock set wrong gives the same refusal",
-                "nothing was debited; the holder takes the card to the issuer for a renewed card (the \
+         terminal clock set wrong gives the same refusal; sales, loads, integrated top-ups and \
+         refunds are all refused before INITIALIZE",
+                "nothing was debited or credited and no bank card was charged; the holder takes the card to the issuer for a renewed card (the \
          balance moves with it); if the expiry date printed is in the future, set the \
          terminal's clock",
             ),
