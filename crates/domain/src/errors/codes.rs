@@ -206,9 +206,11 @@ impl Code {
                 "发卡方已停用此圈存密钥版本",
                 "the terminal asked for a load under a key index and version the issuer has rolled \
          over (`stk-wallet issuer roll-key load`): the terminal's keys are out of date because \
-         it has not signed in since the rollover",
+         it has not signed in since the rollover; over the air (the phone's Top Up), the card's \
+         newest load key is the retired one",
                 "no MAC2 was given and nothing was loaded; a bank charge made for it is reversed; sign \
-         the terminal in (`stk-wallet pos signin`) to update its keys, then redo the load",
+         the terminal in (`stk-wallet pos signin`) to update its keys, then redo the load; over \
+         the air, the holder takes the card to the issuer for one with the current load key",
             ),
             Code::HUnreachable => e(
                 self.as_str(),
