@@ -346,3 +346,82 @@ fn a_home_signs_in_in_the_transaction_that_creates_it_and_only_then() {
     let home = TerminalHome::open_signing_in_new(&bare, &p, None, &issuer, "t2").unwrap();
     assert_eq!(home.journal.sign_in_record().unwrap(), None);
 }
+
+/// Over the air there is no terminal to sign in: after the issuer rolls the load key over, the
+/// phone's Top Up on a card with both versions loads under the new key (the card asks under its
+/// newest) and the issuer books it, so settlement reconciles; a card with only the retired key
+/// is refused by the issuer's gateway with `H-KEY-RETIRED` and a remedy on the menu, and is not
+/// loaded.
+#[test]
+fn after_a_load_key_rollover_the_phone_tops_up_under_the_new_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    profile(d, "both", false);
+    ok(d, &["card", "new", "--profile", "both.json"]);
+    // A card personalised before the second key existed: load key index 1 only (another serial).
+    let mut old = Profile::default_profile();
+    old.name = "old".into();
+    old.issuer.serial[9] = 0x17;
+    std::fs::write(d.join("old.json"), serde_json::to_string(&old).unwrap()).unwrap();
+    ok(
+        d,
+        &[
+            "card",
+            "new",
+            "--profile",
+            "old.json",
+            "-o",
+            "old-card.json",
+        ],
+    );
+    ok(d, &["issuer", "roll-key", "load", "--profile", "both.json"]);
+    let top_up = |card: &str| {
+        ok(
+            d,
+            &[
+                "phone",
+                "--profile",
+                "both.json",
+                "--card",
+                card,
+                "--lang",
+                "en",
+                "--keys",
+                "1,1,5,123456",
+                "--clock",
+                "20261201 103000",
+            ],
+        )
+    };
+
+    let air = top_up("card.json");
+    assert!(air.contains("Topped up 5.00 yuan"), "{air}");
+    assert_eq!(balance(d, "card.json"), 10500);
+    // Under the new key: the card's log and counter say a load, and the issuer booked it.
+    let out = ok(d, &["pos", "signin", "--profile", "both.json"]);
+    assert!(out.contains("load key index 02 version 02"), "{out}");
+    let settled = ok(d, &["settle", "--profile", "both.json", "--json"]);
+    let j: serde_json::Value = serde_json::from_str(
+        settled
+            .lines()
+            .skip_while(|l| !l.starts_with('{'))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_str(),
+    )
+    .unwrap_or_else(|e| panic!("{e}: {settled}"));
+    let r = &j["reconciliation"];
+    assert_eq!(r["shadow"], 10500, "{j:#}");
+    assert_eq!(r["card"], 10500, "{j:#}");
+    assert_eq!(r["difference"], 0, "{j:#}");
+
+    let refused = top_up("old-card.json");
+    assert!(
+        refused.contains("H-KEY-RETIRED")
+            && refused.contains("retired this card's load key (index 01)")
+            && refused.contains("take the card to the issuer"),
+        "{refused}"
+    );
+    assert!(!refused.contains("Topped up"), "{refused}");
+    assert_eq!(balance(d, "old-card.json"), 10000);
+}

@@ -521,3 +521,53 @@ fn killed_sales_all_reach_settlement() {
     );
     eprintln!("{runs} sales, {killed} killed, {debits} debits settled");
 }
+
+/// Past the card's expiry date (the default card is valid through 2036-12-31) the terminal
+/// refuses a load, an integrated top-up and a refund as it refuses a sale: `P-EXPIRED`, before
+/// the card is asked for anything after READ BINARY, with nothing credited and no bank card
+/// charged. The day before, the same flows go through.
+#[test]
+fn an_expired_card_takes_no_load_top_up_or_refund() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    ok(d, &["card", "new"]);
+    let sale = ok(d, &["pos", "purchase", "12.34"]);
+    assert_eq!(ttc(&sale), 1);
+    let before = balance(d, "card.json");
+    let expired = ["pos", "--clock", "20370101 090000"];
+    let flows: [&[&str]; 3] = [
+        &["load", "1"],
+        &["topup", "20", "--bank-pin", "2468"],
+        &["refund", "--ttc", "1"],
+    ];
+    for flow in flows {
+        let args = [&expired[..], flow].concat();
+        let o = run(d, &args);
+        let said = text(&o);
+        assert!(!o.status.success(), "{args:?} went through:\n{said}");
+        assert!(
+            said.contains("failed (P-EXPIRED)") && said.contains("expired on 2036-12-31"),
+            "{args:?}: {said}"
+        );
+        // Where the flow prints its transcript: SELECT and READ BINARY 0015, nothing after.
+        let sent: Vec<&str> = said.lines().filter(|l| l.contains(" > ")).collect();
+        assert!(sent.len() <= 2, "{args:?} sent more:\n{said}");
+        assert!(
+            sent.iter()
+                .all(|l| l.contains("SELECT") || l.contains("READ BINARY 0015")),
+            "{args:?}:\n{said}"
+        );
+        assert_eq!(balance(d, "card.json"), before, "{args:?} moved money");
+    }
+    let bank = stk_wallet::acquirer::SqliteBank::open(&d.join("bank.db")).unwrap();
+    assert_eq!(
+        bank.totals().unwrap().charged,
+        0,
+        "the bank card was charged"
+    );
+    // The last valid day: the refund and the load go through.
+    let valid = ["pos", "--clock", "20361231 235959"];
+    ok(d, &[&valid[..], &["refund", "--ttc", "1"]].concat());
+    ok(d, &[&valid[..], &["load", "1"]].concat());
+    assert_eq!(balance(d, "card.json"), before + 1234 + 100);
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use stk_wallet::handset::{Handset, HandsetError, PROFILE_NO_UCS2, PROFILE_UCS2, tokens};
 use stk_wallet::host::IssuerHost;
+use stk_wallet::issuer_db::{DEFAULT_ISSUER_DB, IssuerState};
 use stk_wallet::settle::SqliteLedger;
 use stk_wallet::transport::sim::{SharedCard, shared};
 
@@ -28,6 +29,10 @@ pub struct Args {
     /// bill payments as it approves them.
     #[arg(long, default_value = "ledger.db")]
     ledger: PathBuf,
+    /// The issuer's state (current and retired key versions): its over-the-air gateway
+    /// refuses a top-up under a retired load key. Read, never created.
+    #[arg(long, default_value = DEFAULT_ISSUER_DB)]
+    issuer: PathBuf,
     /// Network and handset date and time "YYYYMMDD HHMMSS" (default: now, UTC).
     #[arg(long)]
     clock: Option<String>,
@@ -53,8 +58,10 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let card = shared(open::owned_card(&a.card)?);
     let clock = open::clock(a.clock.as_deref())?;
     let ledger = SqliteLedger::open(&a.ledger).map_err(|e| e.to_string())?;
-    let net = stk_wallet::network::IssuerNetwork::new(IssuerHost::from_profile(&p), clock)
-        .with_ledger(Box::new(ledger));
+    let state = IssuerState::read(&a.issuer, &p)
+        .map_err(|e| format!("the issuer's state {}: {e}", a.issuer.display()))?;
+    let host = IssuerHost::from_profile(&p).with_state(state);
+    let net = stk_wallet::network::IssuerNetwork::new(host, clock).with_ledger(Box::new(ledger));
     let tp = if a.lang == "en" {
         PROFILE_NO_UCS2
     } else {

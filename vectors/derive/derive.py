@@ -523,12 +523,13 @@ def tr(details, result="00", extra=b""):
     return h("80 14 00 00") + bytes([len(body)]) + body
 
 
-def ota_load_exact():
+def ota_load_exact(path="toolkit/ota-load-exact.json", key_index=1, mk_dlk=MK_DLK1):
     """A menu top-up over BIP (docs/ota.md) with the vector as handset and issuer: the card's
     OPEN CHANNEL, its SEND DATA (the load request with MAC1), RECEIVE DATA, the issuer's answer
-    (date, time, MAC2) and CLOSE CHANNEL, byte for byte from TS 102 223 and docs/ota.md."""
-    v = Vector("toolkit/ota-load-exact.json", "a menu top-up over BIP, fixed randoms")
-    dlk = diversify(MK_DLK1, SERIAL)
+    (date, time, MAC2) and CLOSE CHANNEL, byte for byte from TS 102 223 and docs/ota.md.
+    `key_index`/`mk_dlk`: the load key the card asks under (its newest: docs/spec.md §8)."""
+    v = Vector(path, f"a menu top-up over BIP under load key {key_index}, fixed randoms")
+    dlk = diversify(mk_dlk, SERIAL)
     dtk = diversify(MK_DTK, SERIAL)
     amount, rnd, c = 5000, RANDOMS[0], u16(0)
     k = seslk(dlk, rnd, c)
@@ -537,13 +538,13 @@ def ota_load_exact():
     after = BALANCE + amount
     tac = mac(tac_key(dtk), u32(after) + c + u32(amount) + T_LOAD + OP_TERM + DATE + TIME)
     print(file=LOG)
-    print("# over-the-air load (default profile, operator termID)", file=LOG)
+    print(f"# over-the-air load (load key index {key_index}, operator termID)", file=LOG)
     derived("SESLK", k)
     derived("MAC1 (card)", m1)
     derived("MAC2 (issuer)", m2)
     derived("TAC", tac)
     # Load request: 01 ‖ serial ‖ key index ‖ balance ‖ online ctr ‖ random ‖ MAC1 ‖ amount ‖ termID.
-    req = h("01") + SERIAL + h("01") + u32(BALANCE) + c + rnd + m1 + u32(amount) + OP_TERM
+    req = h("01") + SERIAL + bytes([key_index]) + u32(BALANCE) + c + rnd + m1 + u32(amount) + OP_TERM
     assert len(req) == 36
     # Answer: 81 (load answer) ‖ 00 approved ‖ date ‖ time ‖ MAC2.
     ans = h("81 00") + DATE + TIME + m2
@@ -797,11 +798,19 @@ def check(vectors):
     return bad == 0
 
 
+def ota_load_newest_key():
+    """A card with both load key versions (index 1 version 1, index 2 version 2) tops up over
+    the air under its newest load key, index 2 (docs/spec.md §8, over-the-air loads after a
+    rollover): the request names index 2 and MAC1/MAC2 are under load key 2."""
+    return ota_load_exact("toolkit/ota-load-newest-key.json", 2, MK_DLK2)
+
+
 def main():
     self_check()
     print("derivation reproduces every published value of docs/spec.md §4", file=LOG)
     vectors = [purchase_exact(), load_exact(), reload_exact(),
                published_load_1(), published_load_2(), published_purchase(), ota_load_exact(),
+               ota_load_newest_key(),
                rollover_exact(), rollover_new_only(),
                bill_not_china_mobile(), bill_not_china_mobile_zh(), bill_above_limit(),
                reset_op_exact(), close_exact(), cancel_exact()]

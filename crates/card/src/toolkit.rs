@@ -454,7 +454,14 @@ impl Wallet for Card {
         let serial: [u8; 10] = perso.ef0015[10..20].try_into().unwrap_or_default();
         let request = match op {
             Ota::TopUp { fen } => {
-                let key_index = perso.keys.load.first().map_or(0, |k| k.index);
+                // docs/spec.md §8 Decision (over-the-air loads after a rollover): the card asks
+                // under its newest load key (the highest version; the issuer retires old ones).
+                let key_index = perso
+                    .keys
+                    .load
+                    .iter()
+                    .max_by_key(|k| k.version)
+                    .map_or(0, |k| k.index);
                 let (p, out) = self
                     .open_transaction(TxKind::Load, key_index, *fen, term, true, Via::Menu)
                     .map_err(Self::problem)?;

@@ -170,8 +170,10 @@ pub struct SignInAnswer {
 /// network clock): for a load they are what its MAC2 covers, for a bill payment they stamp the
 /// debit; a bill answer's MAC2 is `00000000`. Status: `00` approved, `01` MAC1 does not verify
 /// (`H-MAC1`), `02` unknown load key (`H-MAC1`), `03` declined (`H-DECLINED`), `04` request
-/// not understood (`H-OTA`), `05` the issuer host is unavailable (`H-UNREACHABLE`). A refused
-/// answer carries zero date, time and MAC2.
+/// not understood (`H-OTA`), `05` the issuer host is unavailable (`H-UNREACHABLE`), `06` the
+/// issuer retired the load key the request names (`H-KEY-RETIRED`; the card asks under its
+/// newest load key, so a card that gets `06` holds no current one). A refused answer carries
+/// zero date, time and MAC2.
 pub const OTA_LOAD: u8 = 0x01;
 /// Message type of a bill-payment request (see [`OTA_LOAD`] for the layout).
 pub const OTA_BILL: u8 = 0x02;
@@ -241,6 +243,7 @@ pub enum OtaStatus {
     Declined = 0x03,
     NotUnderstood = 0x04,
     Unavailable = 0x05,
+    KeyRetired = 0x06,
 }
 
 impl OtaStatus {
@@ -248,7 +251,8 @@ impl OtaStatus {
     pub fn from_host(e: &HostError) -> OtaStatus {
         match e {
             HostError::BadMac1 => OtaStatus::BadMac1,
-            HostError::UnknownKey(_) | HostError::KeyRetired { .. } => OtaStatus::UnknownKey,
+            HostError::UnknownKey(_) => OtaStatus::UnknownKey,
+            HostError::KeyRetired { .. } => OtaStatus::KeyRetired,
             HostError::Unreachable | HostError::TimedOut { .. } => OtaStatus::Unavailable,
             // The issuer never reports a conflict (only the acquirer does); a refusal is a
             // refusal to the SIM.
@@ -266,6 +270,7 @@ impl OtaStatus {
             0x03 => OtaStatus::Declined,
             0x04 => OtaStatus::NotUnderstood,
             0x05 => OtaStatus::Unavailable,
+            0x06 => OtaStatus::KeyRetired,
             _ => return None,
         })
     }
@@ -470,6 +475,7 @@ impl OtaAnswer {
             ))),
             OtaStatus::Unavailable => Err(OtaVerdict::Host(HostError::Unreachable)),
             OtaStatus::NotUnderstood => Err(OtaVerdict::Ota(OtaError::NotUnderstood)),
+            OtaStatus::KeyRetired => Err(OtaVerdict::KeyRetired(key_index)),
         }
     }
 }
@@ -481,6 +487,13 @@ pub enum OtaVerdict {
     Host(HostError),
     #[error("{0}")]
     Ota(OtaError),
+    /// The issuer retired the card's newest load key: no key on this card loads over the air
+    /// any more. (Not [`HostError::KeyRetired`], whose remedy is a terminal's sign-in.)
+    #[error(
+        "{code}: the issuer retired this card's load key (index {0:02X}); nothing was loaded: take the card to the issuer for one with the current key",
+        code = Code::HKeyRetired
+    )]
+    KeyRetired(u8),
 }
 
 #[cfg(test)]
@@ -578,9 +591,32 @@ mod tests {
             k.verdict(3),
             Err(OtaVerdict::Host(HostError::UnknownKey(3)))
         );
+        // A retired load key: status 06, shown as H-KEY-RETIRED with the card's remedy.
+        let retired = OtaAnswer::refused(OTA_LOAD, OtaStatus::KeyRetired);
+        assert_eq!(
+            retired.encode(),
+            hex("81 06 00 00 00 00 00 00 00 00 00 00 00")
+        );
+        assert_eq!(retired.verdict(1), Err(OtaVerdict::KeyRetired(1)));
+        let said = retired.verdict(1).unwrap_err().to_string();
+        assert!(
+            said.starts_with("H-KEY-RETIRED") && said.contains("nothing was loaded"),
+            "{said}"
+        );
+        assert_eq!(
+            OtaStatus::from_host(&HostError::KeyRetired {
+                index: 1,
+                version: 1
+            }),
+            OtaStatus::KeyRetired
+        );
         for e in [
             HostError::BadMac1,
             HostError::UnknownKey(2),
+            HostError::KeyRetired {
+                index: 1,
+                version: 1,
+            },
             HostError::Unreachable,
             HostError::Declined("x".into()),
         ] {
@@ -607,7 +643,7 @@ mod tests {
         a[0] = 0x83;
         assert!(OtaAnswer::decode(&a).is_err());
         let mut a = ans.clone();
-        a[1] = 0x06;
+        a[1] = 0x07; // no such status (06 is a retired load key)
         let e = OtaAnswer::decode(&a).unwrap_err();
         assert!(e.to_string().starts_with("H-OTA"), "{e}");
         // Never a panic on any short input.

@@ -83,12 +83,17 @@ pub enum PosError {
         limit: Option<u32>,
     },
     /// The application's expiry date (file 0015) is before today: refused before INITIALIZE.
+    /// `nothing` says what did not happen (no sale, no load, the bank card not charged).
     #[error(
-        "the card's application expired on {}, today is {}: no sale, nothing was debited",
+        "the card's application expired on {}, today is {}: {nothing}",
         bcd_date(.expiry),
         bcd_date(.today)
     )]
-    Expired { expiry: [u8; 4], today: [u8; 4] },
+    Expired {
+        expiry: [u8; 4],
+        today: [u8; 4],
+        nothing: &'static str,
+    },
     #[error("{step}: the PSAM answered {sw}")]
     Psam { step: &'static str, sw: Sw },
     #[error("{step}: {err}")]
@@ -453,14 +458,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         amount: u32,
     ) -> Result<PurchaseRecord, PosError> {
         let (date, time) = self.clock.now();
-        // docs/spec.md §5 Decision: the terminal, not the card, refuses an expired application.
-        let expiry = IssuerFile::parse(&info.ef0015)?.expiry_date;
-        if expiry < date {
-            return Err(PosError::Expired {
-                expiry,
-                today: date,
-            });
-        }
+        self.check_expiry(info, "no sale, nothing was debited")?;
         let term_id = self.term_id()?;
         let init = match self.initialize(TxKind::Purchase, amount, term_id) {
             // Over the single-payment limit: read the limit (GET DATA 9F78) to tell the customer.
@@ -530,6 +528,22 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         Ok(record)
     }
 
+    /// docs/spec.md §5 Decision: the terminal, not the card, refuses an expired application,
+    /// for a sale and for anything that would credit the card (load, top-up, refund), before
+    /// INITIALIZE. `nothing` is what the refusal says did not happen.
+    pub fn check_expiry(&self, info: &CardInfo, nothing: &'static str) -> Result<(), PosError> {
+        let (today, _) = self.clock.now();
+        let expiry = IssuerFile::parse(&info.ef0015)?.expiry_date;
+        if expiry < today {
+            return Err(PosError::Expired {
+                expiry,
+                today,
+                nothing,
+            });
+        }
+        Ok(())
+    }
+
     /// A load (top-up) authorised by the issuer host: VERIFY the payment password, INITIALIZE
     /// FOR LOAD, the host checks MAC1 and returns MAC2, CREDIT FOR LOAD, the host checks the TAC.
     pub fn load(
@@ -539,6 +553,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         pin: &str,
     ) -> Result<LoadReceipt, PosError> {
         let info = self.select()?;
+        self.check_expiry(&info, "no load, nothing was credited")?;
         self.verify_pin(pin)?;
         self.load_selected(host, &info, amount)
     }
@@ -582,6 +597,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         pin: &str,
     ) -> Result<LoadReceipt, PosError> {
         let info = self.select()?;
+        self.check_expiry(&info, "no load, nothing was credited")?;
         self.verify_pin(pin)?;
         self.load_core(host, &info, amount, Some(journal))
     }
@@ -593,6 +609,7 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         amount: u32,
         journal: Option<&crate::journal::Journal>,
     ) -> Result<LoadReceipt, PosError> {
+        self.check_expiry(info, "no load, nothing was credited")?;
         let term_id = self.term_id()?;
         let (date, time) = self.clock.now();
         let init = self.initialize(TxKind::Load, amount, term_id)?;

@@ -129,8 +129,9 @@ impl Code {
                 "卡片应用已过有效期",
                 "the expiry date in the card's issuer file (0015) is before the terminal's date: the \
          card is valid through its expiry date and the terminal, not the card, enforces it; a \
-         terminal clock set wrong gives the same refusal",
-                "nothing was debited; the holder takes the card to the issuer for a renewed card (the \
+         terminal clock set wrong gives the same refusal; sales, loads, integrated top-ups and \
+         refunds are all refused before INITIALIZE",
+                "nothing was debited or credited and no bank card was charged; the holder takes the card to the issuer for a renewed card (the \
          balance moves with it); if the expiry date printed is in the future, set the \
          terminal's clock",
             ),
@@ -205,9 +206,11 @@ impl Code {
                 "发卡方已停用此圈存密钥版本",
                 "the terminal asked for a load under a key index and version the issuer has rolled \
          over (`stk-wallet issuer roll-key load`): the terminal's keys are out of date because \
-         it has not signed in since the rollover",
+         it has not signed in since the rollover; over the air (the phone's Top Up), the card's \
+         newest load key is the retired one",
                 "no MAC2 was given and nothing was loaded; a bank charge made for it is reversed; sign \
-         the terminal in (`stk-wallet pos signin`) to update its keys, then redo the load",
+         the terminal in (`stk-wallet pos signin`) to update its keys, then redo the load; over \
+         the air, the holder takes the card to the issuer for one with the current load key",
             ),
             Code::HUnreachable => e(
                 self.as_str(),

@@ -67,6 +67,11 @@ impl<C: Transport, S: Transport> Pos<C, S> {
         if info.serial != sale.serial {
             return Err(wrong_card(sale, &info));
         }
+        // An expired application takes no credit: the refund is refused before it is journaled.
+        self.check_expiry(
+            &info,
+            "no refund, nothing was credited; refund the customer another way",
+        )?;
         self.verify_pin(pin)?;
         let id = match journal.begin_refund(sale, amount)? {
             RefundBegin::Begun(id) => id,

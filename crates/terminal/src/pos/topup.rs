@@ -80,8 +80,13 @@ impl<C: Transport, S: Transport> Pos<C, S> {
             step: "power up",
             err,
         });
+        // An expired application is refused before the password, the card and the bank card.
         let info = match tap
             .and_then(|_| self.select())
+            .and_then(|i| {
+                self.check_expiry(&i, "no top-up, the bank card was not charged")
+                    .map(|()| i)
+            })
             .and_then(|i| self.verify_pin(pin).map(|()| i))
         {
             Ok(i) => i,
