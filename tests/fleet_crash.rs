@@ -648,3 +648,103 @@ fn two_processes_on_one_card_and_terminal_serialise_or_refuse() {
         start.elapsed()
     );
 }
+
+/// An over-the-air top-up the issuer authorised (booked pending at the card's online counter)
+/// whose phone was killed before the card took it; the card then spends that counter on a POS
+/// load at the other terminal, and enough sales follow that the card's log (ten records) no
+/// longer holds the load. Settling the first terminal cannot tell from the card who used the
+/// counter; the POS load's upload, proved by its TAC, must still be booked, and the
+/// over-the-air load that never happened must not be.
+#[test]
+fn a_killed_air_load_does_not_take_the_counter_of_a_pos_load_uploaded_later() {
+    use stk_wallet::settle::{Move, MoveKind, MoveState};
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["card", "new", "-o", "a.json"]);
+    let p = stk_wallet::profile::Profile::default_profile();
+    let serial = p.issuer.serial;
+    let (initial, online, _) = state(d, "a.json");
+    for (t, id) in TERMINALS {
+        ok(
+            d,
+            &[
+                "pos",
+                "balance",
+                "--terminal",
+                t,
+                "--term-id",
+                id,
+                "--card",
+                "a.json",
+            ],
+        );
+    }
+    ok(d, &["settle", "--terminal", "t1", "--card", "a.json"]);
+    // What the issuer's gateway books as it approves a top-up of 1.00 yuan at the card's
+    // online counter, before its answer leaves (the phone is killed then).
+    SqliteLedger::open(&d.join("ledger.db"))
+        .unwrap()
+        .add_move(
+            &Move {
+                serial,
+                kind: MoveKind::AirLoad,
+                counter: online,
+                amount: 100,
+                term_id: p.menu.operator_term_id,
+                date: [0x20, 0x26, 0x11, 0x22],
+                time: [0x08, 0, 0],
+                reference: "over the air".into(),
+            },
+            MoveState::Pending,
+        )
+        .unwrap();
+    let load = ok(
+        d,
+        &["pos", "load", "2", "--terminal", "t2", "--card", "a.json"],
+    );
+    assert!(load.contains("load of 2.00 yuan done"), "{load}");
+    for _ in 0..10 {
+        ok(
+            d,
+            &[
+                "pos",
+                "purchase",
+                "1",
+                "--terminal",
+                "t1",
+                "--card",
+                "a.json",
+            ],
+        );
+    }
+    let (balance, on, _) = state(d, "a.json");
+    assert_eq!((balance, on), (initial + 200 - 1000, online + 1));
+    let first = ok(d, &["settle", "--terminal", "t1", "--card", "a.json"]);
+    assert!(
+        first.contains("booked on the counter alone"),
+        "the first settlement names the presumed move:\n{first}"
+    );
+    let second = ok(d, &["settle", "--terminal", "t2", "--card", "a.json"]);
+    assert!(
+        second.contains("reconciled, nothing outstanding"),
+        "{second}"
+    );
+    let mut ledger = SqliteLedger::open(&d.join("ledger.db")).unwrap();
+    assert_eq!(
+        ledger.totals(&serial).unwrap(),
+        Some((u64::from(initial), 200, 1000)),
+        "the books hold the POS load, not the over-the-air load:\n{first}\n{second}"
+    );
+    let moves = ledger.moves(&serial).unwrap();
+    let state_of = |k: MoveKind| moves.iter().find(|m| m.m.kind == k).map(|m| m.state);
+    assert_eq!(
+        state_of(MoveKind::AirLoad),
+        Some(MoveState::Void),
+        "{moves:?}"
+    );
+    assert_eq!(
+        state_of(MoveKind::PosLoad),
+        Some(MoveState::Booked),
+        "{moves:?}"
+    );
+}

@@ -42,7 +42,8 @@ const SCHEMA: &str = "
         term_id TEXT NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
         reference TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('pending','booked','void')),
-        note TEXT NOT NULL DEFAULT '');
+        note TEXT NOT NULL DEFAULT '',
+        presumed INTEGER NOT NULL DEFAULT 0);
     DROP INDEX IF EXISTS moves_live;
     CREATE UNIQUE INDEX IF NOT EXISTS moves_booked ON moves (serial, space, counter)
         WHERE state = 'booked';
@@ -66,6 +67,13 @@ impl SqliteLedger {
         let db = open_db(path)?;
         db.execute_batch(SCHEMA)?;
         upgrade_move_kinds(&db)?;
+        let move_cols: Vec<String> = db
+            .prepare("SELECT name FROM pragma_table_info('moves')")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if !move_cols.iter().any(|c| c == "presumed") {
+            db.execute_batch("ALTER TABLE moves ADD COLUMN presumed INTEGER NOT NULL DEFAULT 0")?;
+        }
         let have: Vec<String> = db
             .prepare("SELECT name FROM pragma_table_info('rejections')")?
             .query_map([], |r| r.get(0))?
@@ -177,6 +185,15 @@ fn decode_move(raw: (i64, [String; 6], u16, u32, String)) -> Result<MoveRow, Sto
 }
 
 impl SqliteLedger {
+    /// Whether move `id` was booked on the card's counter alone ([`Ledger::presume_move`]).
+    fn presumed(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .db
+            .query_row("SELECT presumed != 0 FROM moves WHERE id=?1", [id], |r| {
+                r.get(0)
+            })?)
+    }
+
     fn purchase_at(&self, serial: &[u8; 10], counter: u16) -> Result<bool, StoreError> {
         Ok(self
             .db
@@ -248,10 +265,13 @@ impl Ledger for SqliteLedger {
         // A bill payment booked at this counter is another debit: the record is a duplicate.
         // One only authorised was never made: the card spent the counter on this sale. One
         // indexed look-up tells both (almost always: no bill at all at this counter).
-        let (booked, pending): (i64, i64) = self
+        // A debit booked only on the card's counter (its log no longer held the record) is a
+        // presumption the record's TAC overrules: voided like a pending one.
+        let (booked, open): (i64, i64) = self
             .db
             .prepare_cached(
-                "SELECT COALESCE(SUM(state='booked'), 0), COALESCE(SUM(state='pending'), 0) \
+                "SELECT COALESCE(SUM(state='booked' AND presumed=0), 0), \
+                 COALESCE(SUM(state='pending' OR state='booked' AND presumed=1), 0) \
                  FROM moves WHERE serial=?1 AND space='offline' AND counter=?2",
             )?
             .query_row(params![serial, r.counter], |row| {
@@ -260,11 +280,12 @@ impl Ledger for SqliteLedger {
         if booked > 0 {
             return Ok(Insert::Duplicate);
         }
-        if pending > 0 {
+        if open > 0 {
             self.db
                 .prepare_cached(
-                    "UPDATE moves SET state='void', note=?3 WHERE serial=?1 AND space='offline' \
-                     AND counter=?2 AND state='pending'",
+                    "UPDATE moves SET state='void', presumed=0, note=?3 WHERE serial=?1 \
+                     AND space='offline' AND counter=?2 \
+                     AND (state='pending' OR state='booked' AND presumed=1)",
                 )?
                 .execute(params![
                     serial,
@@ -325,14 +346,29 @@ impl Ledger for SqliteLedger {
                 .collect::<Result<Vec<_>, _>>()?;
             raw.into_iter().map(decode_move).collect()
         };
-        if let Some(old) = at_counter(MoveState::Booked)?.first() {
-            return Ok(if old.m == *m {
-                Insert::Same
-            } else {
-                Insert::Duplicate
-            });
-        }
+        let booked = at_counter(MoveState::Booked)?;
         let pending = at_counter(MoveState::Pending)?;
+        if let Some(old) = booked.first() {
+            if old.m == *m {
+                if state == MoveState::Booked && self.presumed(old.id)? {
+                    self.resolve_move(old.id, MoveState::Booked, "proved by its TAC")?;
+                }
+                return Ok(Insert::Same);
+            }
+            // A move booked on the card's counter alone (its log no longer held the record)
+            // gives way to another proved at that counter: the card spent it on that one.
+            if state != MoveState::Booked || !self.presumed(old.id)? {
+                return Ok(Insert::Duplicate);
+            }
+            self.resolve_move(
+                old.id,
+                MoveState::Void,
+                &format!(
+                    "counter {} went to {} {}, proved by its TAC",
+                    m.counter, m.kind, m.reference
+                ),
+            )?;
+        }
         if let Some(old) = pending.iter().find(|p| p.m == *m) {
             if state == MoveState::Booked {
                 self.resolve_move(old.id, MoveState::Booked, "proved by its TAC")?;
@@ -365,6 +401,17 @@ impl Ledger for SqliteLedger {
         raw.into_iter().map(decode_move).collect()
     }
 
+    fn presumed_moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError> {
+        let mut st = self.db.prepare(&format!(
+            "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 AND state='booked' AND presumed=1 \
+             ORDER BY id"
+        ))?;
+        let raw = st
+            .query_map([hex::encode_upper(serial)], move_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(decode_move).collect()
+    }
+
     fn moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError> {
         let mut st = self.db.prepare(&format!(
             "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 ORDER BY id"
@@ -377,8 +424,16 @@ impl Ledger for SqliteLedger {
 
     fn resolve_move(&mut self, id: i64, state: MoveState, note: &str) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE moves SET state=?1, note=?2 WHERE id=?3",
+            "UPDATE moves SET state=?1, note=?2, presumed=0 WHERE id=?3",
             params![state.as_str(), note, id],
+        )?;
+        Ok(())
+    }
+
+    fn presume_move(&mut self, id: i64, note: &str) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE moves SET state='booked', note=?1, presumed=1 WHERE id=?2",
+            params![note, id],
         )?;
         Ok(())
     }
