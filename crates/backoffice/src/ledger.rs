@@ -10,7 +10,8 @@
 //! payments, which share the offline counter with purchases). Two booked moves cannot hold the
 //! same counter of a card (a partial UNIQUE index over booked moves); pending moves may share
 //! one (an over-the-air load authorised and a POS load uploaded later, for instance) until the
-//! card decides which one used it.
+//! card decides which one used it. A move booked on the card's counter alone (`presumed`: the
+//! card's log no longer held the record) gives way to a move proved at that counter later.
 
 use crate::settle::{Insert, Ledger, Move, MoveRow, MoveState, RejectionRow};
 use crate::store::{StoreError, open_db};
@@ -631,6 +632,111 @@ mod tests {
             .unwrap();
         assert_eq!(kept, 1);
         // Opening it again changes nothing.
+        drop(l);
+        SqliteLedger::open(&path).unwrap();
+    }
+
+    fn air(counter: u16, amount: u32) -> Move {
+        Move {
+            serial: [0xAA; 10],
+            kind: MoveKind::AirLoad,
+            counter,
+            amount,
+            term_id: [0, 0, 0, 0x10, 0x08, 0x60],
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x08, 0, 0],
+            reference: "over the air".into(),
+        }
+    }
+
+    /// A move booked on the counter alone gives way to one proved at that counter; a move
+    /// booked by proof does not, and a pending move never displaces a presumed one.
+    #[test]
+    fn a_proved_move_overrules_a_presumed_one_at_its_counter() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = SqliteLedger::open(&dir.path().join("ledger.db")).unwrap();
+        let serial = [0xAA; 10];
+        l.open_card(&serial, 10_000).unwrap();
+        l.add_move(&air(4, 100), MoveState::Pending).unwrap();
+        let id = l.pending_moves(&serial).unwrap()[0].id;
+        l.presume_move(id, "counter passed").unwrap();
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 100, 0)));
+        assert_eq!(l.presumed_moves(&serial).unwrap().len(), 1);
+        let pos = Move {
+            kind: MoveKind::PosLoad,
+            amount: 200,
+            term_id: [0, 0x11, 0x22, 0x33, 0, 0x02],
+            reference: "POS load 1".into(),
+            ..air(4, 200)
+        };
+        // Only held pending (no TAC): it cannot overrule the presumption.
+        assert_eq!(
+            l.add_move(&pos, MoveState::Pending).unwrap(),
+            Insert::Duplicate
+        );
+        assert_eq!(l.add_move(&pos, MoveState::Booked).unwrap(), Insert::Added);
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 200, 0)));
+        assert!(l.presumed_moves(&serial).unwrap().is_empty());
+        let states: Vec<_> = l.moves(&serial).unwrap().iter().map(|m| m.state).collect();
+        assert_eq!(states, [MoveState::Void, MoveState::Booked]);
+        // Proved: another move at that counter is a duplicate.
+        assert_eq!(
+            l.add_move(&air(4, 100), MoveState::Booked).unwrap(),
+            Insert::Duplicate
+        );
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 200, 0)));
+    }
+
+    /// A bill booked on the offline counter alone gives way to the purchase record uploaded
+    /// for that counter (its TAC is the proof).
+    #[test]
+    fn a_purchase_record_overrules_a_presumed_bill() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = SqliteLedger::open(&dir.path().join("ledger.db")).unwrap();
+        let serial = [0xAA; 10];
+        l.open_card(&serial, 10_000).unwrap();
+        let bill = Move {
+            kind: MoveKind::Bill,
+            reference: "phone 13800138000".into(),
+            ..air(7, 300)
+        };
+        l.add_move(&bill, MoveState::Pending).unwrap();
+        let id = l.pending_moves(&serial).unwrap()[0].id;
+        l.presume_move(id, "counter passed").unwrap();
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 0, 300)));
+        let sale = PurchaseRecord {
+            serial,
+            counter: 7,
+            amount: 500,
+            term_id: [0, 0x11, 0x22, 0x33, 0x44, 0x55],
+            ttc: 9,
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x09, 0, 0],
+            tac: [1, 2, 3, 4],
+            flagged: false,
+            recovered: false,
+        };
+        assert_eq!(l.add_purchase(&sale).unwrap(), Insert::Added);
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 0, 500)));
+        assert_eq!(l.moves(&serial).unwrap()[0].state, MoveState::Void);
+    }
+
+    /// A ledger written before presumed bookings (its `moves` without the column) gains the
+    /// column when opened, its moves kept as not presumed.
+    #[test]
+    fn a_ledger_from_before_presumed_bookings_is_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let old = SCHEMA.replace(",\n        presumed INTEGER NOT NULL DEFAULT 0)", ")");
+        assert!(!old.contains("presumed"));
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(&old)
+            .unwrap();
+        let mut l = SqliteLedger::open(&path).unwrap();
+        let serial = [0xAA; 10];
+        l.add_move(&air(2, 100), MoveState::Booked).unwrap();
+        assert!(l.presumed_moves(&serial).unwrap().is_empty());
         drop(l);
         SqliteLedger::open(&path).unwrap();
     }
