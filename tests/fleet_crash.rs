@@ -16,7 +16,13 @@
 //!
 //! Once a terminal settles a card, the clearing host's books for that card hold every purchase,
 //! POS load, top-up load and over-the-air load counted, less those still only in the other
-//! terminal's journal. At the end every terminal has settled every card: each card's purchases
+//! terminal's journal, plus any over-the-air load the card never took that the clearing host
+//! could only presume: the issuer booked it pending as it approved it, the phone was killed
+//! before the card took it, the card spent that counter on a POS load or top-up at the other
+//! terminal, and its log (ten records) no longer held that load when this terminal settled the
+//! card. Nothing on the card tells the two apart then; the other terminal's upload, proved by
+//! its TAC, replaces the presumed load (the test knows the counter of every over-the-air load
+//! the card took, so it counts only presumptions that are wrong). At the end every terminal has settled every card: each card's purchases
 //! and loads of every kind in the ledger are those counted, so its shadow balance = its card
 //! balance, to the fen; no TTC was used twice at a terminal, no top-up id twice.
 //!
@@ -36,7 +42,7 @@ use stk_wallet::card::image;
 use stk_wallet::fault::SplitMix;
 use stk_wallet::home::TerminalHome;
 use stk_wallet::journal::Journal;
-use stk_wallet::settle::{ClearingHost, Ledger, SqliteLedger};
+use stk_wallet::settle::{ClearingHost, Ledger, MoveKind, SqliteLedger};
 
 /// A card of the fleet: its image, profile argument, serial and what the test counted.
 struct CardBook {
@@ -154,6 +160,8 @@ fn money_is_conserved_across_kills_cards_and_terminals() {
     }
 
     let mut ttcs: HashSet<(&str, u32)> = HashSet::new();
+    // (card, online counter) of every over-the-air load a card took.
+    let mut air_at: HashSet<(usize, u16)> = HashSet::new();
     // What each terminal has not yet settled, per card: purchases and top-up loads.
     let mut unsettled = [[(0u64, 0u64); 2]; 2];
     let mut landed: BTreeMap<(Flow, String), u32> = BTreeMap::new();
@@ -409,7 +417,12 @@ fn money_is_conserved_across_kills_cards_and_terminals() {
                         card.topup_loads += l;
                         unsettled[ti][ci].1 += l;
                     }
-                    _ => card.air_loads += l,
+                    _ => {
+                        card.air_loads += l;
+                        if dn == 1 {
+                            air_at.insert((ci, on0));
+                        }
+                    }
                 }
             }
         }
@@ -440,11 +453,19 @@ fn money_is_conserved_across_kills_cards_and_terminals() {
                 unsettled[0][ci].1 + unsettled[1][ci].1,
             );
             let card = &cards[ci];
+            // Over-the-air loads the card never took, booked as presumed (see the header).
+            let presumed: u64 = ledger
+                .presumed_moves(&card.serial)
+                .unwrap()
+                .iter()
+                .filter(|p| p.m.kind == MoveKind::AirLoad && !air_at.contains(&(ci, p.m.counter)))
+                .map(|p| u64::from(p.m.amount))
+                .sum();
             assert_eq!(
                 ledger.totals(&card.serial).unwrap(),
                 Some((
                     u64::from(card.initial),
-                    card.pos_loads + card.topup_loads + card.air_loads - loads,
+                    card.pos_loads + card.topup_loads + card.air_loads - loads + presumed,
                     card.purchases - sales
                 )),
                 "{}: the clearing host's books after {argv:?} (seed {seed}):\n{reported}",
@@ -646,5 +667,115 @@ fn two_processes_on_one_card_and_terminal_serialise_or_refuse() {
     eprintln!(
         "{rounds} pairs in {:.1?} (seed {seed:#x}): {n_sales} purchases, {n_loads} loads, {refused} refused as busy",
         start.elapsed()
+    );
+}
+
+/// An over-the-air top-up the issuer authorised (booked pending at the card's online counter)
+/// whose phone was killed before the card took it; the card then spends that counter on a POS
+/// load at the other terminal, and enough sales follow that the card's log (ten records) no
+/// longer holds the load. Settling the first terminal cannot tell from the card who used the
+/// counter; the POS load's upload, proved by its TAC, must still be booked, and the
+/// over-the-air load that never happened must not be.
+#[test]
+fn a_killed_air_load_does_not_take_the_counter_of_a_pos_load_uploaded_later() {
+    use stk_wallet::settle::{Move, MoveState};
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["card", "new", "-o", "a.json"]);
+    let p = stk_wallet::profile::Profile::default_profile();
+    let serial = p.issuer.serial;
+    let (initial, online, _) = state(d, "a.json");
+    for (t, id) in TERMINALS {
+        ok(
+            d,
+            &[
+                "pos",
+                "balance",
+                "--terminal",
+                t,
+                "--term-id",
+                id,
+                "--card",
+                "a.json",
+            ],
+        );
+    }
+    ok(d, &["settle", "--terminal", "t1", "--card", "a.json"]);
+    // What the issuer's gateway books as it approves a top-up of 1.00 yuan at the card's
+    // online counter, before its answer leaves (the phone is killed then).
+    SqliteLedger::open(&d.join("ledger.db"))
+        .unwrap()
+        .add_move(
+            &Move {
+                serial,
+                kind: MoveKind::AirLoad,
+                counter: online,
+                amount: 100,
+                term_id: p.menu.operator_term_id,
+                date: [0x20, 0x26, 0x11, 0x22],
+                time: [0x08, 0, 0],
+                reference: "over the air".into(),
+            },
+            MoveState::Pending,
+        )
+        .unwrap();
+    let load = ok(
+        d,
+        &["pos", "load", "2", "--terminal", "t2", "--card", "a.json"],
+    );
+    assert!(load.contains("load of 2.00 yuan done"), "{load}");
+    for _ in 0..10 {
+        ok(
+            d,
+            &[
+                "pos",
+                "purchase",
+                "1",
+                "--terminal",
+                "t1",
+                "--card",
+                "a.json",
+            ],
+        );
+    }
+    let (balance, on, _) = state(d, "a.json");
+    assert_eq!((balance, on), (initial + 200 - 1000, online + 1));
+    let first = ok(d, &["settle", "--terminal", "t1", "--card", "a.json"]);
+    assert!(
+        first.contains("booked on the counter alone"),
+        "the first settlement names the presumed move:\n{first}"
+    );
+    // At this instant the card cannot tell who used the counter: the over-the-air load is
+    // presumed, and named.
+    let mut ledger = SqliteLedger::open(&d.join("ledger.db")).unwrap();
+    assert_eq!(
+        ledger.totals(&serial).unwrap(),
+        Some((u64::from(initial), 100, 1000)),
+        "{first}"
+    );
+    assert_eq!(ledger.presumed_moves(&serial).unwrap().len(), 1);
+    drop(ledger);
+    let second = ok(d, &["settle", "--terminal", "t2", "--card", "a.json"]);
+    assert!(
+        second.contains("reconciled, nothing outstanding"),
+        "{second}"
+    );
+    let mut ledger = SqliteLedger::open(&d.join("ledger.db")).unwrap();
+    assert_eq!(
+        ledger.totals(&serial).unwrap(),
+        Some((u64::from(initial), 200, 1000)),
+        "the books hold the POS load, not the over-the-air load:\n{first}\n{second}"
+    );
+    let moves = ledger.moves(&serial).unwrap();
+    let state_of = |k: MoveKind| moves.iter().find(|m| m.m.kind == k).map(|m| m.state);
+    assert_eq!(
+        state_of(MoveKind::AirLoad),
+        Some(MoveState::Void),
+        "{moves:?}"
+    );
+    assert_eq!(
+        state_of(MoveKind::PosLoad),
+        Some(MoveState::Booked),
+        "{moves:?}"
     );
 }

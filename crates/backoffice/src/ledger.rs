@@ -10,7 +10,8 @@
 //! payments, which share the offline counter with purchases). Two booked moves cannot hold the
 //! same counter of a card (a partial UNIQUE index over booked moves); pending moves may share
 //! one (an over-the-air load authorised and a POS load uploaded later, for instance) until the
-//! card decides which one used it.
+//! card decides which one used it. A move booked on the card's counter alone (`presumed`: the
+//! card's log no longer held the record) gives way to a move proved at that counter later.
 
 use crate::settle::{Insert, Ledger, Move, MoveRow, MoveState, RejectionRow};
 use crate::store::{StoreError, open_db};
@@ -42,7 +43,8 @@ const SCHEMA: &str = "
         term_id TEXT NOT NULL, date TEXT NOT NULL, time TEXT NOT NULL,
         reference TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('pending','booked','void')),
-        note TEXT NOT NULL DEFAULT '');
+        note TEXT NOT NULL DEFAULT '',
+        presumed INTEGER NOT NULL DEFAULT 0);
     DROP INDEX IF EXISTS moves_live;
     CREATE UNIQUE INDEX IF NOT EXISTS moves_booked ON moves (serial, space, counter)
         WHERE state = 'booked';
@@ -66,6 +68,13 @@ impl SqliteLedger {
         let db = open_db(path)?;
         db.execute_batch(SCHEMA)?;
         upgrade_move_kinds(&db)?;
+        let move_cols: Vec<String> = db
+            .prepare("SELECT name FROM pragma_table_info('moves')")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if !move_cols.iter().any(|c| c == "presumed") {
+            db.execute_batch("ALTER TABLE moves ADD COLUMN presumed INTEGER NOT NULL DEFAULT 0")?;
+        }
         let have: Vec<String> = db
             .prepare("SELECT name FROM pragma_table_info('rejections')")?
             .query_map([], |r| r.get(0))?
@@ -177,6 +186,15 @@ fn decode_move(raw: (i64, [String; 6], u16, u32, String)) -> Result<MoveRow, Sto
 }
 
 impl SqliteLedger {
+    /// Whether move `id` was booked on the card's counter alone ([`Ledger::presume_move`]).
+    fn presumed(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .db
+            .query_row("SELECT presumed != 0 FROM moves WHERE id=?1", [id], |r| {
+                r.get(0)
+            })?)
+    }
+
     fn purchase_at(&self, serial: &[u8; 10], counter: u16) -> Result<bool, StoreError> {
         Ok(self
             .db
@@ -248,10 +266,13 @@ impl Ledger for SqliteLedger {
         // A bill payment booked at this counter is another debit: the record is a duplicate.
         // One only authorised was never made: the card spent the counter on this sale. One
         // indexed look-up tells both (almost always: no bill at all at this counter).
-        let (booked, pending): (i64, i64) = self
+        // A debit booked only on the card's counter (its log no longer held the record) is a
+        // presumption the record's TAC overrules: voided like a pending one.
+        let (booked, open): (i64, i64) = self
             .db
             .prepare_cached(
-                "SELECT COALESCE(SUM(state='booked'), 0), COALESCE(SUM(state='pending'), 0) \
+                "SELECT COALESCE(SUM(state='booked' AND presumed=0), 0), \
+                 COALESCE(SUM(state='pending' OR state='booked' AND presumed=1), 0) \
                  FROM moves WHERE serial=?1 AND space='offline' AND counter=?2",
             )?
             .query_row(params![serial, r.counter], |row| {
@@ -260,11 +281,12 @@ impl Ledger for SqliteLedger {
         if booked > 0 {
             return Ok(Insert::Duplicate);
         }
-        if pending > 0 {
+        if open > 0 {
             self.db
                 .prepare_cached(
-                    "UPDATE moves SET state='void', note=?3 WHERE serial=?1 AND space='offline' \
-                     AND counter=?2 AND state='pending'",
+                    "UPDATE moves SET state='void', presumed=0, note=?3 WHERE serial=?1 \
+                     AND space='offline' AND counter=?2 \
+                     AND (state='pending' OR state='booked' AND presumed=1)",
                 )?
                 .execute(params![
                     serial,
@@ -325,14 +347,29 @@ impl Ledger for SqliteLedger {
                 .collect::<Result<Vec<_>, _>>()?;
             raw.into_iter().map(decode_move).collect()
         };
-        if let Some(old) = at_counter(MoveState::Booked)?.first() {
-            return Ok(if old.m == *m {
-                Insert::Same
-            } else {
-                Insert::Duplicate
-            });
-        }
+        let booked = at_counter(MoveState::Booked)?;
         let pending = at_counter(MoveState::Pending)?;
+        if let Some(old) = booked.first() {
+            if old.m == *m {
+                if state == MoveState::Booked && self.presumed(old.id)? {
+                    self.resolve_move(old.id, MoveState::Booked, "proved by its TAC")?;
+                }
+                return Ok(Insert::Same);
+            }
+            // A move booked on the card's counter alone (its log no longer held the record)
+            // gives way to another proved at that counter: the card spent it on that one.
+            if state != MoveState::Booked || !self.presumed(old.id)? {
+                return Ok(Insert::Duplicate);
+            }
+            self.resolve_move(
+                old.id,
+                MoveState::Void,
+                &format!(
+                    "counter {} went to {} {}, proved by its TAC",
+                    m.counter, m.kind, m.reference
+                ),
+            )?;
+        }
         if let Some(old) = pending.iter().find(|p| p.m == *m) {
             if state == MoveState::Booked {
                 self.resolve_move(old.id, MoveState::Booked, "proved by its TAC")?;
@@ -365,6 +402,17 @@ impl Ledger for SqliteLedger {
         raw.into_iter().map(decode_move).collect()
     }
 
+    fn presumed_moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError> {
+        let mut st = self.db.prepare(&format!(
+            "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 AND state='booked' AND presumed=1 \
+             ORDER BY id"
+        ))?;
+        let raw = st
+            .query_map([hex::encode_upper(serial)], move_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(decode_move).collect()
+    }
+
     fn moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError> {
         let mut st = self.db.prepare(&format!(
             "SELECT {MOVE_COLS} FROM moves WHERE serial=?1 ORDER BY id"
@@ -377,8 +425,16 @@ impl Ledger for SqliteLedger {
 
     fn resolve_move(&mut self, id: i64, state: MoveState, note: &str) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE moves SET state=?1, note=?2 WHERE id=?3",
+            "UPDATE moves SET state=?1, note=?2, presumed=0 WHERE id=?3",
             params![state.as_str(), note, id],
+        )?;
+        Ok(())
+    }
+
+    fn presume_move(&mut self, id: i64, note: &str) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE moves SET state='booked', note=?1, presumed=1 WHERE id=?2",
+            params![note, id],
         )?;
         Ok(())
     }
@@ -576,6 +632,111 @@ mod tests {
             .unwrap();
         assert_eq!(kept, 1);
         // Opening it again changes nothing.
+        drop(l);
+        SqliteLedger::open(&path).unwrap();
+    }
+
+    fn air(counter: u16, amount: u32) -> Move {
+        Move {
+            serial: [0xAA; 10],
+            kind: MoveKind::AirLoad,
+            counter,
+            amount,
+            term_id: [0, 0, 0, 0x10, 0x08, 0x60],
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x08, 0, 0],
+            reference: "over the air".into(),
+        }
+    }
+
+    /// A move booked on the counter alone gives way to one proved at that counter; a move
+    /// booked by proof does not, and a pending move never displaces a presumed one.
+    #[test]
+    fn a_proved_move_overrules_a_presumed_one_at_its_counter() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = SqliteLedger::open(&dir.path().join("ledger.db")).unwrap();
+        let serial = [0xAA; 10];
+        l.open_card(&serial, 10_000).unwrap();
+        l.add_move(&air(4, 100), MoveState::Pending).unwrap();
+        let id = l.pending_moves(&serial).unwrap()[0].id;
+        l.presume_move(id, "counter passed").unwrap();
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 100, 0)));
+        assert_eq!(l.presumed_moves(&serial).unwrap().len(), 1);
+        let pos = Move {
+            kind: MoveKind::PosLoad,
+            amount: 200,
+            term_id: [0, 0x11, 0x22, 0x33, 0, 0x02],
+            reference: "POS load 1".into(),
+            ..air(4, 200)
+        };
+        // Only held pending (no TAC): it cannot overrule the presumption.
+        assert_eq!(
+            l.add_move(&pos, MoveState::Pending).unwrap(),
+            Insert::Duplicate
+        );
+        assert_eq!(l.add_move(&pos, MoveState::Booked).unwrap(), Insert::Added);
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 200, 0)));
+        assert!(l.presumed_moves(&serial).unwrap().is_empty());
+        let states: Vec<_> = l.moves(&serial).unwrap().iter().map(|m| m.state).collect();
+        assert_eq!(states, [MoveState::Void, MoveState::Booked]);
+        // Proved: another move at that counter is a duplicate.
+        assert_eq!(
+            l.add_move(&air(4, 100), MoveState::Booked).unwrap(),
+            Insert::Duplicate
+        );
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 200, 0)));
+    }
+
+    /// A bill booked on the offline counter alone gives way to the purchase record uploaded
+    /// for that counter (its TAC is the proof).
+    #[test]
+    fn a_purchase_record_overrules_a_presumed_bill() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = SqliteLedger::open(&dir.path().join("ledger.db")).unwrap();
+        let serial = [0xAA; 10];
+        l.open_card(&serial, 10_000).unwrap();
+        let bill = Move {
+            kind: MoveKind::Bill,
+            reference: "phone 13800138000".into(),
+            ..air(7, 300)
+        };
+        l.add_move(&bill, MoveState::Pending).unwrap();
+        let id = l.pending_moves(&serial).unwrap()[0].id;
+        l.presume_move(id, "counter passed").unwrap();
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 0, 300)));
+        let sale = PurchaseRecord {
+            serial,
+            counter: 7,
+            amount: 500,
+            term_id: [0, 0x11, 0x22, 0x33, 0x44, 0x55],
+            ttc: 9,
+            date: [0x20, 0x26, 0x11, 0x22],
+            time: [0x09, 0, 0],
+            tac: [1, 2, 3, 4],
+            flagged: false,
+            recovered: false,
+        };
+        assert_eq!(l.add_purchase(&sale).unwrap(), Insert::Added);
+        assert_eq!(l.totals(&serial).unwrap(), Some((10_000, 0, 500)));
+        assert_eq!(l.moves(&serial).unwrap()[0].state, MoveState::Void);
+    }
+
+    /// A ledger written before presumed bookings (its `moves` without the column) gains the
+    /// column when opened, its moves kept as not presumed.
+    #[test]
+    fn a_ledger_from_before_presumed_bookings_is_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let old = SCHEMA.replace(",\n        presumed INTEGER NOT NULL DEFAULT 0)", ")");
+        assert!(!old.contains("presumed"));
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(&old)
+            .unwrap();
+        let mut l = SqliteLedger::open(&path).unwrap();
+        let serial = [0xAA; 10];
+        l.add_move(&air(2, 100), MoveState::Booked).unwrap();
+        assert!(l.presumed_moves(&serial).unwrap().is_empty());
         drop(l);
         SqliteLedger::open(&path).unwrap();
     }

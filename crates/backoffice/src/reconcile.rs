@@ -4,7 +4,9 @@
 //! 1. Moves held pending (authorised over the air, a POS load whose end the terminal did not
 //!    see, a load whose TAC did not verify) are decided from the card: its counter has passed
 //!    the move's and its log holds the move → booked; its counter has not passed it, or the log
-//!    holds another transaction at that counter → void.
+//!    holds another transaction at that counter → void. A counter passed whose record the log
+//!    no longer holds books the move as presumed: a move proved at that counter later (uploaded
+//!    from another terminal) voids it and is booked instead.
 //! 2. Every counter the card has used since issuance and the ledger has not booked is named: the
 //!    card's log gives its amount while it still holds the record (last ten), an open rejection
 //!    names a record that was not paid.
@@ -109,6 +111,7 @@ pub fn reconcile(
         } else {
             (card.offline_counter, TYPE_PURCHASE)
         };
+        let mut presumed = false;
         let (state, why) = if taken.binary_search(&m.counter).is_ok() {
             (
                 MoveState::Void,
@@ -138,16 +141,26 @@ pub fn reconcile(
                         hex::encode_upper(e.term_id)
                     ),
                 ),
-                None => (
-                    MoveState::Booked,
-                    format!(
-                        "the card's counter passed {} (its log no longer holds the record)",
-                        m.counter
-                    ),
-                ),
+                // Another move not uploaded yet may have used the counter: booked as
+                // presumed, which a move proved there later overrules.
+                None => {
+                    presumed = true;
+                    (
+                        MoveState::Booked,
+                        format!(
+                            "the card's counter passed {} (its log no longer holds the record; \
+                             presumed until a move proved at that counter)",
+                            m.counter
+                        ),
+                    )
+                }
             }
         };
-        ledger.resolve_move(p.id, state, &why)?;
+        if presumed {
+            ledger.presume_move(p.id, &why)?;
+        } else {
+            ledger.resolve_move(p.id, state, &why)?;
+        }
         decided.push(Decided {
             kind: m.kind.to_string(),
             counter: m.counter,
@@ -228,6 +241,27 @@ pub fn reconcile(
         }
     }
     let known: i64 = outstanding.iter().filter_map(Outstanding::effect).sum();
+    // A difference the named records do not account for may lie in a move booked on a counter
+    // alone: another move not uploaded yet may have used that counter (its upload will tell).
+    if known != difference {
+        for p in ledger.presumed_moves(&card.serial)? {
+            outstanding.push(Outstanding {
+                side: if p.m.kind.is_credit() {
+                    "credit"
+                } else {
+                    "debit"
+                },
+                counter: p.m.counter,
+                amount: None,
+                term_id: None,
+                why: format!(
+                    "{} of {} fen booked on the counter alone (the card's log no longer holds \
+                     the record): a move at that counter not uploaded yet would replace it",
+                    p.m.kind, p.m.amount
+                ),
+            });
+        }
+    }
     let unknown = outstanding.iter().any(|o| o.amount.is_none());
     let explained = phantom.is_empty() && (unknown || known == difference);
     Ok(Some(Reconciliation {

@@ -179,8 +179,9 @@ pub trait Ledger {
     ) -> Result<(), StoreError>;
     fn opening_counters(&mut self, serial: &[u8; 10]) -> Result<Option<(u16, u16)>, StoreError>;
     fn add_purchase(&mut self, r: &PurchaseRecord) -> Result<Insert, StoreError>;
-    /// Books (or holds pending) a move. A pending move at a counter another pending move holds
-    /// replaces it (the card had not used the counter); a booked move wins over a pending one.
+    /// Books (or holds pending) a move. Pending moves may share a counter until the card
+    /// decides; a booked move voids the pending ones at its counter, and a proved one also
+    /// voids a move only presumed there ([`Ledger::presume_move`]).
     fn add_move(&mut self, m: &Move, state: MoveState) -> Result<Insert, StoreError>;
     /// A booked load known only by card, counter and amount.
     fn add_load(
@@ -205,6 +206,13 @@ pub trait Ledger {
     /// Every move of a card, oldest first.
     fn moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError>;
     fn resolve_move(&mut self, id: i64, state: MoveState, note: &str) -> Result<(), StoreError>;
+    /// Books pending move `id` on the card's counter alone: the counter passed it but the
+    /// card's log no longer holds the record, so which move used the counter is presumed. A
+    /// move proved later at that counter (a load whose TAC verifies, an integrated top-up the
+    /// card loaded, a purchase record) voids it and is booked instead.
+    fn presume_move(&mut self, id: i64, note: &str) -> Result<(), StoreError>;
+    /// A card's moves booked on its counter alone ([`Ledger::presume_move`]), oldest first.
+    fn presumed_moves(&mut self, serial: &[u8; 10]) -> Result<Vec<MoveRow>, StoreError>;
     /// The counters booked: (online, offline), each ascending.
     fn booked_counters(&mut self, serial: &[u8; 10]) -> Result<(Vec<u16>, Vec<u16>), StoreError>;
     /// Keeps a rejected record (once per record and reason) until it is resolved.
