@@ -53,14 +53,15 @@ const SCHEMA: &str = "
         id INTEGER PRIMARY KEY, serial TEXT NOT NULL, counter INTEGER NOT NULL,
         record TEXT NOT NULL, reason TEXT NOT NULL);";
 
-/// Columns added to `rejections` after the first release (a ledger written before them is
-/// upgraded in place).
-const REJECTION_COLUMNS: [(&str, &str); 5] = [
-    ("code", "TEXT NOT NULL DEFAULT 'H-TAC'"),
-    ("resolved_by", "TEXT"),
-    ("resolved_at", "TEXT"),
-    ("resolution", "TEXT"),
-    ("ttc", "INTEGER NOT NULL DEFAULT 0"),
+/// Columns added after the first release (a ledger written before them is upgraded in place):
+/// table, column, type.
+const ADDED_COLUMNS: [(&str, &str, &str); 6] = [
+    ("rejections", "code", "TEXT NOT NULL DEFAULT 'H-TAC'"),
+    ("rejections", "resolved_by", "TEXT"),
+    ("rejections", "resolved_at", "TEXT"),
+    ("rejections", "resolution", "TEXT"),
+    ("rejections", "ttc", "INTEGER NOT NULL DEFAULT 0"),
+    ("moves", "presumed", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 impl SqliteLedger {
@@ -68,20 +69,14 @@ impl SqliteLedger {
         let db = open_db(path)?;
         db.execute_batch(SCHEMA)?;
         upgrade_move_kinds(&db)?;
-        let move_cols: Vec<String> = db
-            .prepare("SELECT name FROM pragma_table_info('moves')")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        if !move_cols.iter().any(|c| c == "presumed") {
-            db.execute_batch("ALTER TABLE moves ADD COLUMN presumed INTEGER NOT NULL DEFAULT 0")?;
-        }
-        let have: Vec<String> = db
-            .prepare("SELECT name FROM pragma_table_info('rejections')")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for (col, ty) in REJECTION_COLUMNS {
-            if !have.iter().any(|h| h == col) {
-                db.execute_batch(&format!("ALTER TABLE rejections ADD COLUMN {col} {ty}"))?;
+        for (table, col, ty) in ADDED_COLUMNS {
+            let has = db
+                .prepare(&format!(
+                    "SELECT 1 FROM pragma_table_info('{table}') WHERE name='{col}'"
+                ))?
+                .exists([])?;
+            if !has {
+                db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {col} {ty}"))?;
             }
         }
         db.execute_batch(

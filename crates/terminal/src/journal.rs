@@ -248,30 +248,19 @@ impl Journal {
         )?;
         refunds::create(&db)?;
         // Journals written before sign-in: what the last sign-in brought (NULL: never signed in).
-        for (column, ty) in [
-            ("merchant", "TEXT"),
-            ("purchase_key_index", "INTEGER"),
-            ("purchase_key_version", "INTEGER"),
-            ("load_key_index", "INTEGER"),
-            ("load_key_version", "INTEGER"),
-            ("signed_in_at", "TEXT"),
-        ] {
-            let has: bool = db
-                .prepare(&format!(
-                    "SELECT 1 FROM pragma_table_info('params') WHERE name='{column}'"
-                ))?
-                .exists([])?;
-            if !has {
-                db.execute_batch(&format!("ALTER TABLE params ADD COLUMN {column} {ty}"))?;
-            }
-        }
         // Journals written before receipts: the balance after a sale or top-up (receipts show it).
         // A sale's `receipt` column: 1 if the sale completed (a receipt is due), 0 if it was
         // journaled without one (a digest error); NULL in older journals (then: not flagged).
-        for (table, column) in [
-            ("sales", "balance_after"),
-            ("sales", "receipt"),
-            ("topups", "balance_after"),
+        for (table, column, ty) in [
+            ("params", "merchant", "TEXT"),
+            ("params", "purchase_key_index", "INTEGER"),
+            ("params", "purchase_key_version", "INTEGER"),
+            ("params", "load_key_index", "INTEGER"),
+            ("params", "load_key_version", "INTEGER"),
+            ("params", "signed_in_at", "TEXT"),
+            ("sales", "balance_after", "INTEGER"),
+            ("sales", "receipt", "INTEGER"),
+            ("topups", "balance_after", "INTEGER"),
         ] {
             let has: bool = db
                 .prepare(&format!(
@@ -279,7 +268,7 @@ impl Journal {
                 ))?
                 .exists([])?;
             if !has {
-                db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER"))?;
+                db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))?;
             }
         }
         // Journals written before PANs were masked: mask them now.
