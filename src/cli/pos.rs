@@ -231,6 +231,23 @@ struct Counter {
     link: Link,
 }
 
+/// The POS of a flow whose faults sit on its hosts, not on the card.
+type HostFlowPos =
+    stk_wallet::pos::Pos<FaultyTransport<Box<dyn Transport>>, stk_wallet::transport::sim::SimPsam>;
+
+impl Counter {
+    /// The terminal's POS on the card's first tap, with no card fault.
+    fn pos_on_first_tap(&self) -> Result<HostFlowPos, String> {
+        self.home
+            .pos(
+                self.link.connect(1, CardFault::None)?,
+                self.clock,
+                self.profile.wallet_aid.clone(),
+            )
+            .map_err(open::terminal_error)
+    }
+}
+
 impl Args {
     /// Opens the terminal, then the link: the terminal is locked before the card image is
     /// read, so no other process of this terminal can change the image between the read and
@@ -749,14 +766,7 @@ fn topup(a: &Args, t: Topup, fault: FaultPlan) -> Result<ExitCode, String> {
     let issuer = a.issuer(&c.profile)?;
     let params = c.home.journal.params().map_err(|e| e.to_string())?;
     let link_to_issuer = HostLink::new(&issuer, params, fault.issuer());
-    let mut pos = c
-        .home
-        .pos(
-            c.link.connect(1, CardFault::None)?,
-            c.clock,
-            c.profile.wallet_aid.clone(),
-        )
-        .map_err(open::terminal_error)?;
+    let mut pos = c.pos_on_first_tap()?;
     let mut pause = steps(true, t.step_delay_ms);
     for st in pos
         .resume(&c.home.journal, &acq, &mut pause)
@@ -835,14 +845,7 @@ fn resume(a: &Args, bank: &Path, fault: FaultPlan, step_delay_ms: u64) -> Result
     let c = a.counter(Duration::ZERO)?;
     let bank = SqliteBank::open(bank).map_err(|e| e.to_string())?;
     let acq = AcquirerFault::link(&bank, fault.acquirer());
-    let mut pos = c
-        .home
-        .pos(
-            c.link.connect(1, CardFault::None)?,
-            c.clock,
-            c.profile.wallet_aid.clone(),
-        )
-        .map_err(open::terminal_error)?;
+    let mut pos = c.pos_on_first_tap()?;
     let mut pause = steps(false, step_delay_ms);
     let open_before: Vec<String> = c
         .home
@@ -934,14 +937,7 @@ fn refund(a: &Args, r: &RefundArgs, fault: FaultPlan) -> Result<ExitCode, String
     }
     print_header(&c.link, fault);
     let j = &c.home.journal;
-    let mut pos = c
-        .home
-        .pos(
-            c.link.connect(1, CardFault::None)?,
-            c.clock,
-            c.profile.wallet_aid.clone(),
-        )
-        .map_err(open::terminal_error)?;
+    let mut pos = c.pos_on_first_tap()?;
     let mut pause = steps(true, r.step_delay_ms);
     if !j
         .unfinished_refunds()
